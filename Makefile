@@ -1,0 +1,43 @@
+# Two commands do everything on a fresh Debian/Ubuntu machine: `make test` and `make demo`.
+# Build outputs live under $HOME/.cache so that a fresh clone on a warm machine rebuilds nothing.
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/timelock/target
+export SBF_HOME ?= $(HOME)/.cache/sbf-offline
+CARGO ?= cargo
+
+.PHONY: all toolchain build anchor-build test test-unit test-program bench demo fmt clippy clean
+
+all: build
+
+# Offline SBF toolchain (rustc 1.96 + std sources, sbpf-linker on LLVM 23): see docs/sbf-toolchain.md.
+toolchain:
+	scripts/sbf/setup-toolchain.sh
+
+# target/deploy/timelock.so with the offline toolchain.
+build:
+	scripts/build-sbf.sh
+
+# The standard route, for machines that have Solana's platform-tools.
+anchor-build:
+	mkdir -p target/deploy
+	cp programs/timelock/program-keypair.json target/deploy/timelock-keypair.json
+	anchor build
+
+test: build
+	$(CARGO) test --workspace --locked
+
+bench: build
+	$(CARGO) run --release --locked -p timelock-tests --bin bench-cu
+
+# Runs the program's lifecycle against the real .so in LiteSVM and prints what happened.
+demo: build
+	$(CARGO) run --release --locked -p timelock-tests --bin demo
+
+fmt:
+	$(CARGO) fmt --all
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+clean:
+	rm -rf target $(CARGO_TARGET_DIR)

@@ -1,0 +1,109 @@
+//! Human names for the program's compact codes: GPU models (index into the config's multiplier table),
+//! regions (8-byte ASCII) and compliance flags.
+
+use timelock::constants::{compliance, GPU_MODEL_SLOTS, REGION_LEN};
+
+/// GPU model codes. The code is an index into `ConfigParams::gpu_multipliers_bps`; appending is safe, reordering
+/// is not (codes are stored in worker accounts).
+pub const GPU_MODELS: &[(u16, &str)] = &[
+    (1, "H100-SXM"),
+    (2, "H100-PCIE"),
+    (3, "H200"),
+    (4, "A100-80G"),
+    (5, "A100-40G"),
+    (6, "L40S"),
+    (7, "RTX-4090"),
+    (8, "RTX-3090"),
+    (9, "A6000"),
+    (10, "B200"),
+];
+
+pub fn gpu_model_code(name: &str) -> Option<u16> {
+    GPU_MODELS.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map(|(c, _)| *c)
+}
+
+pub fn gpu_model_name(code: u16) -> Option<&'static str> {
+    GPU_MODELS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+}
+
+/// Stake multipliers (bps) for the catalog above, scaled like io.net's per-GPU-class stake: the more valuable
+/// the card, the more a supplier must bond per GPU.
+pub fn default_gpu_multipliers() -> [u32; GPU_MODEL_SLOTS] {
+    let mut table = [0u32; GPU_MODEL_SLOTS];
+    for (code, bps) in [
+        (1, 50_000),
+        (2, 40_000),
+        (3, 60_000),
+        (4, 30_000),
+        (5, 25_000),
+        (6, 20_000),
+        (7, 10_000),
+        (8, 8_000),
+        (9, 12_000),
+        (10, 80_000),
+    ] {
+        table[code] = bps;
+    }
+    table
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RegionError {
+    #[error("region code must be 1-{REGION_LEN} characters of A-Z, 0-9 or '-', got {0:?}")]
+    Invalid(String),
+}
+
+pub fn region_code(region: &str) -> Result<[u8; REGION_LEN], RegionError> {
+    let upper = region.to_ascii_uppercase();
+    let bytes = upper.as_bytes();
+    let valid = !bytes.is_empty()
+        && bytes.len() <= REGION_LEN
+        && bytes.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'-');
+    if !valid {
+        return Err(RegionError::Invalid(region.to_string()));
+    }
+    let mut code = [0u8; REGION_LEN];
+    code[..bytes.len()].copy_from_slice(bytes);
+    Ok(code)
+}
+
+pub fn region_name(code: &[u8; REGION_LEN]) -> String {
+    let len = code.iter().position(|b| *b == 0).unwrap_or(REGION_LEN);
+    String::from_utf8_lossy(&code[..len]).into_owned()
+}
+
+pub fn compliance_flags(soc2: bool, hipaa: bool, end_to_end_encryption: bool) -> u8 {
+    (if soc2 { compliance::SOC2 } else { 0 })
+        | (if hipaa { compliance::HIPAA } else { 0 })
+        | (if end_to_end_encryption { compliance::END_TO_END_ENCRYPTION } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpu_names_round_trip() {
+        for (code, name) in GPU_MODELS {
+            assert_eq!(gpu_model_code(name), Some(*code));
+            assert_eq!(gpu_model_name(*code), Some(*name));
+            assert!(default_gpu_multipliers()[usize::from(*code)] > 0);
+        }
+        assert_eq!(gpu_model_code("h100-sxm"), Some(1));
+        assert_eq!(gpu_model_code("TPU"), None);
+    }
+
+    #[test]
+    fn regions() {
+        assert_eq!(region_name(&region_code("us-east").unwrap()), "US-EAST");
+        assert!(region_code("").is_err());
+        assert!(region_code("EU-WEST-12").is_err());
+        assert!(region_code("eu west").is_err());
+    }
+
+    #[test]
+    fn compliance_bits() {
+        assert_eq!(compliance_flags(true, true, true), compliance::ALL);
+        assert_eq!(compliance_flags(false, true, false), compliance::HIPAA);
+    }
+}

@@ -1,0 +1,12 @@
+//! Rust client for the timelock program. Account layouts, instruction arguments and events are the program
+//! crate's own types (re-exported here); this crate adds PDA derivation, instruction builders and catalogs.
+
+pub mod catalog;
+pub mod ix;
+pub mod pda;
+
+pub use timelock::{self, constants, errors, events, state, ID as PROGRAM_ID};
+pub use timelock::state::{Config, ConfigParams, Supplier, Worker, WorkerSpec};
+pub use anchor_lang::prelude::Pubkey;
+pub use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+pub use anchor_spl::{token::ID as TOKEN_PROGRAM_ID, token_2022::ID as TOKEN_2022_PROGRAM_ID};

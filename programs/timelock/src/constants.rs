@@ -1,0 +1,32 @@
+//! Seeds and protocol-wide limits. Limits are constants (not config) when raising them would change account sizes
+//! or let an admin set a value that breaks an invariant.
+
+pub const CONFIG_SEED: &[u8] = b"config";
+pub const STAKE_VAULT_SEED: &[u8] = b"stake_vault";
+pub const SUPPLIER_SEED: &[u8] = b"supplier";
+pub const WORKER_SEED: &[u8] = b"worker";
+
+pub const BPS_DENOMINATOR: u64 = 10_000;
+/// A protocol fee above 20 % would make renting here worse than any centralized cloud; the cap protects renters
+/// and suppliers from an admin key mistake or compromise.
+pub const MAX_PROTOCOL_FEE_BPS: u16 = 2_000;
+pub const MAX_ORACLES: usize = 10;
+/// io.net's shortest booking is one hour; shorter leases cost more in attestation fees than they earn.
+pub const MIN_RENTAL_SECS: i64 = 3_600;
+pub const MAX_UNBONDING_SECS: i64 = 90 * 86_400;
+/// Number of GPU model codes with a stake multiplier in the config table (code = index).
+pub const GPU_MODEL_SLOTS: usize = 32;
+/// Largest multiplier, 100x: keeps `stake × multiplier × gpus` far from u64 overflow for sane stakes.
+pub const MAX_GPU_MULTIPLIER_BPS: u32 = 1_000_000;
+pub const MAX_GPUS_PER_WORKER: u16 = 16;
+pub const REGION_LEN: usize = 8;
+
+pub mod compliance {
+    pub const SOC2: u8 = 1 << 0;
+    pub const HIPAA: u8 = 1 << 1;
+    pub const END_TO_END_ENCRYPTION: u8 = 1 << 2;
+    pub const ALL: u8 = SOC2 | HIPAA | END_TO_END_ENCRYPTION;
+}
+
+pub const MIN_CONNECTIVITY_TIER: u8 = 1;
+pub const MAX_CONNECTIVITY_TIER: u8 = 4;

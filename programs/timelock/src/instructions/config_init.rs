@@ -1,0 +1,66 @@
+use anchor_lang::prelude::*;
+use anchor_lang::solana_program::bpf_loader_upgradeable;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::constants::*;
+use crate::errors::TimelockError;
+use crate::events::ConfigInitialized;
+use crate::state::{Config, ConfigParams};
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ConfigInit<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(init, payer = admin, space = Config::SPACE, seeds = [CONFIG_SEED], bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(mint::token_program = stake_token_program)]
+    pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(
+        init,
+        payer = admin,
+        seeds = [STAKE_VAULT_SEED, config.key().as_ref()],
+        bump,
+        token::mint = stake_mint,
+        token::authority = config,
+        token::token_program = stake_token_program,
+    )]
+    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Only the upgrade authority may initialise: otherwise anyone could front-run the deployment and make
+    /// themselves admin of a freshly deployed program.
+    #[account(
+        seeds = [crate::ID.as_ref()],
+        bump,
+        seeds::program = bpf_loader_upgradeable::ID,
+        constraint = program_data.upgrade_authority_address == Some(admin.key())
+            @ TimelockError::NotUpgradeAuthority,
+    )]
+    pub program_data: Box<Account<'info, ProgramData>>,
+    pub stake_token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl ConfigInit<'_> {
+    pub fn handler(ctx: Context<Self>, params: ConfigParams) -> Result<()> {
+        params.validate()?;
+        let config = &mut ctx.accounts.config;
+        config.admin = ctx.accounts.admin.key();
+        config.pending_admin = Pubkey::default();
+        config.stake_mint = ctx.accounts.stake_mint.key();
+        config.payment_mint = ctx.accounts.payment_mint.key();
+        config.stake_vault = ctx.accounts.stake_vault.key();
+        config.paused = false;
+        config.bump = ctx.bumps.config;
+        config.stake_vault_bump = ctx.bumps.stake_vault;
+        config.params = params.clone();
+        emit_cpi!(ConfigInitialized {
+            admin: config.admin,
+            stake_mint: config.stake_mint,
+            payment_mint: config.payment_mint,
+            stake_vault: config.stake_vault,
+            params,
+        });
+        Ok(())
+    }
+}

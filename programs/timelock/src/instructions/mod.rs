@@ -1,0 +1,23 @@
+pub mod admin_accept;
+pub mod admin_transfer;
+pub mod config_init;
+pub mod config_set_paused;
+pub mod config_update;
+pub mod stake_deposit;
+pub mod stake_unbond;
+pub mod stake_withdraw;
+pub mod supplier_register;
+pub mod worker_deregister;
+pub mod worker_register;
+pub mod worker_set_available;
+pub mod worker_update;
+
+pub use admin_accept::*;
+pub use config_init::*;
+pub use config_update::*;
+pub use stake_deposit::*;
+pub use stake_unbond::*;
+pub use supplier_register::*;
+pub use worker_deregister::*;
+pub use worker_register::*;
+pub use worker_update::*;

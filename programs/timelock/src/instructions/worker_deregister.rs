@@ -1,0 +1,54 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::errors::TimelockError;
+use crate::events::WorkerDeregistered;
+use crate::state::{Supplier, Worker};
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct WorkerDeregister<'info> {
+    /// Receives the worker account's rent.
+    #[account(mut)]
+    pub authority: Signer<'info>,
+    #[account(
+        mut,
+        seeds = [SUPPLIER_SEED, authority.key().as_ref()],
+        bump = supplier.bump,
+        has_one = authority,
+    )]
+    pub supplier: Box<Account<'info, Supplier>>,
+    #[account(
+        mut,
+        close = authority,
+        seeds = [WORKER_SEED, supplier.key().as_ref(), &worker.worker_index.to_le_bytes()],
+        bump = worker.bump,
+        has_one = supplier,
+    )]
+    pub worker: Box<Account<'info, Worker>>,
+}
+
+impl WorkerDeregister<'_> {
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let worker = &ctx.accounts.worker;
+        require!(!worker.is_leased(), TimelockError::WorkerLeased);
+        let supplier = &mut ctx.accounts.supplier;
+        supplier.reserved = supplier
+            .reserved
+            .checked_sub(worker.bonded_stake)
+            .ok_or(TimelockError::Overflow)?;
+        supplier.worker_count = supplier.worker_count.checked_sub(1).ok_or(TimelockError::Overflow)?;
+        supplier.gpu_count = supplier
+            .gpu_count
+            .checked_sub(u32::from(worker.spec.gpu_count))
+            .ok_or(TimelockError::Overflow)?;
+        emit_cpi!(WorkerDeregistered {
+            worker: worker.key(),
+            supplier: supplier.key(),
+            released_stake: worker.bonded_stake,
+            supplier_reserved: supplier.reserved,
+            timestamp: Clock::get()?.unix_timestamp,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,78 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::errors::TimelockError;
+use crate::events::WorkerRegistered;
+use crate::math;
+use crate::state::{Config, Supplier, Worker, WorkerSpec};
+
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(worker_index: u32)]
+pub struct WorkerRegister<'info> {
+    #[account(mut)]
+    pub authority: Signer<'info>,
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        seeds = [SUPPLIER_SEED, authority.key().as_ref()],
+        bump = supplier.bump,
+        has_one = authority,
+    )]
+    pub supplier: Box<Account<'info, Supplier>>,
+    #[account(
+        init,
+        payer = authority,
+        space = Worker::SPACE,
+        seeds = [WORKER_SEED, supplier.key().as_ref(), &worker_index.to_le_bytes()],
+        bump,
+    )]
+    pub worker: Box<Account<'info, Worker>>,
+    pub system_program: Program<'info, System>,
+}
+
+/// Stake a worker with `spec` must bond under the current config.
+pub(crate) fn bond_for(config: &Config, spec: &WorkerSpec) -> Result<u64> {
+    spec.validate()?;
+    let multiplier = config.gpu_multiplier(spec.gpu_model)?;
+    math::required_stake(config.params.min_stake_per_gpu, multiplier, spec.gpu_count)
+        .ok_or_else(|| error!(TimelockError::Overflow))
+}
+
+impl WorkerRegister<'_> {
+    pub fn handler(ctx: Context<Self>, worker_index: u32, spec: WorkerSpec) -> Result<()> {
+        let config = &ctx.accounts.config;
+        config.require_not_paused()?;
+        let bond = bond_for(config, &spec)?;
+        let supplier = &mut ctx.accounts.supplier;
+        require!(bond <= supplier.free_stake()?, TimelockError::InsufficientFreeStake);
+        supplier.reserved = supplier.reserved.checked_add(bond).ok_or(TimelockError::Overflow)?;
+        supplier.worker_count = supplier.worker_count.checked_add(1).ok_or(TimelockError::Overflow)?;
+        supplier.gpu_count = supplier
+            .gpu_count
+            .checked_add(u32::from(spec.gpu_count))
+            .ok_or(TimelockError::Overflow)?;
+
+        let now = Clock::get()?.unix_timestamp;
+        let worker = &mut ctx.accounts.worker;
+        worker.supplier = supplier.key();
+        worker.worker_index = worker_index;
+        worker.spec = spec.clone();
+        worker.available = true;
+        worker.active_lease = Pubkey::default();
+        worker.bonded_stake = bond;
+        worker.registered_at = now;
+        worker.bump = ctx.bumps.worker;
+        emit_cpi!(WorkerRegistered {
+            worker: worker.key(),
+            supplier: worker.supplier,
+            worker_index,
+            spec,
+            bonded_stake: bond,
+            supplier_reserved: supplier.reserved,
+            timestamp: now,
+        });
+        Ok(())
+    }
+}

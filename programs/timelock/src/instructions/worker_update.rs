@@ -1,0 +1,68 @@
+use anchor_lang::prelude::*;
+
+use super::worker_register::bond_for;
+use crate::constants::*;
+use crate::errors::TimelockError;
+use crate::events::WorkerUpdated;
+use crate::state::{Config, Supplier, Worker, WorkerSpec};
+
+/// Accounts of the supplier's instructions on one of its workers.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct WorkerManage<'info> {
+    pub authority: Signer<'info>,
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        seeds = [SUPPLIER_SEED, authority.key().as_ref()],
+        bump = supplier.bump,
+        has_one = authority,
+    )]
+    pub supplier: Box<Account<'info, Supplier>>,
+    #[account(
+        mut,
+        seeds = [WORKER_SEED, supplier.key().as_ref(), &worker.worker_index.to_le_bytes()],
+        bump = worker.bump,
+        has_one = supplier,
+    )]
+    pub worker: Box<Account<'info, Worker>>,
+}
+
+impl WorkerManage<'_> {
+    /// Replaces the worker's declared spec. While leased the hardware must stay as booked (the renter pays for
+    /// it); price, region and the device key may change, and the new price applies to future bookings only.
+    /// The bond is recomputed under the current config, so a changed multiplier table applies on update.
+    pub fn worker_update(ctx: Context<Self>, spec: WorkerSpec) -> Result<()> {
+        let accounts = &mut *ctx.accounts;
+        let worker = &mut accounts.worker;
+        if worker.is_leased() {
+            require!(worker.spec.same_hardware(&spec), TimelockError::HardwareChangeWhileLeased);
+        }
+        let bond = bond_for(&accounts.config, &spec)?;
+        let supplier = &mut accounts.supplier;
+        supplier.reserved = supplier
+            .reserved
+            .checked_sub(worker.bonded_stake)
+            .ok_or(TimelockError::Overflow)?;
+        require!(bond <= supplier.free_stake()?, TimelockError::InsufficientFreeStake);
+        supplier.reserved = supplier.reserved.checked_add(bond).ok_or(TimelockError::Overflow)?;
+        supplier.gpu_count = supplier
+            .gpu_count
+            .checked_sub(u32::from(worker.spec.gpu_count))
+            .and_then(|n| n.checked_add(u32::from(spec.gpu_count)))
+            .ok_or(TimelockError::Overflow)?;
+        worker.spec = spec.clone();
+        worker.bonded_stake = bond;
+        let event = WorkerUpdated {
+            worker: worker.key(),
+            supplier: supplier.key(),
+            spec,
+            bonded_stake: bond,
+            supplier_reserved: supplier.reserved,
+            timestamp: Clock::get()?.unix_timestamp,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
+}

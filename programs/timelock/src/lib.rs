@@ -1,0 +1,85 @@
+//! timelock: settlement of GPU rentals under Proof of Time-Lock.
+//!
+//! Suppliers bond stake and register GPU workers; renters book clusters of workers into escrow; oracles attest
+//! the seconds each GPU was provably committed to its renter; proven time is paid, unproven time refunded, and
+//! faults slashed. Layout follows Squads v4: one file per instruction under `instructions/`, one per account
+//! under `state/`, pure arithmetic in `math`.
+
+#[cfg(target_arch = "bpf")]
+use solana_compiler_builtins as _;
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod math;
+pub mod state;
+mod token;
+
+pub use instructions::*;
+pub use state::*;
+
+declare_id!("3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF");
+
+#[program]
+pub mod timelock {
+    use super::*;
+
+    pub fn config_init(ctx: Context<ConfigInit>, params: ConfigParams) -> Result<()> {
+        ConfigInit::handler(ctx, params)
+    }
+
+    pub fn config_update(ctx: Context<AdminConfig>, params: ConfigParams) -> Result<()> {
+        AdminConfig::config_update(ctx, params)
+    }
+
+    pub fn admin_transfer(ctx: Context<AdminConfig>, new_admin: Pubkey) -> Result<()> {
+        AdminConfig::admin_transfer(ctx, new_admin)
+    }
+
+    pub fn admin_accept(ctx: Context<AdminAccept>) -> Result<()> {
+        AdminAccept::handler(ctx)
+    }
+
+    pub fn pause(ctx: Context<AdminConfig>) -> Result<()> {
+        AdminConfig::set_paused(ctx, true)
+    }
+
+    pub fn unpause(ctx: Context<AdminConfig>) -> Result<()> {
+        AdminConfig::set_paused(ctx, false)
+    }
+
+    pub fn supplier_register(ctx: Context<SupplierRegister>) -> Result<()> {
+        SupplierRegister::handler(ctx)
+    }
+
+    pub fn stake_deposit(ctx: Context<StakeTransfer>, amount: u64) -> Result<()> {
+        StakeTransfer::stake_deposit(ctx, amount)
+    }
+
+    pub fn stake_unbond(ctx: Context<StakeUnbond>, amount: u64) -> Result<()> {
+        StakeUnbond::handler(ctx, amount)
+    }
+
+    pub fn stake_withdraw(ctx: Context<StakeTransfer>) -> Result<()> {
+        StakeTransfer::stake_withdraw(ctx)
+    }
+
+    pub fn worker_register(ctx: Context<WorkerRegister>, worker_index: u32, spec: WorkerSpec) -> Result<()> {
+        WorkerRegister::handler(ctx, worker_index, spec)
+    }
+
+    pub fn worker_update(ctx: Context<WorkerManage>, spec: WorkerSpec) -> Result<()> {
+        WorkerManage::worker_update(ctx, spec)
+    }
+
+    pub fn worker_set_available(ctx: Context<WorkerManage>, available: bool) -> Result<()> {
+        WorkerManage::worker_set_available(ctx, available)
+    }
+
+    pub fn worker_deregister(ctx: Context<WorkerDeregister>) -> Result<()> {
+        WorkerDeregister::handler(ctx)
+    }
+}

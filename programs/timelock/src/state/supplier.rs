@@ -1,0 +1,34 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::TimelockError;
+use crate::math;
+
+/// A GPU owner's stake and standing. PDA `["supplier", authority]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Supplier {
+    pub authority: Pubkey,
+    /// Stake-mint base units held for this supplier in the stake vault (includes `unbonding`).
+    pub staked: u64,
+    /// Queued by `stake_unbond`; withdrawable from `unbond_ready_at`.
+    pub unbonding: u64,
+    pub unbond_ready_at: i64,
+    /// Bonded by registered workers (base × multiplier × GPUs each).
+    pub reserved: u64,
+    /// Collateral locked by active leases.
+    pub locked: u64,
+    pub slashed_total: u64,
+    pub worker_count: u32,
+    pub gpu_count: u32,
+    pub created_at: i64,
+    pub bump: u8,
+}
+
+impl Supplier {
+    pub const SPACE: usize = 8 + Self::INIT_SPACE;
+
+    pub fn free_stake(&self) -> Result<u64> {
+        math::free_stake(self.staked, self.unbonding, self.reserved, self.locked)
+            .ok_or_else(|| error!(TimelockError::Overflow))
+    }
+}

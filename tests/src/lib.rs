@@ -1,0 +1,418 @@
+//! The test harness (after marginfi v2's `TestFixture`): one object deploys `target/deploy/timelock.so` into
+//! LiteSVM with a known upgrade authority, makes mints and funded actors, warps the clock, sends transactions
+//! and reports compute units, so that tests read as stories.
+
+use std::path::PathBuf;
+
+use anchor_lang::prelude::{Clock, Pubkey};
+use anchor_lang::solana_program::bpf_loader_upgradeable;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::program_pack::Pack;
+use anchor_lang::solana_program::system_instruction;
+use anchor_lang::AccountDeserialize;
+use anchor_spl::token_2022::spl_token_2022;
+use litesvm::LiteSVM;
+use solana_instruction_error::InstructionError;
+use solana_keypair::Keypair;
+use solana_message::Message;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+use timelock::state::{ConfigParams, WorkerSpec};
+use timelock_sdk::{catalog, ix, pda, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
+
+pub use timelock::errors::TimelockError;
+
+pub const STAKE_DECIMALS: u8 = 9;
+pub const PAYMENT_DECIMALS: u8 = 6;
+pub const ONE_STAKE: u64 = 1_000_000_000;
+/// Start of every fixture's clock, so that timestamps in assertions are readable.
+pub const GENESIS_TIME: i64 = 1_800_000_000;
+
+pub fn program_so_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/timelock.so")
+}
+
+/// A transaction that landed: its compute units and logs.
+#[derive(Debug)]
+pub struct Landed {
+    pub compute_units: u64,
+    pub logs: Vec<String>,
+}
+
+/// A transaction that failed: the runtime's error and the logs up to the failure.
+#[derive(Debug)]
+pub struct Failed {
+    pub error: TransactionError,
+    pub logs: Vec<String>,
+}
+
+impl Failed {
+    /// The custom program error code of the failing instruction, if it failed with one.
+    pub fn custom_code(&self) -> Option<u32> {
+        match &self.error {
+            TransactionError::InstructionError(_, InstructionError::Custom(code)) => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+pub type SendResult = Result<Landed, Failed>;
+
+/// Anything that names an Anchor error code: the program's own errors and Anchor's framework errors.
+pub trait ErrorCodeOf {
+    fn code(self) -> u32;
+}
+
+impl ErrorCodeOf for TimelockError {
+    fn code(self) -> u32 {
+        anchor_lang::error::ERROR_CODE_OFFSET + self as u32
+    }
+}
+
+impl ErrorCodeOf for anchor_lang::error::ErrorCode {
+    fn code(self) -> u32 {
+        self.into()
+    }
+}
+
+/// Asserts that a transaction failed with exactly `expected` (an Anchor error code), showing logs otherwise.
+#[track_caller]
+pub fn assert_error(result: SendResult, expected: impl ErrorCodeOf + std::fmt::Debug + Copy) {
+    match result {
+        Ok(landed) => panic!("expected {expected:?}, transaction landed: {:#?}", landed.logs),
+        Err(failed) => assert_eq!(
+            failed.custom_code(),
+            Some(expected.code()),
+            "expected {expected:?}, got {:?}\n{:#?}",
+            failed.error,
+            failed.logs
+        ),
+    }
+}
+
+/// Asserts that the runtime (not the program) refused the transaction with `expected`.
+#[track_caller]
+pub fn assert_runtime_error(result: SendResult, expected: InstructionError) {
+    match result {
+        Ok(landed) => panic!("expected {expected:?}, transaction landed: {:#?}", landed.logs),
+        Err(Failed { error: TransactionError::InstructionError(_, got), logs }) => {
+            assert_eq!(got, expected, "{logs:#?}")
+        }
+        Err(failed) => panic!("expected {expected:?}, got {:?}", failed.error),
+    }
+}
+
+pub struct TestFixture {
+    pub svm: LiteSVM,
+    /// Upgrade authority of the program and admin of the config.
+    pub admin: Keypair,
+    pub stake_mint: Pubkey,
+    pub payment_mint: Pubkey,
+    pub stake_token_program: Pubkey,
+    /// Owner of the treasury's token accounts.
+    pub treasury: Keypair,
+    next_worker_index: u32,
+}
+
+/// A supplier with a funded stake token account.
+pub struct SupplierActor {
+    pub authority: Keypair,
+    pub stake_tokens: Pubkey,
+}
+
+impl SupplierActor {
+    pub fn key(&self) -> Pubkey {
+        self.authority.pubkey()
+    }
+    pub fn supplier(&self) -> Pubkey {
+        pda::supplier(&self.key()).0
+    }
+}
+
+impl TestFixture {
+    /// Program deployed, mints made, config not yet initialised. The stake mint is a classic SPL mint.
+    pub fn deployed() -> Self {
+        Self::deployed_with(TOKEN_PROGRAM_ID)
+    }
+
+    /// As [`TestFixture::deployed`], with the stake mint under `stake_token_program` (SPL Token or Token-2022).
+    pub fn deployed_with(stake_token_program: Pubkey) -> Self {
+        let mut svm = LiteSVM::new();
+        let admin = Keypair::new();
+        svm.airdrop(&admin.pubkey(), 1_000_000_000_000).unwrap();
+        let so = std::fs::read(program_so_path())
+            .expect("target/deploy/timelock.so is missing: run `make build` first");
+        svm.add_program(timelock::ID, &so).expect("program loads");
+        set_upgrade_authority(&mut svm, &admin.pubkey());
+        let mut fixture = TestFixture {
+            svm,
+            admin,
+            stake_mint: Pubkey::default(),
+            payment_mint: Pubkey::default(),
+            stake_token_program,
+            treasury: Keypair::new(),
+            next_worker_index: 0,
+        };
+        fixture.stake_mint = fixture.create_mint(stake_token_program, STAKE_DECIMALS);
+        fixture.payment_mint = fixture.create_mint(TOKEN_PROGRAM_ID, PAYMENT_DECIMALS);
+        fixture.set_time(GENESIS_TIME);
+        fixture
+    }
+
+    /// Deployed and initialised with [`TestFixture::default_params`].
+    pub fn new() -> Self {
+        let mut fixture = Self::deployed();
+        fixture.init_config().expect("config_init");
+        fixture
+    }
+
+    pub fn default_params(&self) -> ConfigParams {
+        ConfigParams {
+            treasury: self.treasury.pubkey(),
+            protocol_fee_bps: 500,
+            min_stake_per_gpu: 200 * ONE_STAKE,
+            unbonding_period_secs: 7 * 86_400,
+            slash_bps: 1_000,
+            slash_renter_share_bps: 5_000,
+            jail_fault_threshold: 3,
+            jail_window_secs: 86_400,
+            jail_cooldown_secs: 86_400,
+            collateral_bps: 20_000,
+            min_rental_secs: 3_600,
+            epoch_secs: 300,
+            oracles: vec![Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique()],
+            oracle_threshold: 2,
+            gpu_multipliers_bps: catalog::default_gpu_multipliers(),
+        }
+    }
+
+    /// The default params with a given oracle set (the default one is random per call).
+    pub fn default_params_with_oracles(&self, oracles: &[Pubkey]) -> ConfigParams {
+        ConfigParams { oracles: oracles.to_vec(), ..self.default_params() }
+    }
+
+    pub fn init_config(&mut self) -> SendResult {
+        let params = self.default_params();
+        let ix = ix::config_init(
+            self.admin.pubkey(),
+            self.stake_mint,
+            self.payment_mint,
+            self.stake_token_program,
+            params,
+        );
+        let admin = self.admin.insecure_clone();
+        self.send(&[ix], &[&admin])
+    }
+
+    /// Sends `ixs` in one transaction paid by the first signer. Each call gets a fresh blockhash so that
+    /// identical transactions in a story are not refused as duplicates.
+    pub fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> SendResult {
+        self.svm.expire_blockhash();
+        let payer = signers.first().expect("at least one signer").pubkey();
+        let message = Message::new(ixs, Some(&payer));
+        let tx = Transaction::new(signers, message, self.svm.latest_blockhash());
+        match self.svm.send_transaction(tx) {
+            Ok(meta) => Ok(Landed { compute_units: meta.compute_units_consumed, logs: meta.logs }),
+            Err(failed) => Err(Failed { error: failed.err, logs: failed.meta.logs }),
+        }
+    }
+
+    /// Sends one instruction and returns the compute units it used, panicking with logs if it failed.
+    #[track_caller]
+    pub fn exec(&mut self, ix: Instruction, signers: &[&Keypair]) -> u64 {
+        match self.send(&[ix], signers) {
+            Ok(landed) => landed.compute_units,
+            Err(failed) => panic!("transaction failed: {:?}\n{:#?}", failed.error, failed.logs),
+        }
+    }
+
+    /// A funded keypair.
+    pub fn actor(&mut self) -> Keypair {
+        let actor = Keypair::new();
+        self.svm.airdrop(&actor.pubkey(), 100_000_000_000).unwrap();
+        actor
+    }
+
+    pub fn now(&self) -> i64 {
+        self.svm.get_sysvar::<Clock>().unix_timestamp
+    }
+
+    pub fn set_time(&mut self, unix_timestamp: i64) {
+        let mut clock = self.svm.get_sysvar::<Clock>();
+        clock.unix_timestamp = unix_timestamp;
+        clock.slot += 1;
+        self.svm.set_sysvar(&clock);
+    }
+
+    pub fn warp(&mut self, secs: i64) {
+        let now = self.now();
+        self.set_time(now + secs);
+    }
+
+    pub fn create_mint(&mut self, token_program: Pubkey, decimals: u8) -> Pubkey {
+        let mint = Keypair::new();
+        let admin = self.admin.insecure_clone();
+        let len = spl_token_2022::state::Mint::LEN;
+        let ixs = [
+            system_instruction::create_account(
+                &admin.pubkey(),
+                &mint.pubkey(),
+                self.svm.minimum_balance_for_rent_exemption(len),
+                len as u64,
+                &token_program,
+            ),
+            spl_token_2022::instruction::initialize_mint2(
+                &token_program,
+                &mint.pubkey(),
+                &admin.pubkey(),
+                None,
+                decimals,
+            )
+            .unwrap(),
+        ];
+        self.send(&ixs, &[&admin, &mint]).expect("create mint");
+        mint.pubkey()
+    }
+
+    pub fn token_program_of(&self, mint: &Pubkey) -> Pubkey {
+        self.svm.get_account(mint).expect("mint exists").owner
+    }
+
+    /// A new token account of `mint` owned by `owner`.
+    pub fn token_account(&mut self, mint: Pubkey, owner: &Pubkey) -> Pubkey {
+        let account = Keypair::new();
+        let admin = self.admin.insecure_clone();
+        let token_program = self.token_program_of(&mint);
+        let len = spl_token_2022::state::Account::LEN;
+        let ixs = [
+            system_instruction::create_account(
+                &admin.pubkey(),
+                &account.pubkey(),
+                self.svm.minimum_balance_for_rent_exemption(len),
+                len as u64,
+                &token_program,
+            ),
+            spl_token_2022::instruction::initialize_account3(&token_program, &account.pubkey(), &mint, owner)
+                .unwrap(),
+        ];
+        self.send(&ixs, &[&admin, &account]).expect("create token account");
+        account.pubkey()
+    }
+
+    pub fn mint_to(&mut self, mint: Pubkey, account: Pubkey, amount: u64) {
+        let admin = self.admin.insecure_clone();
+        let token_program = self.token_program_of(&mint);
+        let ix = spl_token_2022::instruction::mint_to(&token_program, &mint, &account, &admin.pubkey(), &[], amount)
+            .unwrap();
+        self.send(&[ix], &[&admin]).expect("mint_to");
+    }
+
+    pub fn token_balance(&self, account: &Pubkey) -> u64 {
+        let data = self.svm.get_account(account).expect("token account exists").data;
+        spl_token_2022::state::Account::unpack_from_slice(&data[..spl_token_2022::state::Account::LEN])
+            .expect("token account")
+            .amount
+    }
+
+    /// Decodes a program account with the program's own type (discriminator checked).
+    pub fn account<T: AccountDeserialize>(&self, address: &Pubkey) -> T {
+        let data = self.svm.get_account(address).expect("account exists").data;
+        T::try_deserialize(&mut data.as_slice()).expect("decodes")
+    }
+
+    pub fn exists(&self, address: &Pubkey) -> bool {
+        self.svm.get_account(address).is_some_and(|a| a.lamports > 0)
+    }
+
+    pub fn config(&self) -> timelock::state::Config {
+        self.account(&pda::config().0)
+    }
+
+    pub fn supplier_account(&self, supplier: &SupplierActor) -> timelock::state::Supplier {
+        self.account(&supplier.supplier())
+    }
+
+    /// A registered supplier holding `tokens` stake tokens in its own account (nothing deposited yet).
+    pub fn supplier(&mut self, tokens: u64) -> SupplierActor {
+        let authority = self.actor();
+        let stake_tokens = self.token_account(self.stake_mint, &authority.pubkey());
+        self.mint_to(self.stake_mint, stake_tokens, tokens);
+        self.exec(ix::supplier_register(authority.pubkey()), &[&authority]);
+        SupplierActor { authority, stake_tokens }
+    }
+
+    pub fn stake_accounts(&self, supplier: &SupplierActor) -> ix::StakeAccounts {
+        ix::StakeAccounts {
+            authority: supplier.key(),
+            stake_mint: self.stake_mint,
+            supplier_tokens: supplier.stake_tokens,
+            token_program: self.stake_token_program,
+        }
+    }
+
+    pub fn deposit(&mut self, supplier: &SupplierActor, amount: u64) -> SendResult {
+        let ix = ix::stake_deposit(self.stake_accounts(supplier), amount);
+        self.send(&[ix], &[&supplier.authority])
+    }
+
+    /// A supplier that registered and deposited `stake`.
+    pub fn staked_supplier(&mut self, stake: u64) -> SupplierActor {
+        let supplier = self.supplier(stake);
+        self.deposit(&supplier, stake).expect("stake_deposit");
+        supplier
+    }
+
+    /// An 8 × H100 worker spec as io.net lists them.
+    pub fn h100_spec(&self) -> WorkerSpec {
+        WorkerSpec {
+            gpu_model: catalog::gpu_model_code("H100-SXM").unwrap(),
+            gpu_count: 8,
+            vram_gib: 80,
+            cpu_cores: 96,
+            ram_gib: 1_024,
+            region: catalog::region_code("US-EAST").unwrap(),
+            connectivity_tier: 4,
+            compliance: catalog::compliance_flags(true, false, true),
+            green_energy: true,
+            price_per_gpu_hour: 2_000_000,
+            device_key: Pubkey::new_unique(),
+        }
+    }
+
+    pub fn next_worker_index(&mut self) -> u32 {
+        self.next_worker_index += 1;
+        self.next_worker_index
+    }
+
+    /// Registers a worker for `supplier`; returns its index.
+    pub fn register_worker(&mut self, supplier: &SupplierActor, spec: WorkerSpec) -> Result<u32, Failed> {
+        let index = self.next_worker_index();
+        let ix = ix::worker_register(supplier.key(), index, spec);
+        self.send(&[ix], &[&supplier.authority]).map(|_| index)
+    }
+
+    pub fn worker_of(&self, supplier: &SupplierActor, index: u32) -> timelock::state::Worker {
+        self.account(&pda::worker(&supplier.supplier(), index).0)
+    }
+}
+
+impl Default for TestFixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// LiteSVM deploys with no upgrade authority; `config_init` demands one, so the fixture writes it into the
+/// ProgramData header (bincode: u32 tag 3, u64 slot, Option<Pubkey> at byte 12).
+fn set_upgrade_authority(svm: &mut LiteSVM, authority: &Pubkey) {
+    let program_data = bpf_loader_upgradeable::get_program_data_address(&timelock::ID);
+    let mut account = svm.get_account(&program_data).expect("program data");
+    account.data[12] = 1;
+    account.data[13..45].copy_from_slice(authority.as_ref());
+    svm.set_account(program_data, account).expect("set program data");
+}
+
+pub fn token_2022() -> Pubkey {
+    TOKEN_2022_PROGRAM_ID
+}
