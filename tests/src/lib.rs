@@ -13,14 +13,14 @@ use anchor_lang::AccountDeserialize;
 use anchor_spl::token_2022::spl_token_2022;
 use litesvm::LiteSVM;
 use solana_instruction_error::InstructionError;
-use solana_keypair::Keypair;
 use solana_message::Message;
-use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use timelock::state::{ConfigParams, WorkerSpec};
 use timelock_sdk::{catalog, ix, pda, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 
+pub use solana_keypair::Keypair;
+pub use solana_signer::Signer;
 pub use timelock::errors::TimelockError;
 
 pub const STAKE_DECIMALS: u8 = 9;
@@ -33,11 +33,31 @@ pub fn program_so_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/timelock.so")
 }
 
-/// A transaction that landed: its compute units and logs.
+/// A transaction that landed: its compute units, logs and inner instructions' data.
 #[derive(Debug)]
 pub struct Landed {
     pub compute_units: u64,
     pub logs: Vec<String>,
+    pub inner_instruction_data: Vec<Vec<u8>>,
+}
+
+impl Landed {
+    /// Events of type `E` emitted with `emit_cpi!`, decoded from the self-invocations' data.
+    pub fn events<E: anchor_lang::Event + anchor_lang::AnchorDeserialize>(&self) -> Vec<E> {
+        let tag = anchor_lang::event::EVENT_IX_TAG_LE;
+        self.inner_instruction_data
+            .iter()
+            .filter_map(|data| data.strip_prefix(tag)?.strip_prefix(E::DISCRIMINATOR))
+            .map(|mut body| E::deserialize(&mut body).expect("event decodes"))
+            .collect()
+    }
+
+    #[track_caller]
+    pub fn event<E: anchor_lang::Event + anchor_lang::AnchorDeserialize>(&self) -> E {
+        let mut events = self.events::<E>();
+        assert_eq!(events.len(), 1, "expected exactly one event");
+        events.remove(0)
+    }
 }
 
 /// A transaction that failed: the runtime's error and the logs up to the failure.
@@ -213,7 +233,16 @@ impl TestFixture {
         let message = Message::new(ixs, Some(&payer));
         let tx = Transaction::new(signers, message, self.svm.latest_blockhash());
         match self.svm.send_transaction(tx) {
-            Ok(meta) => Ok(Landed { compute_units: meta.compute_units_consumed, logs: meta.logs }),
+            Ok(meta) => Ok(Landed {
+                compute_units: meta.compute_units_consumed,
+                logs: meta.logs,
+                inner_instruction_data: meta
+                    .inner_instructions
+                    .into_iter()
+                    .flatten()
+                    .map(|inner| inner.instruction.data)
+                    .collect(),
+            }),
             Err(failed) => Err(Failed { error: failed.err, logs: failed.meta.logs }),
         }
     }

@@ -1,7 +1,6 @@
 //! Config lifecycle: initialisation by the upgrade authority, validated updates, two-step admin hand-over, pause.
 
 use anchor_lang::error::ErrorCode as AnchorError;
-use solana_signer::Signer;
 use timelock_sdk::{ix, pda};
 use timelock_tests::*;
 

@@ -1,0 +1,213 @@
+//! Worker registry: registration bonded by free stake, validated specs, updates, availability, deregistration.
+
+use anchor_lang::error::ErrorCode as AnchorError;
+use anchor_lang::prelude::Pubkey;
+use timelock::events::{WorkerAvailabilityChanged, WorkerDeregistered, WorkerRegistered, WorkerUpdated};
+use timelock::state::WorkerSpec;
+use timelock_sdk::{catalog, ix, pda};
+use timelock_tests::*;
+
+/// 8 × H100 at 200 per GPU × 5.0.
+const H100_BOND: u64 = 8_000 * ONE_STAKE;
+
+#[test]
+fn registration_bonds_stake_and_records_the_spec() {
+    let mut f = TestFixture::new();
+    let supplier = f.staked_supplier(H100_BOND);
+    let spec = f.h100_spec();
+    let index = f.next_worker_index();
+    let landed = f.send(&[ix::worker_register(supplier.key(), index, spec.clone())], &[&supplier.authority]).unwrap();
+
+    let event: WorkerRegistered = landed.event();
+    assert_eq!((event.spec.clone(), event.bonded_stake, event.worker_index), (spec.clone(), H100_BOND, index));
+    let worker = f.worker_of(&supplier, index);
+    assert_eq!(worker.spec, spec);
+    assert_eq!(worker.supplier, supplier.supplier());
+    assert!(worker.available);
+    assert_eq!(worker.active_lease, Pubkey::default());
+    assert_eq!(worker.registered_at, GENESIS_TIME);
+    let account = f.supplier_account(&supplier);
+    assert_eq!((account.reserved, account.worker_count, account.gpu_count), (H100_BOND, 1, 8));
+}
+
+#[test]
+fn registration_needs_enough_free_stake_per_gpu_class() {
+    let mut f = TestFixture::new();
+    let supplier = f.staked_supplier(H100_BOND - 1);
+    let spec = f.h100_spec();
+    assert_error(f.register_worker(&supplier, spec.clone()).map(|_| landed_stub()), TimelockError::InsufficientFreeStake);
+
+    // The same stake bonds an RTX 4090 box: 200 × 1.0 × 8 = 1,600.
+    let rtx = WorkerSpec { gpu_model: catalog::gpu_model_code("RTX-4090").unwrap(), vram_gib: 24, ..spec };
+    let index = f.register_worker(&supplier, rtx).expect("register 4090");
+    assert_eq!(f.worker_of(&supplier, index).bonded_stake, 1_600 * ONE_STAKE);
+}
+
+/// `assert_error` takes a send result; registration returns the index instead of the landed transaction.
+fn landed_stub() -> Landed {
+    Landed { compute_units: 0, logs: vec![], inner_instruction_data: vec![] }
+}
+
+#[test]
+fn invalid_specs_are_refused_with_their_reason() {
+    let mut f = TestFixture::new();
+    let supplier = f.staked_supplier(1_000_000 * ONE_STAKE);
+    let base = f.h100_spec();
+    let cases: Vec<(WorkerSpec, TimelockError)> = vec![
+        (WorkerSpec { gpu_count: 0, ..base.clone() }, TimelockError::InvalidGpuCount),
+        (WorkerSpec { gpu_count: 17, ..base.clone() }, TimelockError::InvalidGpuCount),
+        (WorkerSpec { gpu_model: 0, ..base.clone() }, TimelockError::UnknownGpuModel),
+        (WorkerSpec { gpu_model: 31, ..base.clone() }, TimelockError::UnknownGpuModel),
+        (WorkerSpec { gpu_model: 500, ..base.clone() }, TimelockError::UnknownGpuModel),
+        (WorkerSpec { vram_gib: 0, ..base.clone() }, TimelockError::InvalidSpecs),
+        (WorkerSpec { cpu_cores: 0, ..base.clone() }, TimelockError::InvalidSpecs),
+        (WorkerSpec { ram_gib: 0, ..base.clone() }, TimelockError::InvalidSpecs),
+        (WorkerSpec { device_key: Pubkey::default(), ..base.clone() }, TimelockError::InvalidSpecs),
+        (WorkerSpec { region: *b"us-east\0", ..base.clone() }, TimelockError::InvalidRegion),
+        (WorkerSpec { region: [0; 8], ..base.clone() }, TimelockError::InvalidRegion),
+        (WorkerSpec { region: *b"US\0EAST\0", ..base.clone() }, TimelockError::InvalidRegion),
+        (WorkerSpec { connectivity_tier: 0, ..base.clone() }, TimelockError::InvalidConnectivityTier),
+        (WorkerSpec { connectivity_tier: 5, ..base.clone() }, TimelockError::InvalidConnectivityTier),
+        (WorkerSpec { compliance: 0b1000, ..base.clone() }, TimelockError::InvalidComplianceFlags),
+        (WorkerSpec { price_per_gpu_hour: 0, ..base.clone() }, TimelockError::InvalidPrice),
+    ];
+    for (spec, expected) in cases {
+        let index = f.next_worker_index();
+        let result = f.send(&[ix::worker_register(supplier.key(), index, spec)], &[&supplier.authority]);
+        assert_error(result, expected);
+    }
+    assert_eq!(f.supplier_account(&supplier).worker_count, 0);
+}
+
+#[test]
+fn a_worker_index_cannot_be_registered_twice() {
+    let mut f = TestFixture::new();
+    let supplier = f.staked_supplier(2 * H100_BOND);
+    let spec = f.h100_spec();
+    let index = f.register_worker(&supplier, spec.clone()).unwrap();
+    let again = f.send(&[ix::worker_register(supplier.key(), index, spec)], &[&supplier.authority]).unwrap_err();
+    assert!(again.logs.iter().any(|l| l.contains("already in use")), "{:#?}", again.logs);
+    assert_eq!(f.supplier_account(&supplier).reserved, H100_BOND);
+}
+
+#[test]
+fn stake_arithmetic_overflow_is_an_error_not_a_wrap() {
+    let mut f = TestFixture::new();
+    let admin = f.admin.insecure_clone();
+    let mut params = f.config().params;
+    params.min_stake_per_gpu = u64::MAX / 2;
+    f.exec(ix::config_update(admin.pubkey(), params), &[&admin]);
+    let supplier = f.staked_supplier(ONE_STAKE);
+    let spec = f.h100_spec();
+    assert_error(f.register_worker(&supplier, spec).map(|_| landed_stub()), TimelockError::Overflow);
+}
+
+#[test]
+fn paused_program_refuses_registrations() {
+    let mut f = TestFixture::new();
+    let supplier = f.staked_supplier(H100_BOND);
+    let admin = f.admin.insecure_clone();
+    f.exec(ix::pause(admin.pubkey()), &[&admin]);
+    let spec = f.h100_spec();
+    assert_error(f.register_worker(&supplier, spec.clone()).map(|_| landed_stub()), TimelockError::Paused);
+    f.exec(ix::unpause(admin.pubkey()), &[&admin]);
+    f.register_worker(&supplier, spec).expect("registers once unpaused");
+}
+
+#[test]
+fn update_rebonds_for_new_hardware_and_keeps_the_old_spec_on_failure() {
+    let mut f = TestFixture::new();
+    let supplier = f.staked_supplier(H100_BOND + 1_000 * ONE_STAKE);
+    let spec = f.h100_spec();
+    let index = f.register_worker(&supplier, spec.clone()).unwrap();
+
+    let cheaper = WorkerSpec { price_per_gpu_hour: 1_500_000, region: catalog::region_code("EU-WEST").unwrap(), ..spec.clone() };
+    let landed = f.send(&[ix::worker_update(supplier.key(), index, cheaper.clone())], &[&supplier.authority]).unwrap();
+    assert_eq!(landed.event::<WorkerUpdated>().spec, cheaper);
+    assert_eq!(f.worker_of(&supplier, index).spec, cheaper);
+
+    // 4 GPUs bond half; 16 GPUs would need 16,000 which the supplier does not have.
+    let smaller = WorkerSpec { gpu_count: 4, ..cheaper.clone() };
+    f.exec(ix::worker_update(supplier.key(), index, smaller), &[&supplier.authority]);
+    let account = f.supplier_account(&supplier);
+    assert_eq!((account.reserved, account.gpu_count), (H100_BOND / 2, 4));
+    let bigger = WorkerSpec { gpu_count: 16, ..cheaper };
+    assert_error(
+        f.send(&[ix::worker_update(supplier.key(), index, bigger)], &[&supplier.authority]),
+        TimelockError::InsufficientFreeStake,
+    );
+    assert_eq!(f.worker_of(&supplier, index).spec.gpu_count, 4);
+    assert_eq!(f.supplier_account(&supplier).reserved, H100_BOND / 2);
+
+    let invalid = WorkerSpec { connectivity_tier: 9, ..spec };
+    assert_error(
+        f.send(&[ix::worker_update(supplier.key(), index, invalid)], &[&supplier.authority]),
+        TimelockError::InvalidConnectivityTier,
+    );
+}
+
+#[test]
+fn availability_toggles() {
+    let mut f = TestFixture::new();
+    let supplier = f.staked_supplier(H100_BOND);
+    let spec = f.h100_spec();
+    let index = f.register_worker(&supplier, spec).unwrap();
+    let landed = f.send(&[ix::worker_set_available(supplier.key(), index, false)], &[&supplier.authority]).unwrap();
+    assert!(!landed.event::<WorkerAvailabilityChanged>().available);
+    assert!(!f.worker_of(&supplier, index).available);
+    f.exec(ix::worker_set_available(supplier.key(), index, true), &[&supplier.authority]);
+    assert!(f.worker_of(&supplier, index).available);
+}
+
+#[test]
+fn deregistration_releases_the_bond_and_returns_rent() {
+    let mut f = TestFixture::new();
+    let supplier = f.staked_supplier(H100_BOND);
+    let spec = f.h100_spec();
+    let index = f.register_worker(&supplier, spec).unwrap();
+    let worker = pda::worker(&supplier.supplier(), index).0;
+    let rent = f.svm.get_balance(&worker).unwrap();
+    let before = f.svm.get_balance(&supplier.key()).unwrap();
+
+    let landed = f.send(&[ix::worker_deregister(supplier.key(), index)], &[&supplier.authority]).unwrap();
+    assert_eq!(landed.event::<WorkerDeregistered>().released_stake, H100_BOND);
+    assert!(!f.exists(&worker));
+    // Rent comes back, less the 5,000-lamport signature fee.
+    assert_eq!(f.svm.get_balance(&supplier.key()).unwrap(), before + rent - 5_000);
+    let account = f.supplier_account(&supplier);
+    assert_eq!((account.reserved, account.worker_count, account.gpu_count), (0, 0, 0));
+    f.exec(ix::stake_unbond(supplier.key(), H100_BOND), &[&supplier.authority]);
+}
+
+#[test]
+fn a_closed_worker_cannot_be_used_again_in_the_same_transaction() {
+    let mut f = TestFixture::new();
+    let supplier = f.staked_supplier(H100_BOND);
+    let spec = f.h100_spec();
+    let index = f.register_worker(&supplier, spec).unwrap();
+    let result = f.send(
+        &[ix::worker_deregister(supplier.key(), index), ix::worker_set_available(supplier.key(), index, true)],
+        &[&supplier.authority],
+    );
+    assert_error(result, AnchorError::AccountNotInitialized);
+    assert!(f.exists(&pda::worker(&supplier.supplier(), index).0), "the failed transaction changed nothing");
+}
+
+#[test]
+fn another_supplier_cannot_manage_my_worker() {
+    let mut f = TestFixture::new();
+    let owner = f.staked_supplier(H100_BOND);
+    let intruder = f.staked_supplier(H100_BOND);
+    let spec = f.h100_spec();
+    let index = f.register_worker(&owner, spec.clone()).unwrap();
+    let owners_worker = pda::worker(&owner.supplier(), index).0;
+
+    let mut hijack = ix::worker_set_available(intruder.key(), index, false);
+    hijack.accounts[3].pubkey = owners_worker;
+    assert_error(f.send(&[hijack], &[&intruder.authority]), AnchorError::ConstraintSeeds);
+
+    let mut close = ix::worker_deregister(intruder.key(), index);
+    close.accounts[2].pubkey = owners_worker;
+    assert_error(f.send(&[close], &[&intruder.authority]), AnchorError::ConstraintSeeds);
+    assert!(f.worker_of(&owner, index).available);
+}
