@@ -5,8 +5,8 @@ pub mod catalog;
 pub mod ix;
 pub mod pda;
 
-pub use timelock::{self, constants, errors, events, state, ID as PROGRAM_ID};
-pub use timelock::state::{Config, ConfigParams, Supplier, Worker, WorkerSpec};
 pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 pub use anchor_spl::{token::ID as TOKEN_PROGRAM_ID, token_2022::ID as TOKEN_2022_PROGRAM_ID};
+pub use timelock::state::{Config, ConfigParams, Supplier, Worker, WorkerSpec};
+pub use timelock::{self, constants, errors, events, state, ID as PROGRAM_ID};

@@ -1,16 +1,15 @@
 //! Program-derived addresses, with the seeds from `timelock::constants`.
 
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::solana_program::bpf_loader_upgradeable;
 use timelock::constants::*;
 use timelock::ID;
 
 pub fn config() -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[CONFIG_SEED], &ID)
+    timelock::pda::CONFIG
 }
 
 pub fn stake_vault() -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[STAKE_VAULT_SEED, config().0.as_ref()], &ID)
+    timelock::pda::STAKE_VAULT
 }
 
 pub fn supplier(authority: &Pubkey) -> (Pubkey, u8) {
@@ -27,5 +26,5 @@ pub fn event_authority() -> (Pubkey, u8) {
 }
 
 pub fn program_data() -> Pubkey {
-    bpf_loader_upgradeable::get_program_data_address(&ID)
+    timelock::pda::PROGRAM_DATA
 }

@@ -2,6 +2,8 @@
 //! LiteSVM with a known upgrade authority, makes mints and funded actors, warps the clock, sends transactions
 //! and reports compute units, so that tests read as stories.
 
+pub mod bench;
+
 use std::path::PathBuf;
 
 use anchor_lang::prelude::{Clock, Pubkey};
@@ -133,6 +135,7 @@ pub struct TestFixture {
     /// Owner of the treasury's token accounts.
     pub treasury: Keypair,
     next_worker_index: u32,
+    actors_made: u64,
 }
 
 /// A supplier with a funded stake token account.
@@ -161,8 +164,8 @@ impl TestFixture {
         let mut svm = LiteSVM::new();
         let admin = Keypair::new();
         svm.airdrop(&admin.pubkey(), 1_000_000_000_000).unwrap();
-        let so = std::fs::read(program_so_path())
-            .expect("target/deploy/timelock.so is missing: run `make build` first");
+        let so =
+            std::fs::read(program_so_path()).expect("target/deploy/timelock.so is missing: run `make build` first");
         svm.add_program(timelock::ID, &so).expect("program loads");
         set_upgrade_authority(&mut svm, &admin.pubkey());
         let mut fixture = TestFixture {
@@ -173,6 +176,7 @@ impl TestFixture {
             stake_token_program,
             treasury: Keypair::new(),
             next_worker_index: 0,
+            actors_made: 0,
         };
         fixture.stake_mint = fixture.create_mint(stake_token_program, STAKE_DECIMALS);
         fixture.payment_mint = fixture.create_mint(TOKEN_PROGRAM_ID, PAYMENT_DECIMALS);
@@ -214,13 +218,8 @@ impl TestFixture {
 
     pub fn init_config(&mut self) -> SendResult {
         let params = self.default_params();
-        let ix = ix::config_init(
-            self.admin.pubkey(),
-            self.stake_mint,
-            self.payment_mint,
-            self.stake_token_program,
-            params,
-        );
+        let ix =
+            ix::config_init(self.admin.pubkey(), self.stake_mint, self.payment_mint, self.stake_token_program, params);
         let admin = self.admin.insecure_clone();
         self.send(&[ix], &[&admin])
     }
@@ -256,9 +255,13 @@ impl TestFixture {
         }
     }
 
-    /// A funded keypair.
+    /// A funded keypair. Actors are derived from a counter so that PDA bumps, and with them compute units,
+    /// are the same on every run.
     pub fn actor(&mut self) -> Keypair {
-        let actor = Keypair::new();
+        self.actors_made += 1;
+        let mut seed = [7u8; 32];
+        seed[..8].copy_from_slice(&self.actors_made.to_le_bytes());
+        let actor = Keypair::new_from_array(seed);
         self.svm.airdrop(&actor.pubkey(), 100_000_000_000).unwrap();
         actor
     }
@@ -322,8 +325,7 @@ impl TestFixture {
                 len as u64,
                 &token_program,
             ),
-            spl_token_2022::instruction::initialize_account3(&token_program, &account.pubkey(), &mint, owner)
-                .unwrap(),
+            spl_token_2022::instruction::initialize_account3(&token_program, &account.pubkey(), &mint, owner).unwrap(),
         ];
         self.send(&ixs, &[&admin, &account]).expect("create token account");
         account.pubkey()

@@ -53,8 +53,10 @@ fn config_init_validates_params() {
         (Box::new(|p| p.collateral_bps = 0), TimelockError::InvalidJailParams),
         (Box::new(|p| p.oracles.clear()), TimelockError::InvalidOracleSet),
         (Box::new(|p| p.oracles = vec![p.oracles[0]; 2]), TimelockError::InvalidOracleSet),
-        (Box::new(|p| p.oracles = (0..11).map(|_| anchor_lang::prelude::Pubkey::new_unique()).collect()),
-            TimelockError::InvalidOracleSet),
+        (
+            Box::new(|p| p.oracles = (0..11).map(|_| anchor_lang::prelude::Pubkey::new_unique()).collect()),
+            TimelockError::InvalidOracleSet,
+        ),
         (Box::new(|p| p.oracle_threshold = 0), TimelockError::InvalidOracleThreshold),
         (Box::new(|p| p.oracle_threshold = 4), TimelockError::InvalidOracleThreshold),
         (Box::new(|p| p.gpu_multipliers_bps[3] = 1_000_001), TimelockError::InvalidGpuMultiplier),
@@ -81,7 +83,10 @@ fn admin_updates_params_and_others_cannot() {
 
     let intruder = f.actor();
     params.protocol_fee_bps = 0;
-    assert_error(f.send(&[ix::config_update(intruder.pubkey(), params.clone())], &[&intruder]), TimelockError::NotAdmin);
+    assert_error(
+        f.send(&[ix::config_update(intruder.pubkey(), params.clone())], &[&intruder]),
+        TimelockError::NotAdmin,
+    );
 
     params.protocol_fee_bps = 9_000;
     assert_error(f.send(&[ix::config_update(admin.pubkey(), params)], &[&admin]), TimelockError::FeeTooHigh);
@@ -115,7 +120,10 @@ fn admin_role_moves_only_when_the_new_admin_accepts() {
 fn admin_transfer_to_self_is_refused_and_only_admin_may_propose() {
     let mut f = TestFixture::new();
     let admin = f.admin.insecure_clone();
-    assert_error(f.send(&[ix::admin_transfer(admin.pubkey(), admin.pubkey())], &[&admin]), TimelockError::NotPendingAdmin);
+    assert_error(
+        f.send(&[ix::admin_transfer(admin.pubkey(), admin.pubkey())], &[&admin]),
+        TimelockError::NotPendingAdmin,
+    );
     let intruder = f.actor();
     assert_error(
         f.send(&[ix::admin_transfer(intruder.pubkey(), intruder.pubkey())], &[&intruder]),

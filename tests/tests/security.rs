@@ -42,9 +42,7 @@ fn owner_check_forged_config_owned_by_another_program() {
     let mut data = Vec::new();
     config.try_serialize(&mut data).unwrap();
     let forged = Pubkey::new_unique();
-    f.svm
-        .set_account(forged, solana_account(data, anchor_lang::solana_program::system_program::ID))
-        .unwrap();
+    f.svm.set_account(forged, solana_account(data, anchor_lang::solana_program::system_program::ID)).unwrap();
     let mut pause = ix::pause(intruder.pubkey());
     pause.accounts[1].pubkey = forged;
     assert_error(f.send(&[pause], &[&intruder]), AnchorError::AccountOwnedByWrongProgram);
@@ -59,7 +57,10 @@ fn owner_check_fake_token_account_not_owned_by_a_token_program() {
     f.svm.set_account(fake, solana_account(real.data, anchor_lang::solana_program::system_program::ID)).unwrap();
     let mut accounts = f.stake_accounts(&supplier);
     accounts.supplier_tokens = fake;
-    assert_error(f.send(&[ix::stake_deposit(accounts, ONE_STAKE)], &[&supplier.authority]), AnchorError::AccountOwnedByWrongProgram);
+    assert_error(
+        f.send(&[ix::stake_deposit(accounts, ONE_STAKE)], &[&supplier.authority]),
+        AnchorError::AccountOwnedByWrongProgram,
+    );
 }
 
 #[test]
@@ -76,7 +77,7 @@ fn type_cosplay_worker_passed_as_supplier() {
 #[test]
 fn type_cosplay_supplier_bytes_under_the_config_discriminator() {
     // A program-owned account cannot be made to look like a Config by anyone but the program, but even a
-    // correctly discriminated impostor at a non-config address is refused by the seeds check.
+    // correctly discriminated impostor at a non-config address is refused by the address check.
     let mut f = TestFixture::new();
     let intruder = f.actor();
     let mut config = f.config();
@@ -88,7 +89,7 @@ fn type_cosplay_supplier_bytes_under_the_config_discriminator() {
     f.svm.set_account(impostor, solana_account(data, timelock::ID)).unwrap();
     let mut pause = ix::pause(intruder.pubkey());
     pause.accounts[1].pubkey = impostor;
-    assert_error(f.send(&[pause], &[&intruder]), AnchorError::ConstraintSeeds);
+    assert_error(f.send(&[pause], &[&intruder]), AnchorError::ConstraintAddress);
 }
 
 #[test]
@@ -110,11 +111,17 @@ fn arbitrary_cpi_substituted_token_program() {
     let mut accounts = f.stake_accounts(&supplier);
     // Any program other than SPL Token / Token-2022 (here: this program itself) is refused before a CPI.
     accounts.token_program = timelock::ID;
-    assert_error(f.send(&[ix::stake_deposit(accounts, ONE_STAKE)], &[&supplier.authority]), AnchorError::InvalidProgramId);
+    assert_error(
+        f.send(&[ix::stake_deposit(accounts, ONE_STAKE)], &[&supplier.authority]),
+        AnchorError::InvalidProgramId,
+    );
     // A real token program that does not own the stake mint is refused too.
     let mut accounts = f.stake_accounts(&supplier);
     accounts.token_program = token_2022();
-    assert_error(f.send(&[ix::stake_deposit(accounts, ONE_STAKE)], &[&supplier.authority]), AnchorError::ConstraintMintTokenProgram);
+    assert_error(
+        f.send(&[ix::stake_deposit(accounts, ONE_STAKE)], &[&supplier.authority]),
+        AnchorError::ConstraintMintTokenProgram,
+    );
 }
 
 #[test]

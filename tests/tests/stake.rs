@@ -127,13 +127,19 @@ fn deposit_from_a_token_account_of_another_mint_is_refused() {
     let wrong_mint_tokens = f.token_account(f.payment_mint, &supplier.key());
     let mut accounts = f.stake_accounts(&supplier);
     accounts.supplier_tokens = wrong_mint_tokens;
-    assert_error(f.send(&[ix::stake_deposit(accounts, ONE_STAKE)], &[&supplier.authority]), AnchorError::ConstraintTokenMint);
+    assert_error(
+        f.send(&[ix::stake_deposit(accounts, ONE_STAKE)], &[&supplier.authority]),
+        AnchorError::ConstraintTokenMint,
+    );
 
     // Naming the payment mint as the stake mint is caught by the config's record.
     let mut accounts = f.stake_accounts(&supplier);
     accounts.stake_mint = f.payment_mint;
     accounts.supplier_tokens = wrong_mint_tokens;
-    assert_error(f.send(&[ix::stake_deposit(accounts, ONE_STAKE)], &[&supplier.authority]), TimelockError::InvalidStakeMint);
+    assert_error(
+        f.send(&[ix::stake_deposit(accounts, ONE_STAKE)], &[&supplier.authority]),
+        TimelockError::InvalidStakeMint,
+    );
 }
 
 #[test]

@@ -35,7 +35,10 @@ fn registration_needs_enough_free_stake_per_gpu_class() {
     let mut f = TestFixture::new();
     let supplier = f.staked_supplier(H100_BOND - 1);
     let spec = f.h100_spec();
-    assert_error(f.register_worker(&supplier, spec.clone()).map(|_| landed_stub()), TimelockError::InsufficientFreeStake);
+    assert_error(
+        f.register_worker(&supplier, spec.clone()).map(|_| landed_stub()),
+        TimelockError::InsufficientFreeStake,
+    );
 
     // The same stake bonds an RTX 4090 box: 200 × 1.0 × 8 = 1,600.
     let rtx = WorkerSpec { gpu_model: catalog::gpu_model_code("RTX-4090").unwrap(), vram_gib: 24, ..spec };
@@ -121,7 +124,8 @@ fn update_rebonds_for_new_hardware_and_keeps_the_old_spec_on_failure() {
     let spec = f.h100_spec();
     let index = f.register_worker(&supplier, spec.clone()).unwrap();
 
-    let cheaper = WorkerSpec { price_per_gpu_hour: 1_500_000, region: catalog::region_code("EU-WEST").unwrap(), ..spec.clone() };
+    let cheaper =
+        WorkerSpec { price_per_gpu_hour: 1_500_000, region: catalog::region_code("EU-WEST").unwrap(), ..spec.clone() };
     let landed = f.send(&[ix::worker_update(supplier.key(), index, cheaper.clone())], &[&supplier.authority]).unwrap();
     assert_eq!(landed.event::<WorkerUpdated>().spec, cheaper);
     assert_eq!(f.worker_of(&supplier, index).spec, cheaper);

@@ -15,6 +15,7 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod math;
+pub mod pda;
 pub mod state;
 mod token;
 

@@ -6,9 +6,7 @@ use crate::constants::BPS_DENOMINATOR;
 /// Stake a worker must keep bonded: base stake per GPU × the GPU model's multiplier × GPU count.
 /// Rounds up so that a supplier is never under-collateralised by rounding.
 pub fn required_stake(base_per_gpu: u64, multiplier_bps: u32, gpu_count: u16) -> Option<u64> {
-    let numerator = (base_per_gpu as u128)
-        .checked_mul(multiplier_bps as u128)?
-        .checked_mul(gpu_count as u128)?;
+    let numerator = (base_per_gpu as u128).checked_mul(multiplier_bps as u128)?.checked_mul(gpu_count as u128)?;
     let stake = numerator.div_ceil(BPS_DENOMINATOR as u128);
     u64::try_from(stake).ok()
 }

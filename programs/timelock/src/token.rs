@@ -4,7 +4,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
-use crate::constants::CONFIG_SEED;
+use crate::pda;
 
 pub fn transfer<'info>(
     token_program: &Interface<'info, TokenInterface>,
@@ -32,9 +32,7 @@ pub fn transfer_from_vault<'info>(
     vault: &InterfaceAccount<'info, TokenAccount>,
     to: &InterfaceAccount<'info, TokenAccount>,
     config: AccountInfo<'info>,
-    config_bump: u8,
     amount: u64,
 ) -> Result<()> {
-    let seeds: &[&[u8]] = &[CONFIG_SEED, &[config_bump]];
-    transfer(token_program, mint, vault, to, config, &[seeds], amount)
+    transfer(token_program, mint, vault, to, config, &[pda::CONFIG_SIGNER_SEEDS], amount)
 }

@@ -1,8 +1,8 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::CONFIG_SEED;
 use crate::errors::TimelockError;
-use crate::events::AdminTransferred;
+use crate::events::{self, AdminTransferred};
+use crate::pda;
 use crate::state::Config;
 
 #[event_cpi]
@@ -11,8 +11,7 @@ pub struct AdminAccept<'info> {
     pub pending_admin: Signer<'info>,
     #[account(
         mut,
-        seeds = [CONFIG_SEED],
-        bump = config.bump,
+        address = pda::CONFIG.0,
         constraint = config.pending_admin != Pubkey::default() @ TimelockError::NoPendingAdmin,
         constraint = config.pending_admin == pending_admin.key() @ TimelockError::NotPendingAdmin,
     )]
@@ -25,7 +24,7 @@ impl AdminAccept<'_> {
         let previous_admin = config.admin;
         config.admin = config.pending_admin;
         config.pending_admin = Pubkey::default();
-        emit_cpi!(AdminTransferred { previous_admin, admin: config.admin });
+        events::emit(&ctx.accounts.event_authority, &AdminTransferred { previous_admin, admin: config.admin })?;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use super::config_update::AdminConfig;
 use crate::errors::TimelockError;
-use crate::events::AdminTransferProposed;
+use crate::events::{self, AdminTransferProposed};
 
 /// First step of a two-step hand-over: a typo in `new_admin` cannot lock the protocol, because nothing changes
 /// until that key signs `admin_accept`. Proposing `Pubkey::default()` cancels a pending transfer.
@@ -11,7 +11,10 @@ impl AdminConfig<'_> {
         let config = &mut ctx.accounts.config;
         require_keys_neq!(new_admin, config.admin, TimelockError::NotPendingAdmin);
         config.pending_admin = new_admin;
-        emit_cpi!(AdminTransferProposed { admin: config.admin, pending_admin: new_admin });
+        events::emit(
+            &ctx.accounts.event_authority,
+            &AdminTransferProposed { admin: config.admin, pending_admin: new_admin },
+        )?;
         Ok(())
     }
 }

@@ -1,10 +1,10 @@
 use anchor_lang::prelude::*;
-use anchor_lang::solana_program::bpf_loader_upgradeable;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::constants::*;
 use crate::errors::TimelockError;
-use crate::events::ConfigInitialized;
+use crate::events::{self, ConfigInitialized};
+use crate::pda;
 use crate::state::{Config, ConfigParams};
 
 #[event_cpi]
@@ -30,9 +30,7 @@ pub struct ConfigInit<'info> {
     /// Only the upgrade authority may initialise: otherwise anyone could front-run the deployment and make
     /// themselves admin of a freshly deployed program.
     #[account(
-        seeds = [crate::ID.as_ref()],
-        bump,
-        seeds::program = bpf_loader_upgradeable::ID,
+        address = pda::PROGRAM_DATA,
         constraint = program_data.upgrade_authority_address == Some(admin.key())
             @ TimelockError::NotUpgradeAuthority,
     )]
@@ -51,16 +49,17 @@ impl ConfigInit<'_> {
         config.payment_mint = ctx.accounts.payment_mint.key();
         config.stake_vault = ctx.accounts.stake_vault.key();
         config.paused = false;
-        config.bump = ctx.bumps.config;
-        config.stake_vault_bump = ctx.bumps.stake_vault;
         config.params = params.clone();
-        emit_cpi!(ConfigInitialized {
-            admin: config.admin,
-            stake_mint: config.stake_mint,
-            payment_mint: config.payment_mint,
-            stake_vault: config.stake_vault,
-            params,
-        });
+        events::emit(
+            &ctx.accounts.event_authority,
+            &ConfigInitialized {
+                admin: config.admin,
+                stake_mint: config.stake_mint,
+                payment_mint: config.payment_mint,
+                stake_vault: config.stake_vault,
+                params,
+            },
+        )?;
         Ok(())
     }
 }

@@ -1,8 +1,8 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::CONFIG_SEED;
 use crate::errors::TimelockError;
-use crate::events::ConfigUpdated;
+use crate::events::{self, ConfigUpdated};
+use crate::pda;
 use crate::state::{Config, ConfigParams};
 
 /// Accounts of every admin-only instruction that changes nothing but the config.
@@ -10,7 +10,7 @@ use crate::state::{Config, ConfigParams};
 #[derive(Accounts)]
 pub struct AdminConfig<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump, has_one = admin @ TimelockError::NotAdmin)]
+    #[account(mut, address = pda::CONFIG.0, has_one = admin @ TimelockError::NotAdmin)]
     pub config: Box<Account<'info, Config>>,
 }
 
@@ -19,7 +19,7 @@ impl AdminConfig<'_> {
         params.validate()?;
         let config = &mut ctx.accounts.config;
         config.params = params.clone();
-        emit_cpi!(ConfigUpdated { admin: config.admin, params });
-        Ok(())
+        let event = ConfigUpdated { admin: config.admin, params };
+        events::emit(&ctx.accounts.event_authority, &event)
     }
 }

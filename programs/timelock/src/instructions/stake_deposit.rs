@@ -3,7 +3,8 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::constants::*;
 use crate::errors::TimelockError;
-use crate::events::{StakeChangeKind, StakeChanged};
+use crate::events::{self, StakeChangeKind, StakeChanged};
+use crate::pda;
 use crate::state::{Config, Supplier};
 use crate::token;
 
@@ -12,7 +13,7 @@ use crate::token;
 #[derive(Accounts)]
 pub struct StakeTransfer<'info> {
     pub authority: Signer<'info>,
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
@@ -53,18 +54,13 @@ impl StakeTransfer<'_> {
         )?;
         // Credit what arrived, not what was sent: a Token-2022 transfer fee would otherwise mint stake from nothing.
         accounts.stake_vault.reload()?;
-        let received = accounts
-            .stake_vault
-            .amount
-            .checked_sub(before)
-            .ok_or(TimelockError::Overflow)?;
+        let received = accounts.stake_vault.amount.checked_sub(before).ok_or(TimelockError::Overflow)?;
         let supplier = &mut accounts.supplier;
         supplier.staked = supplier.staked.checked_add(received).ok_or(TimelockError::Overflow)?;
         let event = stake_event(supplier, StakeChangeKind::Deposit, received)?;
-        emit_cpi!(event);
+        events::emit(&ctx.accounts.event_authority, &event)?;
         Ok(())
     }
-
 }
 
 pub(crate) fn stake_event(supplier: &Account<Supplier>, kind: StakeChangeKind, amount: u64) -> Result<StakeChanged> {

@@ -3,14 +3,15 @@ use anchor_lang::prelude::*;
 use super::stake_deposit::stake_event;
 use crate::constants::*;
 use crate::errors::TimelockError;
-use crate::events::StakeChangeKind;
+use crate::events::{self, StakeChangeKind};
+use crate::pda;
 use crate::state::{Config, Supplier};
 
 #[event_cpi]
 #[derive(Accounts)]
 pub struct StakeUnbond<'info> {
     pub authority: Signer<'info>,
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
@@ -34,7 +35,7 @@ impl StakeUnbond<'_> {
         supplier.unbonding = supplier.unbonding.checked_add(amount).ok_or(TimelockError::Overflow)?;
         supplier.unbond_ready_at = now.checked_add(period).ok_or(TimelockError::Overflow)?;
         let event = stake_event(supplier, StakeChangeKind::Unbond, amount)?;
-        emit_cpi!(event);
+        events::emit(&ctx.accounts.event_authority, &event)?;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use super::stake_deposit::{stake_event, StakeTransfer};
 use crate::errors::TimelockError;
-use crate::events::StakeChangeKind;
+use crate::events::{self, StakeChangeKind};
 use crate::token;
 
 impl StakeTransfer<'_> {
@@ -23,11 +23,10 @@ impl StakeTransfer<'_> {
             &accounts.stake_vault,
             &accounts.supplier_tokens,
             accounts.config.to_account_info(),
-            accounts.config.bump,
             amount,
         )?;
         let event = stake_event(&accounts.supplier, StakeChangeKind::Withdraw, amount)?;
-        emit_cpi!(event);
+        events::emit(&ctx.accounts.event_authority, &event)?;
         Ok(())
     }
 }

@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::*;
-use crate::events::SupplierRegistered;
+use crate::events::{self, SupplierRegistered};
+use crate::pda;
 use crate::state::{Config, Supplier};
 
 #[event_cpi]
@@ -9,7 +10,7 @@ use crate::state::{Config, Supplier};
 pub struct SupplierRegister<'info> {
     #[account(mut)]
     pub authority: Signer<'info>,
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         init,
@@ -30,11 +31,10 @@ impl SupplierRegister<'_> {
         supplier.authority = ctx.accounts.authority.key();
         supplier.created_at = now;
         supplier.bump = ctx.bumps.supplier;
-        emit_cpi!(SupplierRegistered {
-            supplier: supplier.key(),
-            authority: supplier.authority,
-            timestamp: now,
-        });
+        events::emit(
+            &ctx.accounts.event_authority,
+            &SupplierRegistered { supplier: supplier.key(), authority: supplier.authority, timestamp: now },
+        )?;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::errors::TimelockError;
-use crate::events::WorkerDeregistered;
+use crate::events::{self, WorkerDeregistered};
 use crate::state::{Supplier, Worker};
 
 #[event_cpi]
@@ -33,22 +33,20 @@ impl WorkerDeregister<'_> {
         let worker = &ctx.accounts.worker;
         require!(!worker.is_leased(), TimelockError::WorkerLeased);
         let supplier = &mut ctx.accounts.supplier;
-        supplier.reserved = supplier
-            .reserved
-            .checked_sub(worker.bonded_stake)
-            .ok_or(TimelockError::Overflow)?;
+        supplier.reserved = supplier.reserved.checked_sub(worker.bonded_stake).ok_or(TimelockError::Overflow)?;
         supplier.worker_count = supplier.worker_count.checked_sub(1).ok_or(TimelockError::Overflow)?;
-        supplier.gpu_count = supplier
-            .gpu_count
-            .checked_sub(u32::from(worker.spec.gpu_count))
-            .ok_or(TimelockError::Overflow)?;
-        emit_cpi!(WorkerDeregistered {
-            worker: worker.key(),
-            supplier: supplier.key(),
-            released_stake: worker.bonded_stake,
-            supplier_reserved: supplier.reserved,
-            timestamp: Clock::get()?.unix_timestamp,
-        });
+        supplier.gpu_count =
+            supplier.gpu_count.checked_sub(u32::from(worker.spec.gpu_count)).ok_or(TimelockError::Overflow)?;
+        events::emit(
+            &ctx.accounts.event_authority,
+            &WorkerDeregistered {
+                worker: worker.key(),
+                supplier: supplier.key(),
+                released_stake: worker.bonded_stake,
+                supplier_reserved: supplier.reserved,
+                timestamp: Clock::get()?.unix_timestamp,
+            },
+        )?;
         Ok(())
     }
 }

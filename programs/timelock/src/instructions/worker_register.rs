@@ -2,8 +2,9 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::errors::TimelockError;
-use crate::events::WorkerRegistered;
+use crate::events::{self, WorkerRegistered};
 use crate::math;
+use crate::pda;
 use crate::state::{Config, Supplier, Worker, WorkerSpec};
 
 #[event_cpi]
@@ -12,7 +13,7 @@ use crate::state::{Config, Supplier, Worker, WorkerSpec};
 pub struct WorkerRegister<'info> {
     #[account(mut)]
     pub authority: Signer<'info>,
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
@@ -49,10 +50,8 @@ impl WorkerRegister<'_> {
         require!(bond <= supplier.free_stake()?, TimelockError::InsufficientFreeStake);
         supplier.reserved = supplier.reserved.checked_add(bond).ok_or(TimelockError::Overflow)?;
         supplier.worker_count = supplier.worker_count.checked_add(1).ok_or(TimelockError::Overflow)?;
-        supplier.gpu_count = supplier
-            .gpu_count
-            .checked_add(u32::from(spec.gpu_count))
-            .ok_or(TimelockError::Overflow)?;
+        supplier.gpu_count =
+            supplier.gpu_count.checked_add(u32::from(spec.gpu_count)).ok_or(TimelockError::Overflow)?;
 
         let now = Clock::get()?.unix_timestamp;
         let worker = &mut ctx.accounts.worker;
@@ -64,15 +63,18 @@ impl WorkerRegister<'_> {
         worker.bonded_stake = bond;
         worker.registered_at = now;
         worker.bump = ctx.bumps.worker;
-        emit_cpi!(WorkerRegistered {
-            worker: worker.key(),
-            supplier: worker.supplier,
-            worker_index,
-            spec,
-            bonded_stake: bond,
-            supplier_reserved: supplier.reserved,
-            timestamp: now,
-        });
+        events::emit(
+            &ctx.accounts.event_authority,
+            &WorkerRegistered {
+                worker: worker.key(),
+                supplier: worker.supplier,
+                worker_index,
+                spec,
+                bonded_stake: bond,
+                supplier_reserved: supplier.reserved,
+                timestamp: now,
+            },
+        )?;
         Ok(())
     }
 }

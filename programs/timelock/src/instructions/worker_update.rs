@@ -3,7 +3,8 @@ use anchor_lang::prelude::*;
 use super::worker_register::bond_for;
 use crate::constants::*;
 use crate::errors::TimelockError;
-use crate::events::WorkerUpdated;
+use crate::events::{self, WorkerUpdated};
+use crate::pda;
 use crate::state::{Config, Supplier, Worker, WorkerSpec};
 
 /// Accounts of the supplier's instructions on one of its workers.
@@ -11,7 +12,7 @@ use crate::state::{Config, Supplier, Worker, WorkerSpec};
 #[derive(Accounts)]
 pub struct WorkerManage<'info> {
     pub authority: Signer<'info>,
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
@@ -41,10 +42,7 @@ impl WorkerManage<'_> {
         }
         let bond = bond_for(&accounts.config, &spec)?;
         let supplier = &mut accounts.supplier;
-        supplier.reserved = supplier
-            .reserved
-            .checked_sub(worker.bonded_stake)
-            .ok_or(TimelockError::Overflow)?;
+        supplier.reserved = supplier.reserved.checked_sub(worker.bonded_stake).ok_or(TimelockError::Overflow)?;
         require!(bond <= supplier.free_stake()?, TimelockError::InsufficientFreeStake);
         supplier.reserved = supplier.reserved.checked_add(bond).ok_or(TimelockError::Overflow)?;
         supplier.gpu_count = supplier
@@ -62,7 +60,7 @@ impl WorkerManage<'_> {
             supplier_reserved: supplier.reserved,
             timestamp: Clock::get()?.unix_timestamp,
         };
-        emit_cpi!(event);
+        events::emit(&ctx.accounts.event_authority, &event)?;
         Ok(())
     }
 }

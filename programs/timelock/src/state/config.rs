@@ -36,10 +36,7 @@ impl ConfigParams {
     pub fn validate(&self) -> Result<()> {
         require!(self.protocol_fee_bps <= MAX_PROTOCOL_FEE_BPS, TimelockError::FeeTooHigh);
         let bps_ok = |v: u16| u64::from(v) <= BPS_DENOMINATOR;
-        require!(
-            bps_ok(self.slash_bps) && bps_ok(self.slash_renter_share_bps),
-            TimelockError::BpsOutOfRange
-        );
+        require!(bps_ok(self.slash_bps) && bps_ok(self.slash_renter_share_bps), TimelockError::BpsOutOfRange);
         require!(
             self.unbonding_period_secs >= 0 && self.unbonding_period_secs <= MAX_UNBONDING_SECS,
             TimelockError::InvalidUnbondingPeriod
@@ -53,10 +50,7 @@ impl ConfigParams {
                 && self.collateral_bps > 0,
             TimelockError::InvalidJailParams
         );
-        require!(
-            !self.oracles.is_empty() && self.oracles.len() <= MAX_ORACLES,
-            TimelockError::InvalidOracleSet
-        );
+        require!(!self.oracles.is_empty() && self.oracles.len() <= MAX_ORACLES, TimelockError::InvalidOracleSet);
         for (i, oracle) in self.oracles.iter().enumerate() {
             require!(
                 *oracle != Pubkey::default() && !self.oracles[..i].contains(oracle),
@@ -75,7 +69,7 @@ impl ConfigParams {
     }
 }
 
-/// The protocol's singleton. PDA `["config"]`; it is also the authority of every program-owned token vault.
+/// The protocol's singleton at `pda::CONFIG` (seeds `["config"]`); also the authority of the program's vaults.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Config {
@@ -86,8 +80,6 @@ pub struct Config {
     pub payment_mint: Pubkey,
     pub stake_vault: Pubkey,
     pub paused: bool,
-    pub bump: u8,
-    pub stake_vault_bump: u8,
     pub params: ConfigParams,
 }
 
@@ -95,12 +87,7 @@ impl Config {
     pub const SPACE: usize = 8 + Self::INIT_SPACE;
 
     pub fn gpu_multiplier(&self, gpu_model: u16) -> Result<u32> {
-        let multiplier = self
-            .params
-            .gpu_multipliers_bps
-            .get(usize::from(gpu_model))
-            .copied()
-            .unwrap_or(0);
+        let multiplier = self.params.gpu_multipliers_bps.get(usize::from(gpu_model)).copied().unwrap_or(0);
         require!(multiplier > 0, TimelockError::UnknownGpuModel);
         Ok(multiplier)
     }

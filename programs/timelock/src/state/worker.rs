@@ -25,41 +25,28 @@ pub struct WorkerSpec {
 
 impl WorkerSpec {
     pub fn validate(&self) -> Result<()> {
-        require!(
-            self.gpu_count >= 1 && self.gpu_count <= MAX_GPUS_PER_WORKER,
-            TimelockError::InvalidGpuCount
-        );
-        require!(
-            self.vram_gib > 0 && self.cpu_cores > 0 && self.ram_gib > 0,
-            TimelockError::InvalidSpecs
-        );
+        require!(self.gpu_count >= 1 && self.gpu_count <= MAX_GPUS_PER_WORKER, TimelockError::InvalidGpuCount);
+        require!(self.vram_gib > 0 && self.cpu_cores > 0 && self.ram_gib > 0, TimelockError::InvalidSpecs);
         require!(region_is_valid(&self.region), TimelockError::InvalidRegion);
         require!(
             (MIN_CONNECTIVITY_TIER..=MAX_CONNECTIVITY_TIER).contains(&self.connectivity_tier),
             TimelockError::InvalidConnectivityTier
         );
-        require!(
-            self.compliance & !compliance::ALL == 0,
-            TimelockError::InvalidComplianceFlags
-        );
+        require!(self.compliance & !compliance::ALL == 0, TimelockError::InvalidComplianceFlags);
         require!(self.price_per_gpu_hour > 0, TimelockError::InvalidPrice);
         require!(self.device_key != Pubkey::default(), TimelockError::InvalidSpecs);
         Ok(())
     }
 
     pub fn same_hardware(&self, other: &WorkerSpec) -> bool {
-        self.gpu_model == other.gpu_model
-            && self.gpu_count == other.gpu_count
-            && self.vram_gib == other.vram_gib
+        self.gpu_model == other.gpu_model && self.gpu_count == other.gpu_count && self.vram_gib == other.vram_gib
     }
 }
 
 fn region_is_valid(region: &[u8; REGION_LEN]) -> bool {
     let len = region.iter().position(|b| *b == 0).unwrap_or(REGION_LEN);
     len > 0
-        && region[..len]
-            .iter()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'-')
+        && region[..len].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'-')
         && region[len..].iter().all(|b| *b == 0)
 }
 
