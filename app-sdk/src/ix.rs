@@ -2,10 +2,11 @@
 //! structs and data from `timelock::instruction`, so a layout change in the program is a compile error here.
 
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::solana_program::system_program;
 use anchor_lang::{InstructionData, ToAccountMetas};
-use timelock::state::{ConfigParams, WorkerSpec};
+use timelock::state::{ClusterPurpose, ConfigParams, WorkerSpec};
+use timelock::LeaseReport;
 use timelock::{accounts, instruction, ID};
 
 use crate::pda;
@@ -74,12 +75,17 @@ pub fn unpause(admin: Pubkey) -> Instruction {
     build(admin_config(admin), instruction::Unpause {})
 }
 
-pub fn supplier_register(authority: Pubkey) -> Instruction {
+/// Registers `authority` as a supplier and opens its earnings vault for `payment_mint`.
+pub fn supplier_register(authority: Pubkey, payment_mint: Pubkey, payment_token_program: Pubkey) -> Instruction {
+    let supplier = pda::supplier(&authority).0;
     build(
         accounts::SupplierRegister {
             authority,
             config: pda::config().0,
-            supplier: pda::supplier(&authority).0,
+            supplier,
+            payment_mint,
+            earnings_vault: pda::earnings_vault(&supplier).0,
+            payment_token_program,
             system_program: system_program::ID,
             event_authority: event_authority(),
             program: ID,
@@ -180,4 +186,270 @@ pub fn worker_deregister(authority: Pubkey, worker_index: u32) -> Instruction {
         },
         instruction::WorkerDeregister {},
     )
+}
+
+pub fn worker_unjail(authority: Pubkey, worker_index: u32) -> Instruction {
+    build(worker_manage(authority, worker_index), instruction::WorkerUnjail {})
+}
+
+/// The payment side of a cluster: its mint, token program and the renter's token account.
+#[derive(Clone, Copy, Debug)]
+pub struct RenterPayment {
+    pub renter: Pubkey,
+    pub cluster_id: u64,
+    pub payment_mint: Pubkey,
+    pub renter_tokens: Pubkey,
+    pub token_program: Pubkey,
+}
+
+impl RenterPayment {
+    pub fn cluster(&self) -> Pubkey {
+        pda::cluster(&self.renter, self.cluster_id).0
+    }
+}
+
+pub fn cluster_create(payment: RenterPayment, hours: u32, purpose: ClusterPurpose) -> Instruction {
+    let cluster = payment.cluster();
+    build(
+        accounts::ClusterCreate {
+            renter: payment.renter,
+            config: pda::config().0,
+            cluster,
+            payment_mint: payment.payment_mint,
+            escrow: pda::escrow(&cluster).0,
+            token_program: payment.token_program,
+            system_program: system_program::ID,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::ClusterCreate { cluster_id: payment.cluster_id, hours, purpose },
+    )
+}
+
+fn cluster_fund(payment: RenterPayment) -> accounts::ClusterFund {
+    let cluster = payment.cluster();
+    accounts::ClusterFund {
+        renter: payment.renter,
+        config: pda::config().0,
+        cluster,
+        escrow: pda::escrow(&cluster).0,
+        payment_mint: payment.payment_mint,
+        renter_tokens: payment.renter_tokens,
+        token_program: payment.token_program,
+        system_program: system_program::ID,
+        event_authority: event_authority(),
+        program: ID,
+    }
+}
+
+/// A worker to book, named by its account and its supplier's account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkerRef {
+    pub worker: Pubkey,
+    pub supplier: Pubkey,
+}
+
+/// Books `workers` into the cluster: one `(worker, supplier, lease)` triple of remaining accounts each.
+pub fn cluster_add_workers(payment: RenterPayment, workers: &[WorkerRef]) -> Instruction {
+    let cluster = payment.cluster();
+    let mut ix = build(cluster_fund(payment), instruction::ClusterAddWorkers {});
+    for w in workers {
+        ix.accounts.push(AccountMeta::new(w.worker, false));
+        ix.accounts.push(AccountMeta::new(w.supplier, false));
+        ix.accounts.push(AccountMeta::new(pda::lease(&cluster, &w.worker).0, false));
+    }
+    ix
+}
+
+pub fn cluster_extend(payment: RenterPayment, hours: u32) -> Instruction {
+    build(cluster_fund(payment), instruction::ClusterExtend { hours })
+}
+
+pub fn cluster_remove_worker(renter: Pubkey, cluster_id: u64, worker: Pubkey) -> Instruction {
+    let cluster = pda::cluster(&renter, cluster_id).0;
+    build(
+        accounts::ClusterRemoveWorker {
+            renter,
+            cluster,
+            lease: pda::lease(&cluster, &worker).0,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::ClusterRemoveWorker {},
+    )
+}
+
+pub fn cluster_end(renter: Pubkey, cluster_id: u64) -> Instruction {
+    build(
+        accounts::ClusterEnd {
+            renter,
+            cluster: pda::cluster(&renter, cluster_id).0,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::ClusterEnd {},
+    )
+}
+
+pub fn cluster_close(payment: RenterPayment) -> Instruction {
+    let cluster = payment.cluster();
+    build(
+        accounts::ClusterClose {
+            renter: payment.renter,
+            cluster,
+            escrow: pda::escrow(&cluster).0,
+            payment_mint: payment.payment_mint,
+            renter_tokens: payment.renter_tokens,
+            token_program: payment.token_program,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::ClusterClose {},
+    )
+}
+
+/// One oracle's reports for `leases` (same order) up to `window_end`.
+pub fn lease_attest(oracle: Pubkey, window_end: i64, leases: &[(Pubkey, LeaseReport)]) -> Instruction {
+    let mut ix = build(
+        accounts::LeaseAttest { oracle, config: pda::config().0, event_authority: event_authority(), program: ID },
+        instruction::LeaseAttest { window_end, reports: leases.iter().map(|(_, r)| *r).collect() },
+    );
+    ix.accounts.extend(leases.iter().map(|(lease, _)| AccountMeta::new(*lease, false)));
+    ix
+}
+
+/// Everything `lease_settle` pays from and to. The token accounts are the parties' own: the SDK does not guess
+/// them because a renter or treasury may hold several.
+#[derive(Clone, Copy, Debug)]
+pub struct SettleAccounts {
+    pub renter: Pubkey,
+    pub cluster_id: u64,
+    pub worker: Pubkey,
+    pub supplier: Pubkey,
+    pub treasury_payment_tokens: Pubkey,
+    pub renter_payment_tokens: Pubkey,
+    pub renter_stake_tokens: Pubkey,
+    pub treasury_stake_tokens: Pubkey,
+    pub payment_mint: Pubkey,
+    pub stake_mint: Pubkey,
+    pub payment_token_program: Pubkey,
+    pub stake_token_program: Pubkey,
+}
+
+pub fn lease_settle(a: SettleAccounts) -> Instruction {
+    let cluster = pda::cluster(&a.renter, a.cluster_id).0;
+    build(
+        accounts::LeaseSettle {
+            config: pda::config().0,
+            lease: pda::lease(&cluster, &a.worker).0,
+            cluster,
+            worker: a.worker,
+            supplier: a.supplier,
+            escrow: pda::escrow(&cluster).0,
+            earnings_vault: pda::earnings_vault(&a.supplier).0,
+            treasury_payment_tokens: a.treasury_payment_tokens,
+            renter_payment_tokens: a.renter_payment_tokens,
+            stake_vault: pda::stake_vault().0,
+            renter_stake_tokens: a.renter_stake_tokens,
+            treasury_stake_tokens: a.treasury_stake_tokens,
+            payment_mint: a.payment_mint,
+            stake_mint: a.stake_mint,
+            renter: a.renter,
+            payment_token_program: a.payment_token_program,
+            stake_token_program: a.stake_token_program,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::LeaseSettle {},
+    )
+}
+
+/// A dispute by `disputer` (the renter or the supplier's authority) on the lease of `worker` in a cluster.
+pub fn lease_dispute(
+    disputer: Pubkey,
+    disputer_tokens: Pubkey,
+    payment: RenterPayment,
+    worker: Pubkey,
+    supplier: Pubkey,
+) -> Instruction {
+    let cluster = payment.cluster();
+    build(
+        accounts::LeaseDispute {
+            disputer,
+            config: pda::config().0,
+            lease: pda::lease(&cluster, &worker).0,
+            cluster,
+            supplier,
+            escrow: pda::escrow(&cluster).0,
+            payment_mint: payment.payment_mint,
+            disputer_tokens,
+            token_program: payment.token_program,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::LeaseDispute {},
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn lease_dispute_resolve(
+    admin: Pubkey,
+    payment: RenterPayment,
+    worker: Pubkey,
+    disputer_tokens: Pubkey,
+    treasury_tokens: Pubkey,
+    proven_secs: u64,
+    upheld: bool,
+) -> Instruction {
+    let cluster = payment.cluster();
+    build(
+        accounts::LeaseDisputeResolve {
+            admin,
+            config: pda::config().0,
+            lease: pda::lease(&cluster, &worker).0,
+            cluster,
+            escrow: pda::escrow(&cluster).0,
+            payment_mint: payment.payment_mint,
+            disputer_tokens,
+            treasury_tokens,
+            token_program: payment.token_program,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::LeaseDisputeResolve { proven_secs, upheld },
+    )
+}
+
+pub fn rewards_claim(
+    authority: Pubkey,
+    payment_mint: Pubkey,
+    destination: Pubkey,
+    token_program: Pubkey,
+) -> Instruction {
+    let supplier = pda::supplier(&authority).0;
+    build(
+        accounts::RewardsClaim {
+            authority,
+            config: pda::config().0,
+            supplier,
+            earnings_vault: pda::earnings_vault(&supplier).0,
+            payment_mint,
+            destination,
+            token_program,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::RewardsClaim {},
+    )
+}
+
+/// Compute-unit limit for the transaction (the runtime's default of 200,000 per instruction is too small for
+/// large booking and attestation batches).
+pub fn compute_unit_limit(units: u32) -> Instruction {
+    solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(units)
+}
+
+/// Priority fee in micro-lamports per compute unit.
+pub fn compute_unit_price(micro_lamports: u64) -> Instruction {
+    solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_price(micro_lamports)
 }

@@ -28,3 +28,19 @@ pub fn event_authority() -> (Pubkey, u8) {
 pub fn program_data() -> Pubkey {
     timelock::pda::PROGRAM_DATA
 }
+
+pub fn earnings_vault(supplier: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[EARNINGS_SEED, supplier.as_ref()], &ID)
+}
+
+pub fn cluster(renter: &Pubkey, cluster_id: u64) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[CLUSTER_SEED, renter.as_ref(), &cluster_id.to_le_bytes()], &ID)
+}
+
+pub fn escrow(cluster: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[ESCROW_SEED, cluster.as_ref()], &ID)
+}
+
+pub fn lease(cluster: &Pubkey, worker: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[LEASE_SEED, cluster.as_ref(), worker.as_ref()], &ID)
+}

@@ -28,6 +28,7 @@ pub use timelock::errors::TimelockError;
 pub const STAKE_DECIMALS: u8 = 9;
 pub const PAYMENT_DECIMALS: u8 = 6;
 pub const ONE_STAKE: u64 = 1_000_000_000;
+pub const ONE_USDC: u64 = 1_000_000;
 /// Start of every fixture's clock, so that timestamps in assertions are readable.
 pub const GENESIS_TIME: i64 = 1_800_000_000;
 
@@ -134,14 +135,19 @@ pub struct TestFixture {
     pub stake_token_program: Pubkey,
     /// Owner of the treasury's token accounts.
     pub treasury: Keypair,
+    pub treasury_payment_tokens: Pubkey,
+    pub treasury_stake_tokens: Pubkey,
+    /// The config's oracle set (threshold 2 of 3 by default).
+    pub oracles: Vec<Keypair>,
     next_worker_index: u32,
     actors_made: u64,
 }
 
-/// A supplier with a funded stake token account.
+/// A supplier with a funded stake token account and a payment token account for its earnings.
 pub struct SupplierActor {
     pub authority: Keypair,
     pub stake_tokens: Pubkey,
+    pub payment_tokens: Pubkey,
 }
 
 impl SupplierActor {
@@ -174,12 +180,18 @@ impl TestFixture {
             stake_mint: Pubkey::default(),
             payment_mint: Pubkey::default(),
             stake_token_program,
-            treasury: Keypair::new(),
+            treasury: Keypair::new_from_array([3u8; 32]),
+            treasury_payment_tokens: Pubkey::default(),
+            treasury_stake_tokens: Pubkey::default(),
+            oracles: (1..=3u8).map(|i| Keypair::new_from_array([100 + i; 32])).collect(),
             next_worker_index: 0,
             actors_made: 0,
         };
         fixture.stake_mint = fixture.create_mint(stake_token_program, STAKE_DECIMALS);
         fixture.payment_mint = fixture.create_mint(TOKEN_PROGRAM_ID, PAYMENT_DECIMALS);
+        let treasury = fixture.treasury.pubkey();
+        fixture.treasury_payment_tokens = fixture.token_account(fixture.payment_mint, &treasury);
+        fixture.treasury_stake_tokens = fixture.token_account(fixture.stake_mint, &treasury);
         fixture.set_time(GENESIS_TIME);
         fixture
     }
@@ -205,15 +217,12 @@ impl TestFixture {
             collateral_bps: 20_000,
             min_rental_secs: 3_600,
             epoch_secs: 300,
-            oracles: vec![Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique()],
+            dispute_window_secs: 600,
+            dispute_bond: 10 * ONE_USDC,
+            oracles: self.oracles.iter().map(|o| o.pubkey()).collect(),
             oracle_threshold: 2,
             gpu_multipliers_bps: catalog::default_gpu_multipliers(),
         }
-    }
-
-    /// The default params with a given oracle set (the default one is random per call).
-    pub fn default_params_with_oracles(&self, oracles: &[Pubkey]) -> ConfigParams {
-        ConfigParams { oracles: oracles.to_vec(), ..self.default_params() }
     }
 
     pub fn init_config(&mut self) -> SendResult {
@@ -369,8 +378,9 @@ impl TestFixture {
         let authority = self.actor();
         let stake_tokens = self.token_account(self.stake_mint, &authority.pubkey());
         self.mint_to(self.stake_mint, stake_tokens, tokens);
-        self.exec(ix::supplier_register(authority.pubkey()), &[&authority]);
-        SupplierActor { authority, stake_tokens }
+        let payment_tokens = self.token_account(self.payment_mint, &authority.pubkey());
+        self.exec(ix::supplier_register(authority.pubkey(), self.payment_mint, TOKEN_PROGRAM_ID), &[&authority]);
+        SupplierActor { authority, stake_tokens, payment_tokens }
     }
 
     pub fn stake_accounts(&self, supplier: &SupplierActor) -> ix::StakeAccounts {
@@ -425,6 +435,127 @@ impl TestFixture {
 
     pub fn worker_of(&self, supplier: &SupplierActor, index: u32) -> timelock::state::Worker {
         self.account(&pda::worker(&supplier.supplier(), index).0)
+    }
+}
+
+/// A renter with payment tokens, and a stake-mint account that receives slash compensation.
+pub struct Renter {
+    pub authority: Keypair,
+    pub payment_tokens: Pubkey,
+    pub stake_tokens: Pubkey,
+}
+
+impl Renter {
+    pub fn key(&self) -> Pubkey {
+        self.authority.pubkey()
+    }
+}
+
+impl TestFixture {
+    pub fn renter(&mut self, usdc: u64) -> Renter {
+        let authority = self.actor();
+        let payment_tokens = self.token_account(self.payment_mint, &authority.pubkey());
+        self.mint_to(self.payment_mint, payment_tokens, usdc);
+        let stake_tokens = self.token_account(self.stake_mint, &authority.pubkey());
+        Renter { authority, payment_tokens, stake_tokens }
+    }
+
+    pub fn payment(&self, renter: &Renter, cluster_id: u64) -> ix::RenterPayment {
+        ix::RenterPayment {
+            renter: renter.key(),
+            cluster_id,
+            payment_mint: self.payment_mint,
+            renter_tokens: renter.payment_tokens,
+            token_program: TOKEN_PROGRAM_ID,
+        }
+    }
+
+    pub fn cluster_address(&self, renter: &Renter, cluster_id: u64) -> Pubkey {
+        pda::cluster(&renter.key(), cluster_id).0
+    }
+
+    pub fn cluster(&self, renter: &Renter, cluster_id: u64) -> timelock::state::Cluster {
+        self.account(&self.cluster_address(renter, cluster_id))
+    }
+
+    pub fn lease_address(&self, renter: &Renter, cluster_id: u64, worker: &ix::WorkerRef) -> Pubkey {
+        pda::lease(&self.cluster_address(renter, cluster_id), &worker.worker).0
+    }
+
+    pub fn lease(&self, renter: &Renter, cluster_id: u64, worker: &ix::WorkerRef) -> timelock::state::Lease {
+        self.account(&self.lease_address(renter, cluster_id, worker))
+    }
+
+    pub fn create_cluster(&mut self, renter: &Renter, cluster_id: u64, hours: u32) -> SendResult {
+        let ix = ix::cluster_create(self.payment(renter, cluster_id), hours, timelock::state::ClusterPurpose::Ray);
+        self.send(&[ix], &[&renter.authority])
+    }
+
+    pub fn add_workers(&mut self, renter: &Renter, cluster_id: u64, workers: &[ix::WorkerRef]) -> SendResult {
+        let ix = ix::cluster_add_workers(self.payment(renter, cluster_id), workers);
+        self.send(&[ix::compute_unit_limit(1_400_000), ix], &[&renter.authority])
+    }
+
+    pub fn worker_ref(&self, supplier: &SupplierActor, index: u32) -> ix::WorkerRef {
+        ix::WorkerRef { worker: pda::worker(&supplier.supplier(), index).0, supplier: supplier.supplier() }
+    }
+
+    /// A staked supplier with `count` registered 8 × H100 workers.
+    pub fn supplier_with_workers(&mut self, count: u32) -> (SupplierActor, Vec<ix::WorkerRef>) {
+        // Bond (8,000 per worker) plus collateral headroom.
+        let supplier = self.staked_supplier(u64::from(count) * 8_100 * ONE_STAKE);
+        let workers = (0..count)
+            .map(|_| {
+                let spec = WorkerSpec { device_key: Pubkey::new_unique(), ..self.h100_spec() };
+                let index = self.register_worker(&supplier, spec).expect("register worker");
+                self.worker_ref(&supplier, index)
+            })
+            .collect();
+        (supplier, workers)
+    }
+
+    /// Oracle `oracle` reports `(lease, proven_secs, faults)` up to `window_end`.
+    pub fn attest(&mut self, oracle: usize, window_end: i64, reports: &[(Pubkey, u32, u16)]) -> SendResult {
+        let signer = self.oracles[oracle].insecure_clone();
+        let leases: Vec<_> = reports
+            .iter()
+            .map(|(lease, proven_secs, faults)| {
+                (*lease, timelock::LeaseReport { proven_secs: *proven_secs, faults: *faults })
+            })
+            .collect();
+        let ix = ix::lease_attest(signer.pubkey(), window_end, &leases);
+        self.send(&[ix::compute_unit_limit(1_400_000), ix], &[&signer])
+    }
+
+    /// The first `quorum` oracles all report the same values.
+    pub fn attest_quorum(&mut self, quorum: usize, window_end: i64, reports: &[(Pubkey, u32, u16)]) {
+        for oracle in 0..quorum {
+            self.attest(oracle, window_end, reports).expect("attest");
+        }
+    }
+
+    pub fn settle_accounts(&self, renter: &Renter, cluster_id: u64, worker: &ix::WorkerRef) -> ix::SettleAccounts {
+        ix::SettleAccounts {
+            renter: renter.key(),
+            cluster_id,
+            worker: worker.worker,
+            supplier: worker.supplier,
+            treasury_payment_tokens: self.treasury_payment_tokens,
+            renter_payment_tokens: renter.payment_tokens,
+            renter_stake_tokens: renter.stake_tokens,
+            treasury_stake_tokens: self.treasury_stake_tokens,
+            payment_mint: self.payment_mint,
+            stake_mint: self.stake_mint,
+            payment_token_program: TOKEN_PROGRAM_ID,
+            stake_token_program: self.stake_token_program,
+        }
+    }
+
+    /// Settles with a fresh payer (settlement is permissionless).
+    pub fn settle(&mut self, renter: &Renter, cluster_id: u64, worker: &ix::WorkerRef) -> SendResult {
+        let cranker = self.actor();
+        let ix = ix::lease_settle(self.settle_accounts(renter, cluster_id, worker));
+        self.send(&[ix], &[&cranker])
     }
 }
 

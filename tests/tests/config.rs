@@ -15,7 +15,7 @@ fn upgrade_authority_initialises_config_and_vault() {
     assert_eq!(config.stake_mint, f.stake_mint);
     assert_eq!(config.payment_mint, f.payment_mint);
     assert_eq!(config.stake_vault, pda::stake_vault().0);
-    assert_eq!(config.params, f.default_params_with_oracles(&config.params.oracles));
+    assert_eq!(config.params, f.default_params());
     assert!(!config.paused);
     assert_eq!(f.token_balance(&config.stake_vault), 0);
 }

@@ -97,7 +97,12 @@ fn reinitialisation_of_config_supplier_and_worker_is_refused() {
     let mut f = TestFixture::new();
     assert!(f.init_config().is_err());
     let supplier = f.staked_supplier(8_000 * ONE_STAKE);
-    assert!(f.send(&[ix::supplier_register(supplier.key())], &[&supplier.authority]).is_err());
+    assert!(f
+        .send(
+            &[ix::supplier_register(supplier.key(), f.payment_mint, timelock_sdk::TOKEN_PROGRAM_ID)],
+            &[&supplier.authority]
+        )
+        .is_err());
     assert_eq!(f.supplier_account(&supplier).staked, 8_000 * ONE_STAKE, "re-register did not reset the stake");
     let spec = f.h100_spec();
     let index = f.register_worker(&supplier, spec.clone()).unwrap();

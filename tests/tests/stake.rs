@@ -44,9 +44,19 @@ fn supplier_stakes_unbonds_and_withdraws_after_the_delay() {
 fn supplier_registration_emits_and_cannot_repeat() {
     let mut f = TestFixture::new();
     let authority = f.actor();
-    let landed = f.send(&[ix::supplier_register(authority.pubkey())], &[&authority]).unwrap();
+    let landed = f
+        .send(
+            &[ix::supplier_register(authority.pubkey(), f.payment_mint, timelock_sdk::TOKEN_PROGRAM_ID)],
+            &[&authority],
+        )
+        .unwrap();
     assert_eq!(landed.event::<SupplierRegistered>().authority, authority.pubkey());
-    let again = f.send(&[ix::supplier_register(authority.pubkey())], &[&authority]).expect_err("re-init");
+    let again = f
+        .send(
+            &[ix::supplier_register(authority.pubkey(), f.payment_mint, timelock_sdk::TOKEN_PROGRAM_ID)],
+            &[&authority],
+        )
+        .expect_err("re-init");
     assert!(again.logs.iter().any(|l| l.contains("already in use")), "{:#?}", again.logs);
 }
 
@@ -99,7 +109,13 @@ fn paused_program_refuses_stakes_but_lets_stake_leave() {
 
     assert_error(f.deposit(&supplier, ONE_STAKE), TimelockError::Paused);
     let newcomer = f.actor();
-    assert_error(f.send(&[ix::supplier_register(newcomer.pubkey())], &[&newcomer]), TimelockError::Paused);
+    assert_error(
+        f.send(
+            &[ix::supplier_register(newcomer.pubkey(), f.payment_mint, timelock_sdk::TOKEN_PROGRAM_ID)],
+            &[&newcomer],
+        ),
+        TimelockError::Paused,
+    );
 
     f.exec(ix::stake_unbond(supplier.key(), 100 * ONE_STAKE), &[&supplier.authority]);
     f.warp(WEEK);

@@ -5,6 +5,15 @@ pub const CONFIG_SEED: &[u8] = b"config";
 pub const STAKE_VAULT_SEED: &[u8] = b"stake_vault";
 pub const SUPPLIER_SEED: &[u8] = b"supplier";
 pub const WORKER_SEED: &[u8] = b"worker";
+pub const EARNINGS_SEED: &[u8] = b"earnings";
+pub const CLUSTER_SEED: &[u8] = b"cluster";
+pub const ESCROW_SEED: &[u8] = b"escrow";
+pub const LEASE_SEED: &[u8] = b"lease";
+
+pub const SECS_PER_HOUR: i64 = 3_600;
+/// A year of booking at most: keeps `price × gpus × hours` products small and refunds bounded in time.
+pub const MAX_CLUSTER_HOURS: u32 = 24 * 366;
+pub const MAX_DISPUTE_WINDOW_SECS: i64 = 30 * 86_400;
 
 pub const BPS_DENOMINATOR: u64 = 10_000;
 /// A protocol fee above 20 % would make renting here worse than any centralized cloud; the cap protects renters

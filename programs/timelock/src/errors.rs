@@ -34,8 +34,50 @@ pub enum TimelockError {
     ZeroAmount,
     #[msg("Account is not the config's stake mint")]
     InvalidStakeMint,
+    #[msg("Account is not the config's payment mint")]
+    InvalidPaymentMint,
     #[msg("Account is not the program's vault")]
     InvalidVault,
+    #[msg("Dispute window out of range")]
+    InvalidDisputeParams,
+    #[msg("Cluster length must be whole hours, at least the minimum rental and at most a year")]
+    InvalidClusterHours,
+    #[msg("Unknown cluster purpose")]
+    InvalidPurpose,
+    #[msg("The cluster is not open for this change")]
+    ClusterNotOpen,
+    #[msg("The cluster still has open leases or undistributed escrow")]
+    ClusterNotSettled,
+    #[msg("Remaining accounts must come as (worker, supplier, lease) triples")]
+    InvalidBookingAccounts,
+    #[msg("The worker is not available for booking")]
+    WorkerUnavailable,
+    #[msg("The worker is jailed")]
+    WorkerJailed,
+    #[msg("The worker is not jailed, or its cool-down has not elapsed")]
+    WorkerNotUnjailable,
+    #[msg("Lease account is not the canonical PDA for this cluster and worker")]
+    InvalidLeaseAddress,
+    #[msg("The mint took a fee on transfer: escrow must receive exactly what is booked")]
+    TransferFeeNotSupported,
+    #[msg("Signer is not in the oracle set")]
+    NotOracle,
+    #[msg("One report per lease account is required")]
+    ReportCountMismatch,
+    #[msg("Attestation window ends in the future")]
+    WindowInFuture,
+    #[msg("The lease has ended")]
+    LeaseEnded,
+    #[msg("Only the lease's renter or supplier may dispute it")]
+    NotLeaseParty,
+    #[msg("The lease already has an open dispute")]
+    DisputeOpen,
+    #[msg("The lease has no open dispute")]
+    NoDispute,
+    #[msg("A resolution cannot lower what is already final")]
+    ResolutionBelowFinal,
+    #[msg("Nothing to claim")]
+    NothingToClaim,
     #[msg("Arithmetic overflow")]
     Overflow,
     #[msg("Not enough free stake: stake more or unbond less")]

@@ -6,7 +6,7 @@ use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::solana_program::program::invoke_signed;
 
-use crate::state::{ConfigParams, WorkerSpec};
+use crate::state::{ClusterPurpose, ConfigParams, WorkerSpec};
 
 #[event]
 pub struct ConfigInitialized {
@@ -104,6 +104,146 @@ pub struct WorkerDeregistered {
     pub released_stake: u64,
     pub supplier_reserved: u64,
     pub timestamp: i64,
+}
+
+#[event]
+pub struct WorkerUnjailed {
+    pub worker: Pubkey,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct ClusterCreated {
+    pub cluster: Pubkey,
+    pub renter: Pubkey,
+    pub cluster_id: u64,
+    pub purpose: ClusterPurpose,
+    pub start_ts: i64,
+    pub end_ts: i64,
+    pub hours: u32,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct LeaseBooked {
+    pub lease: Pubkey,
+    pub worker: Pubkey,
+    pub supplier: Pubkey,
+    pub price_per_gpu_hour: u64,
+    pub gpu_count: u16,
+    pub collateral: u64,
+    pub supplier_locked: u64,
+}
+
+#[event]
+pub struct LeasesBooked {
+    pub cluster: Pubkey,
+    pub start_ts: i64,
+    pub end_ts: i64,
+    /// Escrow paid by the renter for this batch.
+    pub deposit: u64,
+    pub hourly_rate_total: u64,
+    pub leases: Vec<LeaseBooked>,
+}
+
+#[event]
+pub struct ClusterExtended {
+    pub cluster: Pubkey,
+    pub added_hours: u32,
+    pub hours: u32,
+    pub end_ts: i64,
+    pub deposit: u64,
+    pub deposited: u64,
+}
+
+#[event]
+pub struct LeaseRemoved {
+    pub cluster: Pubkey,
+    pub lease: Pubkey,
+    pub ended_at: i64,
+    pub hourly_rate_total: u64,
+}
+
+#[event]
+pub struct ClusterEnded {
+    pub cluster: Pubkey,
+    pub end_ts: i64,
+}
+
+#[event]
+pub struct ClusterClosed {
+    pub cluster: Pubkey,
+    pub deposited: u64,
+    pub paid_to_suppliers: u64,
+    pub fees: u64,
+    pub refunded: u64,
+    /// Tokens found in escrow beyond its accounting (sent by someone to the escrow) returned to the renter.
+    pub swept: u64,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct AttestedLease {
+    pub lease: Pubkey,
+    /// False when this oracle's report was stale or a replay and changed nothing.
+    pub accepted: bool,
+    /// The quorum's values after this report.
+    pub proven_secs: u64,
+    pub faults: u64,
+    pub final_secs: u64,
+}
+
+#[event]
+pub struct LeasesAttested {
+    pub oracle: Pubkey,
+    pub window_end: i64,
+    pub leases: Vec<AttestedLease>,
+}
+
+#[event]
+pub struct LeaseSettled {
+    pub lease: Pubkey,
+    pub cluster: Pubkey,
+    pub worker: Pubkey,
+    pub supplier: Pubkey,
+    pub final_secs: u64,
+    /// Moved by this settlement.
+    pub paid_to_supplier: u64,
+    pub fee: u64,
+    pub refund: u64,
+    pub slashed: u64,
+    pub slash_to_renter: u64,
+    /// Cumulative after this settlement.
+    pub gross_paid: u64,
+    pub faults: u64,
+    pub jailed_until: i64,
+    pub closed: bool,
+    pub supplier_earnings_unclaimed: u64,
+    pub supplier_staked: u64,
+    pub supplier_locked: u64,
+}
+
+#[event]
+pub struct DisputeOpened {
+    pub lease: Pubkey,
+    pub disputer: Pubkey,
+    pub bond: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct DisputeResolved {
+    pub lease: Pubkey,
+    pub disputer: Pubkey,
+    pub upheld: bool,
+    pub proven_secs: u64,
+    pub bond_returned: u64,
+    pub bond_forfeited: u64,
+}
+
+#[event]
+pub struct RewardsClaimed {
+    pub supplier: Pubkey,
+    pub amount: u64,
+    pub earnings_claimed: u64,
 }
 
 /// Emits `event` exactly as `emit_cpi!` does (a self-invocation signed by the event authority whose data is

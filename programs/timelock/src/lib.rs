@@ -83,4 +83,61 @@ pub mod timelock {
     pub fn worker_deregister(ctx: Context<WorkerDeregister>) -> Result<()> {
         WorkerDeregister::handler(ctx)
     }
+
+    pub fn worker_unjail(ctx: Context<WorkerManage>) -> Result<()> {
+        WorkerManage::worker_unjail(ctx)
+    }
+
+    pub fn cluster_create(
+        ctx: Context<ClusterCreate>,
+        cluster_id: u64,
+        hours: u32,
+        purpose: ClusterPurpose,
+    ) -> Result<()> {
+        ClusterCreate::handler(ctx, cluster_id, hours, purpose)
+    }
+
+    pub fn cluster_add_workers<'info>(ctx: Context<'info, ClusterFund<'info>>) -> Result<()> {
+        ClusterFund::add_workers(ctx)
+    }
+
+    pub fn cluster_extend<'info>(ctx: Context<'info, ClusterFund<'info>>, hours: u32) -> Result<()> {
+        ClusterFund::extend(ctx, hours)
+    }
+
+    pub fn cluster_remove_worker(ctx: Context<ClusterRemoveWorker>) -> Result<()> {
+        ClusterRemoveWorker::handler(ctx)
+    }
+
+    pub fn cluster_end(ctx: Context<ClusterEnd>) -> Result<()> {
+        ClusterEnd::handler(ctx)
+    }
+
+    pub fn cluster_close(ctx: Context<ClusterClose>) -> Result<()> {
+        ClusterClose::handler(ctx)
+    }
+
+    pub fn lease_attest<'info>(
+        ctx: Context<'info, LeaseAttest<'info>>,
+        window_end: i64,
+        reports: Vec<LeaseReport>,
+    ) -> Result<()> {
+        LeaseAttest::handler(ctx, window_end, reports)
+    }
+
+    pub fn lease_settle(ctx: Context<LeaseSettle>) -> Result<()> {
+        LeaseSettle::handler(ctx)
+    }
+
+    pub fn lease_dispute(ctx: Context<LeaseDispute>) -> Result<()> {
+        LeaseDispute::handler(ctx)
+    }
+
+    pub fn lease_dispute_resolve(ctx: Context<LeaseDisputeResolve>, proven_secs: u64, upheld: bool) -> Result<()> {
+        LeaseDisputeResolve::handler(ctx, proven_secs, upheld)
+    }
+
+    pub fn rewards_claim(ctx: Context<RewardsClaim>) -> Result<()> {
+        RewardsClaim::handler(ctx)
+    }
 }

@@ -24,6 +24,83 @@ pub fn free_stake(staked: u64, unbonding: u64, reserved: u64, locked: u64) -> Op
     Some(staked.saturating_sub(committed))
 }
 
+/// What a lease costs per hour: the locked price per GPU × its GPUs.
+pub fn hourly_rate(price_per_gpu_hour: u64, gpu_count: u16) -> Option<u64> {
+    price_per_gpu_hour.checked_mul(u64::from(gpu_count))
+}
+
+/// Escrow for `hours` of a lease. Bookings are whole hours, so this is exact: no rounding enters the escrow.
+pub fn lease_cost(hourly_rate: u64, hours: u32) -> Option<u64> {
+    u64::try_from((hourly_rate as u128).checked_mul(hours as u128)?).ok()
+}
+
+/// Gross price of `secs` proven seconds, rounded down: the renter never pays for a fraction of a base unit.
+/// Always computed from the cumulative total so that rounding never accumulates across settlements.
+pub fn payment_for(hourly_rate: u64, secs: u64) -> Option<u64> {
+    let product = (hourly_rate as u128).checked_mul(secs as u128)?;
+    u64::try_from(product / crate::constants::SECS_PER_HOUR as u128).ok()
+}
+
+/// What a settlement moves now: `(gross, fee)` newly owed for `payable_secs` cumulative proven seconds, given
+/// what earlier settlements already paid. The fee is cumulative too (floor of the cumulative gross).
+pub fn settlement_delta(
+    hourly_rate: u64,
+    payable_secs: u64,
+    fee_bps: u16,
+    gross_paid: u64,
+    fees_paid: u64,
+) -> Option<(u64, u64)> {
+    let gross_total = payment_for(hourly_rate, payable_secs)?;
+    let fee_total = bps_floor(gross_total, u64::from(fee_bps))?;
+    Some((gross_total.checked_sub(gross_paid)?, fee_total.checked_sub(fees_paid)?))
+}
+
+/// The largest value that at least `threshold` voters attest to (the `threshold`-th largest vote).
+/// Fewer than `threshold` votes means nothing is agreed: 0.
+pub fn quorum_value(votes: &mut [u64], threshold: usize) -> u64 {
+    if threshold == 0 || votes.len() < threshold {
+        return 0;
+    }
+    votes.sort_unstable_by(|a, b| b.cmp(a));
+    votes[threshold - 1]
+}
+
+/// Two-stage finality of proven seconds (Filecoin FIP-0010 style): a newly attested total waits in `pending`
+/// for the dispute window before it becomes `final` (payable). A total attested while another waits is staged
+/// when that one matures, so payouts lag attestation by one to two windows and never skip the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Finality {
+    pub final_secs: u64,
+    pub pending_secs: u64,
+    pub pending_since: i64,
+}
+
+impl Finality {
+    pub fn advance(self, latest_secs: u64, now: i64, window_secs: i64) -> Finality {
+        let mut next = self;
+        let matured = now >= self.pending_since.saturating_add(window_secs);
+        if matured {
+            next.final_secs = next.final_secs.max(self.pending_secs);
+        }
+        if latest_secs > next.pending_secs && (matured || next.pending_secs == next.final_secs) {
+            next.pending_secs = latest_secs;
+            next.pending_since = now;
+        }
+        next
+    }
+
+    /// Nothing attested is still waiting.
+    pub fn settled(&self, latest_secs: u64) -> bool {
+        self.final_secs >= latest_secs
+    }
+}
+
+/// Slash for `new_faults` faults: `slash_bps` of the collateral per fault, capped by what is staked.
+pub fn slash_amount(collateral: u64, slash_bps: u16, new_faults: u64, staked: u64) -> Option<u64> {
+    let per_fault = bps_floor(collateral, u64::from(slash_bps))?;
+    Some(per_fault.saturating_mul(new_faults).min(staked))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +136,70 @@ mod tests {
         assert_eq!(free_stake(1_000, 100, 200, 300), Some(400));
         assert_eq!(free_stake(100, 100, 200, 300), Some(0));
         assert_eq!(free_stake(1, u64::MAX, 1, 0), None);
+    }
+
+    #[test]
+    fn lease_cost_is_exact_and_payment_rounds_down() {
+        let rate = hourly_rate(2_000_000, 8).unwrap();
+        assert_eq!(lease_cost(rate, 3), Some(48_000_000));
+        assert_eq!(payment_for(rate, 3_600), Some(16_000_000));
+        // 1 second of 7 units/hour is 0.0019.. units: the renter pays nothing for it.
+        assert_eq!(payment_for(7, 1), Some(0));
+        assert_eq!(payment_for(7, 3_599), Some(6));
+        assert_eq!(hourly_rate(u64::MAX, 2), None);
+        assert_eq!(lease_cost(u64::MAX, 2), None);
+    }
+
+    #[test]
+    fn cumulative_settlements_never_drift() {
+        // Settling every second pays exactly what one settlement at the end would.
+        let (rate, fee_bps) = (7u64, 333u16);
+        let (mut gross_paid, mut fees_paid) = (0u64, 0u64);
+        for secs in 1..=7_200u64 {
+            let (gross, fee) = settlement_delta(rate, secs, fee_bps, gross_paid, fees_paid).unwrap();
+            gross_paid += gross;
+            fees_paid += fee;
+        }
+        assert_eq!(settlement_delta(rate, 7_200, fee_bps, 0, 0), Some((gross_paid, fees_paid)));
+        assert_eq!(gross_paid, 14);
+        assert_eq!(fees_paid, 0);
+        assert_eq!(settlement_delta(rate, 10, fee_bps, 100, 0), None, "paid more than owed is caught");
+    }
+
+    #[test]
+    fn quorum_takes_the_threshold_th_largest() {
+        assert_eq!(quorum_value(&mut [100, 300, 200], 2), 200);
+        assert_eq!(quorum_value(&mut [100, 300, 200], 1), 300);
+        assert_eq!(quorum_value(&mut [100, 300, 200], 3), 100);
+        assert_eq!(quorum_value(&mut [500], 2), 0);
+        assert_eq!(quorum_value(&mut [u64::MAX, 0, 0], 2), 0, "one liar cannot move the quorum");
+    }
+
+    #[test]
+    fn finality_waits_a_full_window() {
+        let window = 100;
+        let start = Finality { final_secs: 0, pending_secs: 0, pending_since: 0 };
+        let f = start.advance(60, 1_000, window);
+        assert_eq!(f, Finality { final_secs: 0, pending_secs: 60, pending_since: 1_000 });
+        // A newer total while 60 waits is not staged yet.
+        let f = f.advance(120, 1_050, window);
+        assert_eq!(f, Finality { final_secs: 0, pending_secs: 60, pending_since: 1_000 });
+        // 60 matures; 120 starts its own window.
+        let f = f.advance(120, 1_100, window);
+        assert_eq!(f, Finality { final_secs: 60, pending_secs: 120, pending_since: 1_100 });
+        assert!(!f.settled(120));
+        let f = f.advance(120, 1_200, window);
+        assert_eq!(f.final_secs, 120);
+        assert!(f.settled(120));
+        // Zero window: final at once.
+        let f = start.advance(30, 5, 0).advance(30, 5, 0);
+        assert_eq!(f.final_secs, 30);
+    }
+
+    #[test]
+    fn slash_is_capped_by_stake() {
+        assert_eq!(slash_amount(1_000, 1_000, 2, 10_000), Some(200));
+        assert_eq!(slash_amount(1_000, 1_000, 2, 150), Some(150));
+        assert_eq!(slash_amount(u64::MAX, 10_000, u64::MAX, u64::MAX), Some(u64::MAX));
     }
 }

@@ -2,6 +2,7 @@
 //! (decimals checked, transfer hooks refused by the token program if misconfigured) work like classic SPL mints.
 
 use anchor_lang::prelude::*;
+use anchor_lang::system_program;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
 use crate::pda;
@@ -35,4 +36,31 @@ pub fn transfer_from_vault<'info>(
     amount: u64,
 ) -> Result<()> {
     transfer(token_program, mint, vault, to, config, &[pda::CONFIG_SIGNER_SEEDS], amount)
+}
+
+/// Creates a program-owned PDA account. Unlike a bare `create_account`, it also succeeds when someone has
+/// pre-funded the address (otherwise anyone could block a booking by sending lamports to a future lease).
+pub fn create_pda_account<'info>(
+    payer: &AccountInfo<'info>,
+    account: &AccountInfo<'info>,
+    system_program: &AccountInfo<'info>,
+    space: usize,
+    signer_seeds: &[&[u8]],
+) -> Result<()> {
+    let rent = Rent::get()?.minimum_balance(space);
+    let signer = &[signer_seeds];
+    let current = account.lamports();
+    if current == 0 {
+        let accounts = system_program::CreateAccount { from: payer.clone(), to: account.clone() };
+        let ctx = CpiContext::new_with_signer(system_program.key(), accounts, signer);
+        return system_program::create_account(ctx, rent, space as u64, &crate::ID);
+    }
+    if current < rent {
+        let accounts = system_program::Transfer { from: payer.clone(), to: account.clone() };
+        system_program::transfer(CpiContext::new(system_program.key(), accounts), rent - current)?;
+    }
+    let accounts = system_program::Allocate { account_to_allocate: account.clone() };
+    system_program::allocate(CpiContext::new_with_signer(system_program.key(), accounts, signer), space as u64)?;
+    let accounts = system_program::Assign { account_to_assign: account.clone() };
+    system_program::assign(CpiContext::new_with_signer(system_program.key(), accounts, signer), &crate::ID)
 }

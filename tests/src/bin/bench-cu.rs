@@ -22,8 +22,10 @@ fn main() -> std::io::Result<()> {
     let authority = f.actor();
     let stake_tokens = f.token_account(f.stake_mint, &authority.pubkey());
     f.mint_to(f.stake_mint, stake_tokens, 20_000 * ONE_STAKE);
-    record("supplier_register", f.exec(ix::supplier_register(authority.pubkey()), &[&authority]));
-    let supplier = SupplierActor { authority, stake_tokens };
+    let payment_tokens = f.token_account(f.payment_mint, &authority.pubkey());
+    let register = ix::supplier_register(authority.pubkey(), f.payment_mint, timelock_sdk::TOKEN_PROGRAM_ID);
+    record("supplier_register", f.exec(register, &[&authority]));
+    let supplier = SupplierActor { authority, stake_tokens, payment_tokens };
     let stake = f.stake_accounts(&supplier);
     record("stake_deposit", f.exec(ix::stake_deposit(stake, 20_000 * ONE_STAKE), &[&supplier.authority]));
     record("stake_unbond", f.exec(ix::stake_unbond(supplier.key(), ONE_STAKE), &[&supplier.authority]));

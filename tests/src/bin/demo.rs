@@ -31,5 +31,8 @@ fn main() {
     f.exec(ix::stake_unbond(supplier.key(), account.free_stake().unwrap()), &[&supplier.authority]);
     f.warp(7 * 86_400);
     f.exec(ix::stake_withdraw(f.stake_accounts(&supplier)), &[&supplier.authority]);
-    println!("free stake unbonded and withdrawn after 7 days: {} tokens back", f.token_balance(&supplier.stake_tokens) / ONE_STAKE);
+    println!(
+        "free stake unbonded and withdrawn after 7 days: {} tokens back",
+        f.token_balance(&supplier.stake_tokens) / ONE_STAKE
+    );
 }

@@ -1,6 +1,8 @@
 use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::constants::*;
+use crate::errors::TimelockError;
 use crate::events::{self, SupplierRegistered};
 use crate::pda;
 use crate::state::{Config, Supplier};
@@ -20,6 +22,20 @@ pub struct SupplierRegister<'info> {
         bump,
     )]
     pub supplier: Box<Account<'info, Supplier>>,
+    #[account(address = config.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = payment_token_program)]
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// Receives the supplier's share at each settlement; `rewards_claim` empties it.
+    #[account(
+        init,
+        payer = authority,
+        seeds = [EARNINGS_SEED, supplier.key().as_ref()],
+        bump,
+        token::mint = payment_mint,
+        token::authority = config,
+        token::token_program = payment_token_program,
+    )]
+    pub earnings_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub payment_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
@@ -29,6 +45,7 @@ impl SupplierRegister<'_> {
         let now = Clock::get()?.unix_timestamp;
         let supplier = &mut ctx.accounts.supplier;
         supplier.authority = ctx.accounts.authority.key();
+        supplier.earnings_vault = ctx.accounts.earnings_vault.key();
         supplier.created_at = now;
         supplier.bump = ctx.bumps.supplier;
         events::emit(

@@ -24,7 +24,12 @@ pub struct ConfigParams {
     /// Collateral locked per lease, as a multiple (bps) of the lease's hourly value.
     pub collateral_bps: u32,
     pub min_rental_secs: i64,
+    /// Attestation period of the oracles; also the grace after a lease ends for its last attestation to land.
     pub epoch_secs: i64,
+    /// How long an attested payout stays disputable before it becomes final and payable.
+    pub dispute_window_secs: i64,
+    /// Bond (payment-mint base units) a renter or supplier posts to open a dispute.
+    pub dispute_bond: u64,
     #[max_len(MAX_ORACLES)]
     pub oracles: Vec<Pubkey>,
     pub oracle_threshold: u8,
@@ -43,6 +48,10 @@ impl ConfigParams {
         );
         require!(self.min_rental_secs >= MIN_RENTAL_SECS, TimelockError::RentalTooShort);
         require!(self.epoch_secs > 0, TimelockError::InvalidEpoch);
+        require!(
+            self.dispute_window_secs >= 0 && self.dispute_window_secs <= MAX_DISPUTE_WINDOW_SECS,
+            TimelockError::InvalidDisputeParams
+        );
         require!(
             self.jail_fault_threshold > 0
                 && self.jail_window_secs > 0

@@ -3,11 +3,13 @@ use anchor_lang::prelude::*;
 use crate::errors::TimelockError;
 use crate::math;
 
-/// A GPU owner's stake and standing. PDA `["supplier", authority]`.
+/// A GPU owner's stake, standing and earnings. PDA `["supplier", authority]`; its earnings vault is the PDA
+/// token account `["earnings", supplier]`.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Supplier {
     pub authority: Pubkey,
+    pub earnings_vault: Pubkey,
     /// Stake-mint base units held for this supplier in the stake vault (includes `unbonding`).
     pub staked: u64,
     /// Queued by `stake_unbond`; withdrawable from `unbond_ready_at`.
@@ -18,6 +20,10 @@ pub struct Supplier {
     /// Collateral locked by active leases.
     pub locked: u64,
     pub slashed_total: u64,
+    /// Payment-mint earnings settled into the supplier's earnings vault and not yet claimed.
+    pub earnings_unclaimed: u64,
+    pub earnings_claimed: u64,
+    pub active_leases: u32,
     pub worker_count: u32,
     pub gpu_count: u32,
     pub created_at: i64,

@@ -62,8 +62,12 @@ pub struct Worker {
     pub active_lease: Pubkey,
     /// Stake bonded for this worker when it registered or last changed hardware.
     pub bonded_stake: u64,
+    /// Non-zero while jailed: bookings are refused, and `worker_unjail` clears it from this time on.
     pub jailed_until: i64,
-    pub fault_count: u32,
+    pub fault_count: u64,
+    /// Start of the current jail window and the faults counted in it.
+    pub fault_window_start: i64,
+    pub window_faults: u64,
     pub registered_at: i64,
     pub bump: u8,
 }
@@ -74,11 +78,86 @@ impl Worker {
     pub fn is_leased(&self) -> bool {
         self.active_lease != Pubkey::default()
     }
+
+    pub fn is_jailed(&self) -> bool {
+        self.jailed_until != 0
+    }
+
+    /// Counts `new_faults` in the jail window (restarting it when expired) and jails the worker once the window
+    /// holds `threshold` faults. Returns whether this call jailed it.
+    pub fn record_faults(
+        &mut self,
+        new_faults: u64,
+        now: i64,
+        window_secs: i64,
+        threshold: u16,
+        cooldown: i64,
+    ) -> bool {
+        self.fault_count = self.fault_count.saturating_add(new_faults);
+        if now.saturating_sub(self.fault_window_start) >= window_secs {
+            self.fault_window_start = now;
+            self.window_faults = 0;
+        }
+        self.window_faults = self.window_faults.saturating_add(new_faults);
+        if !self.is_jailed() && self.window_faults >= u64::from(threshold) {
+            self.jailed_until = now.saturating_add(cooldown).max(1);
+            return true;
+        }
+        false
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn worker() -> Worker {
+        Worker {
+            supplier: Pubkey::default(),
+            worker_index: 0,
+            spec: WorkerSpec {
+                gpu_model: 1,
+                gpu_count: 1,
+                vram_gib: 1,
+                cpu_cores: 1,
+                ram_gib: 1,
+                region: [b'X', 0, 0, 0, 0, 0, 0, 0],
+                connectivity_tier: 1,
+                compliance: 0,
+                green_energy: false,
+                price_per_gpu_hour: 1,
+                device_key: Pubkey::new_unique(),
+            },
+            available: true,
+            active_lease: Pubkey::default(),
+            bonded_stake: 0,
+            jailed_until: 0,
+            fault_count: 0,
+            fault_window_start: 0,
+            window_faults: 0,
+            registered_at: 0,
+            bump: 0,
+        }
+    }
+
+    #[test]
+    fn jails_after_threshold_faults_within_the_window() {
+        let mut w = worker();
+        assert!(!w.record_faults(2, 1_000, 100, 3, 50));
+        assert!(w.record_faults(1, 1_050, 100, 3, 50));
+        assert_eq!(w.jailed_until, 1_100);
+        assert!(!w.record_faults(5, 1_060, 100, 3, 50), "already jailed");
+        assert_eq!(w.fault_count, 8);
+    }
+
+    #[test]
+    fn faults_outside_the_window_do_not_add_up() {
+        let mut w = worker();
+        assert!(!w.record_faults(2, 1_000, 100, 3, 50));
+        assert!(!w.record_faults(2, 1_100, 100, 3, 50));
+        assert_eq!(w.window_faults, 2);
+        assert!(!w.is_jailed());
+    }
 
     fn region(s: &str) -> [u8; REGION_LEN] {
         let mut r = [0u8; REGION_LEN];

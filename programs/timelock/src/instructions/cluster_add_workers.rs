@@ -1,0 +1,150 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::constants::*;
+use crate::errors::TimelockError;
+use crate::events::{self, LeaseBooked, LeasesBooked};
+use crate::math;
+use crate::pda;
+use crate::state::{Cluster, Config, Lease, Supplier, Worker};
+use crate::token;
+
+/// Accounts of the renter's instructions that put money into a cluster's escrow.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ClusterFund<'info> {
+    #[account(mut)]
+    pub renter: Signer<'info>,
+    #[account(address = pda::CONFIG.0)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        seeds = [CLUSTER_SEED, renter.key().as_ref(), &cluster.cluster_id.to_le_bytes()],
+        bump = cluster.bump,
+        has_one = renter,
+    )]
+    pub cluster: Box<Account<'info, Cluster>>,
+    #[account(mut, address = cluster.escrow @ TimelockError::InvalidVault)]
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = cluster.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = token_program)]
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, token::mint = payment_mint, token::authority = renter, token::token_program = token_program)]
+    pub renter_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl<'info> ClusterFund<'info> {
+    /// Moves exactly `amount` from the renter into escrow; a mint that skims a transfer fee is refused, because
+    /// escrow must hold to the unit what the leases are entitled to.
+    pub(crate) fn deposit(&mut self, amount: u64) -> Result<()> {
+        let before = self.escrow.amount;
+        token::transfer(
+            &self.token_program,
+            &self.payment_mint,
+            &self.renter_tokens,
+            &self.escrow,
+            self.renter.to_account_info(),
+            &[],
+            amount,
+        )?;
+        self.escrow.reload()?;
+        require!(self.escrow.amount.checked_sub(before) == Some(amount), TimelockError::TransferFeeNotSupported);
+        self.cluster.deposited = self.cluster.deposited.checked_add(amount).ok_or(TimelockError::Overflow)?;
+        Ok(())
+    }
+
+    /// Books the workers given as `(worker, supplier, lease)` triples in the remaining accounts: each gets a lease
+    /// at its current price for the cluster's remaining booked hours, locks collateral from its supplier's free
+    /// stake, and is marked leased. The renter pays all their escrow in one transfer.
+    pub fn add_workers(ctx: Context<'info, Self>) -> Result<()> {
+        let config = &ctx.accounts.config;
+        config.require_not_paused()?;
+        let now = Clock::get()?.unix_timestamp;
+        require!(ctx.accounts.cluster.is_running(now), TimelockError::ClusterNotOpen);
+        let triples = ctx.remaining_accounts;
+        require!(!triples.is_empty() && triples.len() % 3 == 0, TimelockError::InvalidBookingAccounts);
+
+        let cluster_key = ctx.accounts.cluster.key();
+        let hours = ctx.accounts.cluster.hours;
+        let mut deposit: u64 = 0;
+        let mut booked = Vec::with_capacity(triples.len() / 3);
+        for triple in triples.chunks_exact(3) {
+            let (worker_info, supplier_info, lease_info) = (&triple[0], &triple[1], &triple[2]);
+            require!(worker_info.is_writable && supplier_info.is_writable, TimelockError::InvalidBookingAccounts);
+            let mut worker = Account::<Worker>::try_from(worker_info)?;
+            let mut supplier = Account::<Supplier>::try_from(supplier_info)?;
+            require_keys_eq!(worker.supplier, supplier.key(), TimelockError::InvalidBookingAccounts);
+            require!(!worker.is_jailed(), TimelockError::WorkerJailed);
+            require!(worker.available && !worker.is_leased(), TimelockError::WorkerUnavailable);
+
+            let (lease_address, lease_bump) =
+                Pubkey::find_program_address(&[LEASE_SEED, cluster_key.as_ref(), worker_info.key.as_ref()], &crate::ID);
+            require_keys_eq!(lease_address, *lease_info.key, TimelockError::InvalidLeaseAddress);
+            token::create_pda_account(
+                &ctx.accounts.renter.to_account_info(),
+                lease_info,
+                &ctx.accounts.system_program.to_account_info(),
+                Lease::SPACE,
+                &[LEASE_SEED, cluster_key.as_ref(), worker_info.key.as_ref(), &[lease_bump]],
+            )?;
+
+            let price = worker.spec.price_per_gpu_hour;
+            let gpu_count = worker.spec.gpu_count;
+            let hourly_rate = math::hourly_rate(price, gpu_count).ok_or(TimelockError::Overflow)?;
+            let collateral =
+                math::bps_floor(hourly_rate, u64::from(config.params.collateral_bps)).ok_or(TimelockError::Overflow)?;
+            require!(collateral <= supplier.free_stake()?, TimelockError::InsufficientFreeStake);
+            supplier.locked = supplier.locked.checked_add(collateral).ok_or(TimelockError::Overflow)?;
+            supplier.active_leases = supplier.active_leases.checked_add(1).ok_or(TimelockError::Overflow)?;
+            let cost = math::lease_cost(hourly_rate, hours).ok_or(TimelockError::Overflow)?;
+            deposit = deposit.checked_add(cost).ok_or(TimelockError::Overflow)?;
+
+            let loader = AccountLoader::<Lease>::try_from_unchecked(&crate::ID, lease_info)?;
+            {
+                let mut lease = loader.load_init()?;
+                lease.cluster = cluster_key;
+                lease.worker = worker.key();
+                lease.supplier = supplier.key();
+                lease.price_per_gpu_hour = price;
+                lease.hourly_rate = hourly_rate;
+                lease.collateral = collateral;
+                lease.start_ts = now;
+                lease.pending_since = now;
+                lease.fee_bps = config.params.protocol_fee_bps;
+                lease.gpu_count = gpu_count;
+                lease.bump = lease_bump;
+            }
+            loader.exit(&crate::ID)?;
+            worker.active_lease = lease_address;
+            worker.exit(&crate::ID)?;
+            supplier.exit(&crate::ID)?;
+
+            let cluster = &mut ctx.accounts.cluster;
+            cluster.lease_count = cluster.lease_count.checked_add(1).ok_or(TimelockError::Overflow)?;
+            cluster.leases_open = cluster.leases_open.checked_add(1).ok_or(TimelockError::Overflow)?;
+            cluster.hourly_rate_total =
+                cluster.hourly_rate_total.checked_add(hourly_rate).ok_or(TimelockError::Overflow)?;
+            booked.push(LeaseBooked {
+                lease: lease_address,
+                worker: worker.key(),
+                supplier: supplier.key(),
+                price_per_gpu_hour: price,
+                gpu_count,
+                collateral,
+                supplier_locked: supplier.locked,
+            });
+        }
+        ctx.accounts.deposit(deposit)?;
+        let cluster = &ctx.accounts.cluster;
+        let event = LeasesBooked {
+            cluster: cluster_key,
+            start_ts: now,
+            end_ts: cluster.end_ts,
+            deposit,
+            hourly_rate_total: cluster.hourly_rate_total,
+            leases: booked,
+        };
+        events::emit(&ctx.accounts.event_authority, &event)
+    }
+}

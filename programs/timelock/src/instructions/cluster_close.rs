@@ -1,0 +1,72 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{self, CloseAccount, Mint, TokenAccount, TokenInterface};
+
+use crate::constants::*;
+use crate::errors::TimelockError;
+use crate::events::{self, ClusterClosed};
+use crate::state::Cluster;
+use crate::token;
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ClusterClose<'info> {
+    #[account(mut)]
+    pub renter: Signer<'info>,
+    #[account(
+        mut,
+        close = renter,
+        seeds = [CLUSTER_SEED, renter.key().as_ref(), &cluster.cluster_id.to_le_bytes()],
+        bump = cluster.bump,
+        has_one = renter,
+    )]
+    pub cluster: Box<Account<'info, Cluster>>,
+    #[account(mut, address = cluster.escrow @ TimelockError::InvalidVault)]
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = cluster.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = token_program)]
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, token::mint = payment_mint, token::authority = renter, token::token_program = token_program)]
+    pub renter_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl ClusterClose<'_> {
+    /// Closes a cluster whose leases have all settled, returning the escrow's and the cluster's rent.
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let accounts = &mut *ctx.accounts;
+        let cluster = &accounts.cluster;
+        require!(cluster.leases_open == 0 && now >= cluster.end_ts, TimelockError::ClusterNotSettled);
+        let renter = cluster.renter;
+        let id = cluster.cluster_id.to_le_bytes();
+        let seeds: &[&[u8]] = &[CLUSTER_SEED, renter.as_ref(), &id, &[cluster.bump]];
+        // Settlement empties escrow to the unit; anything left was sent here by someone and goes to the renter.
+        let swept = accounts.escrow.amount;
+        if swept > 0 {
+            token::transfer(
+                &accounts.token_program,
+                &accounts.payment_mint,
+                &accounts.escrow,
+                &accounts.renter_tokens,
+                accounts.cluster.to_account_info(),
+                &[seeds],
+                swept,
+            )?;
+        }
+        let close = CloseAccount {
+            account: accounts.escrow.to_account_info(),
+            destination: accounts.renter.to_account_info(),
+            authority: accounts.cluster.to_account_info(),
+        };
+        token_interface::close_account(CpiContext::new_with_signer(accounts.token_program.key(), close, &[seeds]))?;
+        let cluster = &accounts.cluster;
+        let event = ClusterClosed {
+            cluster: cluster.key(),
+            deposited: cluster.deposited,
+            paid_to_suppliers: cluster.paid_to_suppliers,
+            fees: cluster.fees,
+            refunded: cluster.refunded,
+            swept,
+        };
+        events::emit(&ctx.accounts.event_authority, &event)
+    }
+}

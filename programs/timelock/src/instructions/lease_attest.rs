@@ -1,0 +1,92 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::MAX_ORACLES;
+use crate::errors::TimelockError;
+use crate::events::{self, AttestedLease, LeasesAttested};
+use crate::math;
+use crate::pda;
+use crate::state::{Config, Lease, OracleVote};
+
+/// One oracle's cumulative verdict on one lease up to the attestation window's end.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeaseReport {
+    pub proven_secs: u32,
+    pub faults: u16,
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct LeaseAttest<'info> {
+    pub oracle: Signer<'info>,
+    #[account(address = pda::CONFIG.0)]
+    pub config: Box<Account<'info, Config>>,
+}
+
+impl<'info> LeaseAttest<'info> {
+    /// Records one oracle's reports for the leases in the remaining accounts (same order as `reports`). Each
+    /// lease keeps every oracle's latest vote; its proven seconds and faults become the largest values that
+    /// `oracle_threshold` current oracles attest to, and never decrease. A report for a window this oracle
+    /// already attested (stale or replayed) changes nothing, so one bad lease never fails the batch.
+    pub fn handler(ctx: Context<'info, Self>, window_end: i64, reports: Vec<LeaseReport>) -> Result<()> {
+        let params = &ctx.accounts.config.params;
+        let oracle = ctx.accounts.oracle.key();
+        require!(params.oracles.contains(&oracle), TimelockError::NotOracle);
+        let now = Clock::get()?.unix_timestamp;
+        require!(window_end <= now, TimelockError::WindowInFuture);
+        require!(reports.len() == ctx.remaining_accounts.len(), TimelockError::ReportCountMismatch);
+        let threshold = usize::from(params.oracle_threshold);
+        let dispute_window = params.dispute_window_secs;
+
+        let mut attested = Vec::with_capacity(reports.len());
+        for (info, report) in ctx.remaining_accounts.iter().zip(reports) {
+            require!(info.is_writable, TimelockError::ReportCountMismatch);
+            let loader = AccountLoader::<Lease>::try_from(info)?;
+            let mut lease = loader.load_mut()?;
+            let slot = vote_slot(&lease.votes, &oracle, &params.oracles).ok_or(TimelockError::InvalidOracleSet)?;
+            if lease.votes[slot].oracle != oracle {
+                lease.votes[slot] = OracleVote { oracle, ..OracleVote::default() };
+            }
+            let accepted = window_end > lease.votes[slot].window_end;
+            if accepted {
+                // No oracle may claim more seconds than the window has had since the lease started.
+                let elapsed = u64::try_from(window_end.saturating_sub(lease.start_ts)).unwrap_or(0);
+                let vote = &mut lease.votes[slot];
+                vote.window_end = window_end;
+                vote.proven_secs = vote.proven_secs.max(u64::from(report.proven_secs).min(elapsed));
+                vote.faults = vote.faults.max(u64::from(report.faults));
+
+                let mut proven = [0u64; MAX_ORACLES];
+                let mut faults = [0u64; MAX_ORACLES];
+                let mut voters = 0;
+                for vote in lease.votes.iter().filter(|v| params.oracles.contains(&v.oracle)) {
+                    proven[voters] = vote.proven_secs;
+                    faults[voters] = vote.faults;
+                    voters += 1;
+                }
+                lease.proven_secs = lease.proven_secs.max(math::quorum_value(&mut proven[..voters], threshold));
+                lease.faults = lease.faults.max(math::quorum_value(&mut faults[..voters], threshold));
+                if !lease.is_disputed() {
+                    let finality = lease.finality().advance(lease.proven_secs, now, dispute_window);
+                    lease.set_finality(finality);
+                }
+            }
+            attested.push(AttestedLease {
+                lease: info.key(),
+                accepted,
+                proven_secs: lease.proven_secs,
+                faults: lease.faults,
+                final_secs: lease.final_secs,
+            });
+        }
+        let event = LeasesAttested { oracle, window_end, leases: attested };
+        events::emit(&ctx.accounts.event_authority, &event)
+    }
+}
+
+/// The oracle's own slot, else a slot that is empty or held by a key no longer in the oracle set.
+fn vote_slot(votes: &[OracleVote; MAX_ORACLES], oracle: &Pubkey, oracle_set: &[Pubkey]) -> Option<usize> {
+    votes
+        .iter()
+        .position(|v| v.oracle == *oracle)
+        .or_else(|| votes.iter().position(|v| v.oracle == Pubkey::default() || !oracle_set.contains(&v.oracle)))
+}

@@ -1,0 +1,65 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::errors::TimelockError;
+use crate::events::{self, DisputeOpened};
+use crate::pda;
+use crate::state::{Cluster, Config, Lease, Supplier};
+use crate::token;
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct LeaseDispute<'info> {
+    pub disputer: Signer<'info>,
+    #[account(address = pda::CONFIG.0)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(mut, has_one = cluster, has_one = supplier)]
+    pub lease: AccountLoader<'info, Lease>,
+    pub cluster: Box<Account<'info, Cluster>>,
+    pub supplier: Box<Account<'info, Supplier>>,
+    #[account(mut, address = cluster.escrow @ TimelockError::InvalidVault)]
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = cluster.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = token_program)]
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, token::mint = payment_mint, token::authority = disputer, token::token_program = token_program)]
+    pub disputer_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl LeaseDispute<'_> {
+    /// The renter or the supplier contests the lease's attested time. The bond goes into the cluster's escrow and
+    /// nothing more becomes final (so nothing more is paid or refunded) until `lease_dispute_resolve`.
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let accounts = &mut *ctx.accounts;
+        let disputer = accounts.disputer.key();
+        require!(
+            disputer == accounts.cluster.renter || disputer == accounts.supplier.authority,
+            TimelockError::NotLeaseParty
+        );
+        let bond = accounts.config.params.dispute_bond;
+        {
+            let mut lease = accounts.lease.load_mut()?;
+            require!(!lease.is_disputed(), TimelockError::DisputeOpen);
+            lease.disputer = disputer;
+            lease.dispute_bond = bond;
+            lease.dispute_opened_at = Clock::get()?.unix_timestamp;
+        }
+        if bond > 0 {
+            let before = accounts.escrow.amount;
+            token::transfer(
+                &accounts.token_program,
+                &accounts.payment_mint,
+                &accounts.disputer_tokens,
+                &accounts.escrow,
+                accounts.disputer.to_account_info(),
+                &[],
+                bond,
+            )?;
+            accounts.escrow.reload()?;
+            require!(accounts.escrow.amount.checked_sub(before) == Some(bond), TimelockError::TransferFeeNotSupported);
+        }
+        let event =
+            DisputeOpened { lease: accounts.lease.key(), disputer, bond, timestamp: Clock::get()?.unix_timestamp };
+        events::emit(&ctx.accounts.event_authority, &event)
+    }
+}

@@ -1,0 +1,87 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::constants::*;
+use crate::errors::TimelockError;
+use crate::events::{self, DisputeResolved};
+use crate::pda;
+use crate::state::{Cluster, Config, Lease};
+use crate::token;
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct LeaseDisputeResolve<'info> {
+    pub admin: Signer<'info>,
+    #[account(address = pda::CONFIG.0, has_one = admin @ TimelockError::NotAdmin)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(mut, has_one = cluster)]
+    pub lease: AccountLoader<'info, Lease>,
+    pub cluster: Box<Account<'info, Cluster>>,
+    #[account(mut, address = cluster.escrow @ TimelockError::InvalidVault)]
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = cluster.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = token_program)]
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(
+        mut,
+        token::mint = payment_mint,
+        token::authority = lease.load()?.disputer,
+        token::token_program = token_program,
+    )]
+    pub disputer_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        mut,
+        token::mint = payment_mint,
+        token::authority = config.params.treasury,
+        token::token_program = token_program,
+    )]
+    pub treasury_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl LeaseDisputeResolve<'_> {
+    /// The admin decides the lease's proven seconds. The decision is final at once (it cannot lower what was
+    /// already final, which may have been paid). An upheld dispute returns the bond; a rejected one forfeits it
+    /// to the treasury.
+    pub fn handler(ctx: Context<Self>, proven_secs: u64, upheld: bool) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let accounts = &mut *ctx.accounts;
+        let (disputer, bond) = {
+            let mut lease = accounts.lease.load_mut()?;
+            require!(lease.is_disputed(), TimelockError::NoDispute);
+            require!(proven_secs >= lease.final_secs, TimelockError::ResolutionBelowFinal);
+            lease.proven_secs = proven_secs;
+            lease.final_secs = proven_secs;
+            lease.pending_secs = proven_secs;
+            lease.pending_since = now;
+            let taken = (lease.disputer, lease.dispute_bond);
+            lease.disputer = Pubkey::default();
+            lease.dispute_bond = 0;
+            lease.dispute_opened_at = 0;
+            taken
+        };
+        if bond > 0 {
+            let cluster = &accounts.cluster;
+            let id = cluster.cluster_id.to_le_bytes();
+            let seeds: &[&[u8]] = &[CLUSTER_SEED, cluster.renter.as_ref(), &id, &[cluster.bump]];
+            let destination = if upheld { &accounts.disputer_tokens } else { &accounts.treasury_tokens };
+            token::transfer(
+                &accounts.token_program,
+                &accounts.payment_mint,
+                &accounts.escrow,
+                destination,
+                accounts.cluster.to_account_info(),
+                &[seeds],
+                bond,
+            )?;
+        }
+        let event = DisputeResolved {
+            lease: accounts.lease.key(),
+            disputer,
+            upheld,
+            proven_secs,
+            bond_returned: if upheld { bond } else { 0 },
+            bond_forfeited: if upheld { 0 } else { bond },
+        };
+        events::emit(&ctx.accounts.event_authority, &event)
+    }
+}

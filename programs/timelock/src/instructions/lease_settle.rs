@@ -1,0 +1,217 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::constants::*;
+use crate::errors::TimelockError;
+use crate::events::{self, LeaseSettled};
+use crate::math;
+use crate::pda;
+use crate::state::{Cluster, Config, Lease, Supplier, Worker};
+use crate::token;
+
+/// Permissionless: anyone may crank a lease. Every destination is pinned to the lease's own parties (supplier
+/// earnings vault, the cluster's renter, the config's treasury), so a cranker can only choose when, not where.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct LeaseSettle<'info> {
+    #[account(address = pda::CONFIG.0)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(mut, has_one = cluster, has_one = worker, has_one = supplier)]
+    pub lease: AccountLoader<'info, Lease>,
+    #[account(mut)]
+    pub cluster: Box<Account<'info, Cluster>>,
+    #[account(mut)]
+    pub worker: Box<Account<'info, Worker>>,
+    #[account(mut)]
+    pub supplier: Box<Account<'info, Supplier>>,
+    #[account(mut, address = cluster.escrow @ TimelockError::InvalidVault)]
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, address = supplier.earnings_vault @ TimelockError::InvalidVault)]
+    pub earnings_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        mut,
+        token::mint = payment_mint,
+        token::authority = config.params.treasury,
+        token::token_program = payment_token_program,
+    )]
+    pub treasury_payment_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        mut,
+        token::mint = payment_mint,
+        token::authority = cluster.renter,
+        token::token_program = payment_token_program,
+    )]
+    pub renter_payment_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, address = config.stake_vault @ TimelockError::InvalidVault)]
+    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        mut,
+        token::mint = stake_mint,
+        token::authority = cluster.renter,
+        token::token_program = stake_token_program,
+    )]
+    pub renter_stake_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        mut,
+        token::mint = stake_mint,
+        token::authority = config.params.treasury,
+        token::token_program = stake_token_program,
+    )]
+    pub treasury_stake_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = config.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = payment_token_program)]
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(address = config.stake_mint @ TimelockError::InvalidStakeMint, mint::token_program = stake_token_program)]
+    pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// Receives the lease account's rent when the lease closes (the renter paid it at booking).
+    #[account(mut, address = cluster.renter @ TimelockError::NotLeaseParty)]
+    pub renter: SystemAccount<'info>,
+    pub payment_token_program: Interface<'info, TokenInterface>,
+    pub stake_token_program: Interface<'info, TokenInterface>,
+}
+
+impl LeaseSettle<'_> {
+    /// Brings a lease up to date: matures attested seconds past the dispute window, pays newly final seconds at
+    /// the locked price (supplier share to its earnings vault, protocol fee to the treasury), slashes newly
+    /// attested faults (renter compensation + treasury) and jails a worker over the fault limit. Once the lease
+    /// has ended, its last attestation had an epoch to land and everything is final, it refunds the renter
+    /// every unpaid unit of its escrow, releases the collateral and the worker, and closes.
+    ///
+    /// Rounding: the gross for proven seconds is rounded down from the cumulative total, so the renter never
+    /// pays for a fraction of a unit and the refund takes every remainder; escrow in = paid + fees + refunds.
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let accounts = &mut *ctx.accounts;
+        let params = &accounts.config.params;
+        let cluster = &accounts.cluster;
+        let renter = cluster.renter;
+        let cluster_id = cluster.cluster_id.to_le_bytes();
+        let cluster_seeds: &[&[u8]] = &[CLUSTER_SEED, renter.as_ref(), &cluster_id, &[cluster.bump]];
+
+        let mut lease = accounts.lease.load_mut()?;
+        let max_secs = lease.max_secs(cluster.end_ts);
+        if !lease.is_disputed() {
+            let finality = lease.finality().advance(lease.proven_secs, now, params.dispute_window_secs);
+            lease.set_finality(finality);
+        }
+
+        // Pay what became final.
+        let payable = lease.final_secs.min(max_secs);
+        let (gross, fee) =
+            math::settlement_delta(lease.hourly_rate, payable, lease.fee_bps, lease.gross_paid, lease.fees_paid)
+                .ok_or(TimelockError::Overflow)?;
+        let to_supplier = gross.checked_sub(fee).ok_or(TimelockError::Overflow)?;
+        lease.gross_paid = lease.gross_paid.checked_add(gross).ok_or(TimelockError::Overflow)?;
+        lease.fees_paid = lease.fees_paid.checked_add(fee).ok_or(TimelockError::Overflow)?;
+        for (amount, destination) in [(to_supplier, &accounts.earnings_vault), (fee, &accounts.treasury_payment_tokens)]
+        {
+            if amount > 0 {
+                token::transfer(
+                    &accounts.payment_token_program,
+                    &accounts.payment_mint,
+                    &accounts.escrow,
+                    destination,
+                    accounts.cluster.to_account_info(),
+                    &[cluster_seeds],
+                    amount,
+                )?;
+            }
+        }
+        let supplier = &mut accounts.supplier;
+        supplier.earnings_unclaimed =
+            supplier.earnings_unclaimed.checked_add(to_supplier).ok_or(TimelockError::Overflow)?;
+
+        // Slash faults the quorum attested since the last settlement.
+        let new_faults = lease.faults.saturating_sub(lease.faults_slashed);
+        let slashed = math::slash_amount(lease.collateral, params.slash_bps, new_faults, supplier.staked)
+            .ok_or(TimelockError::Overflow)?;
+        let slash_to_renter =
+            math::bps_floor(slashed, u64::from(params.slash_renter_share_bps)).ok_or(TimelockError::Overflow)?;
+        lease.faults_slashed = lease.faults;
+        lease.slashed = lease.slashed.checked_add(slashed).ok_or(TimelockError::Overflow)?;
+        supplier.staked -= slashed;
+        supplier.slashed_total = supplier.slashed_total.checked_add(slashed).ok_or(TimelockError::Overflow)?;
+        for (amount, destination) in [
+            (slash_to_renter, &accounts.renter_stake_tokens),
+            (slashed - slash_to_renter, &accounts.treasury_stake_tokens),
+        ] {
+            if amount > 0 {
+                token::transfer_from_vault(
+                    &accounts.stake_token_program,
+                    &accounts.stake_mint,
+                    &accounts.stake_vault,
+                    destination,
+                    accounts.config.to_account_info(),
+                    amount,
+                )?;
+            }
+        }
+        if new_faults > 0 {
+            accounts.worker.record_faults(
+                new_faults,
+                now,
+                params.jail_window_secs,
+                params.jail_fault_threshold,
+                params.jail_cooldown_secs,
+            );
+        }
+
+        // Close once nothing more can be attested, disputed or paid.
+        let lease_end = lease.end_ts(accounts.cluster.end_ts);
+        let closable = now >= lease_end.saturating_add(params.epoch_secs)
+            && !lease.is_disputed()
+            && lease.finality().settled(lease.proven_secs.min(max_secs));
+        let mut refund = 0;
+        if closable {
+            let hours = if lease.is_removed() { lease.entitled_hours } else { accounts.cluster.hours };
+            let entitled = math::lease_cost(lease.hourly_rate, hours).ok_or(TimelockError::Overflow)?;
+            refund = entitled.checked_sub(lease.gross_paid).ok_or(TimelockError::Overflow)?;
+            if refund > 0 {
+                token::transfer(
+                    &accounts.payment_token_program,
+                    &accounts.payment_mint,
+                    &accounts.escrow,
+                    &accounts.renter_payment_tokens,
+                    accounts.cluster.to_account_info(),
+                    &[cluster_seeds],
+                    refund,
+                )?;
+            }
+            let supplier = &mut accounts.supplier;
+            supplier.locked = supplier.locked.checked_sub(lease.collateral).ok_or(TimelockError::Overflow)?;
+            supplier.active_leases = supplier.active_leases.checked_sub(1).ok_or(TimelockError::Overflow)?;
+            accounts.worker.active_lease = Pubkey::default();
+            accounts.cluster.leases_open =
+                accounts.cluster.leases_open.checked_sub(1).ok_or(TimelockError::Overflow)?;
+        }
+        let cluster = &mut accounts.cluster;
+        cluster.paid_to_suppliers =
+            cluster.paid_to_suppliers.checked_add(to_supplier).ok_or(TimelockError::Overflow)?;
+        cluster.fees = cluster.fees.checked_add(fee).ok_or(TimelockError::Overflow)?;
+        cluster.refunded = cluster.refunded.checked_add(refund).ok_or(TimelockError::Overflow)?;
+
+        let event = LeaseSettled {
+            lease: accounts.lease.key(),
+            cluster: cluster.key(),
+            worker: accounts.worker.key(),
+            supplier: accounts.supplier.key(),
+            final_secs: lease.final_secs,
+            paid_to_supplier: to_supplier,
+            fee,
+            refund,
+            slashed,
+            slash_to_renter,
+            gross_paid: lease.gross_paid,
+            faults: lease.faults,
+            jailed_until: accounts.worker.jailed_until,
+            closed: closable,
+            supplier_earnings_unclaimed: accounts.supplier.earnings_unclaimed,
+            supplier_staked: accounts.supplier.staked,
+            supplier_locked: accounts.supplier.locked,
+        };
+        drop(lease);
+        if closable {
+            accounts.lease.close(accounts.renter.to_account_info())?;
+        }
+        events::emit(&ctx.accounts.event_authority, &event)
+    }
+}

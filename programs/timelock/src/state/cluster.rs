@@ -1,0 +1,54 @@
+use anchor_lang::prelude::*;
+
+/// What the renter runs on the cluster; orchestrators need different networking, so suppliers may filter on it.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum ClusterPurpose {
+    Ray,
+    Kubernetes,
+    Containers,
+    BareMetal,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum ClusterStatus {
+    /// Booked and running until `end_ts`; workers may be added, removed, and hours extended.
+    Open,
+    /// The renter ended it early; leases settle and refund what was not proven.
+    Ended,
+}
+
+/// A renter's booking of workers. PDA `["cluster", renter, cluster_id (u64 LE)]`; it is the authority of its
+/// escrow vault (PDA `["escrow", cluster]`), so no other cluster's authority can move this escrow.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Cluster {
+    pub renter: Pubkey,
+    pub cluster_id: u64,
+    pub payment_mint: Pubkey,
+    pub escrow: Pubkey,
+    pub purpose: ClusterPurpose,
+    pub status: ClusterStatus,
+    pub start_ts: i64,
+    /// Booked end; moves forward with `cluster_extend` and back to now with `cluster_end`.
+    pub end_ts: i64,
+    /// Booked whole hours from `start_ts`.
+    pub hours: u32,
+    pub lease_count: u32,
+    /// Leases not yet closed by settlement.
+    pub leases_open: u32,
+    /// Σ price × GPUs of leases still running: what one more hour costs.
+    pub hourly_rate_total: u64,
+    pub deposited: u64,
+    pub paid_to_suppliers: u64,
+    pub fees: u64,
+    pub refunded: u64,
+    pub bump: u8,
+}
+
+impl Cluster {
+    pub const SPACE: usize = 8 + Self::INIT_SPACE;
+
+    pub fn is_running(&self, now: i64) -> bool {
+        self.status == ClusterStatus::Open && now < self.end_ts
+    }
+}
