@@ -174,6 +174,10 @@ impl TestFixture {
             std::fs::read(program_so_path()).expect("target/deploy/timelock.so is missing: run `make build` first");
         svm.add_program(timelock::ID, &so).expect("program loads");
         set_upgrade_authority(&mut svm, &admin.pubkey());
+        let oracles: Vec<Keypair> = (1..=3u8).map(|i| Keypair::new_from_array([100 + i; 32])).collect();
+        for oracle in &oracles {
+            svm.airdrop(&oracle.pubkey(), 100_000_000_000).unwrap();
+        }
         let mut fixture = TestFixture {
             svm,
             admin,
@@ -183,7 +187,7 @@ impl TestFixture {
             treasury: Keypair::new_from_array([3u8; 32]),
             treasury_payment_tokens: Pubkey::default(),
             treasury_stake_tokens: Pubkey::default(),
-            oracles: (1..=3u8).map(|i| Keypair::new_from_array([100 + i; 32])).collect(),
+            oracles,
             next_worker_index: 0,
             actors_made: 0,
         };

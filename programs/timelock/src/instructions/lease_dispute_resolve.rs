@@ -14,7 +14,7 @@ pub struct LeaseDisputeResolve<'info> {
     pub admin: Signer<'info>,
     #[account(address = pda::CONFIG.0, has_one = admin @ TimelockError::NotAdmin)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, has_one = cluster)]
+    #[account(mut, has_one = cluster, constraint = lease.load()?.is_disputed() @ TimelockError::NoDispute)]
     pub lease: AccountLoader<'info, Lease>,
     pub cluster: Box<Account<'info, Cluster>>,
     #[account(mut, address = cluster.escrow @ TimelockError::InvalidVault)]
@@ -47,7 +47,6 @@ impl LeaseDisputeResolve<'_> {
         let accounts = &mut *ctx.accounts;
         let (disputer, bond) = {
             let mut lease = accounts.lease.load_mut()?;
-            require!(lease.is_disputed(), TimelockError::NoDispute);
             require!(proven_secs >= lease.final_secs, TimelockError::ResolutionBelowFinal);
             lease.proven_secs = proven_secs;
             lease.final_secs = proven_secs;

@@ -1,0 +1,547 @@
+//! Rentals as stories: book → attest → settle → end → refund → close, and every way they can go wrong.
+
+use anchor_lang::error::ErrorCode as AnchorError;
+use timelock::events::{LeaseSettled, LeasesAttested, LeasesBooked};
+use timelock_sdk::{ix, pda};
+use timelock_tests::*;
+
+const HOUR: i64 = 3_600;
+/// 8 × H100 at 2 USDC per GPU-hour.
+const RATE: u64 = 16 * ONE_USDC;
+const DISPUTE_WINDOW: i64 = 600;
+const EPOCH: i64 = 300;
+
+struct Story {
+    f: TestFixture,
+    renter: Renter,
+    supplier: SupplierActor,
+    workers: Vec<ix::WorkerRef>,
+    cluster_id: u64,
+}
+
+impl Story {
+    /// A renter books `workers` 8 × H100 workers for `hours`.
+    fn booked(workers: u32, hours: u32) -> Story {
+        let mut f = TestFixture::new();
+        let (supplier, workers) = f.supplier_with_workers(workers);
+        let renter = f.renter(1_000_000 * ONE_USDC);
+        f.create_cluster(&renter, 1, hours).expect("cluster_create");
+        f.add_workers(&renter, 1, &workers).expect("cluster_add_workers");
+        Story { f, renter, supplier, workers, cluster_id: 1 }
+    }
+
+    fn lease_address(&self, i: usize) -> anchor_lang::prelude::Pubkey {
+        self.f.lease_address(&self.renter, self.cluster_id, &self.workers[i])
+    }
+
+    fn lease(&self, i: usize) -> timelock::state::Lease {
+        self.f.lease(&self.renter, self.cluster_id, &self.workers[i])
+    }
+
+    fn settle(&mut self, i: usize) -> LeaseSettled {
+        let worker = self.workers[i];
+        self.f.settle(&self.renter, self.cluster_id, &worker).expect("settle").event()
+    }
+
+    fn escrow(&self) -> u64 {
+        self.f.token_balance(&pda::escrow(&self.f.cluster_address(&self.renter, self.cluster_id)).0)
+    }
+
+    fn earnings(&self) -> u64 {
+        self.f.token_balance(&pda::earnings_vault(&self.supplier.supplier()).0)
+    }
+
+    /// All reports from oracles 0 and 1 (threshold 2 of 3).
+    fn attest_all(&mut self, window_end: i64, proven: u32, faults: u16) {
+        let reports: Vec<_> = (0..self.workers.len()).map(|i| (self.lease_address(i), proven, faults)).collect();
+        self.f.attest_quorum(2, window_end, &reports);
+    }
+}
+
+#[test]
+fn booking_escrows_exactly_and_locks_collateral() {
+    let s = Story::booked(2, 3);
+    // 2 workers × 16 USDC/h × 3 h.
+    assert_eq!(s.escrow(), 2 * 3 * RATE);
+    assert_eq!(s.f.token_balance(&s.renter.payment_tokens), 1_000_000 * ONE_USDC - 6 * RATE);
+    let lease = s.lease(0);
+    assert_eq!((lease.hourly_rate, lease.gpu_count, lease.start_ts), (RATE, 8, GENESIS_TIME));
+    // Collateral: 2.0 × the hourly value, in stake units.
+    assert_eq!(lease.collateral, 2 * RATE);
+    let supplier = s.f.supplier_account(&s.supplier);
+    assert_eq!((supplier.locked, supplier.active_leases), (4 * RATE, 2));
+    let worker = s.f.account::<timelock::state::Worker>(&s.workers[0].worker);
+    assert_eq!(worker.active_lease, s.lease_address(0));
+    let cluster = s.f.cluster(&s.renter, 1);
+    assert_eq!((cluster.deposited, cluster.hourly_rate_total, cluster.leases_open), (6 * RATE, 2 * RATE, 2));
+    assert_eq!(cluster.end_ts, GENESIS_TIME + 3 * HOUR);
+}
+
+#[test]
+fn full_story_attest_settle_end_refund_close() {
+    let mut s = Story::booked(2, 2);
+    let deposited = s.escrow();
+
+    // One hour in, oracles 0 and 1 attest 3,000 proven seconds for both leases (600 s offline).
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    s.attest_all(window, 3_000, 0);
+    assert_eq!(s.lease(0).proven_secs, 3_000);
+
+    // Nothing is payable inside the dispute window.
+    let settled = s.settle(0);
+    assert_eq!((settled.paid_to_supplier, settled.fee, settled.closed), (0, 0, false));
+
+    s.f.warp(DISPUTE_WINDOW);
+    let settled = s.settle(0);
+    // 3,000 s of 16 USDC/h = 13.333333 USDC, 5 % fee.
+    let gross = 13_333_333;
+    let fee = gross * 500 / 10_000;
+    assert_eq!((settled.paid_to_supplier, settled.fee), (gross - fee, fee));
+    assert_eq!(s.f.token_balance(&s.f.treasury_payment_tokens), fee);
+    assert_eq!(s.earnings(), gross - fee);
+    assert_eq!(s.f.supplier_account(&s.supplier).earnings_unclaimed, gross - fee);
+
+    // Settling again pays nothing twice.
+    let again = s.settle(0);
+    assert_eq!((again.paid_to_supplier, again.fee), (0, 0));
+
+    // To the end of the booking: 6,600 s proven of 7,200.
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    s.attest_all(window, 6_600, 0);
+    // After the end, an epoch for the last attestation and the dispute window, both leases close.
+    s.f.warp(EPOCH + DISPUTE_WINDOW);
+    for i in 0..2 {
+        let mut closed = false;
+        for _ in 0..3 {
+            let settled = s.settle(i);
+            if settled.closed {
+                closed = true;
+                break;
+            }
+            s.f.warp(DISPUTE_WINDOW);
+        }
+        assert!(closed, "lease {i} closes");
+        assert!(!s.f.exists(&s.lease_address(i)));
+    }
+    let cluster = s.f.cluster(&s.renter, 1);
+    assert_eq!(cluster.leases_open, 0);
+    let gross_per_lease = 29_333_333; // 6,600 s × 16 USDC / 3,600, rounded down
+    let fee_per_lease = gross_per_lease * 500 / 10_000;
+    assert_eq!(cluster.paid_to_suppliers, 2 * (gross_per_lease - fee_per_lease));
+    assert_eq!(cluster.fees, 2 * fee_per_lease);
+    assert_eq!(cluster.refunded, 2 * (2 * RATE - gross_per_lease));
+    // Conservation to the unit: escrow in = paid + fees + refunds, and escrow is empty.
+    assert_eq!(cluster.paid_to_suppliers + cluster.fees + cluster.refunded, deposited);
+    assert_eq!(s.escrow(), 0);
+    let supplier = s.f.supplier_account(&s.supplier);
+    assert_eq!((supplier.locked, supplier.active_leases), (0, 0));
+    let worker = s.f.account::<timelock::state::Worker>(&s.workers[0].worker);
+    assert_eq!(worker.active_lease, anchor_lang::prelude::Pubkey::default());
+
+    // The supplier claims; the renter closes the cluster and gets rent back.
+    let claim = ix::rewards_claim(
+        s.supplier.key(),
+        s.f.payment_mint,
+        s.supplier.payment_tokens,
+        timelock_sdk::TOKEN_PROGRAM_ID,
+    );
+    s.f.exec(claim.clone(), &[&s.supplier.authority]);
+    assert_eq!(s.f.token_balance(&s.supplier.payment_tokens), cluster.paid_to_suppliers);
+    assert_error(s.f.send(&[claim], &[&s.supplier.authority]), TimelockError::NothingToClaim);
+    let close = ix::cluster_close(s.f.payment(&s.renter, 1));
+    s.f.exec(close, &[&s.renter.authority]);
+    assert!(!s.f.exists(&s.f.cluster_address(&s.renter, 1)));
+    assert_eq!(
+        s.f.token_balance(&s.renter.payment_tokens),
+        1_000_000 * ONE_USDC - cluster.paid_to_suppliers - cluster.fees
+    );
+}
+
+#[test]
+fn below_threshold_nothing_is_agreed_and_one_liar_cannot_inflate() {
+    let mut s = Story::booked(1, 1);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    let lease = s.lease_address(0);
+    let landed = s.f.attest(0, window, &[(lease, 3_600, 0)]).unwrap();
+    assert!(landed.event::<LeasesAttested>().leases[0].accepted);
+    assert_eq!(s.lease(0).proven_secs, 0, "one of three oracles is below the threshold of two");
+    s.f.attest(1, window, &[(lease, 1_200, 0)]).unwrap();
+    assert_eq!(s.lease(0).proven_secs, 1_200, "the quorum agrees on 1,200, not the liar's 3,600");
+    s.f.attest(2, window, &[(lease, 2_400, 0)]).unwrap();
+    assert_eq!(s.lease(0).proven_secs, 2_400);
+}
+
+#[test]
+fn replayed_and_stale_attestations_change_nothing() {
+    let mut s = Story::booked(1, 1);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    let lease = s.lease_address(0);
+    s.attest_all(window, 1_800, 1);
+    let before = s.lease(0);
+    // The same window again (a replay with other values) and an older window are both ignored.
+    let replay = s.f.attest(0, window, &[(lease, 3_600, 0)]).unwrap();
+    assert!(!replay.event::<LeasesAttested>().leases[0].accepted);
+    let stale = s.f.attest(1, window - 60, &[(lease, 3_600, 5)]).unwrap();
+    assert!(!stale.event::<LeasesAttested>().leases[0].accepted);
+    let after = s.lease(0);
+    assert_eq!((after.proven_secs, after.faults, after.votes), (before.proven_secs, before.faults, before.votes));
+    // A later window with lower values cannot decrease anything.
+    s.f.warp(60);
+    let later = s.f.now();
+    s.attest_all(later, 100, 0);
+    assert_eq!((s.lease(0).proven_secs, s.lease(0).faults), (1_800, 1));
+}
+
+#[test]
+fn attestations_are_capped_by_elapsed_time() {
+    let mut s = Story::booked(1, 1);
+    s.f.warp(600);
+    let window = s.f.now();
+    s.attest_all(window, 3_600, 0);
+    assert_eq!(s.lease(0).proven_secs, 600);
+}
+
+#[test]
+fn attestation_failures() {
+    let mut s = Story::booked(1, 1);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    let lease = s.lease_address(0);
+    // A non-member.
+    let outsider = s.f.actor();
+    let report = timelock::LeaseReport { proven_secs: 3_600, faults: 0 };
+    let ix = ix::lease_attest(outsider.pubkey(), window, &[(lease, report)]);
+    assert_error(s.f.send(&[ix], &[&outsider]), TimelockError::NotOracle);
+    // A window in the future.
+    assert_error(s.f.attest(0, window + 1, &[(lease, 1, 0)]), TimelockError::WindowInFuture);
+    // Reports not matching the accounts.
+    let oracle = s.f.oracles[0].insecure_clone();
+    let mut ix = ix::lease_attest(oracle.pubkey(), window, &[(lease, report)]);
+    ix.accounts.pop();
+    assert_error(s.f.send(&[ix], &[&oracle]), TimelockError::ReportCountMismatch);
+    // Another account type posing as a lease (type cosplay), and a lease owned by someone else.
+    let worker = s.workers[0].worker;
+    assert_error(s.f.attest(0, window, &[(worker, 1, 0)]), AnchorError::AccountDiscriminatorMismatch);
+    let lease_account = s.f.svm.get_account(&lease).unwrap();
+    let forged = anchor_lang::prelude::Pubkey::new_unique();
+    s.f.svm
+        .set_account(
+            forged,
+            solana_account::Account { owner: anchor_lang::solana_program::system_program::ID, ..lease_account },
+        )
+        .unwrap();
+    assert_error(s.f.attest(0, window, &[(forged, 1, 0)]), AnchorError::AccountOwnedByWrongProgram);
+}
+
+#[test]
+fn cheating_worker_is_slashed_jailed_and_unjailed_after_cool_down() {
+    let mut s = Story::booked(1, 2);
+    let staked_before = s.f.supplier_account(&s.supplier).staked;
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    // Oracles saw a foreign process three times: three faults.
+    s.attest_all(window, 1_800, 3);
+    let settled = s.settle(0);
+    // 10 % of the 32-unit collateral per fault, 3 faults; half to the renter.
+    let collateral = 2 * RATE;
+    let slash = 3 * collateral / 10;
+    assert_eq!((settled.slashed, settled.slash_to_renter), (slash, slash / 2));
+    assert_eq!(s.f.token_balance(&s.renter.stake_tokens), slash / 2);
+    assert_eq!(s.f.token_balance(&s.f.treasury_stake_tokens), slash - slash / 2);
+    assert_eq!(s.f.supplier_account(&s.supplier).staked, staked_before - slash);
+    assert_eq!(s.f.supplier_account(&s.supplier).slashed_total, slash);
+    let worker = s.f.account::<timelock::state::Worker>(&s.workers[0].worker);
+    assert_eq!(worker.jailed_until, s.f.now() + 86_400);
+    assert_eq!(settled.jailed_until, worker.jailed_until);
+    // The same faults are never slashed twice.
+    assert_eq!(s.settle(0).slashed, 0);
+
+    // A jailed worker cannot be booked, nor unjailed before its cool-down.
+    let renter2 = s.f.renter(1_000 * ONE_USDC);
+    s.f.create_cluster(&renter2, 7, 1).unwrap();
+    let worker_ref = s.workers[0];
+    assert_error(s.f.add_workers(&renter2, 7, &[worker_ref]), TimelockError::WorkerJailed);
+    let index = s.f.account::<timelock::state::Worker>(&worker_ref.worker).worker_index;
+    assert_error(
+        s.f.send(&[ix::worker_unjail(s.supplier.key(), index)], &[&s.supplier.authority]),
+        TimelockError::WorkerNotUnjailable,
+    );
+    s.f.warp(86_400);
+    s.f.exec(ix::worker_unjail(s.supplier.key(), index), &[&s.supplier.authority]);
+    assert_eq!(s.f.account::<timelock::state::Worker>(&worker_ref.worker).jailed_until, 0);
+}
+
+#[test]
+fn renter_ends_early_and_unproven_time_is_refunded() {
+    let mut s = Story::booked(1, 10);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    s.attest_all(window, 3_600, 0);
+    s.f.exec(ix::cluster_end(s.renter.key(), 1), &[&s.renter.authority]);
+    let cluster = s.f.cluster(&s.renter, 1);
+    assert_eq!(cluster.end_ts, window);
+    // Later attestations cannot be paid beyond the end.
+    s.f.warp(EPOCH);
+    let later = s.f.now();
+    s.attest_all(later, 3_600 + 300, 0);
+    s.f.warp(DISPUTE_WINDOW);
+    let mut total_refund = 0;
+    let mut total_paid = 0;
+    for _ in 0..4 {
+        let settled = s.settle(0);
+        total_refund += settled.refund;
+        total_paid += settled.paid_to_supplier + settled.fee;
+        if settled.closed {
+            break;
+        }
+        s.f.warp(DISPUTE_WINDOW);
+    }
+    assert_eq!(total_paid, RATE, "exactly the one proven hour");
+    assert_eq!(total_refund, 9 * RATE);
+    assert_error(
+        s.f.send(&[ix::cluster_end(s.renter.key(), 1)], &[&s.renter.authority]),
+        TimelockError::ClusterNotOpen,
+    );
+}
+
+#[test]
+fn cluster_extended_and_scaled_down() {
+    let mut s = Story::booked(2, 1);
+    let landed = s.f.send(&[ix::cluster_extend(s.f.payment(&s.renter, 1), 2)], &[&s.renter.authority]).unwrap();
+    assert_eq!(landed.event::<timelock::events::ClusterExtended>().deposit, 2 * 2 * RATE);
+    let cluster = s.f.cluster(&s.renter, 1);
+    assert_eq!((cluster.hours, cluster.end_ts, cluster.deposited), (3, GENESIS_TIME + 3 * HOUR, 6 * RATE));
+    assert_eq!(s.escrow(), 6 * RATE);
+
+    // Scale down: worker 1 leaves after 30 minutes; the extension after that is charged for worker 0 only.
+    s.f.warp(1_800);
+    let worker1 = s.workers[1].worker;
+    s.f.exec(ix::cluster_remove_worker(s.renter.key(), 1, worker1), &[&s.renter.authority]);
+    assert_eq!(s.f.cluster(&s.renter, 1).hourly_rate_total, RATE);
+    assert_error(
+        s.f.send(&[ix::cluster_remove_worker(s.renter.key(), 1, worker1)], &[&s.renter.authority]),
+        TimelockError::LeaseEnded,
+    );
+    s.f.exec(ix::cluster_extend(s.f.payment(&s.renter, 1), 1), &[&s.renter.authority]);
+    assert_eq!(s.escrow(), 7 * RATE);
+
+    // The removed lease is paid for its proven 30 minutes and refunded the rest of its 3 booked hours.
+    let window = s.f.now();
+    s.attest_all(window, 1_800, 0);
+    s.f.warp(EPOCH + DISPUTE_WINDOW);
+    let mut paid = 0;
+    let mut refund = 0;
+    for _ in 0..3 {
+        let settled = s.settle(1);
+        paid += settled.paid_to_supplier + settled.fee;
+        refund += settled.refund;
+        if settled.closed {
+            break;
+        }
+        s.f.warp(DISPUTE_WINDOW);
+    }
+    assert_eq!(paid, RATE / 2);
+    assert_eq!(refund, 3 * RATE - RATE / 2);
+}
+
+#[test]
+fn hundred_gpu_cluster_is_booked_in_batches() {
+    let mut f = TestFixture::new();
+    // 100 single-GPU workers across 4 suppliers.
+    let mut workers = Vec::new();
+    for _ in 0..4 {
+        let supplier = f.staked_supplier(100_000 * ONE_STAKE);
+        for _ in 0..25 {
+            let spec = timelock::state::WorkerSpec {
+                gpu_count: 1,
+                device_key: anchor_lang::prelude::Pubkey::new_unique(),
+                ..f.h100_spec()
+            };
+            let index = f.register_worker(&supplier, spec).unwrap();
+            workers.push(f.worker_ref(&supplier, index));
+        }
+    }
+    let renter = f.renter(1_000_000 * ONE_USDC);
+    f.create_cluster(&renter, 42, 1).unwrap();
+    let mut transactions = 0;
+    for batch in workers.chunks(10) {
+        let landed = f.add_workers(&renter, 42, batch).expect("batch lands");
+        assert_eq!(landed.event::<LeasesBooked>().leases.len(), batch.len());
+        transactions += 1;
+    }
+    let cluster = f.cluster(&renter, 42);
+    assert_eq!((cluster.lease_count, transactions), (100, 10));
+    assert_eq!(cluster.deposited, 100 * 2 * ONE_USDC);
+}
+
+#[test]
+fn booking_failures() {
+    let mut s = Story::booked(1, 1);
+    let (supplier2, workers2) = s.f.supplier_with_workers(2);
+    // Already leased.
+    let leased = s.workers[0];
+    assert_error(s.f.add_workers(&s.renter, 1, &[leased]), TimelockError::WorkerUnavailable);
+    // Unavailable.
+    let index = s.f.account::<timelock::state::Worker>(&workers2[0].worker).worker_index;
+    s.f.exec(ix::worker_set_available(supplier2.key(), index, false), &[&supplier2.authority]);
+    assert_error(s.f.add_workers(&s.renter, 1, &[workers2[0]]), TimelockError::WorkerUnavailable);
+    // A worker paired with another supplier's account.
+    let mismatched = ix::WorkerRef { worker: workers2[1].worker, supplier: s.supplier.supplier() };
+    assert_error(s.f.add_workers(&s.renter, 1, &[mismatched]), TimelockError::InvalidBookingAccounts);
+    // A lease address that is not the canonical PDA.
+    let mut ix = ix::cluster_add_workers(s.f.payment(&s.renter, 1), &[workers2[1]]);
+    let last = ix.accounts.len() - 1;
+    ix.accounts[last].pubkey = anchor_lang::prelude::Pubkey::new_unique();
+    assert_error(s.f.send(&[ix], &[&s.renter.authority]), TimelockError::InvalidLeaseAddress);
+    // Accounts not in triples.
+    let mut ix = ix::cluster_add_workers(s.f.payment(&s.renter, 1), &[workers2[1]]);
+    ix.accounts.pop();
+    assert_error(s.f.send(&[ix], &[&s.renter.authority]), TimelockError::InvalidBookingAccounts);
+    // Not enough free stake for the collateral: the supplier unbonds everything that is free.
+    let free = s.f.supplier_account(&supplier2).free_stake().unwrap();
+    s.f.exec(ix::stake_unbond(supplier2.key(), free), &[&supplier2.authority]);
+    assert_error(s.f.add_workers(&s.renter, 1, &[workers2[1]]), TimelockError::InsufficientFreeStake);
+    // Someone else's cluster.
+    let intruder = s.f.renter(1_000 * ONE_USDC);
+    let mut ix = ix::cluster_add_workers(s.f.payment(&intruder, 1), &[workers2[1]]);
+    let victims_cluster = s.f.cluster_address(&s.renter, 1);
+    ix.accounts[2].pubkey = victims_cluster;
+    ix.accounts[3].pubkey = pda::escrow(&victims_cluster).0;
+    assert_error(s.f.send(&[ix], &[&intruder.authority]), AnchorError::ConstraintSeeds);
+}
+
+#[test]
+fn cluster_hours_are_validated() {
+    let mut f = TestFixture::new();
+    let renter = f.renter(ONE_USDC);
+    assert_error(f.create_cluster(&renter, 1, 0), TimelockError::InvalidClusterHours);
+    assert_error(f.create_cluster(&renter, 1, 24 * 366 + 1), TimelockError::InvalidClusterHours);
+    f.create_cluster(&renter, 1, 1).unwrap();
+    assert!(f.create_cluster(&renter, 1, 1).is_err(), "same cluster id twice");
+}
+
+#[test]
+fn paused_program_refuses_bookings_but_settles_and_pays() {
+    let mut s = Story::booked(1, 1);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    s.attest_all(window, 3_600, 0);
+    let admin = s.f.admin.insecure_clone();
+    s.f.exec(ix::pause(admin.pubkey()), &[&admin]);
+    assert_error(s.f.create_cluster(&s.renter, 2, 1), TimelockError::Paused);
+    assert_error(
+        s.f.send(&[ix::cluster_extend(s.f.payment(&s.renter, 1), 1)], &[&s.renter.authority]),
+        TimelockError::Paused,
+    );
+    s.f.warp(EPOCH + DISPUTE_WINDOW);
+    let settled = s.settle(0);
+    assert_eq!(settled.paid_to_supplier + settled.fee, RATE);
+    let claim = ix::rewards_claim(
+        s.supplier.key(),
+        s.f.payment_mint,
+        s.supplier.payment_tokens,
+        timelock_sdk::TOKEN_PROGRAM_ID,
+    );
+    s.f.exec(claim, &[&s.supplier.authority]);
+}
+
+#[test]
+fn settlement_pays_only_the_leases_own_parties() {
+    let mut s = Story::booked(1, 1);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    s.attest_all(window, 3_600, 0);
+    s.f.warp(DISPUTE_WINDOW);
+    let thief = s.f.renter(0);
+    let worker = s.workers[0];
+    let cranker = s.f.actor();
+    // Refund to the thief's token account.
+    let mut accounts = s.f.settle_accounts(&s.renter, 1, &worker);
+    accounts.renter_payment_tokens = thief.payment_tokens;
+    assert_error(s.f.send(&[ix::lease_settle(accounts)], &[&cranker]), AnchorError::ConstraintTokenOwner);
+    // Fees to a treasury account that is not the treasury's.
+    let mut accounts = s.f.settle_accounts(&s.renter, 1, &worker);
+    accounts.treasury_payment_tokens = thief.payment_tokens;
+    assert_error(s.f.send(&[ix::lease_settle(accounts)], &[&cranker]), AnchorError::ConstraintTokenOwner);
+    // Supplier earnings into a substitute vault.
+    let mut ix = ix::lease_settle(s.f.settle_accounts(&s.renter, 1, &worker));
+    ix.accounts[6].pubkey = thief.payment_tokens;
+    assert_error(s.f.send(&[ix], &[&cranker]), TimelockError::InvalidVault);
+    // Another supplier's account for this lease.
+    let (other, _) = s.f.supplier_with_workers(1);
+    let mut accounts = s.f.settle_accounts(&s.renter, 1, &worker);
+    accounts.supplier = other.supplier();
+    assert_error(s.f.send(&[ix::lease_settle(accounts)], &[&cranker]), AnchorError::ConstraintHasOne);
+    assert_eq!(s.escrow(), RATE, "nothing moved");
+}
+
+#[test]
+fn dispute_freezes_payouts_until_resolved() {
+    let mut s = Story::booked(1, 1);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    s.attest_all(window, 3_600, 0);
+    let payment = s.f.payment(&s.renter, 1);
+    let worker = s.workers[0];
+    // A stranger cannot dispute.
+    let stranger = s.f.renter(100 * ONE_USDC);
+    let ix = ix::lease_dispute(stranger.key(), stranger.payment_tokens, payment, worker.worker, worker.supplier);
+    assert_error(s.f.send(&[ix], &[&stranger.authority]), TimelockError::NotLeaseParty);
+    // The renter disputes with a 10 USDC bond.
+    let ix = ix::lease_dispute(s.renter.key(), s.renter.payment_tokens, payment, worker.worker, worker.supplier);
+    s.f.exec(ix.clone(), &[&s.renter.authority]);
+    assert_eq!(s.escrow(), RATE + 10 * ONE_USDC);
+    assert_error(s.f.send(&[ix], &[&s.renter.authority]), TimelockError::DisputeOpen);
+    // Past the window nothing is paid while the dispute is open.
+    s.f.warp(EPOCH + DISPUTE_WINDOW);
+    let settled = s.settle(0);
+    assert_eq!((settled.paid_to_supplier, settled.closed), (0, false));
+    // Only the admin resolves; the renter was right: 1,800 s, bond returned.
+    let admin = s.f.admin.insecure_clone();
+    let (renter_tokens, treasury_tokens) = (s.renter.payment_tokens, s.f.treasury_payment_tokens);
+    let resolve = |proven, upheld, signer: anchor_lang::prelude::Pubkey| {
+        ix::lease_dispute_resolve(signer, payment, worker.worker, renter_tokens, treasury_tokens, proven, upheld)
+    };
+    let intruder = s.f.actor();
+    assert_error(s.f.send(&[resolve(1_800, true, intruder.pubkey())], &[&intruder]), TimelockError::NotAdmin);
+    let renter_before = s.f.token_balance(&s.renter.payment_tokens);
+    s.f.exec(resolve(1_800, true, admin.pubkey()), &[&admin]);
+    assert_eq!(s.f.token_balance(&s.renter.payment_tokens), renter_before + 10 * ONE_USDC);
+    assert_error(s.f.send(&[resolve(1_800, true, admin.pubkey())], &[&admin]), TimelockError::NoDispute);
+    let settled = s.settle(0);
+    assert_eq!(settled.paid_to_supplier + settled.fee, RATE / 2);
+    assert!(settled.closed);
+    assert_eq!(settled.refund, RATE / 2);
+    assert_eq!(s.escrow(), 0);
+}
+
+#[test]
+fn rejected_dispute_forfeits_the_bond_and_cannot_lower_final_seconds() {
+    let mut s = Story::booked(1, 2);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    s.attest_all(window, 3_600, 0);
+    s.f.warp(DISPUTE_WINDOW);
+    s.settle(0);
+    assert_eq!(s.lease(0).final_secs, 3_600);
+    let payment = s.f.payment(&s.renter, 1);
+    let worker = s.workers[0];
+    // The supplier disputes (e.g. it believes more time was proven).
+    let ix = ix::lease_dispute(s.supplier.key(), s.supplier.payment_tokens, payment, worker.worker, worker.supplier);
+    s.f.mint_to(s.f.payment_mint, s.supplier.payment_tokens, 10 * ONE_USDC);
+    s.f.exec(ix, &[&s.supplier.authority]);
+    let admin = s.f.admin.insecure_clone();
+    let (supplier_tokens, treasury_tokens, admin_key) =
+        (s.supplier.payment_tokens, s.f.treasury_payment_tokens, admin.pubkey());
+    let resolve = |proven| {
+        ix::lease_dispute_resolve(admin_key, payment, worker.worker, supplier_tokens, treasury_tokens, proven, false)
+    };
+    assert_error(s.f.send(&[resolve(3_000)], &[&admin]), TimelockError::ResolutionBelowFinal);
+    let treasury_before = s.f.token_balance(&s.f.treasury_payment_tokens);
+    s.f.exec(resolve(3_600), &[&admin]);
+    assert_eq!(s.f.token_balance(&s.f.treasury_payment_tokens), treasury_before + 10 * ONE_USDC);
+}
