@@ -1,6 +1,7 @@
 //! Rust client for the timelock program. Account layouts, instruction arguments and events are the program
 //! crate's own types (re-exported here); this crate adds PDA derivation, instruction builders and catalogs.
 
+pub mod batch;
 pub mod catalog;
 pub mod ix;
 pub mod pda;

@@ -67,7 +67,8 @@ pub fn quorum_value(votes: &mut [u64], threshold: usize) -> u64 {
 
 /// Two-stage finality of proven seconds (Filecoin FIP-0010 style): a newly attested total waits in `pending`
 /// for the dispute window before it becomes `final` (payable). A total attested while another waits is staged
-/// when that one matures, so payouts lag attestation by one to two windows and never skip the window.
+/// when that one matures, so payouts under continuous attestation lag by one to two windows; once the latest
+/// total is itself a window old, it is final at once. No value ever skips its window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Finality {
     pub final_secs: u64,
@@ -76,7 +77,12 @@ pub struct Finality {
 }
 
 impl Finality {
-    pub fn advance(self, latest_secs: u64, now: i64, window_secs: i64) -> Finality {
+    /// `latest_secs` is the newest attested total, first attested at `latest_at`.
+    pub fn advance(self, latest_secs: u64, latest_at: i64, now: i64, window_secs: i64) -> Finality {
+        if now >= latest_at.saturating_add(window_secs) {
+            let settled = self.final_secs.max(latest_secs);
+            return Finality { final_secs: settled, pending_secs: settled, pending_since: latest_at };
+        }
         let mut next = self;
         let matured = now >= self.pending_since.saturating_add(window_secs);
         if matured {
@@ -179,21 +185,21 @@ mod tests {
     fn finality_waits_a_full_window() {
         let window = 100;
         let start = Finality { final_secs: 0, pending_secs: 0, pending_since: 0 };
-        let f = start.advance(60, 1_000, window);
+        let f = start.advance(60, 1_000, 1_000, window);
         assert_eq!(f, Finality { final_secs: 0, pending_secs: 60, pending_since: 1_000 });
         // A newer total while 60 waits is not staged yet.
-        let f = f.advance(120, 1_050, window);
+        let f = f.advance(120, 1_050, 1_050, window);
         assert_eq!(f, Finality { final_secs: 0, pending_secs: 60, pending_since: 1_000 });
-        // 60 matures; 120 starts its own window.
-        let f = f.advance(120, 1_100, window);
+        // 60 matures; 120 (attested at 1,050) starts its window from when it is staged.
+        let f = f.advance(120, 1_050, 1_100, window);
         assert_eq!(f, Finality { final_secs: 60, pending_secs: 120, pending_since: 1_100 });
         assert!(!f.settled(120));
-        let f = f.advance(120, 1_200, window);
+        // Once 120 is a full window old it is final, whatever was staged.
+        let f = f.advance(120, 1_050, 1_150, window);
         assert_eq!(f.final_secs, 120);
         assert!(f.settled(120));
         // Zero window: final at once.
-        let f = start.advance(30, 5, 0).advance(30, 5, 0);
-        assert_eq!(f.final_secs, 30);
+        assert_eq!(start.advance(30, 5, 5, 0).final_secs, 30);
     }
 
     #[test]

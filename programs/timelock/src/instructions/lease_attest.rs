@@ -63,12 +63,13 @@ impl<'info> LeaseAttest<'info> {
                     faults[voters] = vote.faults;
                     voters += 1;
                 }
-                lease.proven_secs = lease.proven_secs.max(math::quorum_value(&mut proven[..voters], threshold));
-                lease.faults = lease.faults.max(math::quorum_value(&mut faults[..voters], threshold));
-                if !lease.is_disputed() {
-                    let finality = lease.finality().advance(lease.proven_secs, now, dispute_window);
-                    lease.set_finality(finality);
+                let agreed = math::quorum_value(&mut proven[..voters], threshold);
+                if agreed > lease.proven_secs {
+                    lease.proven_secs = agreed;
+                    lease.proven_at = now;
                 }
+                lease.faults = lease.faults.max(math::quorum_value(&mut faults[..voters], threshold));
+                lease.advance_finality(now, dispute_window);
             }
             attested.push(AttestedLease {
                 lease: info.key(),

@@ -49,6 +49,7 @@ impl LeaseDisputeResolve<'_> {
             let mut lease = accounts.lease.load_mut()?;
             require!(proven_secs >= lease.final_secs, TimelockError::ResolutionBelowFinal);
             lease.proven_secs = proven_secs;
+            lease.proven_at = now;
             lease.final_secs = proven_secs;
             lease.pending_secs = proven_secs;
             lease.pending_since = now;

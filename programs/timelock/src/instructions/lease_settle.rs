@@ -89,10 +89,7 @@ impl LeaseSettle<'_> {
 
         let mut lease = accounts.lease.load_mut()?;
         let max_secs = lease.max_secs(cluster.end_ts);
-        if !lease.is_disputed() {
-            let finality = lease.finality().advance(lease.proven_secs, now, params.dispute_window_secs);
-            lease.set_finality(finality);
-        }
+        lease.advance_finality(now, params.dispute_window_secs);
 
         // Pay what became final.
         let payable = lease.final_secs.min(max_secs);

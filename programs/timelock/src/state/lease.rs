@@ -35,6 +35,8 @@ pub struct Lease {
     pub ended_at: i64,
     /// Cumulative proven seconds agreed by the oracle quorum (monotonic).
     pub proven_secs: u64,
+    /// When `proven_secs` last increased.
+    pub proven_at: i64,
     /// Proven seconds past the dispute window: what settlement pays.
     pub final_secs: u64,
     pub pending_secs: u64,
@@ -87,7 +89,15 @@ impl Lease {
         Finality { final_secs: self.final_secs, pending_secs: self.pending_secs, pending_since: self.pending_since }
     }
 
-    pub fn set_finality(&mut self, finality: Finality) {
+    /// Matures attested seconds as of `now` (frozen while disputed).
+    pub fn advance_finality(&mut self, now: i64, window_secs: i64) {
+        if !self.is_disputed() {
+            let next = self.finality().advance(self.proven_secs, self.proven_at, now, window_secs);
+            self.set_finality(next);
+        }
+    }
+
+    fn set_finality(&mut self, finality: Finality) {
         self.final_secs = finality.final_secs;
         self.pending_secs = finality.pending_secs;
         self.pending_since = finality.pending_since;
