@@ -153,11 +153,16 @@ fn lifecycle(world: &mut World, rng: &mut Rng, cluster_id: u64) {
                 let _ = world.f.settle(&world.renter, cluster_id, &w);
             }
             7 => {
-                let _ = world.f.send(&[ix::cluster_extend(world.f.payment(&world.renter, cluster_id), 1)], &[&world.renter.authority]);
+                let _ = world.f.send(
+                    &[ix::cluster_extend(world.f.payment(&world.renter, cluster_id), 1)],
+                    &[&world.renter.authority],
+                );
             }
             8 => {
                 let w = booked[rng.below(booked.len() as u64) as usize];
-                let _ = world.f.send(&[ix::cluster_remove_worker(renter_key, cluster_id, w.worker)], &[&world.renter.authority]);
+                let _ = world
+                    .f
+                    .send(&[ix::cluster_remove_worker(renter_key, cluster_id, w.worker)], &[&world.renter.authority]);
             }
             _ => {
                 let w = booked[rng.below(booked.len() as u64) as usize];
@@ -175,7 +180,7 @@ fn lifecycle(world: &mut World, rng: &mut Rng, cluster_id: u64) {
                         w.worker,
                         world.renter.payment_tokens,
                         world.f.treasury_payment_tokens,
-                        lease.final_secs + rng.below(600),
+                        (lease.final_secs + rng.below(600)).min((world.f.now() - lease.start_ts) as u64),
                         upheld,
                     );
                     world.f.exec(resolve, &[&admin]);

@@ -541,6 +541,8 @@ fn rejected_dispute_forfeits_the_bond_and_cannot_lower_final_seconds() {
         ix::lease_dispute_resolve(admin_key, payment, worker.worker, supplier_tokens, treasury_tokens, proven, false)
     };
     assert_error(s.f.send(&[resolve(3_000)], &[&admin]), TimelockError::ResolutionBelowFinal);
+    let elapsed = (s.f.now() - GENESIS_TIME) as u64;
+    assert_error(s.f.send(&[resolve(elapsed + 1)], &[&admin]), TimelockError::ResolutionBeyondElapsed);
     let treasury_before = s.f.token_balance(&s.f.treasury_payment_tokens);
     s.f.exec(resolve(3_600), &[&admin]);
     assert_eq!(s.f.token_balance(&s.f.treasury_payment_tokens), treasury_before + 10 * ONE_USDC);

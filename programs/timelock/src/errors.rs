@@ -76,6 +76,8 @@ pub enum TimelockError {
     NoDispute,
     #[msg("A resolution cannot lower what is already final")]
     ResolutionBelowFinal,
+    #[msg("A resolution cannot prove more seconds than the lease has run")]
+    ResolutionBeyondElapsed,
     #[msg("Nothing to claim")]
     NothingToClaim,
     #[msg("Arithmetic overflow")]

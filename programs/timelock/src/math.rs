@@ -42,7 +42,9 @@ pub fn payment_for(hourly_rate: u64, secs: u64) -> Option<u64> {
 }
 
 /// What a settlement moves now: `(gross, fee)` newly owed for `payable_secs` cumulative proven seconds, given
-/// what earlier settlements already paid. The fee is cumulative too (floor of the cumulative gross).
+/// what earlier settlements already paid. The fee is cumulative too (floor of the cumulative gross). If the
+/// payable total is below what was paid (a cluster ended earlier than a resolved total), nothing more is owed:
+/// a lease must never be wedged by a shrinking cap.
 pub fn settlement_delta(
     hourly_rate: u64,
     payable_secs: u64,
@@ -52,7 +54,7 @@ pub fn settlement_delta(
 ) -> Option<(u64, u64)> {
     let gross_total = payment_for(hourly_rate, payable_secs)?;
     let fee_total = bps_floor(gross_total, u64::from(fee_bps))?;
-    Some((gross_total.checked_sub(gross_paid)?, fee_total.checked_sub(fees_paid)?))
+    Some((gross_total.saturating_sub(gross_paid), fee_total.saturating_sub(fees_paid)))
 }
 
 /// The largest value that at least `threshold` voters attest to (the `threshold`-th largest vote).
@@ -169,7 +171,7 @@ mod tests {
         assert_eq!(settlement_delta(rate, 7_200, fee_bps, 0, 0), Some((gross_paid, fees_paid)));
         assert_eq!(gross_paid, 14);
         assert_eq!(fees_paid, 0);
-        assert_eq!(settlement_delta(rate, 10, fee_bps, 100, 0), None, "paid more than owed is caught");
+        assert_eq!(settlement_delta(rate, 10, fee_bps, 100, 0), Some((0, 0)), "nothing more when already paid");
     }
 
     #[test]

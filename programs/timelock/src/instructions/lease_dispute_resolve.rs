@@ -39,8 +39,8 @@ pub struct LeaseDisputeResolve<'info> {
 }
 
 impl LeaseDisputeResolve<'_> {
-    /// The admin decides the lease's proven seconds. The decision is final at once (it cannot lower what was
-    /// already final, which may have been paid). An upheld dispute returns the bond; a rejected one forfeits it
+    /// The admin decides the lease's proven seconds. The decision is final at once; it can neither lower what
+    /// was already final (and may have been paid) nor exceed the time the lease has run. An upheld dispute returns the bond; a rejected one forfeits it
     /// to the treasury.
     pub fn handler(ctx: Context<Self>, proven_secs: u64, upheld: bool) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
@@ -48,6 +48,8 @@ impl LeaseDisputeResolve<'_> {
         let (disputer, bond) = {
             let mut lease = accounts.lease.load_mut()?;
             require!(proven_secs >= lease.final_secs, TimelockError::ResolutionBelowFinal);
+            let elapsed = u64::try_from(now.saturating_sub(lease.start_ts)).unwrap_or(0);
+            require!(proven_secs <= elapsed, TimelockError::ResolutionBeyondElapsed);
             lease.proven_secs = proven_secs;
             lease.proven_at = now;
             lease.final_secs = proven_secs;
