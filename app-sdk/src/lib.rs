@@ -3,8 +3,11 @@
 
 pub mod batch;
 pub mod catalog;
+pub mod cli;
+pub mod client;
 pub mod ix;
 pub mod pda;
+pub mod rpc;
 
 pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};

@@ -3,6 +3,7 @@
 //! and reports compute units, so that tests read as stories.
 
 pub mod bench;
+pub mod svm_backend;
 
 use std::path::PathBuf;
 
@@ -501,7 +502,12 @@ impl TestFixture {
     }
 
     pub fn worker_ref(&self, supplier: &SupplierActor, index: u32) -> ix::WorkerRef {
-        ix::WorkerRef { worker: pda::worker(&supplier.supplier(), index).0, supplier: supplier.supplier() }
+        self.worker_ref_for(&supplier.key(), index)
+    }
+
+    pub fn worker_ref_for(&self, authority: &Pubkey, index: u32) -> ix::WorkerRef {
+        let supplier = pda::supplier(authority).0;
+        ix::WorkerRef { worker: pda::worker(&supplier, index).0, supplier }
     }
 
     /// A staked supplier with `count` registered 8 × H100 workers.
@@ -553,6 +559,22 @@ impl TestFixture {
             payment_token_program: TOKEN_PROGRAM_ID,
             stake_token_program: self.stake_token_program,
         }
+    }
+
+    /// `owner`'s associated token account for `mint`, created if missing and credited with `amount`.
+    pub fn funded_ata(&mut self, owner: &Pubkey, mint: Pubkey, amount: u64) -> Pubkey {
+        use anchor_spl::associated_token::{
+            get_associated_token_address_with_program_id, spl_associated_token_account::instruction,
+        };
+        let program = self.token_program_of(&mint);
+        let admin = self.admin.insecure_clone();
+        let create = instruction::create_associated_token_account_idempotent(&admin.pubkey(), owner, &mint, &program);
+        self.send(&[create], &[&admin]).expect("create ATA");
+        let address = get_associated_token_address_with_program_id(owner, &mint, &program);
+        if amount > 0 {
+            self.mint_to(mint, address, amount);
+        }
+        address
     }
 
     /// Settles with a fresh payer (settlement is permissionless).
