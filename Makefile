@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/timelock/target
 export SBF_HOME ?= $(HOME)/.cache/sbf-offline
 CARGO ?= cargo
 
-.PHONY: all toolchain build anchor-build test test-unit test-program bench demo fmt clippy clean
+.PHONY: all toolchain build anchor-build test bench demo idl node fmt clippy clean
 
 all: build
 
@@ -23,8 +23,20 @@ anchor-build:
 	cp programs/timelock/program-keypair.json target/deploy/timelock-keypair.json
 	anchor build
 
-test: build
+test: build tests/ts/node_modules/.package-lock.json
 	$(CARGO) test --workspace --locked
+
+# Node.js for the TypeScript interop test (tests/ts); installed from Debian when missing.
+node:
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+		{ $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y nodejs npm; }
+
+tests/ts/node_modules/.package-lock.json: tests/ts/package-lock.json | node
+	cd tests/ts && npm ci --no-audit --no-fund
+
+# Regenerates the IDL from the program (checked in; a test fails when it drifts).
+idl:
+	$(CARGO) run --locked -p timelock-sdk --bin timelock-idl
 
 bench: build
 	$(CARGO) run --release --locked -p timelock-tests --bin bench-cu

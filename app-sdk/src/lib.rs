@@ -5,6 +5,7 @@ pub mod batch;
 pub mod catalog;
 pub mod cli;
 pub mod client;
+pub mod idl;
 pub mod ix;
 pub mod pda;
 pub mod rpc;
