@@ -501,6 +501,16 @@ impl<B: Backend> Context<'_, B> {
         Ok((ata(owner, mint, &program), create_ata(&self.me(), owner, mint, &program)))
     }
 
+    /// The current incentive epoch when the pool is enabled, with the caller paying for new epoch records.
+    fn incentive_credit(&self, config: &Config) -> Result<Option<ix::IncentiveCredit>, ClientError> {
+        if !config.incentives_enabled {
+            return Ok(None);
+        }
+        let pool: timelock::state::IncentivePool = self.client.account(&pda::incentive_pool().0)?;
+        let epoch = pool.epoch_at(self.client.backend.unix_timestamp()?);
+        Ok(Some(ix::IncentiveCredit { epoch, payer: self.me() }))
+    }
+
     fn update_params(&self, change: impl FnOnce(&mut ConfigParams)) -> CliResult {
         let mut params = self.config()?.params;
         change(&mut params);
@@ -849,6 +859,7 @@ pub fn run<B: Backend>(command: &Command, ctx: &Context<B>) -> CliResult {
                         stake_mint: config.stake_mint,
                         payment_token_program: ctx.token_program_of(&config.payment_mint)?,
                         stake_token_program: ctx.token_program_of(&config.stake_mint)?,
+                        incentives: ctx.incentive_credit(&config)?,
                     });
                     ctx.send(vec![c1, c2, c3, c4, settle])
                 }

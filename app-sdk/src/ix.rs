@@ -334,11 +334,19 @@ pub struct SettleAccounts {
     pub stake_mint: Pubkey,
     pub payment_token_program: Pubkey,
     pub stake_token_program: Pubkey,
+    /// With the incentive pool enabled: the pool's current epoch and who pays for new epoch records.
+    pub incentives: Option<IncentiveCredit>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct IncentiveCredit {
+    pub epoch: u64,
+    pub payer: Pubkey,
 }
 
 pub fn lease_settle(a: SettleAccounts) -> Instruction {
     let cluster = pda::cluster(&a.renter, a.cluster_id).0;
-    build(
+    let mut ix = build(
         accounts::LeaseSettle {
             config: pda::config().0,
             lease: pda::lease(&cluster, &a.worker).0,
@@ -361,7 +369,17 @@ pub fn lease_settle(a: SettleAccounts) -> Instruction {
             program: ID,
         },
         instruction::LeaseSettle {},
-    )
+    );
+    if let Some(credit) = a.incentives {
+        ix.accounts.extend([
+            AccountMeta::new(pda::incentive_pool().0, false),
+            AccountMeta::new(pda::incentive_epoch(credit.epoch).0, false),
+            AccountMeta::new(pda::supplier_incentive(&a.supplier, credit.epoch).0, false),
+            AccountMeta::new(credit.payer, true),
+            AccountMeta::new_readonly(system_program::ID, false),
+        ]);
+    }
+    ix
 }
 
 /// A dispute by `disputer` (the renter or the supplier's authority) on the lease of `worker` in a cluster.
@@ -452,4 +470,80 @@ pub fn compute_unit_limit(units: u32) -> Instruction {
 /// Priority fee in micro-lamports per compute unit.
 pub fn compute_unit_price(micro_lamports: u64) -> Instruction {
     solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_price(micro_lamports)
+}
+
+pub fn incentives_init(
+    admin: Pubkey,
+    stake_mint: Pubkey,
+    token_program: Pubkey,
+    emission_per_epoch: u64,
+    epoch_secs: i64,
+) -> Instruction {
+    build(
+        accounts::IncentivesInit {
+            admin,
+            config: pda::config().0,
+            pool: pda::incentive_pool().0,
+            stake_mint,
+            vault: pda::incentive_vault().0,
+            token_program,
+            system_program: system_program::ID,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::IncentivesInit { emission_per_epoch, epoch_secs },
+    )
+}
+
+pub fn incentives_fund(
+    admin: Pubkey,
+    stake_mint: Pubkey,
+    admin_tokens: Pubkey,
+    token_program: Pubkey,
+    amount: u64,
+) -> Instruction {
+    build(
+        accounts::IncentivesFund {
+            admin,
+            config: pda::config().0,
+            pool: pda::incentive_pool().0,
+            stake_mint,
+            vault: pda::incentive_vault().0,
+            admin_tokens,
+            token_program,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::IncentivesFund { amount },
+    )
+}
+
+/// The supplier's share of an ended epoch; `rent_payer` is who paid its record (the settling cranker).
+pub fn incentives_claim(
+    authority: Pubkey,
+    epoch: u64,
+    rent_payer: Pubkey,
+    stake_mint: Pubkey,
+    destination: Pubkey,
+    token_program: Pubkey,
+) -> Instruction {
+    let supplier = pda::supplier(&authority).0;
+    build(
+        accounts::IncentivesClaim {
+            authority,
+            config: pda::config().0,
+            supplier,
+            pool: pda::incentive_pool().0,
+            epoch: pda::incentive_epoch(epoch).0,
+            supplier_incentive: pda::supplier_incentive(&supplier, epoch).0,
+            rent_payer,
+            stake_mint,
+            vault: pda::incentive_vault().0,
+            destination,
+            token_program,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::IncentivesClaim {},
+    )
 }

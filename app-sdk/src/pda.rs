@@ -44,3 +44,19 @@ pub fn escrow(cluster: &Pubkey) -> (Pubkey, u8) {
 pub fn lease(cluster: &Pubkey, worker: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[LEASE_SEED, cluster.as_ref(), worker.as_ref()], &ID)
 }
+
+pub fn incentive_pool() -> (Pubkey, u8) {
+    timelock::pda::INCENTIVE_POOL
+}
+
+pub fn incentive_vault() -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[INCENTIVE_VAULT_SEED], &ID)
+}
+
+pub fn incentive_epoch(epoch: u64) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[INCENTIVE_EPOCH_SEED, &epoch.to_le_bytes()], &ID)
+}
+
+pub fn supplier_incentive(supplier: &Pubkey, epoch: u64) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[SUPPLIER_INCENTIVE_SEED, supplier.as_ref(), &epoch.to_le_bytes()], &ID)
+}

@@ -558,6 +558,7 @@ impl TestFixture {
             stake_mint: self.stake_mint,
             payment_token_program: TOKEN_PROGRAM_ID,
             stake_token_program: self.stake_token_program,
+            incentives: None,
         }
     }
 
@@ -577,11 +578,16 @@ impl TestFixture {
         address
     }
 
-    /// Settles with a fresh payer (settlement is permissionless).
+    /// Settles with a fresh payer (settlement is permissionless), crediting incentives when they are enabled.
     pub fn settle(&mut self, renter: &Renter, cluster_id: u64, worker: &ix::WorkerRef) -> SendResult {
         let cranker = self.actor();
-        let ix = ix::lease_settle(self.settle_accounts(renter, cluster_id, worker));
-        self.send(&[ix], &[&cranker])
+        let mut accounts = self.settle_accounts(renter, cluster_id, worker);
+        if self.config().incentives_enabled {
+            let pool: timelock::state::IncentivePool = self.account(&pda::incentive_pool().0);
+            accounts.incentives =
+                Some(ix::IncentiveCredit { epoch: pool.epoch_at(self.now()), payer: cranker.pubkey() });
+        }
+        self.send(&[ix::lease_settle(accounts)], &[&cranker])
     }
 }
 

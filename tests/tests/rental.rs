@@ -3,6 +3,7 @@
 use anchor_lang::error::ErrorCode as AnchorError;
 use timelock::events::{LeaseSettled, LeasesAttested, LeasesBooked};
 use timelock_sdk::{ix, pda};
+use timelock_tests::SupplierActor;
 use timelock_tests::*;
 
 const HOUR: i64 = 3_600;
@@ -546,4 +547,82 @@ fn rejected_dispute_forfeits_the_bond_and_cannot_lower_final_seconds() {
     let treasury_before = s.f.token_balance(&s.f.treasury_payment_tokens);
     s.f.exec(resolve(3_600), &[&admin]);
     assert_eq!(s.f.token_balance(&s.f.treasury_payment_tokens), treasury_before + 10 * ONE_USDC);
+}
+
+#[test]
+fn incentive_pool_pays_emissions_pro_rata_to_final_gpu_seconds() {
+    let mut f = TestFixture::new();
+    let admin = f.admin.insecure_clone();
+    let stake_program = f.stake_token_program;
+    let emission = 1_000 * ONE_STAKE;
+    f.exec(ix::incentives_init(admin.pubkey(), f.stake_mint, stake_program, emission, 4 * HOUR), &[&admin]);
+    let admin_tokens = f.token_account(f.stake_mint, &admin.pubkey());
+    f.mint_to(f.stake_mint, admin_tokens, 1_500 * ONE_STAKE);
+    f.exec(
+        ix::incentives_fund(admin.pubkey(), f.stake_mint, admin_tokens, stake_program, 1_500 * ONE_STAKE),
+        &[&admin],
+    );
+    let intruder = f.actor();
+    let steal = ix::incentives_fund(intruder.pubkey(), f.stake_mint, admin_tokens, stake_program, 1);
+    assert_error(f.send(&[steal], &[&intruder]), TimelockError::NotAdmin);
+
+    let (alice, alice_workers) = f.supplier_with_workers(1);
+    let (bob, bob_workers) = f.supplier_with_workers(1);
+    let renter = f.renter(1_000 * ONE_USDC);
+    f.create_cluster(&renter, 1, 2).unwrap();
+    let workers = [alice_workers[0], bob_workers[0]];
+    f.add_workers(&renter, 1, &workers).unwrap();
+    f.warp(HOUR);
+    let now = f.now();
+    let reports =
+        [(f.lease_address(&renter, 1, &workers[0]), 3_600, 0), (f.lease_address(&renter, 1, &workers[1]), 1_800, 0)];
+    f.attest_quorum(2, now, &reports);
+    f.warp(DISPUTE_WINDOW);
+
+    // Without the incentive accounts a settlement is refused, so no final second escapes crediting.
+    let cranker = f.actor();
+    let bare = ix::lease_settle(f.settle_accounts(&renter, 1, &workers[0]));
+    assert_error(f.send(&[bare], &[&cranker]), TimelockError::IncentiveAccountsMissing);
+    let credited: Vec<u64> =
+        workers.iter().map(|w| f.settle(&renter, 1, w).unwrap().event::<LeaseSettled>().incentive_gpu_secs).collect();
+    assert_eq!(credited, vec![3_600 * 8, 1_800 * 8]);
+    // Settling again credits nothing twice.
+    assert_eq!(f.settle(&renter, 1, &workers[0]).unwrap().event::<LeaseSettled>().incentive_gpu_secs, 0);
+
+    let pool: timelock::state::IncentivePool = f.account(&pda::incentive_pool().0);
+    let epoch = pool.epoch_at(f.now());
+    let claim = |f: &mut TestFixture, supplier: &SupplierActor| {
+        let record: timelock::state::SupplierIncentive =
+            f.account(&pda::supplier_incentive(&supplier.supplier(), epoch).0);
+        let ix = ix::incentives_claim(
+            supplier.key(),
+            epoch,
+            record.rent_payer,
+            f.stake_mint,
+            supplier.stake_tokens,
+            f.stake_token_program,
+        );
+        f.send(&[ix], &[&supplier.authority])
+    };
+    assert_error(claim(&mut f, &alice), TimelockError::EpochNotOver);
+    f.set_time(pool.epoch_end(epoch));
+    let before = (f.token_balance(&alice.stake_tokens), f.token_balance(&bob.stake_tokens));
+    claim(&mut f, &alice).unwrap();
+    claim(&mut f, &bob).unwrap();
+    // 2/3 and 1/3 of the epoch's 1,000, rounded down; the remainder stays in the pool.
+    assert_eq!(f.token_balance(&alice.stake_tokens) - before.0, 666_666_666_666);
+    assert_eq!(f.token_balance(&bob.stake_tokens) - before.1, 333_333_333_333);
+    assert!(!f.exists(&pda::supplier_incentive(&alice.supplier(), epoch).0), "the record closed");
+    let record = pda::supplier_incentive(&alice.supplier(), epoch).0;
+    let again = ix::incentives_claim(
+        alice.key(),
+        epoch,
+        cranker.pubkey(),
+        f.stake_mint,
+        alice.stake_tokens,
+        f.stake_token_program,
+    );
+    assert!(f.send(&[again], &[&alice.authority]).is_err(), "{record} cannot be claimed twice");
+    let epoch_account: timelock::state::IncentiveEpoch = f.account(&pda::incentive_epoch(epoch).0);
+    assert_eq!((epoch_account.emission, epoch_account.gpu_secs), (emission, 5_400 * 8));
 }

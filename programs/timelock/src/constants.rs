@@ -9,6 +9,10 @@ pub const EARNINGS_SEED: &[u8] = b"earnings";
 pub const CLUSTER_SEED: &[u8] = b"cluster";
 pub const ESCROW_SEED: &[u8] = b"escrow";
 pub const LEASE_SEED: &[u8] = b"lease";
+pub const INCENTIVE_POOL_SEED: &[u8] = b"incentive_pool";
+pub const INCENTIVE_VAULT_SEED: &[u8] = b"incentive_vault";
+pub const INCENTIVE_EPOCH_SEED: &[u8] = b"incentive_epoch";
+pub const SUPPLIER_INCENTIVE_SEED: &[u8] = b"supplier_incentive";
 
 pub const SECS_PER_HOUR: i64 = 3_600;
 /// A year of booking at most: keeps `price × gpus × hours` products small and refunds bounded in time.

@@ -78,6 +78,10 @@ pub enum TimelockError {
     ResolutionBelowFinal,
     #[msg("A resolution cannot prove more seconds than the lease has run")]
     ResolutionBeyondElapsed,
+    #[msg("The incentive epoch has not ended")]
+    EpochNotOver,
+    #[msg("Incentives are enabled: pass the pool, epoch, supplier incentive, payer and system program accounts")]
+    IncentiveAccountsMissing,
     #[msg("Nothing to claim")]
     NothingToClaim,
     #[msg("Arithmetic overflow")]

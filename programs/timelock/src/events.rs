@@ -219,6 +219,8 @@ pub struct LeaseSettled {
     pub supplier_earnings_unclaimed: u64,
     pub supplier_staked: u64,
     pub supplier_locked: u64,
+    /// GPU-seconds credited to the incentive pool's current epoch.
+    pub incentive_gpu_secs: u64,
 }
 
 #[event]
@@ -244,6 +246,23 @@ pub struct RewardsClaimed {
     pub supplier: Pubkey,
     pub amount: u64,
     pub earnings_claimed: u64,
+}
+
+#[event]
+pub struct IncentivesChanged {
+    pub emission_per_epoch: u64,
+    pub epoch_secs: i64,
+    pub funded: u64,
+    pub genesis_ts: i64,
+}
+
+#[event]
+pub struct IncentivesClaimed {
+    pub supplier: Pubkey,
+    pub epoch: u64,
+    pub gpu_secs: u64,
+    pub epoch_gpu_secs: u64,
+    pub amount: u64,
 }
 
 /// Emits `event` exactly as `emit_cpi!` does (a self-invocation signed by the event authority whose data is

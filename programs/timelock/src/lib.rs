@@ -125,7 +125,7 @@ pub mod timelock {
         LeaseAttest::handler(ctx, window_end, reports)
     }
 
-    pub fn lease_settle(ctx: Context<LeaseSettle>) -> Result<()> {
+    pub fn lease_settle<'info>(ctx: Context<'info, LeaseSettle<'info>>) -> Result<()> {
         LeaseSettle::handler(ctx)
     }
 
@@ -139,5 +139,17 @@ pub mod timelock {
 
     pub fn rewards_claim(ctx: Context<RewardsClaim>) -> Result<()> {
         RewardsClaim::handler(ctx)
+    }
+
+    pub fn incentives_init(ctx: Context<IncentivesInit>, emission_per_epoch: u64, epoch_secs: i64) -> Result<()> {
+        IncentivesInit::handler(ctx, emission_per_epoch, epoch_secs)
+    }
+
+    pub fn incentives_fund(ctx: Context<IncentivesFund>, amount: u64) -> Result<()> {
+        IncentivesFund::handler(ctx, amount)
+    }
+
+    pub fn incentives_claim(ctx: Context<IncentivesClaim>) -> Result<()> {
+        IncentivesClaim::handler(ctx)
     }
 }

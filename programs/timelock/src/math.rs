@@ -109,6 +109,16 @@ pub fn slash_amount(collateral: u64, slash_bps: u16, new_faults: u64, staked: u6
     Some(per_fault.saturating_mul(new_faults).min(staked))
 }
 
+/// A supplier's share of an epoch's emission: `emission × supplier_secs / total_secs`, rounded down (the
+/// remainder stays in the pool).
+pub fn pro_rata(emission: u64, supplier_secs: u64, total_secs: u64) -> Option<u64> {
+    if total_secs == 0 {
+        return Some(0);
+    }
+    let share = (emission as u128).checked_mul(supplier_secs as u128)? / total_secs as u128;
+    u64::try_from(share).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +219,15 @@ mod tests {
         assert_eq!(slash_amount(1_000, 1_000, 2, 10_000), Some(200));
         assert_eq!(slash_amount(1_000, 1_000, 2, 150), Some(150));
         assert_eq!(slash_amount(u64::MAX, 10_000, u64::MAX, u64::MAX), Some(u64::MAX));
+    }
+
+    #[test]
+    fn pro_rata_rounds_down_and_never_exceeds_the_emission() {
+        assert_eq!(pro_rata(1_000, 1, 3), Some(333));
+        assert_eq!(pro_rata(1_000, 3, 3), Some(1_000));
+        assert_eq!(pro_rata(1_000, 0, 0), Some(0));
+        assert_eq!(pro_rata(u64::MAX, u64::MAX, u64::MAX), Some(u64::MAX));
+        let shares: u64 = [1u64, 1, 1].iter().map(|s| pro_rata(1_000, *s, 3).unwrap()).sum();
+        assert!(shares <= 1_000);
     }
 }

@@ -20,3 +20,5 @@ pub const PROGRAM_DATA: Pubkey = derive(&[&ID_CONST.to_bytes()], &bpf_loader_upg
 
 /// Signer seeds of the config PDA, for transfers out of program vaults.
 pub const CONFIG_SIGNER_SEEDS: &[&[u8]] = &[CONFIG_SEED, &[CONFIG.1]];
+
+pub const INCENTIVE_POOL: (Pubkey, u8) = derive(&[crate::constants::INCENTIVE_POOL_SEED], &ID_CONST);

@@ -9,6 +9,8 @@ use crate::pda;
 use crate::state::{Cluster, Config, Lease, Supplier, Worker};
 use crate::token;
 
+use super::incentives_credit::IncentiveAccounts;
+
 /// Permissionless: anyone may crank a lease. Every destination is pinned to the lease's own parties (supplier
 /// earnings vault, the cluster's renter, the config's treasury), so a cranker can only choose when, not where.
 #[event_cpi]
@@ -76,9 +78,11 @@ impl LeaseSettle<'_> {
     /// has ended, its last attestation had an epoch to land and everything is final, it refunds the renter
     /// every unpaid unit of its escrow, releases the collateral and the worker, and closes.
     ///
+    /// With the incentive pool enabled, the remaining accounts must be those of [`IncentiveAccounts`].
+    ///
     /// Rounding: the gross for proven seconds is rounded down from the cumulative total, so the renter never
     /// pays for a fraction of a unit and the refund takes every remainder; escrow in = paid + fees + refunds.
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub fn handler<'info>(ctx: Context<'info, LeaseSettle<'info>>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = &mut *ctx.accounts;
         let params = &accounts.config.params;
@@ -116,6 +120,16 @@ impl LeaseSettle<'_> {
         let supplier = &mut accounts.supplier;
         supplier.earnings_unclaimed =
             supplier.earnings_unclaimed.checked_add(to_supplier).ok_or(TimelockError::Overflow)?;
+
+        // Credit newly final GPU-seconds to the incentive pool's current epoch.
+        let mut incentive_gpu_secs = 0;
+        if accounts.config.incentives_enabled && payable > lease.incentive_credited_secs {
+            let secs = payable - lease.incentive_credited_secs;
+            incentive_gpu_secs = secs.checked_mul(u64::from(lease.gpu_count)).ok_or(TimelockError::Overflow)?;
+            let supplier_key = supplier.key();
+            IncentiveAccounts::from_remaining(ctx.remaining_accounts)?.credit(supplier_key, incentive_gpu_secs, now)?;
+            lease.incentive_credited_secs = payable;
+        }
 
         // Slash faults the quorum attested since the last settlement.
         let new_faults = lease.faults.saturating_sub(lease.faults_slashed);
@@ -204,6 +218,7 @@ impl LeaseSettle<'_> {
             supplier_earnings_unclaimed: accounts.supplier.earnings_unclaimed,
             supplier_staked: accounts.supplier.staked,
             supplier_locked: accounts.supplier.locked,
+            incentive_gpu_secs,
         };
         drop(lease);
         if closable {

@@ -89,6 +89,8 @@ pub struct Config {
     pub payment_mint: Pubkey,
     pub stake_vault: Pubkey,
     pub paused: bool,
+    /// Set by `incentives_init`: from then on settlement credits final GPU-seconds to the incentive epochs.
+    pub incentives_enabled: bool,
     pub params: ConfigParams,
 }
 

@@ -50,6 +50,8 @@ pub struct Lease {
     pub slashed: u64,
     pub dispute_bond: u64,
     pub dispute_opened_at: i64,
+    /// Final seconds already credited to the incentive pool's epochs.
+    pub incentive_credited_secs: u64,
     pub votes: [OracleVote; MAX_ORACLES],
     /// Hours of escrow this lease is entitled to once removed (the cluster's hours at removal).
     pub entitled_hours: u32,

@@ -1,11 +1,13 @@
 pub mod cluster;
 pub mod config;
+pub mod incentives;
 pub mod lease;
 pub mod supplier;
 pub mod worker;
 
 pub use cluster::*;
 pub use config::*;
+pub use incentives::*;
 pub use lease::*;
 pub use supplier::*;
 pub use worker::*;

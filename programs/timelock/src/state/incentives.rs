@@ -1,0 +1,63 @@
+use anchor_lang::prelude::*;
+
+/// The optional incentive pool (PDA `["incentive_pool"]`): stake-mint emissions funded by the admin into its vault
+/// (PDA token account `["incentive_vault"]`) and paid per epoch, pro rata to the GPU-seconds that became final
+/// in that epoch.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct IncentivePool {
+    pub vault: Pubkey,
+    pub emission_per_epoch: u64,
+    pub epoch_secs: i64,
+    pub genesis_ts: i64,
+    pub funded: u64,
+    /// Emissions promised to epochs that have started; never more than `funded`.
+    pub committed: u64,
+    pub paid: u64,
+    pub bump: u8,
+}
+
+impl IncentivePool {
+    pub const SPACE: usize = 8 + Self::INIT_SPACE;
+
+    pub fn epoch_at(&self, now: i64) -> u64 {
+        u64::try_from(now.saturating_sub(self.genesis_ts) / self.epoch_secs).unwrap_or(0)
+    }
+
+    pub fn epoch_end(&self, epoch: u64) -> i64 {
+        let epochs = i64::try_from(epoch).unwrap_or(i64::MAX).saturating_add(1);
+        self.genesis_ts.saturating_add(epochs.saturating_mul(self.epoch_secs))
+    }
+}
+
+/// One epoch's totals. PDA `["incentive_epoch", epoch (u64 LE)]`, created by the first settlement in it.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct IncentiveEpoch {
+    pub epoch: u64,
+    /// Emission fixed when the epoch started (bounded by what the pool still had uncommitted).
+    pub emission: u64,
+    pub gpu_secs: u64,
+    pub paid: u64,
+    pub bump: u8,
+}
+
+impl IncentiveEpoch {
+    pub const SPACE: usize = 8 + Self::INIT_SPACE;
+}
+
+/// A supplier's GPU-seconds in one epoch. PDA `["supplier_incentive", supplier, epoch (u64 LE)]`; closed by the
+/// claim, its rent going back to whoever paid it.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct SupplierIncentive {
+    pub supplier: Pubkey,
+    pub epoch: u64,
+    pub gpu_secs: u64,
+    pub rent_payer: Pubkey,
+    pub bump: u8,
+}
+
+impl SupplierIncentive {
+    pub const SPACE: usize = 8 + Self::INIT_SPACE;
+}
