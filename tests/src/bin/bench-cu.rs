@@ -47,6 +47,7 @@ fn main() -> std::io::Result<()> {
     record("worker_deregister", f.exec(ix::worker_deregister(supplier.key(), index), &[&supplier.authority]));
 
     rentals(&mut record);
+    incentives(&mut record);
 
     let so_size = std::fs::metadata(program_so_path())?.len();
     println!("\nprogram size: {so_size} bytes");
@@ -139,4 +140,38 @@ fn rentals(record: &mut impl FnMut(&str, u64)) {
     }
     record("lease_settle_close", close_cu);
     record("cluster_close", f.exec(ix::cluster_close(payment), &[&renter.authority]));
+}
+
+/// The incentive pool: set-up, a settlement that credits GPU-seconds (creating the epoch records), a claim.
+fn incentives(record: &mut impl FnMut(&str, u64)) {
+    let mut f = TestFixture::new();
+    let admin = f.admin.insecure_clone();
+    let (mint, program) = (f.stake_mint, f.stake_token_program);
+    record(
+        "incentives_init",
+        f.exec(ix::incentives_init(admin.pubkey(), mint, program, 1_000 * ONE_STAKE, 3_600), &[&admin]),
+    );
+    let admin_tokens = f.token_account(mint, &admin.pubkey());
+    f.mint_to(mint, admin_tokens, 1_000 * ONE_STAKE);
+    record(
+        "incentives_fund",
+        f.exec(ix::incentives_fund(admin.pubkey(), mint, admin_tokens, program, 1_000 * ONE_STAKE), &[&admin]),
+    );
+    let (supplier, workers) = f.supplier_with_workers(1);
+    let renter = f.renter(1_000 * ONE_USDC);
+    f.create_cluster(&renter, 1, 1).expect("cluster_create");
+    f.add_workers(&renter, 1, &workers).expect("book");
+    f.warp(1_800);
+    let now = f.now();
+    let lease = f.lease_address(&renter, 1, &workers[0]);
+    f.attest_quorum(2, now, &[(lease, 1_800, 0)]);
+    f.warp(600);
+    record("lease_settle_incentives", f.settle(&renter, 1, &workers[0]).expect("settle").compute_units);
+    let pool: timelock::state::IncentivePool = f.account(&timelock_sdk::pda::incentive_pool().0);
+    let epoch = pool.epoch_at(f.now());
+    let record_address = timelock_sdk::pda::supplier_incentive(&supplier.supplier(), epoch).0;
+    let payer = f.account::<timelock::state::SupplierIncentive>(&record_address).rent_payer;
+    f.set_time(pool.epoch_end(epoch));
+    let claim = ix::incentives_claim(supplier.key(), epoch, payer, mint, supplier.stake_tokens, program);
+    record("incentives_claim", f.exec(claim, &[&supplier.authority]));
 }
