@@ -524,6 +524,20 @@ impl TestFixture {
         (supplier, workers)
     }
 
+    /// `suppliers` staked suppliers with `per_supplier` single-H100 workers each (a 100-GPU cluster is 4 × 25).
+    pub fn single_gpu_workers(&mut self, suppliers: usize, per_supplier: usize) -> Vec<ix::WorkerRef> {
+        let mut workers = Vec::new();
+        for _ in 0..suppliers {
+            let supplier = self.staked_supplier(100_000 * ONE_STAKE);
+            for _ in 0..per_supplier {
+                let spec = WorkerSpec { gpu_count: 1, device_key: Pubkey::new_unique(), ..self.h100_spec() };
+                let index = self.register_worker(&supplier, spec).expect("register worker");
+                workers.push(self.worker_ref(&supplier, index));
+            }
+        }
+        workers
+    }
+
     /// Oracle `oracle` reports `(lease, proven_secs, faults)` up to `window_end`.
     pub fn attest(&mut self, oracle: usize, window_end: i64, reports: &[(Pubkey, u32, u16)]) -> SendResult {
         let signer = self.oracles[oracle].insecure_clone();

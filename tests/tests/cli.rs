@@ -146,19 +146,7 @@ fn cli_drives_a_full_lifecycle() {
 #[test]
 fn hundred_gpus_book_in_the_fewest_transactions_that_fit() {
     let mut f = TestFixture::new();
-    let mut workers = Vec::new();
-    for _ in 0..4 {
-        let supplier = f.staked_supplier(100_000 * ONE_STAKE);
-        for _ in 0..25 {
-            let spec = timelock::state::WorkerSpec {
-                gpu_count: 1,
-                device_key: anchor_lang::prelude::Pubkey::new_unique(),
-                ..f.h100_spec()
-            };
-            let index = f.register_worker(&supplier, spec).unwrap();
-            workers.push(f.worker_ref(&supplier, index));
-        }
-    }
+    let workers = f.single_gpu_workers(4, 25);
     let renter = f.renter(1_000 * ONE_USDC);
     f.create_cluster(&renter, 1, 1).unwrap();
     let payment = f.payment(&renter, 1);

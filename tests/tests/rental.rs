@@ -352,20 +352,7 @@ fn cluster_extended_and_scaled_down() {
 #[test]
 fn hundred_gpu_cluster_is_booked_in_batches() {
     let mut f = TestFixture::new();
-    // 100 single-GPU workers across 4 suppliers.
-    let mut workers = Vec::new();
-    for _ in 0..4 {
-        let supplier = f.staked_supplier(100_000 * ONE_STAKE);
-        for _ in 0..25 {
-            let spec = timelock::state::WorkerSpec {
-                gpu_count: 1,
-                device_key: anchor_lang::prelude::Pubkey::new_unique(),
-                ..f.h100_spec()
-            };
-            let index = f.register_worker(&supplier, spec).unwrap();
-            workers.push(f.worker_ref(&supplier, index));
-        }
-    }
+    let workers = f.single_gpu_workers(4, 25);
     let renter = f.renter(1_000_000 * ONE_USDC);
     f.create_cluster(&renter, 42, 1).unwrap();
     let mut transactions = 0;
