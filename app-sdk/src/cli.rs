@@ -94,11 +94,11 @@ pub enum ConfigCommand {
     },
     /// Stop new stakes, registrations and bookings.
     Pause,
+    /// Accept new stakes, registrations and bookings again.
     Unpause,
     /// Propose a new admin (who must run `config accept-admin`).
-    TransferAdmin {
-        new_admin: Pubkey,
-    },
+    TransferAdmin { new_admin: Pubkey },
+    /// Become admin (run with the proposed new admin's keypair).
     AcceptAdmin,
 }
 
@@ -133,8 +133,11 @@ pub struct ParamArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum OracleCommand {
+    /// Add an oracle key to the set (at most 10).
     Add { oracle: Pubkey },
+    /// Remove an oracle key (the threshold is lowered if it would exceed the set).
     Remove { oracle: Pubkey },
+    /// How many oracles must agree on a lease's proven time.
     Threshold { threshold: u8 },
 }
 
@@ -191,6 +194,7 @@ pub struct SpecArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum WorkerCommand {
+    /// Register a GPU host; needs free stake of base × model multiplier × GPUs.
     Register {
         /// Index of this worker among the supplier's (any unused number).
         #[arg(long)]
@@ -198,6 +202,7 @@ pub enum WorkerCommand {
         #[command(flatten)]
         spec: SpecArgs,
     },
+    /// Replace a worker's spec (hardware is frozen while leased; the bond is recomputed).
     Update {
         #[arg(long)]
         index: u32,
@@ -210,16 +215,12 @@ pub enum WorkerCommand {
         #[arg(action = clap::ArgAction::Set)]
         available: bool,
     },
-    Deregister {
-        index: u32,
-    },
-    Unjail {
-        index: u32,
-    },
+    /// Remove a worker that is not leased; releases its bond and returns its rent.
+    Deregister { index: u32 },
+    /// Make a jailed worker bookable again after its cool-down.
+    Unjail { index: u32 },
     /// Show a worker by address.
-    Show {
-        address: Pubkey,
-    },
+    Show { address: Pubkey },
     /// Search workers on chain.
     List {
         #[command(flatten)]
@@ -267,6 +268,7 @@ pub enum ClusterCommand {
         #[command(flatten)]
         filter: WorkerFilter,
     },
+    /// Book more hours for every running worker (pays their escrow now).
     Extend {
         #[arg(long)]
         id: u64,
@@ -280,20 +282,24 @@ pub enum ClusterCommand {
         #[arg(required = true)]
         workers: Vec<Pubkey>,
     },
+    /// Scale down: release one worker from now on (its unproven time is refunded at settlement).
     Remove {
         #[arg(long)]
         id: u64,
         #[arg(long)]
         worker: Pubkey,
     },
+    /// End the whole cluster now.
     End {
         #[arg(long)]
         id: u64,
     },
+    /// Close a settled cluster and recover its rent.
     Close {
         #[arg(long)]
         id: u64,
     },
+    /// Show a cluster.
     Show {
         #[arg(long)]
         id: u64,
@@ -301,6 +307,7 @@ pub enum ClusterCommand {
         #[arg(long)]
         renter: Option<Pubkey>,
     },
+    /// List a renter's clusters [default: the keypair's].
     List {
         #[arg(long)]
         renter: Option<Pubkey>,
@@ -339,6 +346,7 @@ pub struct LeaseRef {
 
 #[derive(Subcommand, Debug)]
 pub enum LeaseCommand {
+    /// Show a lease: proven, final and paid seconds, faults, collateral.
     Show {
         #[command(flatten)]
         lease: LeaseRef,
@@ -557,7 +565,10 @@ impl<B: Backend> Context<'_, B> {
     fn book(&self, cluster_id: u64, workers: Vec<ix::WorkerRef>) -> CliResult {
         let (payment, _) = self.renter_payment(cluster_id)?;
         let batches = batch::cluster_add_workers(payment, &workers);
-        let report = self.client.send_batches(&batches, &[self.signer]);
+        let total = batches.len();
+        let report = self.client.send_batches_with_progress(&batches, &[self.signer], |done| {
+            eprintln!("booking: {done}/{total} transactions confirmed");
+        });
         if !report.is_success() {
             let failures: Vec<_> = report.failures.iter().map(|(i, e)| format!("batch {i}: {e}")).collect();
             return Err(usage(format!(

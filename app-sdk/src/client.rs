@@ -174,8 +174,31 @@ impl<B: Backend> Client<B> {
 
     /// Sends independent transactions in parallel and reports them as one result.
     pub fn send_batches(&self, batches: &[Vec<Instruction>], signers: &[&(dyn Signer + Sync)]) -> BatchReport {
+        self.send_batches_with_progress(batches, signers, |_| {})
+    }
+
+    /// As [`Client::send_batches`], calling `progress` with the number confirmed so far as each one lands.
+    pub fn send_batches_with_progress(
+        &self,
+        batches: &[Vec<Instruction>],
+        signers: &[&(dyn Signer + Sync)],
+        progress: impl Fn(usize) + Sync,
+    ) -> BatchReport {
+        let confirmed = std::sync::atomic::AtomicUsize::new(0);
+        let (confirmed, progress) = (&confirmed, &progress);
         let results: Vec<Result<Signature>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = batches.iter().map(|batch| scope.spawn(move || self.send(batch, signers))).collect();
+            let handles: Vec<_> = batches
+                .iter()
+                .map(|batch| {
+                    scope.spawn(move || {
+                        let result = self.send(batch, signers);
+                        if result.is_ok() {
+                            progress(confirmed.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1);
+                        }
+                        result
+                    })
+                })
+                .collect();
             handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|_| Err(ClientError::Rpc("sender panicked".into()))))
