@@ -1,0 +1,181 @@
+//! The protocol between worker agents and oracles: signed heartbeats (this module) and the Time-Lock policy
+//! that turns them into proven seconds and faults ([`policy`]).
+
+pub mod policy;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of every signed heartbeat, so that a device key's signature can never be replayed as anything else.
+pub const HEARTBEAT_DOMAIN: &[u8] = b"timelock-heartbeat-v1";
+
+/// A compute process seen on a GPU, with the container (cgroup) it runs in when it has one.
+#[derive(BorshSerialize, BorshDeserialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct GpuProcess {
+    pub pid: u32,
+    pub container: Option<String>,
+}
+
+#[derive(BorshSerialize, BorshDeserialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct GpuSample {
+    pub uuid: String,
+    pub model: String,
+    pub utilization_pct: u8,
+    pub memory_used_mib: u64,
+    pub processes: Vec<GpuProcess>,
+}
+
+/// What a worker agent reports every interval. Keys are raw 32-byte public keys (the worker and lease
+/// accounts, as on chain).
+#[derive(BorshSerialize, BorshDeserialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub worker: [u8; 32],
+    pub lease: [u8; 32],
+    /// Strictly increasing per worker: the oracle refuses replays.
+    pub sequence: u64,
+    pub timestamp: i64,
+    pub gpus: Vec<GpuSample>,
+    /// Containers of the renter's job; a GPU process in any other container is foreign.
+    pub allowed_containers: Vec<String>,
+}
+
+impl Heartbeat {
+    /// The bytes the device key signs: the domain, then the Borsh encoding (canonical for these types).
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        let mut bytes = HEARTBEAT_DOMAIN.to_vec();
+        BorshSerialize::serialize(self, &mut bytes).expect("writing to a Vec cannot fail");
+        bytes
+    }
+
+    pub fn sign(self, device: &SigningKey) -> SignedHeartbeat {
+        let signature = device.sign(&self.signing_bytes()).to_bytes();
+        SignedHeartbeat { heartbeat: self, signature }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SignedHeartbeat {
+    pub heartbeat: Heartbeat,
+    #[serde(with = "signature_hex")]
+    pub signature: [u8; 64],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("device key is not a valid ed25519 point")]
+    BadKey,
+    #[error("signature does not match the worker's device key")]
+    BadSignature,
+}
+
+impl SignedHeartbeat {
+    pub fn verify(&self, device_key: &[u8; 32]) -> Result<(), VerifyError> {
+        let key = VerifyingKey::from_bytes(device_key).map_err(|_| VerifyError::BadKey)?;
+        key.verify(&self.heartbeat.signing_bytes(), &Signature::from_bytes(&self.signature))
+            .map_err(|_| VerifyError::BadSignature)
+    }
+}
+
+/// Verifies many heartbeats at once (ed25519 batch verification, about twice as fast per signature as one by
+/// one). On failure, falls back to single checks so the caller learns exactly which ones are bad.
+pub fn verify_batch(items: &[(&SignedHeartbeat, [u8; 32])]) -> Vec<Result<(), VerifyError>> {
+    let messages: Vec<Vec<u8>> = items.iter().map(|(h, _)| h.heartbeat.signing_bytes()).collect();
+    let keys: Result<Vec<VerifyingKey>, _> = items.iter().map(|(_, k)| VerifyingKey::from_bytes(k)).collect();
+    if let Ok(keys) = keys {
+        let signatures: Vec<Signature> = items.iter().map(|(h, _)| Signature::from_bytes(&h.signature)).collect();
+        let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        if ed25519_dalek::verify_batch(&refs, &signatures, &keys).is_ok() {
+            return vec![Ok(()); items.len()];
+        }
+    }
+    items.iter().map(|(h, key)| h.verify(key)).collect()
+}
+
+mod signature_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
+        let text = String::deserialize(d)?;
+        let invalid = || serde::de::Error::custom("signature must be 128 hex digits");
+        if text.len() != 128 {
+            return Err(invalid());
+        }
+        let mut bytes = [0u8; 64];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|_| invalid())?;
+        }
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heartbeat(sequence: u64) -> Heartbeat {
+        Heartbeat {
+            worker: [1; 32],
+            lease: [2; 32],
+            sequence,
+            timestamp: 1_800_000_000,
+            gpus: vec![GpuSample {
+                uuid: "GPU-1".into(),
+                model: "H100-SXM".into(),
+                utilization_pct: 97,
+                memory_used_mib: 70_000,
+                processes: vec![GpuProcess { pid: 42, container: Some("job".into()) }],
+            }],
+            allowed_containers: vec!["job".into()],
+        }
+    }
+
+    fn device() -> SigningKey {
+        SigningKey::from_bytes(&[9; 32])
+    }
+
+    #[test]
+    fn signed_heartbeats_verify_and_tampering_is_caught() {
+        let device = device();
+        let key = device.verifying_key().to_bytes();
+        let signed = heartbeat(1).sign(&device);
+        assert_eq!(signed.verify(&key), Ok(()));
+        let mut tampered = signed.clone();
+        tampered.heartbeat.gpus[0].processes.clear();
+        assert_eq!(tampered.verify(&key), Err(VerifyError::BadSignature));
+        let other = SigningKey::from_bytes(&[8; 32]).verifying_key().to_bytes();
+        assert_eq!(signed.verify(&other), Err(VerifyError::BadSignature));
+    }
+
+    #[test]
+    fn json_round_trip_keeps_the_signature_valid() {
+        let device = device();
+        let signed = heartbeat(7).sign(&device);
+        let json = serde_json::to_string(&signed).unwrap();
+        assert!(json.contains("\"signature\":\""));
+        let back: SignedHeartbeat = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, signed);
+        assert_eq!(back.verify(&device.verifying_key().to_bytes()), Ok(()));
+        let short = json.replace(&json[json.find("\"signature\"").unwrap()..], "\"signature\":\"abcd\"}");
+        assert!(serde_json::from_str::<SignedHeartbeat>(&short).is_err());
+    }
+
+    #[test]
+    fn batch_verification_names_the_bad_ones() {
+        let device = device();
+        let key = device.verifying_key().to_bytes();
+        let good: Vec<_> = (0..8).map(|i| heartbeat(i).sign(&device)).collect();
+        let items: Vec<_> = good.iter().map(|h| (h, key)).collect();
+        assert!(verify_batch(&items).iter().all(Result::is_ok));
+        let mut bad = good.clone();
+        bad[3].signature[0] ^= 1;
+        let items: Vec<_> = bad.iter().map(|h| (h, key)).collect();
+        let results = verify_batch(&items);
+        assert_eq!(results.iter().filter(|r| r.is_err()).count(), 1);
+        assert_eq!(results[3], Err(VerifyError::BadSignature));
+    }
+}

@@ -1,0 +1,233 @@
+//! The Time-Lock policy: a pure judgement of one lease's heartbeats over a window. An interval is *proven* when
+//! a valid heartbeat covers it, every GPU of the worker is present with the registered model, no process outside
+//! the renter's containers uses a GPU, and the latest benchmark challenge passed. Faults are counted once per
+//! contiguous run (a foreign process seen for ten intervals is one fault, not ten); missed intervals are a fault
+//! only when more than `offline_tolerance` of them run together.
+
+use crate::Heartbeat;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolicyParams {
+    /// Length of one judged interval: the agents' heartbeat interval.
+    pub interval_secs: i64,
+    /// Consecutive missed intervals tolerated (unpaid, but not a fault), e.g. a network blip or a restart.
+    pub offline_tolerance: u32,
+}
+
+/// What the chain says the worker has.
+#[derive(Clone, Copy, Debug)]
+pub struct Expectation<'a> {
+    pub gpu_count: usize,
+    pub gpu_model: &'a str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChallengeResult {
+    pub at: i64,
+    pub passed: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fault {
+    Offline,
+    ForeignProcess,
+    MissingGpu,
+    FailedChallenge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interval {
+    Proven,
+    Missed,
+    Faulty(Fault),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judgement {
+    pub proven_secs: u64,
+    /// Each fault with the start of the interval where its run began.
+    pub faults: Vec<(i64, Fault)>,
+    pub intervals: Vec<Interval>,
+}
+
+/// Judges the whole intervals of `[start, end)`. `heartbeats` (already signature-checked, for this lease) and
+/// `challenges` must be sorted by time.
+pub fn judge(
+    start: i64,
+    end: i64,
+    heartbeats: &[Heartbeat],
+    challenges: &[ChallengeResult],
+    expect: Expectation,
+    params: PolicyParams,
+) -> Judgement {
+    let step = params.interval_secs.max(1);
+    let count = usize::try_from(end.saturating_sub(start) / step).unwrap_or(0);
+    let mut intervals = Vec::with_capacity(count);
+    let mut next_heartbeat = 0;
+    let mut next_challenge = 0;
+    let mut challenge_passed = true;
+    for i in 0..count {
+        let from = start + step * i as i64;
+        let to = from + step;
+        let mut latest = None;
+        while next_heartbeat < heartbeats.len() && heartbeats[next_heartbeat].timestamp < to {
+            if heartbeats[next_heartbeat].timestamp >= from {
+                latest = Some(&heartbeats[next_heartbeat]);
+            }
+            next_heartbeat += 1;
+        }
+        while next_challenge < challenges.len() && challenges[next_challenge].at < to {
+            challenge_passed = challenges[next_challenge].passed;
+            next_challenge += 1;
+        }
+        intervals.push(match latest {
+            None => Interval::Missed,
+            Some(heartbeat) => verdict(heartbeat, challenge_passed, expect),
+        });
+    }
+    let proven = intervals.iter().filter(|v| **v == Interval::Proven).count() as u64;
+    Judgement { proven_secs: proven * step as u64, faults: faults(start, step, &intervals, params), intervals }
+}
+
+fn verdict(heartbeat: &Heartbeat, challenge_passed: bool, expect: Expectation) -> Interval {
+    let complete = heartbeat.gpus.len() >= expect.gpu_count
+        && heartbeat.gpus.iter().all(|g| g.model.eq_ignore_ascii_case(expect.gpu_model));
+    if !complete {
+        return Interval::Faulty(Fault::MissingGpu);
+    }
+    let foreign = heartbeat.gpus.iter().flat_map(|g| &g.processes).any(|p| match &p.container {
+        Some(container) => !heartbeat.allowed_containers.contains(container),
+        None => true,
+    });
+    if foreign {
+        return Interval::Faulty(Fault::ForeignProcess);
+    }
+    if !challenge_passed {
+        return Interval::Faulty(Fault::FailedChallenge);
+    }
+    Interval::Proven
+}
+
+fn faults(start: i64, step: i64, intervals: &[Interval], params: PolicyParams) -> Vec<(i64, Fault)> {
+    let mut found = Vec::new();
+    let mut missed_run = 0u32;
+    let mut previous = None;
+    for (i, interval) in intervals.iter().enumerate() {
+        let at = start + step * i as i64;
+        if *interval == Interval::Missed {
+            missed_run += 1;
+            if missed_run == params.offline_tolerance + 1 {
+                found.push((at - step * i64::from(params.offline_tolerance), Fault::Offline));
+            }
+        } else {
+            missed_run = 0;
+        }
+        if let Interval::Faulty(fault) = interval {
+            if previous != Some(*interval) {
+                found.push((at, *fault));
+            }
+        }
+        previous = Some(*interval);
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{GpuProcess, GpuSample};
+
+    const START: i64 = 1_000;
+    const PARAMS: PolicyParams = PolicyParams { interval_secs: 30, offline_tolerance: 2 };
+    const EXPECT: Expectation = Expectation { gpu_count: 2, gpu_model: "H100-SXM" };
+
+    fn beat(at: i64, containers: &[Option<&str>], gpus: usize) -> Heartbeat {
+        Heartbeat {
+            worker: [1; 32],
+            lease: [2; 32],
+            sequence: at as u64,
+            timestamp: at,
+            gpus: (0..gpus)
+                .map(|i| GpuSample {
+                    uuid: format!("GPU-{i}"),
+                    model: "H100-SXM".into(),
+                    utilization_pct: 99,
+                    memory_used_mib: 1,
+                    processes: containers
+                        .iter()
+                        .map(|c| GpuProcess { pid: 7, container: c.map(str::to_string) })
+                        .collect(),
+                })
+                .collect(),
+            allowed_containers: vec!["job".into()],
+        }
+    }
+
+    fn honest(intervals: i64) -> Vec<Heartbeat> {
+        (0..intervals).map(|i| beat(START + 30 * i + 5, &[Some("job")], 2)).collect()
+    }
+
+    #[test]
+    fn honest_worker_proves_every_interval() {
+        let j = judge(START, START + 300, &honest(10), &[], EXPECT, PARAMS);
+        assert_eq!((j.proven_secs, j.faults.len()), (300, 0));
+    }
+
+    #[test]
+    fn a_partial_last_interval_is_not_judged_yet() {
+        let j = judge(START, START + 315, &honest(11), &[], EXPECT, PARAMS);
+        assert_eq!(j.intervals.len(), 10);
+    }
+
+    #[test]
+    fn foreign_process_is_one_fault_per_run_and_unpaid() {
+        let mut beats = honest(10);
+        for b in &mut beats[3..6] {
+            *b = beat(b.timestamp, &[Some("job"), Some("miner")], 2);
+        }
+        beats[8] = beat(beats[8].timestamp, &[None], 2); // a host process outside any container
+        let j = judge(START, START + 300, &beats, &[], EXPECT, PARAMS);
+        assert_eq!(j.proven_secs, 6 * 30);
+        assert_eq!(j.faults, vec![(START + 90, Fault::ForeignProcess), (START + 240, Fault::ForeignProcess)]);
+    }
+
+    #[test]
+    fn missing_or_wrong_gpus_are_faults() {
+        let mut beats = honest(4);
+        beats[1] = beat(beats[1].timestamp, &[Some("job")], 1);
+        beats[2].gpus[0].model = "RTX-4090".into();
+        let j = judge(START, START + 120, &beats, &[], EXPECT, PARAMS);
+        assert_eq!(j.proven_secs, 60);
+        assert_eq!(j.faults, vec![(START + 30, Fault::MissingGpu)]);
+    }
+
+    #[test]
+    fn short_gaps_are_unpaid_and_long_gaps_are_offline_faults() {
+        let mut beats = honest(20);
+        beats.drain(2..4); // 2 missed: tolerated
+        let j = judge(START, START + 600, &beats, &[], EXPECT, PARAMS);
+        assert_eq!((j.proven_secs, j.faults.len()), (18 * 30, 0));
+        beats.drain(8..13); // 5 more missed in a row: one offline fault
+        let j = judge(START, START + 600, &beats, &[], EXPECT, PARAMS);
+        assert_eq!(j.proven_secs, 13 * 30);
+        assert_eq!(j.faults, vec![(START + 300, Fault::Offline)]);
+    }
+
+    #[test]
+    fn a_failed_challenge_faults_until_one_passes() {
+        let challenges =
+            [ChallengeResult { at: START + 70, passed: false }, ChallengeResult { at: START + 160, passed: true }];
+        let j = judge(START, START + 300, &honest(10), &challenges, EXPECT, PARAMS);
+        // Intervals 2..5 (from 60 s to 150 s) carry the failure.
+        assert_eq!(j.proven_secs, 7 * 30);
+        assert_eq!(j.faults, vec![(START + 60, Fault::FailedChallenge)]);
+    }
+
+    #[test]
+    fn heartbeats_outside_the_window_do_not_count() {
+        let beats = vec![beat(START - 10, &[Some("job")], 2), beat(START + 400, &[Some("job")], 2)];
+        let j = judge(START, START + 300, &beats, &[], EXPECT, PARAMS);
+        assert_eq!(j.proven_secs, 0);
+        assert_eq!(j.faults, vec![(START, Fault::Offline)]);
+    }
+}
