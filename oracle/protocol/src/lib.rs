@@ -1,6 +1,7 @@
-//! The protocol between worker agents and oracles: signed heartbeats (this module) and the Time-Lock policy
-//! that turns them into proven seconds and faults ([`policy`]).
+//! The protocol between worker agents and oracles: signed heartbeats (this module), the benchmark challenge
+//! ([`challenge`]) and the Time-Lock policy that turns both into proven seconds and faults ([`policy`]).
 
+pub mod challenge;
 pub mod policy;
 
 use borsh::{BorshDeserialize, BorshSerialize};

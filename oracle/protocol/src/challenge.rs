@@ -1,0 +1,160 @@
+//! The benchmark challenge: the oracle sends a random seed; the agent multiplies two seeded n × n matrices over
+//! the prime field p = 2^31 − 1 and returns the product with how long it took. The oracle checks the answer with
+//! Freivalds' algorithm in O(k·n²) instead of O(n³): for random vectors r, A(Br) = Cr. A wrong product survives
+//! one round with probability at most 1/p, so a handful of rounds makes cheating hopeless; a right answer that
+//! took far longer than the claimed GPU class needs is a fault too (the policy's `FailedChallenge`).
+
+use serde::{Deserialize, Serialize};
+
+pub const MODULUS: u64 = (1 << 31) - 1;
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    pub id: u64,
+    pub seed: [u8; 32],
+    pub size: u32,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ChallengeAnswer {
+    pub id: u64,
+    /// The product, row-major, every entry below [`MODULUS`].
+    pub product: Vec<u32>,
+    pub duration_micros: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChallengeVerdict {
+    Passed,
+    WrongAnswer,
+    TooSlow,
+}
+
+/// Deterministic field elements from a seed (SplitMix64), so both sides derive the same matrices.
+fn elements(seed: &[u8; 32], salt: u64, count: usize) -> Vec<u64> {
+    let mut state = salt;
+    for chunk in seed.chunks(8) {
+        state ^= u64::from_le_bytes(chunk.try_into().expect("8-byte chunks"));
+        state = state.rotate_left(17).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    (0..count)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) % MODULUS
+        })
+        .collect()
+}
+
+fn matrices(challenge: &Challenge) -> (Vec<u64>, Vec<u64>) {
+    let n = challenge.size as usize;
+    (elements(&challenge.seed, 1, n * n), elements(&challenge.seed, 2, n * n))
+}
+
+/// The agent's work (the CPU implementation; a GPU agent computes the same product on the device).
+pub fn solve(challenge: &Challenge) -> Vec<u32> {
+    let n = challenge.size as usize;
+    let (a, b) = matrices(challenge);
+    let mut c = vec![0u32; n * n];
+    for i in 0..n {
+        let mut row = vec![0u64; n];
+        for k in 0..n {
+            let aik = a[i * n + k];
+            for (j, cell) in row.iter_mut().enumerate() {
+                *cell = (*cell + aik * b[k * n + j]) % MODULUS;
+            }
+        }
+        for (j, v) in row.into_iter().enumerate() {
+            c[i * n + j] = v as u32;
+        }
+    }
+    c
+}
+
+fn mat_vec(m: &[u64], v: &[u64], n: usize) -> Vec<u64> {
+    (0..n).map(|i| (0..n).fold(0u64, |acc, k| (acc + m[i * n + k] * v[k]) % MODULUS)).collect()
+}
+
+/// Checks an answer with `rounds` Freivalds rounds driven by `verifier_seed` (the oracle's own secret), and its
+/// duration against `max_micros` for the worker's GPU class.
+pub fn verify(
+    challenge: &Challenge,
+    answer: &ChallengeAnswer,
+    verifier_seed: &[u8; 32],
+    rounds: u32,
+    max_micros: u64,
+) -> ChallengeVerdict {
+    let n = challenge.size as usize;
+    if answer.id != challenge.id
+        || answer.product.len() != n * n
+        || answer.product.iter().any(|v| u64::from(*v) >= MODULUS)
+    {
+        return ChallengeVerdict::WrongAnswer;
+    }
+    let (a, b) = matrices(challenge);
+    let c: Vec<u64> = answer.product.iter().map(|v| u64::from(*v)).collect();
+    for round in 0..rounds {
+        let r = elements(verifier_seed, 100 + u64::from(round), n);
+        if mat_vec(&a, &mat_vec(&b, &r, n), n) != mat_vec(&c, &r, n) {
+            return ChallengeVerdict::WrongAnswer;
+        }
+    }
+    if answer.duration_micros > max_micros {
+        return ChallengeVerdict::TooSlow;
+    }
+    ChallengeVerdict::Passed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn challenge() -> Challenge {
+        Challenge { id: 9, seed: [7; 32], size: 48 }
+    }
+
+    fn answer(product: Vec<u32>, duration_micros: u64) -> ChallengeAnswer {
+        ChallengeAnswer { id: 9, product, duration_micros }
+    }
+
+    #[test]
+    fn honest_answers_pass() {
+        let c = challenge();
+        assert_eq!(verify(&c, &answer(solve(&c), 1_000), &[1; 32], 4, 10_000), ChallengeVerdict::Passed);
+    }
+
+    #[test]
+    fn any_wrong_entry_is_caught() {
+        let c = challenge();
+        let mut product = solve(&c);
+        product[1_000] = (product[1_000] + 1) % MODULUS as u32;
+        assert_eq!(verify(&c, &answer(product, 1_000), &[1; 32], 2, 10_000), ChallengeVerdict::WrongAnswer);
+    }
+
+    #[test]
+    fn malformed_or_mismatched_answers_are_wrong() {
+        let c = challenge();
+        let good = solve(&c);
+        assert_eq!(verify(&c, &answer(good[1..].to_vec(), 1), &[1; 32], 2, 10), ChallengeVerdict::WrongAnswer);
+        let mut out_of_field = good.clone();
+        out_of_field[0] = u32::MAX;
+        assert_eq!(verify(&c, &answer(out_of_field, 1), &[1; 32], 2, 10), ChallengeVerdict::WrongAnswer);
+        let other = ChallengeAnswer { id: 10, product: good, duration_micros: 1 };
+        assert_eq!(verify(&c, &other, &[1; 32], 2, 10), ChallengeVerdict::WrongAnswer);
+    }
+
+    #[test]
+    fn a_right_answer_too_slow_for_the_class_fails() {
+        let c = challenge();
+        assert_eq!(verify(&c, &answer(solve(&c), 50_000), &[1; 32], 2, 10_000), ChallengeVerdict::TooSlow);
+    }
+
+    #[test]
+    fn different_seeds_give_different_work() {
+        let c = challenge();
+        let other = Challenge { seed: [8; 32], ..c.clone() };
+        assert_ne!(solve(&c), solve(&other));
+    }
+}
