@@ -163,11 +163,9 @@ fn hundred_gpus_book_in_the_fewest_transactions_that_fit() {
     assert!(batch::transaction_size(&[batches[0][0].clone(), one_more], &renter.key(), 1) > batch::PACKET_DATA_SIZE);
 
     let signer = renter.authority.insecure_clone();
-    let client = Client::new(SvmBackend::new(&mut f.svm));
-    let report = client.send_batches(&batches, &[&signer]);
+    let report = Client::new(SvmBackend::new(&mut f.svm)).send_batches(&batches, &[&signer]);
     assert!(report.is_success(), "{:?}", report.failures);
     assert_eq!(report.signatures.len(), batches.len());
-    drop(client);
     assert_eq!(f.cluster(&renter, 1).lease_count, 100);
 }
 
@@ -194,7 +192,6 @@ fn external_signing_round_trip() {
     transaction.sign(&[&wallet], blockhash);
     client.submit_signed_base64(&encode_transaction(&transaction)).expect("lands");
     assert!(client.submit_signed_base64("not base64!").unwrap_err().to_string().contains("not base64"));
-    drop(client);
     assert_eq!(f.account::<timelock::state::Supplier>(&pda::supplier(&wallet.pubkey()).0).authority, wallet.pubkey());
 }
 

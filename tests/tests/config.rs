@@ -39,9 +39,11 @@ fn config_cannot_be_initialised_twice() {
     assert!(failed.logs.iter().any(|l| l.contains("already in use")), "{:#?}", failed.logs);
 }
 
+type ParamsChange = Box<dyn Fn(&mut timelock::state::ConfigParams)>;
+
 #[test]
 fn config_init_validates_params() {
-    let cases: Vec<(Box<dyn Fn(&mut timelock::state::ConfigParams)>, TimelockError)> = vec![
+    let cases: Vec<(ParamsChange, TimelockError)> = vec![
         (Box::new(|p| p.protocol_fee_bps = 2_001), TimelockError::FeeTooHigh),
         (Box::new(|p| p.slash_bps = 10_001), TimelockError::BpsOutOfRange),
         (Box::new(|p| p.slash_renter_share_bps = 10_001), TimelockError::BpsOutOfRange),

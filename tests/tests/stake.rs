@@ -28,9 +28,9 @@ fn supplier_stakes_unbonds_and_withdraws_after_the_delay() {
 
     let withdraw = ix::stake_withdraw(f.stake_accounts(&supplier));
     f.warp(WEEK - 1);
-    assert_error(f.send(&[withdraw.clone()], &[&supplier.authority]), TimelockError::UnbondingNotElapsed);
+    assert_error(f.send(std::slice::from_ref(&withdraw), &[&supplier.authority]), TimelockError::UnbondingNotElapsed);
     f.warp(1);
-    let landed = f.send(&[withdraw.clone()], &[&supplier.authority]).expect("withdraw");
+    let landed = f.send(std::slice::from_ref(&withdraw), &[&supplier.authority]).expect("withdraw");
     assert_eq!(landed.event::<StakeChanged>().amount, 250 * ONE_STAKE);
     assert_eq!(f.token_balance(&supplier.stake_tokens), 650 * ONE_STAKE);
     assert_eq!(f.token_balance(&pda::stake_vault().0), 350 * ONE_STAKE);

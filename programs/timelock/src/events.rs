@@ -279,5 +279,5 @@ pub fn emit<'info, E: anchor_lang::Event>(event_authority: &AccountInfo<'info>, 
         data,
     };
     let seeds: &[&[u8]] = &[b"__event_authority", &[crate::EVENT_AUTHORITY_AND_BUMP.1]];
-    invoke_signed(&ix, &[event_authority.clone()], &[seeds]).map_err(Into::into)
+    invoke_signed(&ix, std::slice::from_ref(event_authority), &[seeds]).map_err(Into::into)
 }

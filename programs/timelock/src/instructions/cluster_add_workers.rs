@@ -63,7 +63,7 @@ impl<'info> ClusterFund<'info> {
         let now = Clock::get()?.unix_timestamp;
         require!(ctx.accounts.cluster.is_running(now), TimelockError::ClusterNotOpen);
         let triples = ctx.remaining_accounts;
-        require!(!triples.is_empty() && triples.len() % 3 == 0, TimelockError::InvalidBookingAccounts);
+        require!(!triples.is_empty() && triples.len().is_multiple_of(3), TimelockError::InvalidBookingAccounts);
 
         let cluster_key = ctx.accounts.cluster.key();
         let hours = ctx.accounts.cluster.hours;
