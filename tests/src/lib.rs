@@ -115,6 +115,15 @@ pub fn assert_error(result: SendResult, expected: impl ErrorCodeOf + std::fmt::D
     }
 }
 
+/// Asserts that `init` refused an account that already exists: the system program's `AccountAlreadyInUse`
+/// (custom error 0) with its log line.
+#[track_caller]
+pub fn assert_already_in_use(result: SendResult) {
+    let failed = result.expect_err("re-initialisation must fail");
+    assert_eq!(failed.custom_code(), Some(0), "{:#?}", failed.logs);
+    assert!(failed.logs.iter().any(|l| l.contains("already in use")), "{:#?}", failed.logs);
+}
+
 /// Asserts that the runtime (not the program) refused the transaction with `expected`.
 #[track_caller]
 pub fn assert_runtime_error(result: SendResult, expected: InstructionError) {

@@ -95,18 +95,14 @@ fn type_cosplay_supplier_bytes_under_the_config_discriminator() {
 #[test]
 fn reinitialisation_of_config_supplier_and_worker_is_refused() {
     let mut f = TestFixture::new();
-    assert!(f.init_config().is_err());
+    assert_already_in_use(f.init_config());
     let supplier = f.staked_supplier(8_000 * ONE_STAKE);
-    assert!(f
-        .send(
-            &[ix::supplier_register(supplier.key(), f.payment_mint, timelock_sdk::TOKEN_PROGRAM_ID)],
-            &[&supplier.authority]
-        )
-        .is_err());
+    let register = ix::supplier_register(supplier.key(), f.payment_mint, timelock_sdk::TOKEN_PROGRAM_ID);
+    assert_already_in_use(f.send(&[register], &[&supplier.authority]));
     assert_eq!(f.supplier_account(&supplier).staked, 8_000 * ONE_STAKE, "re-register did not reset the stake");
     let spec = f.h100_spec();
     let index = f.register_worker(&supplier, spec.clone()).unwrap();
-    assert!(f.send(&[ix::worker_register(supplier.key(), index, spec)], &[&supplier.authority]).is_err());
+    assert_already_in_use(f.send(&[ix::worker_register(supplier.key(), index, spec)], &[&supplier.authority]));
 }
 
 #[test]
