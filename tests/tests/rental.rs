@@ -224,6 +224,10 @@ fn attestation_failures() {
     let mut ix = ix::lease_attest(oracle.pubkey(), window, &[(lease, report)]);
     ix.accounts.pop();
     assert_error(s.f.send(&[ix], &[&oracle]), TimelockError::ReportCountMismatch);
+    // A lease passed read-only.
+    let mut ix = ix::lease_attest(oracle.pubkey(), window, &[(lease, report)]);
+    ix.accounts.last_mut().unwrap().is_writable = false;
+    assert_error(s.f.send(&[ix], &[&oracle]), AnchorError::AccountNotMutable);
     // Another account type posing as a lease (type cosplay), and a lease owned by someone else.
     let worker = s.workers[0].worker;
     assert_error(s.f.attest(0, window, &[(worker, 1, 0)]), AnchorError::AccountDiscriminatorMismatch);

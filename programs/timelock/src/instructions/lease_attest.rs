@@ -39,7 +39,7 @@ impl<'info> LeaseAttest<'info> {
 
         let mut attested = Vec::with_capacity(reports.len());
         for (info, report) in ctx.remaining_accounts.iter().zip(reports) {
-            require!(info.is_writable, TimelockError::ReportCountMismatch);
+            require!(info.is_writable, anchor_lang::error::ErrorCode::AccountNotMutable);
             let loader = AccountLoader::<Lease>::try_from(info)?;
             let mut lease = loader.load_mut()?;
             let slot = vote_slot(&lease.votes, &oracle, &params.oracles).ok_or(TimelockError::InvalidOracleSet)?;
