@@ -31,7 +31,9 @@ pub struct GpuSample {
 /// accounts, as on chain).
 #[derive(BorshSerialize, BorshDeserialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Heartbeat {
+    #[serde(with = "base58")]
     pub worker: [u8; 32],
+    #[serde(with = "base58")]
     pub lease: [u8; 32],
     /// Strictly increasing per worker: the oracle refuses replays.
     pub sequence: u64,
@@ -91,6 +93,21 @@ pub fn verify_batch(items: &[(&SignedHeartbeat, [u8; 32])]) -> Vec<Result<(), Ve
         }
     }
     items.iter().map(|(h, key)| h.verify(key)).collect()
+}
+
+/// Account keys as base58 text on the wire, as everywhere else in Solana.
+mod base58 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&bs58::encode(bytes).into_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = bs58::decode(&text).into_vec().map_err(serde::de::Error::custom)?;
+        bytes.try_into().map_err(|_| serde::de::Error::custom("a public key is 32 bytes"))
+    }
 }
 
 mod signature_hex {
@@ -158,6 +175,7 @@ mod tests {
         let signed = heartbeat(7).sign(&device);
         let json = serde_json::to_string(&signed).unwrap();
         assert!(json.contains("\"signature\":\""));
+        assert!(json.contains("\"worker\":\"4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi\""), "{json}");
         let back: SignedHeartbeat = serde_json::from_str(&json).unwrap();
         assert_eq!(back, signed);
         assert_eq!(back.verify(&device.verifying_key().to_bytes()), Ok(()));

@@ -1,0 +1,107 @@
+//! Where GPU telemetry comes from: NVML on a GPU host (the driver's library, loaded at run time, so the agent
+//! builds and runs anywhere), or a JSON file for machines without a GPU (tests, the demo's simulated workers).
+
+use std::path::PathBuf;
+
+use nvml_wrapper::Nvml;
+use timelock_protocol::{GpuProcess, GpuSample};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    #[error("NVML is not available ({0}): this host has no NVIDIA driver; use `--telemetry-file` to simulate one")]
+    NoNvml(String),
+    #[error("NVML query failed: {0}")]
+    Nvml(String),
+    #[error("cannot read telemetry file {0}: {1}")]
+    File(PathBuf, String),
+}
+
+pub trait TelemetrySource {
+    fn sample(&mut self) -> Result<Vec<GpuSample>, TelemetryError>;
+}
+
+/// Reads `[GpuSample, ...]` from a JSON file at every sample, so a test or the demo can change what a simulated
+/// worker reports (a foreign process appearing, a GPU vanishing) while the agent runs.
+pub struct FileSource {
+    pub path: PathBuf,
+}
+
+impl TelemetrySource for FileSource {
+    fn sample(&mut self) -> Result<Vec<GpuSample>, TelemetryError> {
+        let text =
+            std::fs::read_to_string(&self.path).map_err(|e| TelemetryError::File(self.path.clone(), e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| TelemetryError::File(self.path.clone(), e.to_string()))
+    }
+}
+
+pub struct NvmlSource {
+    nvml: Nvml,
+}
+
+impl NvmlSource {
+    pub fn open() -> Result<Self, TelemetryError> {
+        Nvml::init().map(|nvml| NvmlSource { nvml }).map_err(|e| TelemetryError::NoNvml(e.to_string()))
+    }
+}
+
+fn nvml_error(e: impl std::fmt::Display) -> TelemetryError {
+    TelemetryError::Nvml(e.to_string())
+}
+
+impl TelemetrySource for NvmlSource {
+    fn sample(&mut self) -> Result<Vec<GpuSample>, TelemetryError> {
+        let count = self.nvml.device_count().map_err(nvml_error)?;
+        (0..count)
+            .map(|index| {
+                let device = self.nvml.device_by_index(index).map_err(nvml_error)?;
+                let processes = device
+                    .running_compute_processes()
+                    .map_err(nvml_error)?
+                    .into_iter()
+                    .map(|p| GpuProcess { pid: p.pid, container: crate::cgroup::container_of(p.pid) })
+                    .collect();
+                Ok(GpuSample {
+                    uuid: device.uuid().map_err(nvml_error)?,
+                    model: device.name().map_err(nvml_error)?,
+                    utilization_pct: device.utilization_rates().map_err(nvml_error)?.gpu.min(100) as u8,
+                    memory_used_mib: device.memory_info().map_err(nvml_error)?.used / (1024 * 1024),
+                    processes,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_source_reads_the_file_fresh_each_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gpus.json");
+        let gpu = |pids: &[u32]| GpuSample {
+            uuid: "GPU-1".into(),
+            model: "H100-SXM".into(),
+            utilization_pct: 90,
+            memory_used_mib: 100,
+            processes: pids.iter().map(|pid| GpuProcess { pid: *pid, container: Some("job".into()) }).collect(),
+        };
+        std::fs::write(&path, serde_json::to_string(&vec![gpu(&[1])]).unwrap()).unwrap();
+        let mut source = FileSource { path: path.clone() };
+        assert_eq!(source.sample().unwrap(), vec![gpu(&[1])]);
+        std::fs::write(&path, serde_json::to_string(&vec![gpu(&[1, 2])]).unwrap()).unwrap();
+        assert_eq!(source.sample().unwrap()[0].processes.len(), 2);
+        std::fs::write(&path, "not json").unwrap();
+        assert!(matches!(source.sample(), Err(TelemetryError::File(..))));
+    }
+
+    #[test]
+    fn without_a_driver_nvml_says_so() {
+        // CI machines have no NVIDIA driver; on a GPU host this opens and samples instead.
+        match NvmlSource::open() {
+            Err(error) => assert!(error.to_string().contains("--telemetry-file"), "{error}"),
+            Ok(mut source) => assert!(!source.sample().unwrap().is_empty()),
+        }
+    }
+}
