@@ -47,6 +47,35 @@ pub fn default_gpu_multipliers() -> [u32; GPU_MODEL_SLOTS] {
     table
 }
 
+/// Protocol parameters a new deployment starts from (`timelock config init`): a 5 % fee, 200 stake tokens per
+/// GPU at 1.0× (9 decimals), a week of unbonding, 10 % of collateral per fault with half to the renter, jail after
+/// 3 faults a day, collateral of 2× the hourly value, 5-minute epochs and an hour to dispute for a 10 USDC bond.
+pub fn default_config_params(
+    treasury: anchor_lang::prelude::Pubkey,
+    oracles: Vec<anchor_lang::prelude::Pubkey>,
+    oracle_threshold: u8,
+) -> timelock::state::ConfigParams {
+    timelock::state::ConfigParams {
+        treasury,
+        protocol_fee_bps: 500,
+        min_stake_per_gpu: 200_000_000_000,
+        unbonding_period_secs: 7 * 86_400,
+        slash_bps: 1_000,
+        slash_renter_share_bps: 5_000,
+        jail_fault_threshold: 3,
+        jail_window_secs: 86_400,
+        jail_cooldown_secs: 86_400,
+        collateral_bps: 20_000,
+        min_rental_secs: 3_600,
+        epoch_secs: 300,
+        dispute_window_secs: 3_600,
+        dispute_bond: 10_000_000,
+        oracles,
+        oracle_threshold,
+        gpu_multipliers_bps: default_gpu_multipliers(),
+    }
+}
+
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RegionError {
     #[error("region code must be 1-{REGION_LEN} characters of A-Z, 0-9 or '-', got {0:?}")]

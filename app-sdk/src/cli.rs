@@ -657,25 +657,7 @@ pub fn run<B: Backend>(command: &Command, ctx: &Context<B>) -> CliResult {
     match command {
         Command::Config(c) => match c {
             ConfigCommand::Init { stake_mint, payment_mint, treasury, oracles, threshold, params } => {
-                let mut p = ConfigParams {
-                    treasury: *treasury,
-                    protocol_fee_bps: 500,
-                    min_stake_per_gpu: 200_000_000_000,
-                    unbonding_period_secs: 7 * 86_400,
-                    slash_bps: 1_000,
-                    slash_renter_share_bps: 5_000,
-                    jail_fault_threshold: 3,
-                    jail_window_secs: 86_400,
-                    jail_cooldown_secs: 86_400,
-                    collateral_bps: 20_000,
-                    min_rental_secs: 3_600,
-                    epoch_secs: 300,
-                    dispute_window_secs: 3_600,
-                    dispute_bond: 10_000_000,
-                    oracles: oracles.clone(),
-                    oracle_threshold: *threshold,
-                    gpu_multipliers_bps: catalog::default_gpu_multipliers(),
-                };
+                let mut p = catalog::default_config_params(*treasury, oracles.clone(), *threshold);
                 params.apply(&mut p);
                 let stake_program = ctx.token_program_of(stake_mint)?;
                 ctx.send(vec![ix::config_init(me, *stake_mint, *payment_mint, stake_program, p)])

@@ -217,26 +217,10 @@ impl TestFixture {
         fixture
     }
 
+    /// The SDK's deployment defaults (2 of 3 oracles) with a 10-minute dispute window to keep stories short.
     pub fn default_params(&self) -> ConfigParams {
-        ConfigParams {
-            treasury: self.treasury.pubkey(),
-            protocol_fee_bps: 500,
-            min_stake_per_gpu: 200 * ONE_STAKE,
-            unbonding_period_secs: 7 * 86_400,
-            slash_bps: 1_000,
-            slash_renter_share_bps: 5_000,
-            jail_fault_threshold: 3,
-            jail_window_secs: 86_400,
-            jail_cooldown_secs: 86_400,
-            collateral_bps: 20_000,
-            min_rental_secs: 3_600,
-            epoch_secs: 300,
-            dispute_window_secs: 600,
-            dispute_bond: 10 * ONE_USDC,
-            oracles: self.oracles.iter().map(|o| o.pubkey()).collect(),
-            oracle_threshold: 2,
-            gpu_multipliers_bps: catalog::default_gpu_multipliers(),
-        }
+        let oracles = self.oracles.iter().map(|o| o.pubkey()).collect();
+        ConfigParams { dispute_window_secs: 600, ..catalog::default_config_params(self.treasury.pubkey(), oracles, 2) }
     }
 
     pub fn init_config(&mut self) -> SendResult {

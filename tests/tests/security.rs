@@ -37,10 +37,7 @@ fn owner_check_forged_config_owned_by_another_program() {
     let mut f = TestFixture::new();
     let intruder = f.actor();
     // Same bytes as the real config with the intruder as admin, but owned by the system program.
-    let mut config = f.config();
-    config.admin = intruder.pubkey();
-    let mut data = Vec::new();
-    config.try_serialize(&mut data).unwrap();
+    let data = config_with_admin(&f, intruder.pubkey());
     let forged = Pubkey::new_unique();
     f.svm.set_account(forged, solana_account(data, anchor_lang::solana_program::system_program::ID)).unwrap();
     let mut pause = ix::pause(intruder.pubkey());
@@ -80,10 +77,7 @@ fn type_cosplay_supplier_bytes_under_the_config_discriminator() {
     // correctly discriminated impostor at a non-config address is refused by the address check.
     let mut f = TestFixture::new();
     let intruder = f.actor();
-    let mut config = f.config();
-    config.admin = intruder.pubkey();
-    let mut data = Vec::new();
-    config.try_serialize(&mut data).unwrap();
+    let data = config_with_admin(&f, intruder.pubkey());
     assert_eq!(&data[..8], Config::DISCRIMINATOR);
     let impostor = Pubkey::new_unique();
     f.svm.set_account(impostor, solana_account(data, timelock::ID)).unwrap();
@@ -211,6 +205,15 @@ fn closing_accounts_closed_worker_cannot_be_revived_or_reused() {
         AnchorError::AccountNotInitialized,
     );
     assert_eq!(f.supplier_account(&supplier).reserved, 0, "the bond was released exactly once");
+}
+
+/// The real config's bytes with `admin` swapped in: what an attacker would like the program to accept.
+fn config_with_admin(f: &TestFixture, admin: Pubkey) -> Vec<u8> {
+    let mut config = f.config();
+    config.admin = admin;
+    let mut data = Vec::new();
+    config.try_serialize(&mut data).unwrap();
+    data
 }
 
 fn solana_account(data: Vec<u8>, owner: Pubkey) -> solana_account::Account {
