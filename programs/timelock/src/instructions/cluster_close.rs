@@ -36,9 +36,8 @@ impl ClusterClose<'_> {
         let accounts = &mut *ctx.accounts;
         let cluster = &accounts.cluster;
         require!(cluster.leases_open == 0 && now >= cluster.end_ts, TimelockError::ClusterNotSettled);
-        let renter = cluster.renter;
-        let id = cluster.cluster_id.to_le_bytes();
-        let seeds: &[&[u8]] = &[CLUSTER_SEED, renter.as_ref(), &id, &[cluster.bump]];
+        let signer = cluster.signer();
+        let seeds: &[&[u8]] = &signer.seeds();
         // Settlement empties escrow to the unit; anything left was sent here by someone and goes to the renter.
         let swept = accounts.escrow.amount;
         if swept > 0 {

@@ -37,12 +37,13 @@ impl LeaseDispute<'_> {
             TimelockError::NotLeaseParty
         );
         let bond = accounts.config.params.dispute_bond;
+        let now = Clock::get()?.unix_timestamp;
         {
             let mut lease = accounts.lease.load_mut()?;
             require!(!lease.is_disputed(), TimelockError::DisputeOpen);
             lease.disputer = disputer;
             lease.dispute_bond = bond;
-            lease.dispute_opened_at = Clock::get()?.unix_timestamp;
+            lease.dispute_opened_at = now;
         }
         if bond > 0 {
             let before = accounts.escrow.amount;
@@ -58,8 +59,7 @@ impl LeaseDispute<'_> {
             accounts.escrow.reload()?;
             require!(accounts.escrow.amount.checked_sub(before) == Some(bond), TimelockError::TransferFeeNotSupported);
         }
-        let event =
-            DisputeOpened { lease: accounts.lease.key(), disputer, bond, timestamp: Clock::get()?.unix_timestamp };
+        let event = DisputeOpened { lease: accounts.lease.key(), disputer, bond, timestamp: now };
         events::emit(&ctx.accounts.event_authority, &event)
     }
 }

@@ -1,7 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::constants::*;
 use crate::errors::TimelockError;
 use crate::events::{self, DisputeResolved};
 use crate::pda;
@@ -62,9 +61,8 @@ impl LeaseDisputeResolve<'_> {
             taken
         };
         if bond > 0 {
-            let cluster = &accounts.cluster;
-            let id = cluster.cluster_id.to_le_bytes();
-            let seeds: &[&[u8]] = &[CLUSTER_SEED, cluster.renter.as_ref(), &id, &[cluster.bump]];
+            let signer = accounts.cluster.signer();
+            let seeds: &[&[u8]] = &signer.seeds();
             let destination = if upheld { &accounts.disputer_tokens } else { &accounts.treasury_tokens };
             token::transfer(
                 &accounts.token_program,

@@ -1,7 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::constants::*;
 use crate::errors::TimelockError;
 use crate::events::{self, LeaseSettled};
 use crate::math;
@@ -87,9 +86,8 @@ impl LeaseSettle<'_> {
         let accounts = &mut *ctx.accounts;
         let params = &accounts.config.params;
         let cluster = &accounts.cluster;
-        let renter = cluster.renter;
-        let cluster_id = cluster.cluster_id.to_le_bytes();
-        let cluster_seeds: &[&[u8]] = &[CLUSTER_SEED, renter.as_ref(), &cluster_id, &[cluster.bump]];
+        let signer = cluster.signer();
+        let cluster_seeds: &[&[u8]] = &signer.seeds();
 
         let mut lease = accounts.lease.load_mut()?;
         let max_secs = lease.max_secs(cluster.end_ts);

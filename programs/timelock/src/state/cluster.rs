@@ -1,5 +1,7 @@
 use anchor_lang::prelude::*;
 
+use crate::constants::CLUSTER_SEED;
+
 /// What the renter runs on the cluster; orchestrators need different networking, so suppliers may filter on it.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum ClusterPurpose {
@@ -50,5 +52,23 @@ impl Cluster {
 
     pub fn is_running(&self, now: i64) -> bool {
         self.status == ClusterStatus::Open && now < self.end_ts
+    }
+
+    /// What the cluster PDA signs its escrow transfers with. Owned, so that the cluster account itself need not
+    /// stay borrowed while other accounts change.
+    pub fn signer(&self) -> ClusterSigner {
+        ClusterSigner { renter: self.renter, cluster_id: self.cluster_id.to_le_bytes(), bump: [self.bump] }
+    }
+}
+
+pub struct ClusterSigner {
+    renter: Pubkey,
+    cluster_id: [u8; 8],
+    bump: [u8; 1],
+}
+
+impl ClusterSigner {
+    pub fn seeds(&self) -> [&[u8]; 4] {
+        [CLUSTER_SEED, self.renter.as_ref(), &self.cluster_id, &self.bump]
     }
 }
