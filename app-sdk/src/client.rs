@@ -63,6 +63,28 @@ pub trait Backend: Sync {
     fn unix_timestamp(&self) -> Result<i64>;
 }
 
+/// Services share one backend between request handlers and background tasks.
+impl<T: Backend + Send + ?Sized> Backend for std::sync::Arc<T> {
+    fn get_multiple_accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>> {
+        (**self).get_multiple_accounts(addresses)
+    }
+    fn get_program_accounts(&self, program: &Pubkey, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>> {
+        (**self).get_program_accounts(program, filters)
+    }
+    fn latest_blockhash(&self) -> Result<Hash> {
+        (**self).latest_blockhash()
+    }
+    fn simulate(&self, transaction: &Transaction) -> Result<Simulation> {
+        (**self).simulate(transaction)
+    }
+    fn send_and_confirm(&self, transaction: &Transaction) -> Result<Signature> {
+        (**self).send_and_confirm(transaction)
+    }
+    fn unix_timestamp(&self) -> Result<i64> {
+        (**self).unix_timestamp()
+    }
+}
+
 /// How transactions are priced.
 #[derive(Clone, Copy, Debug)]
 pub struct SendOptions {

@@ -3,6 +3,7 @@
 //! and reports compute units, so that tests read as stories.
 
 pub mod bench;
+pub mod oracle_world;
 pub mod svm_backend;
 
 use std::path::PathBuf;
@@ -133,6 +134,18 @@ pub fn assert_runtime_error(result: SendResult, expected: InstructionError) {
             assert_eq!(got, expected, "{logs:#?}")
         }
         Err(failed) => panic!("expected {expected:?}, got {:?}", failed.error),
+    }
+}
+
+impl std::borrow::Borrow<LiteSVM> for TestFixture {
+    fn borrow(&self) -> &LiteSVM {
+        &self.svm
+    }
+}
+
+impl std::borrow::BorrowMut<LiteSVM> for TestFixture {
+    fn borrow_mut(&mut self) -> &mut LiteSVM {
+        &mut self.svm
     }
 }
 
@@ -515,6 +528,19 @@ impl TestFixture {
             })
             .collect();
         (supplier, workers)
+    }
+
+    /// One staked supplier with an H100 worker of `gpu_count` GPUs for each device key (what its agent signs with).
+    pub fn workers_with_devices(&mut self, devices: &[Pubkey], gpu_count: u16) -> Vec<ix::WorkerRef> {
+        let supplier = self.staked_supplier(devices.len() as u64 * 8_100 * ONE_STAKE);
+        devices
+            .iter()
+            .map(|device| {
+                let spec = WorkerSpec { gpu_count, device_key: *device, ..self.h100_spec() };
+                let index = self.register_worker(&supplier, spec).expect("register worker");
+                self.worker_ref(&supplier, index)
+            })
+            .collect()
     }
 
     /// `suppliers` staked suppliers with `per_supplier` single-H100 workers each (a 100-GPU cluster is 4 × 25).

@@ -1,6 +1,9 @@
-//! The SDK's [`Backend`] over LiteSVM, so that the client and the CLI run against the real .so in tests.
+//! The SDK's [`Backend`] over LiteSVM, so that the client, the CLI and the services run against the real .so in
+//! tests. It borrows a LiteSVM (`&mut LiteSVM`) for one story, or owns a whole [`TestFixture`] shared with a
+//! running service, which the test keeps driving through [`SvmBackend::lock`].
 
-use std::sync::Mutex;
+use std::borrow::BorrowMut;
+use std::sync::{Mutex, MutexGuard};
 
 use anchor_lang::prelude::{Clock, Pubkey};
 use litesvm::LiteSVM;
@@ -8,24 +11,44 @@ use solana_account::Account;
 use solana_transaction::Transaction;
 use timelock_sdk::client::{Backend, ClientError, Memcmp, Result, Simulation};
 
-pub struct SvmBackend<'a> {
-    pub svm: Mutex<&'a mut LiteSVM>,
+pub struct SvmBackend<S> {
+    inner: Mutex<S>,
 }
 
-impl<'a> SvmBackend<'a> {
-    pub fn new(svm: &'a mut LiteSVM) -> Self {
-        SvmBackend { svm: Mutex::new(svm) }
+impl<S: BorrowMut<LiteSVM>> SvmBackend<S> {
+    pub fn new(inner: S) -> Self {
+        SvmBackend { inner: Mutex::new(inner) }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, S> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn svm(&self) -> impl std::ops::DerefMut<Target = LiteSVM> + '_ {
+        struct Svm<'g, S>(MutexGuard<'g, S>);
+        impl<S: BorrowMut<LiteSVM>> std::ops::Deref for Svm<'_, S> {
+            type Target = LiteSVM;
+            fn deref(&self) -> &LiteSVM {
+                (*self.0).borrow()
+            }
+        }
+        impl<S: BorrowMut<LiteSVM>> std::ops::DerefMut for Svm<'_, S> {
+            fn deref_mut(&mut self) -> &mut LiteSVM {
+                (*self.0).borrow_mut()
+            }
+        }
+        Svm(self.lock())
     }
 }
 
-impl Backend for SvmBackend<'_> {
+impl<S: BorrowMut<LiteSVM> + Send> Backend for SvmBackend<S> {
     fn get_multiple_accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>> {
-        let svm = self.svm.lock().unwrap();
+        let svm = self.svm();
         Ok(addresses.iter().map(|a| svm.get_account(a).filter(|acc| acc.lamports > 0)).collect())
     }
 
     fn get_program_accounts(&self, program: &Pubkey, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>> {
-        let svm = self.svm.lock().unwrap();
+        let svm = self.svm();
         Ok(svm
             .get_program_accounts(program)
             .into_iter()
@@ -36,12 +59,12 @@ impl Backend for SvmBackend<'_> {
     }
 
     fn latest_blockhash(&self) -> Result<solana_hash::Hash> {
-        Ok(self.svm.lock().unwrap().latest_blockhash())
+        Ok(self.svm().latest_blockhash())
     }
 
     fn simulate(&self, transaction: &Transaction) -> Result<Simulation> {
         // Like RPC `simulateTransaction` with `sigVerify: false`: the probe is unsigned.
-        let probe = self.svm.lock().unwrap().clone().with_sigverify(false);
+        let probe = self.svm().clone().with_sigverify(false);
         Ok(match probe.simulate_transaction(transaction.clone()) {
             Ok(info) => {
                 Simulation { units_consumed: info.meta.compute_units_consumed, error: None, logs: info.meta.logs }
@@ -55,7 +78,7 @@ impl Backend for SvmBackend<'_> {
     }
 
     fn send_and_confirm(&self, transaction: &Transaction) -> Result<solana_signature::Signature> {
-        match self.svm.lock().unwrap().send_transaction(transaction.clone()) {
+        match self.svm().send_transaction(transaction.clone()) {
             Ok(meta) => Ok(meta.signature),
             Err(failed) if failed.err == solana_transaction_error::TransactionError::BlockhashNotFound => {
                 Err(ClientError::Expired(1))
@@ -65,6 +88,6 @@ impl Backend for SvmBackend<'_> {
     }
 
     fn unix_timestamp(&self) -> Result<i64> {
-        Ok(self.svm.lock().unwrap().get_sysvar::<Clock>().unix_timestamp)
+        Ok(self.svm().get_sysvar::<Clock>().unix_timestamp)
     }
 }

@@ -4,7 +4,14 @@
 //! one round with probability at most 1/p, so a handful of rounds makes cheating hopeless; a right answer that
 //! took far longer than the claimed GPU class needs is a fault too (the policy's `FailedChallenge`).
 
+use borsh::BorshSerialize;
+use ed25519_dalek::{Signer, SigningKey};
 use serde::{Deserialize, Serialize};
+
+use crate::VerifyError;
+
+/// Prefix of every signed challenge answer (see [`crate::HEARTBEAT_DOMAIN`]).
+pub const ANSWER_DOMAIN: &[u8] = b"timelock-challenge-v1";
 
 pub const MODULUS: u64 = (1 << 31) - 1;
 
@@ -15,12 +22,42 @@ pub struct Challenge {
     pub size: u32,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(BorshSerialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ChallengeAnswer {
     pub id: u64,
     /// The product, row-major, every entry below [`MODULUS`].
     pub product: Vec<u32>,
     pub duration_micros: u64,
+}
+
+impl ChallengeAnswer {
+    fn signing_bytes(&self, worker: &[u8; 32]) -> Vec<u8> {
+        let mut bytes = ANSWER_DOMAIN.to_vec();
+        bytes.extend_from_slice(worker);
+        BorshSerialize::serialize(self, &mut bytes).expect("writing to a Vec cannot fail");
+        bytes
+    }
+
+    /// Signed by the worker's device key, so that nobody else can answer (wrongly) in its name.
+    pub fn sign(self, worker: [u8; 32], device: &SigningKey) -> SignedAnswer {
+        let signature = device.sign(&self.signing_bytes(&worker)).to_bytes();
+        SignedAnswer { worker, answer: self, signature }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SignedAnswer {
+    #[serde(with = "crate::base58")]
+    pub worker: [u8; 32],
+    pub answer: ChallengeAnswer,
+    #[serde(with = "crate::signature_hex")]
+    pub signature: [u8; 64],
+}
+
+impl SignedAnswer {
+    pub fn verify(&self, device_key: &[u8; 32]) -> Result<(), VerifyError> {
+        crate::verify_signature(device_key, &self.answer.signing_bytes(&self.worker), &self.signature)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,5 +193,22 @@ mod tests {
         let c = challenge();
         let other = Challenge { seed: [8; 32], ..c.clone() };
         assert_ne!(solve(&c), solve(&other));
+    }
+
+    #[test]
+    fn answers_are_bound_to_the_worker_and_its_device_key() {
+        let c = challenge();
+        let device = SigningKey::from_bytes(&[4; 32]);
+        let key = device.verifying_key().to_bytes();
+        let signed = answer(solve(&c), 10).sign([1; 32], &device);
+        let json = serde_json::to_string(&signed).unwrap();
+        let back: SignedAnswer = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.verify(&key), Ok(()));
+        let mut other_worker = back.clone();
+        other_worker.worker = [2; 32];
+        assert_eq!(other_worker.verify(&key), Err(VerifyError::BadSignature));
+        let mut faster = back;
+        faster.answer.duration_micros = 1;
+        assert_eq!(faster.verify(&key), Err(VerifyError::BadSignature));
     }
 }

@@ -74,10 +74,13 @@ pub enum VerifyError {
 
 impl SignedHeartbeat {
     pub fn verify(&self, device_key: &[u8; 32]) -> Result<(), VerifyError> {
-        let key = VerifyingKey::from_bytes(device_key).map_err(|_| VerifyError::BadKey)?;
-        key.verify(&self.heartbeat.signing_bytes(), &Signature::from_bytes(&self.signature))
-            .map_err(|_| VerifyError::BadSignature)
+        verify_signature(device_key, &self.heartbeat.signing_bytes(), &self.signature)
     }
+}
+
+pub(crate) fn verify_signature(device_key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> Result<(), VerifyError> {
+    let key = VerifyingKey::from_bytes(device_key).map_err(|_| VerifyError::BadKey)?;
+    key.verify(message, &Signature::from_bytes(signature)).map_err(|_| VerifyError::BadSignature)
 }
 
 /// Verifies many heartbeats at once (ed25519 batch verification, about twice as fast per signature as one by
@@ -96,7 +99,7 @@ pub fn verify_batch(items: &[(&SignedHeartbeat, [u8; 32])]) -> Vec<Result<(), Ve
 }
 
 /// Account keys as base58 text on the wire, as everywhere else in Solana.
-mod base58 {
+pub(crate) mod base58 {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
@@ -110,7 +113,7 @@ mod base58 {
     }
 }
 
-mod signature_hex {
+pub(crate) mod signature_hex {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(bytes: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {

@@ -1,0 +1,277 @@
+//! The HTTP API: heartbeats in, benchmark challenges out and answers in, health and metrics.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anchor_lang::prelude::Pubkey;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use timelock_protocol::challenge::{self, ChallengeVerdict, SignedAnswer};
+use timelock_protocol::SignedHeartbeat;
+use timelock_service_kit::{ApiError, Metrics};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::chain::{Chain, WorkerInfo};
+use crate::config::Config;
+use crate::ingest::{Pending, Refusal};
+use crate::store::Store;
+
+/// Network and scheduling slack allowed on top of a GPU class's challenge time.
+const ANSWER_SLACK_SECS: i64 = 5;
+
+pub struct AppState {
+    pub config: Config,
+    pub chain: Chain,
+    pub store: Store,
+    pub queue: mpsc::Sender<Pending>,
+    pub metrics: Arc<Metrics>,
+    overloaded: Arc<AtomicU64>,
+}
+
+impl AppState {
+    pub fn new(
+        config: Config,
+        chain: Chain,
+        store: Store,
+        queue: mpsc::Sender<Pending>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let overloaded =
+            metrics.counter("oracle_heartbeats_refused_total", "Heartbeats refused.", "reason=\"overloaded\"");
+        AppState { config, chain, store, queue, metrics, overloaded }
+    }
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let answer_limit = state.config.max_answer_bytes();
+    let body_limit = state.config.max_body_bytes;
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let api = Router::new()
+        .route("/v1/heartbeats", post(post_heartbeat).layer(DefaultBodyLimit::max(body_limit)))
+        .route("/v1/challenges/{key}", get(get_challenge))
+        .route("/v1/challenges/{key}", post(post_answer).layer(DefaultBodyLimit::max(answer_limit)))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .with_state(state);
+    timelock_service_kit::with_common_layers(api, timeout)
+}
+
+pub fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", rejection.body_text())
+        } else {
+            ApiError::bad_request("malformed", rejection.body_text())
+        }
+    })?;
+    serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("malformed", format!("invalid JSON: {e}")))
+}
+
+fn chain_unavailable(error: impl std::fmt::Display) -> ApiError {
+    tracing::warn!(%error, "chain read failed");
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "chain_unavailable", "cannot read the chain right now; retry")
+}
+
+async fn registered_worker(state: &AppState, worker: [u8; 32]) -> Result<WorkerInfo, ApiError> {
+    let address = Pubkey::new_from_array(worker);
+    state
+        .chain
+        .worker(address)
+        .await
+        .map_err(chain_unavailable)?
+        .ok_or_else(|| ApiError::not_found("unknown_worker", format!("no worker account {address}")))
+}
+
+async fn post_heartbeat(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let signed: SignedHeartbeat = parse_body(body)?;
+    let beat = &signed.heartbeat;
+    if i64::try_from(beat.sequence).is_err() {
+        return Err(ApiError::bad_request("malformed", "sequence must be below 2^63"));
+    }
+    let now = unix_now();
+    let skew = state.config.max_clock_skew_secs;
+    if beat.timestamp < now - skew {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_old",
+            format!("timestamp {} is more than {skew} s behind the oracle's clock ({now})", beat.timestamp),
+        ));
+    }
+    if beat.timestamp > now + skew {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_new",
+            format!("timestamp {} is more than {skew} s ahead of the oracle's clock ({now})", beat.timestamp),
+        ));
+    }
+    let worker = registered_worker(&state, beat.worker).await?;
+    let lease_address = Pubkey::new_from_array(beat.lease);
+    let mut lease = state.chain.lease(lease_address, false).await.map_err(chain_unavailable)?;
+    if lease.is_some_and(|l| beat.timestamp > l.end_ts) {
+        // The cached span may predate an extension.
+        lease = state.chain.lease(lease_address, true).await.map_err(chain_unavailable)?;
+    }
+    let lease =
+        lease.ok_or_else(|| ApiError::not_found("unknown_lease", format!("no lease account {lease_address}")))?;
+    if lease.worker.to_bytes() != beat.worker {
+        return Err(ApiError::not_found(
+            "unknown_lease",
+            format!("lease {lease_address} belongs to worker {}, not this one", lease.worker),
+        ));
+    }
+    if beat.timestamp < lease.start_ts || beat.timestamp > lease.end_ts {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "lease_not_active",
+            format!(
+                "lease {lease_address} runs from {} to {}, not at {}",
+                lease.start_ts, lease.end_ts, beat.timestamp
+            ),
+        ));
+    }
+
+    let sequence = beat.sequence;
+    let (reply, answer) = oneshot::channel();
+    let pending = Pending { heartbeat: signed, device_key: worker.device_key, reply };
+    if let Err(error) = state.queue.try_send(pending) {
+        return Err(match error {
+            mpsc::error::TrySendError::Full(_) => {
+                state.overloaded.fetch_add(1, Ordering::Relaxed);
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "overloaded", "too many heartbeats queued; retry shortly")
+            }
+            mpsc::error::TrySendError::Closed(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the oracle is shutting down")
+            }
+        });
+    }
+    match answer.await {
+        Ok(Ok(())) => {
+            Ok((StatusCode::ACCEPTED, Json(json!({ "accepted": true, "sequence": sequence }))).into_response())
+        }
+        Ok(Err(Refusal::BadSignature)) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            "signature does not match the worker's registered device key",
+        )),
+        Ok(Err(Refusal::Replay { last })) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "replay",
+            format!("sequence {sequence} is not above the last accepted sequence {last}"),
+        )),
+        Ok(Err(Refusal::Storage)) | Err(_) => {
+            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "not stored; retry"))
+        }
+    }
+}
+
+fn parse_key(text: &str) -> Result<[u8; 32], ApiError> {
+    text.parse::<Pubkey>()
+        .map(|k| k.to_bytes())
+        .map_err(|_| ApiError::bad_request("malformed", format!("{text:?} is not a base58 public key")))
+}
+
+/// The worker's open challenge, issuing one when it is due; 204 when none is.
+async fn get_challenge(State(state): State<Arc<AppState>>, Path(worker): Path<String>) -> Result<Response, ApiError> {
+    let worker = parse_key(&worker)?;
+    registered_worker(&state, worker).await?;
+    let c = &state.config;
+    let due = state
+        .store
+        .due_challenge(&worker, true, unix_now(), c.challenge_every_secs, c.challenge_timeout_secs, c.challenge_size)
+        .await
+        .map_err(|e| ApiError::internal("reading challenges", e))?;
+    Ok(match due {
+        Some(record) => Json(json!({ "challenge": record.challenge, "deadline": record.deadline })).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+async fn post_answer(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let id: i64 =
+        id.parse().map_err(|_| ApiError::bad_request("malformed", format!("{id:?} is not a challenge id")))?;
+    let signed: SignedAnswer = parse_body(body)?;
+    if signed.answer.id != id as u64 {
+        return Err(ApiError::bad_request("malformed", "the answer's id differs from the URL's"));
+    }
+    let record = state
+        .store
+        .challenge(id)
+        .await
+        .map_err(|e| ApiError::internal("reading challenges", e))?
+        .filter(|r| r.worker == signed.worker)
+        .ok_or_else(|| ApiError::not_found("unknown_challenge", format!("no challenge {id} for this worker")))?;
+    let worker = registered_worker(&state, record.worker).await?;
+    signed.verify(&worker.device_key).map_err(|_| {
+        ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", "answer not signed by the worker's device key")
+    })?;
+    if record.answered {
+        return Err(ApiError::new(StatusCode::CONFLICT, "already_answered", format!("challenge {id} has an answer")));
+    }
+    let now = unix_now();
+    if now > record.deadline {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_old",
+            format!("challenge {id} expired at {} and counts as failed", record.deadline),
+        ));
+    }
+    let max_micros = state.config.challenge_max_micros(&worker.gpu_model);
+    let reported_micros = signed.answer.duration_micros;
+    let verifier_seed: [u8; 32] = rand::random();
+    let mut verdict = tokio::task::spawn_blocking(move || {
+        challenge::verify(&record.challenge, &signed.answer, &verifier_seed, 4, max_micros)
+    })
+    .await
+    .map_err(|e| ApiError::internal("verifying an answer", e))?;
+    // The agent's own timing is a claim; the oracle's clock from fetch to answer (whole seconds, with slack for
+    // the network) bounds it.
+    let observed_secs = now - record.fetched_at.unwrap_or(record.issued_at);
+    if verdict == ChallengeVerdict::Passed && observed_secs > (max_micros / 1_000_000) as i64 + ANSWER_SLACK_SECS {
+        verdict = ChallengeVerdict::TooSlow;
+    }
+    let recorded = state
+        .store
+        .record_answer(id, now, reported_micros, verdict)
+        .await
+        .map_err(|e| ApiError::internal("recording an answer", e))?;
+    if !recorded {
+        return Err(ApiError::new(StatusCode::CONFLICT, "already_answered", format!("challenge {id} has an answer")));
+    }
+    let verdict = format!("{verdict:?}");
+    tracing::info!(challenge = id, %verdict, "challenge answered");
+    Ok(Json(json!({ "id": id, "verdict": verdict })).into_response())
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Response {
+    match sqlx::query("SELECT 1").execute(&state.store.pool).await {
+        Ok(_) => Json(json!({ "status": "ok" })).into_response(),
+        Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", e.to_string()).into_response(),
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let queued = state.queue.max_capacity() - state.queue.capacity();
+    state
+        .metrics
+        .gauge("oracle_queue_depth", "Heartbeats waiting for the writer.", "")
+        .store(queued as u64, Ordering::Relaxed);
+    ([("content-type", "text/plain; version=0.0.4")], state.metrics.render())
+}

@@ -1,0 +1,180 @@
+//! Attestation rounds: every epoch the oracle judges each lease from its start to the window's end under the
+//! Time-Lock policy and posts the cumulative proven seconds and fault count on chain, batched many leases per
+//! transaction. Values are cumulative and the chain keeps each oracle's latest vote, so a round repeated after a
+//! crash or a failed send changes nothing; only leases whose values rose since this oracle's last vote on chain
+//! are sent, which keeps fees proportional to news rather than to the number of leases.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use anchor_lang::prelude::Pubkey;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use timelock::state::{Cluster, Lease, Worker};
+use timelock::LeaseReport;
+use timelock_protocol::policy::{judge, Expectation};
+use timelock_sdk::client::{Client, ClientError, SendOptions};
+
+use crate::chain::{Chain, WorkerInfo};
+use crate::config::Config;
+use crate::store::Store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AttestError {
+    #[error("chain: {0}")]
+    Chain(#[from] ClientError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// What one round did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoundReport {
+    pub window_end: i64,
+    /// Leases judged this round.
+    pub judged: usize,
+    /// `(lease, proven_secs, faults)` sent on chain.
+    pub sent: Vec<(Pubkey, u32, u16)>,
+    pub transactions: usize,
+    pub failed_transactions: usize,
+    pub challenges_issued: usize,
+}
+
+pub struct Attestor {
+    pub chain: Arc<Chain>,
+    pub store: Store,
+    pub config: Config,
+    pub signer: Arc<Keypair>,
+}
+
+struct Judged {
+    lease: Pubkey,
+    report: LeaseReport,
+}
+
+impl Attestor {
+    /// One round up to the chain's clock minus the allowed clock skew (late heartbeats settle first).
+    #[tracing::instrument(skip_all, fields(oracle = %self.signer.pubkey()))]
+    pub async fn round(&self) -> Result<RoundReport, AttestError> {
+        let chain_now = self.chain.read(|client| client.backend.unix_timestamp()).await?;
+        let window_end = chain_now - self.config.max_clock_skew_secs;
+        let me = self.signer.pubkey();
+        let (leases, clusters, workers) = self
+            .chain
+            .read(move |client| {
+                let leases = client.search::<Lease>(&[])?;
+                let cluster_keys: Vec<Pubkey> =
+                    leases.iter().map(|(_, l)| l.cluster).collect::<BTreeSet<_>>().into_iter().collect();
+                let worker_keys: Vec<Pubkey> =
+                    leases.iter().map(|(_, l)| l.worker).collect::<BTreeSet<_>>().into_iter().collect();
+                let clusters: HashMap<Pubkey, Cluster> = cluster_keys
+                    .iter()
+                    .zip(client.accounts::<Cluster>(&cluster_keys)?)
+                    .filter_map(|(k, c)| Some((*k, c?)))
+                    .collect();
+                let workers: HashMap<Pubkey, WorkerInfo> = worker_keys
+                    .iter()
+                    .zip(client.accounts::<Worker>(&worker_keys)?)
+                    .filter_map(|(k, w)| Some((*k, WorkerInfo::from_account(&w?))))
+                    .collect();
+                Ok((leases, clusters, workers))
+            })
+            .await?;
+
+        let mut report = RoundReport { window_end, ..RoundReport::default() };
+        let mut judged = Vec::new();
+        let mut running_workers = BTreeSet::new();
+        for (address, lease) in &leases {
+            let (Some(cluster), Some(worker)) = (clusters.get(&lease.cluster), workers.get(&lease.worker)) else {
+                continue;
+            };
+            let end = lease.end_ts(cluster.end_ts);
+            if lease.start_ts <= chain_now && chain_now < end {
+                running_workers.insert(lease.worker);
+            }
+            let judge_end = end.min(window_end);
+            if judge_end <= lease.start_ts || lease.proven_secs >= lease.max_secs(cluster.end_ts) {
+                continue;
+            }
+            let heartbeats = self.store.lease_heartbeats(&address.to_bytes(), lease.start_ts, judge_end).await?;
+            let challenges = self.store.challenge_results(&lease.worker.to_bytes(), judge_end).await?;
+            let expect = Expectation { gpu_count: usize::from(worker.gpu_count), gpu_model: &worker.gpu_model };
+            let verdict = judge(lease.start_ts, judge_end, &heartbeats, &challenges, expect, self.config.policy());
+            report.judged += 1;
+            let proven_secs = u32::try_from(verdict.proven_secs).unwrap_or(u32::MAX);
+            let faults = u16::try_from(verdict.faults.len()).unwrap_or(u16::MAX);
+            let mine = lease.votes.iter().find(|v| v.oracle == me);
+            let news = mine.is_none_or(|v| u64::from(proven_secs) > v.proven_secs || u64::from(faults) > v.faults);
+            if news {
+                judged.push(Judged { lease: *address, report: LeaseReport { proven_secs, faults } });
+            }
+        }
+
+        for worker in running_workers {
+            let c = &self.config;
+            let issued = self
+                .store
+                .due_challenge(
+                    &worker.to_bytes(),
+                    false,
+                    chain_now,
+                    c.challenge_every_secs,
+                    c.challenge_timeout_secs,
+                    c.challenge_size,
+                )
+                .await?;
+            report.challenges_issued += usize::from(issued.is_some_and(|r| r.issued_at == chain_now));
+        }
+
+        if judged.is_empty() {
+            return Ok(report);
+        }
+        let reports: Vec<(Pubkey, LeaseReport)> = judged.iter().map(|j| (j.lease, j.report)).collect();
+        let batches = timelock_sdk::batch::lease_attest(me, window_end, &reports);
+        // The attest instruction ends each batch; its accounts past the fixed four are its leases, in order.
+        let leases_per_tx: Vec<usize> =
+            batches.iter().map(|b| b.last().map_or(0, |ix| ix.accounts.len().saturating_sub(4))).collect();
+        let signer = self.signer.clone();
+        let priority_fee = self.config.priority_fee;
+        let to_send = batches.clone();
+        let outcome = self
+            .chain
+            .read(move |client| {
+                let options = SendOptions { priority_fee, ..client.options };
+                let sender = Client { backend: client.backend.clone(), options };
+                let signers: [&(dyn Signer + Sync); 1] = [signer.as_ref()];
+                Ok(sender.send_batches(&to_send, &signers))
+            })
+            .await?;
+        report.transactions = batches.len();
+        report.failed_transactions = outcome.failures.len();
+        let failed: BTreeSet<usize> = outcome.failures.iter().map(|(i, _)| *i).collect();
+        let mut signatures = outcome.signatures.iter();
+        let mut offset = 0;
+        for (index, size) in leases_per_tx.into_iter().enumerate() {
+            let part: Vec<_> = judged[offset..offset + size]
+                .iter()
+                .map(|j| (j.lease.to_bytes(), j.report.proven_secs, j.report.faults))
+                .collect();
+            offset += size;
+            if failed.contains(&index) {
+                let error = outcome.failures.iter().find(|(i, _)| *i == index).map_or("", |(_, e)| e.as_str());
+                tracing::warn!(transaction = index, %error, "attestation transaction failed; retried next round");
+                self.store.record_reports(&me.to_bytes(), window_end, &part, Err(error)).await?;
+            } else {
+                let signature = signatures.next().map(ToString::to_string).unwrap_or_default();
+                self.store.record_reports(&me.to_bytes(), window_end, &part, Ok(&signature)).await?;
+                report.sent.extend(part.iter().map(|(l, p, f)| (Pubkey::new_from_array(*l), *p, *f)));
+            }
+        }
+        tracing::info!(
+            window_end,
+            judged = report.judged,
+            sent = report.sent.len(),
+            transactions = report.transactions,
+            failed = report.failed_transactions,
+            "attestation round"
+        );
+        Ok(report)
+    }
+}

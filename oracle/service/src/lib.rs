@@ -1,0 +1,144 @@
+//! `timelock-oracle`: takes signed heartbeats from worker agents, stores them durably, issues and checks
+//! benchmark challenges, judges every lease under the Time-Lock policy and attests proven time on chain.
+//!
+//! [`start`] wires the parts together and is what the binary, the tests and the local stack run.
+
+pub mod api;
+pub mod attest;
+pub mod chain;
+pub mod config;
+pub mod ingest;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use solana_keypair::Keypair;
+use sqlx::PgPool;
+use timelock_sdk::client::Client;
+use timelock_service_kit::Metrics;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::api::AppState;
+use crate::attest::Attestor;
+use crate::chain::{Chain, SharedBackend};
+pub use crate::config::Config;
+use crate::ingest::Writer;
+use crate::store::Store;
+
+/// A started oracle. [`RunningOracle::stop`] stops taking requests, answers those in flight, drains the
+/// writer and ends the attestation loop.
+pub struct RunningOracle {
+    pub addr: SocketAddr,
+    pub attestor: Arc<Attestor>,
+    pub metrics: Arc<Metrics>,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    writer: JoinHandle<()>,
+    attest_loop: Option<JoinHandle<()>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(String, std::io::Error),
+}
+
+/// Starts the API, the writer and (when `attest_loop`) the periodic attestation rounds.
+pub async fn start(
+    config: Config,
+    backend: SharedBackend,
+    pool: PgPool,
+    signer: Keypair,
+    attest_loop: bool,
+) -> Result<RunningOracle, StartError> {
+    let store = Store::new(pool);
+    store.migrate().await?;
+    let metrics = Arc::new(Metrics::default());
+    let chain = Chain::new(Arc::new(Client::new(backend.clone())), Duration::from_secs(config.chain_cache_secs));
+    let (queue, received) = mpsc::channel(config.queue_capacity.max(1));
+    let writer = tokio::spawn(Writer::new(store.clone(), config.max_batch, &metrics).run(received));
+    let attestor = Arc::new(Attestor {
+        chain: Arc::new(Chain::new(Arc::new(Client::new(backend)), Duration::ZERO)),
+        store: store.clone(),
+        config: config.clone(),
+        signer: Arc::new(signer),
+    });
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| StartError::Listen(config.listen.clone(), e))?;
+    let addr = listener.local_addr().map_err(|e| StartError::Listen(config.listen.clone(), e))?;
+    let (stop, stopped) = watch::channel(false);
+    let every = Duration::from_secs(config.attest_every_secs.max(1));
+    let state = Arc::new(AppState::new(config, chain, store, queue, metrics.clone()));
+    let router = api::router(state);
+    let mut server_stopped = stopped.clone();
+    let server = tokio::spawn(timelock_service_kit::serve(listener, router, async move {
+        let _ = server_stopped.wait_for(|stop| *stop).await;
+    }));
+    let attest_loop = attest_loop.then(|| tokio::spawn(run_rounds(attestor.clone(), every, stopped, &metrics)));
+    tracing::info!(%addr, "oracle listening");
+    Ok(RunningOracle { addr, attestor, metrics, stop, server, writer, attest_loop })
+}
+
+/// Rounds every `every`; after a failed round, retries sooner with exponential backoff (1 s doubling, capped at
+/// `every`).
+fn run_rounds(
+    attestor: Arc<Attestor>,
+    every: Duration,
+    mut stopped: watch::Receiver<bool>,
+    metrics: &Metrics,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let rounds = metrics.counter("oracle_attestation_rounds_total", "Attestation rounds completed.", "");
+    let failures = metrics.counter("oracle_attestation_failures_total", "Rounds or transactions that failed.", "");
+    let sent = metrics.counter("oracle_leases_attested_total", "Lease reports confirmed on chain.", "");
+    async move {
+        let mut delay = Duration::ZERO;
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            tokio::select! {
+                _ = stopped.wait_for(|stop| *stop) => break,
+                () = tokio::time::sleep(delay) => {}
+            }
+            use std::sync::atomic::Ordering::Relaxed;
+            match attestor.round().await {
+                Ok(report) if report.failed_transactions == 0 => {
+                    rounds.fetch_add(1, Relaxed);
+                    sent.fetch_add(report.sent.len() as u64, Relaxed);
+                    delay = every;
+                    backoff = Duration::from_secs(1);
+                }
+                outcome => {
+                    if let Err(error) = &outcome {
+                        tracing::warn!(%error, "attestation round failed");
+                    }
+                    if let Ok(report) = &outcome {
+                        sent.fetch_add(report.sent.len() as u64, Relaxed);
+                    }
+                    failures.fetch_add(1, Relaxed);
+                    delay = backoff.min(every);
+                    backoff = (backoff * 2).min(every);
+                }
+            }
+        }
+    }
+}
+
+impl RunningOracle {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Ok(Err(error)) = self.server.await {
+            tracing::error!(%error, "server error");
+        }
+        // The server (and with it every queue sender) is gone: the writer finishes what was queued.
+        let _ = self.writer.await;
+        if let Some(rounds) = self.attest_loop {
+            let _ = rounds.await;
+        }
+        tracing::info!("oracle stopped");
+    }
+}
