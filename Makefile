@@ -23,8 +23,9 @@ anchor-build:
 	cp programs/timelock/program-keypair.json target/deploy/timelock-keypair.json
 	anchor build
 
+# Postgres: $$DATABASE_URL when set, otherwise a throwaway cluster (scripts/with-postgres.sh).
 test: build tests/ts/node_modules/.package-lock.json
-	$(CARGO) test --workspace --locked
+	scripts/with-postgres.sh $(CARGO) test --workspace --locked
 
 # Node.js for the TypeScript interop test (tests/ts); installed from Debian when missing.
 node:
@@ -39,7 +40,9 @@ idl:
 	$(CARGO) run --locked -p timelock-sdk --bin timelock-idl
 
 bench: build
-	$(CARGO) run --release --locked -p timelock-tests --bin bench-cu
+	$(CARGO) build --release --locked -p timelock-tests --bins
+	$(CARGO_TARGET_DIR)/release/bench-cu
+	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/bench-oracle
 
 # Runs the program's lifecycle against the real .so in LiteSVM and prints what happened.
 demo: build

@@ -367,3 +367,42 @@ async fn attestation_rounds_put_the_quorums_verdict_on_chain_once(pool: PgPool) 
     restarted.stop().await;
     second.stop().await;
 }
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn the_agent_delivers_heartbeats_and_answers_its_challenge(pool: PgPool) {
+    use timelock_agent::client::Agent;
+    use timelock_agent::telemetry::FileSource;
+    use timelock_agent::Identity;
+
+    let world = OracleWorld::new(1, 8, 2, 0);
+    let config = Config { challenge_size: 32, ..OracleWorld::oracle_config() };
+    let oracle = world.start_oracle(pool.clone(), 0, config).await;
+    let dir = tempfile::tempdir().unwrap();
+    let telemetry = dir.path().join("gpus.json");
+    std::fs::write(&telemetry, serde_json::to_string(&world.honest_gpus(0)).unwrap()).unwrap();
+    let identity = Identity {
+        worker: world.workers[0].worker.to_bytes(),
+        lease: world.workers[0].lease.to_bytes(),
+        allowed_containers: vec![timelock_tests::oracle_world::JOB_CONTAINER.into()],
+    };
+    let url = format!("http://{}", oracle.addr);
+    let (device, oracles) = (world.workers[0].device.clone(), vec![url.clone()]);
+    // The agent's blocking HTTP client lives and dies on a blocking thread.
+    let (first, second) = tokio::task::spawn_blocking(move || {
+        let mut agent = Agent::new(identity, device, Box::new(FileSource { path: telemetry }), oracles);
+        let now = unix_now() as u64 * 1000;
+        let first = agent.tick(now);
+        let second = agent.tick(now); // same millisecond: the sequence still grows
+        (first, second)
+    })
+    .await
+    .unwrap();
+    assert_eq!((first.delivered, first.errors.len()), (1, 0), "{:?}", first.errors);
+    assert_eq!(first.challenges.len(), 1);
+    assert_eq!((first.challenges[0].0.as_str(), first.challenges[0].2.as_str()), (url.as_str(), "Passed"));
+    assert_eq!((second.delivered, second.challenges.len()), (1, 0), "one challenge per period");
+    assert_eq!(second.sequence, first.sequence + 1);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.heartbeats").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored, 2);
+    oracle.stop().await;
+}

@@ -2,6 +2,7 @@
 //! worker's device key (the key registered on chain in the worker's spec).
 
 pub mod cgroup;
+pub mod client;
 pub mod telemetry;
 
 use std::path::Path;

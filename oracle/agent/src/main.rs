@@ -1,16 +1,23 @@
-//! `timelock-agent`: prints a signed heartbeat (JSON, one per line) every interval. Posting to the oracle
-//! service comes with the service (issue 5); until then the output is what it will post.
+//! `timelock-agent`: every interval, a heartbeat signed by the device key is posted to each oracle (or printed as
+//! a JSON line when no oracle is given), and pending benchmark challenges are answered.
+//!
+//! Settings come from flags, then `TIMELOCK_AGENT_*` variables, then the `--config` TOML file, whose keys are
+//! the flags' names (`keypair = "..."`, `oracle = ["http://..."]`).
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
+use timelock_agent::client::Agent;
 use timelock_agent::telemetry::{FileSource, NvmlSource, TelemetrySource};
-use timelock_agent::{heartbeat, read_device_key, Identity};
+use timelock_agent::{read_device_key, Identity};
 
 #[derive(Parser, Debug)]
 #[command(name = "timelock-agent", version, about = "Signed GPU heartbeats for the timelock oracles")]
 struct Args {
+    /// TOML file with any of these settings (flags and environment variables take precedence).
+    #[arg(long, env = "TIMELOCK_AGENT_CONFIG")]
+    config: Option<PathBuf>,
     /// Device keypair (Solana CLI format) whose public key is registered in the worker's spec.
     #[arg(long, env = "TIMELOCK_AGENT_KEYPAIR")]
     keypair: PathBuf,
@@ -20,6 +27,9 @@ struct Args {
     /// Lease account (base58) the GPUs are committed to.
     #[arg(long, env = "TIMELOCK_AGENT_LEASE")]
     lease: String,
+    /// Oracle service URL (repeat for each oracle of the quorum). None: print heartbeats instead.
+    #[arg(long = "oracle", env = "TIMELOCK_AGENT_ORACLE", value_delimiter = ',')]
+    oracles: Vec<String>,
     /// A container of the renter's job (repeat for each).
     #[arg(long = "allow", env = "TIMELOCK_AGENT_ALLOW", value_delimiter = ',')]
     allowed_containers: Vec<String>,
@@ -43,7 +53,33 @@ fn fail(message: &str) -> ! {
     std::process::exit(2)
 }
 
+/// Exposes the config file's settings as `TIMELOCK_AGENT_*` variables where none is set, so that clap's
+/// precedence (flag, then variable) puts the file last.
+fn load_config_file() {
+    let args: Vec<String> = std::env::args().collect();
+    let from_flag = args.iter().position(|a| a == "--config").and_then(|i| args.get(i + 1)).cloned();
+    let Some(path) = from_flag.or_else(|| std::env::var("TIMELOCK_AGENT_CONFIG").ok()) else { return };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| fail(&format!("cannot read {path}: {e}")));
+    let table: toml::Table = text.parse().unwrap_or_else(|e| fail(&format!("{path} is not TOML: {e}")));
+    for (key, value) in table {
+        let variable = format!("TIMELOCK_AGENT_{}", key.to_ascii_uppercase().replace('-', "_"));
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join(","),
+            other => other.to_string(),
+        };
+        if std::env::var_os(&variable).is_none() {
+            std::env::set_var(variable, value);
+        }
+    }
+}
+
 fn main() {
+    load_config_file();
     let args = Args::parse();
     let device = read_device_key(&args.keypair).unwrap_or_else(|e| fail(&e));
     let identity = Identity {
@@ -51,17 +87,32 @@ fn main() {
         lease: account("lease", &args.lease),
         allowed_containers: args.allowed_containers.clone(),
     };
-    let mut source: Box<dyn TelemetrySource> = match &args.telemetry_file {
+    let source: Box<dyn TelemetrySource + Send> = match &args.telemetry_file {
         Some(path) => Box::new(FileSource { path: path.clone() }),
         None => Box::new(NvmlSource::open().unwrap_or_else(|e| fail(&e.to_string()))),
     };
+    let now_millis = || SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64;
+    let mut agent = Agent::new(identity, device, source, args.oracles.clone());
     let mut sent = 0;
     loop {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970");
-        let sequence = now.as_millis() as u64;
-        match heartbeat(source.as_mut(), &identity, &device, sequence, now.as_secs() as i64) {
-            Ok(signed) => println!("{}", serde_json::to_string(&signed).expect("heartbeats serialize")),
-            Err(error) => eprintln!("telemetry: {error}"),
+        if agent.oracles.is_empty() {
+            match agent.next_heartbeat(now_millis()) {
+                Ok(signed) => println!("{}", serde_json::to_string(&signed).expect("heartbeats serialize")),
+                Err(error) => eprintln!("telemetry: {error}"),
+            }
+        } else {
+            let tick = agent.tick(now_millis());
+            let challenges: String =
+                tick.challenges.iter().map(|(o, id, v)| format!("; challenge {id} from {o}: {v}")).collect();
+            eprintln!(
+                "heartbeat {}: stored by {}/{} oracles{challenges}",
+                tick.sequence,
+                tick.delivered,
+                agent.oracles.len()
+            );
+            for error in &tick.errors {
+                eprintln!("  {error}");
+            }
         }
         sent += 1;
         if args.count.is_some_and(|count| sent >= count) {

@@ -62,7 +62,7 @@ impl TelemetrySource for NvmlSource {
                     .collect();
                 Ok(GpuSample {
                     uuid: device.uuid().map_err(nvml_error)?,
-                    model: device.name().map_err(nvml_error)?,
+                    model: catalog_model(&device.name().map_err(nvml_error)?),
                     utilization_pct: device.utilization_rates().map_err(nvml_error)?.gpu.min(100) as u8,
                     memory_used_mib: device.memory_info().map_err(nvml_error)?.used / (1024 * 1024),
                     processes,
@@ -72,9 +72,54 @@ impl TelemetrySource for NvmlSource {
     }
 }
 
+/// The catalog name (what workers register on chain and oracles compare with) of an NVML device name, e.g.
+/// "NVIDIA H100 80GB HBM3" → "H100-SXM". Unknown names pass through unchanged.
+pub fn catalog_model(nvml_name: &str) -> String {
+    let name = nvml_name.to_ascii_uppercase();
+    let has = |part: &str| name.contains(part);
+    let model = if has("H100") {
+        if has("PCIE") {
+            "H100-PCIE"
+        } else {
+            "H100-SXM"
+        }
+    } else if has("H200") {
+        "H200"
+    } else if has("B200") {
+        "B200"
+    } else if has("A100") {
+        if has("80GB") {
+            "A100-80G"
+        } else {
+            "A100-40G"
+        }
+    } else if has("L40S") {
+        "L40S"
+    } else if has("4090") {
+        "RTX-4090"
+    } else if has("3090") {
+        "RTX-3090"
+    } else if has("A6000") {
+        "A6000"
+    } else {
+        return nvml_name.to_string();
+    };
+    model.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nvml_names_map_to_catalog_models() {
+        assert_eq!(catalog_model("NVIDIA H100 80GB HBM3"), "H100-SXM");
+        assert_eq!(catalog_model("NVIDIA H100 PCIe"), "H100-PCIE");
+        assert_eq!(catalog_model("NVIDIA A100-SXM4-80GB"), "A100-80G");
+        assert_eq!(catalog_model("NVIDIA A100-PCIE-40GB"), "A100-40G");
+        assert_eq!(catalog_model("NVIDIA GeForce RTX 4090"), "RTX-4090");
+        assert_eq!(catalog_model("Tesla T4"), "Tesla T4");
+    }
 
     #[test]
     fn file_source_reads_the_file_fresh_each_time() {

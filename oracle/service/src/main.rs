@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use sqlx::postgres::PgPoolOptions;
+use timelock_oracle::chain::SharedBackend;
 use timelock_oracle::Config;
 use timelock_sdk::rpc::{read_keypair, RpcBackend};
 
@@ -14,28 +15,36 @@ struct Args {
     config: Option<PathBuf>,
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     timelock_service_kit::init_tracing();
-    if let Err(error) = run(Args::parse()).await {
-        tracing::error!("{error}");
-        eprintln!("error: {error}");
-        std::process::exit(1);
+    let args = Args::parse();
+    let config: Config = timelock_service_kit::load_config(args.config.as_deref(), "TIMELOCK_ORACLE_")
+        .unwrap_or_else(|error| fail(&error));
+    let signer = read_keypair(&config.keypair).unwrap_or_else(|error| fail(&error));
+    // The blocking RPC client owns a runtime of its own: it is made, and finally dropped, outside the service's.
+    let backend: SharedBackend = Arc::new(RpcBackend::new(&config.rpc_url));
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    if let Err(error) = runtime.block_on(async {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(&config.database_url)
+            .await
+            .map_err(|e| format!("cannot connect to {}: {e}", config.database_url))?;
+        let oracle =
+            timelock_oracle::start(config, backend.clone(), pool, signer, true).await.map_err(|e| e.to_string())?;
+        println!("timelock-oracle listening on http://{}", oracle.addr);
+        timelock_service_kit::shutdown_signal().await;
+        oracle.stop().await;
+        Ok::<(), String>(())
+    }) {
+        fail(&error);
     }
+    drop(runtime);
+    drop(backend);
 }
 
-async fn run(args: Args) -> Result<(), String> {
-    let config: Config = timelock_service_kit::load_config(args.config.as_deref(), "TIMELOCK_ORACLE_")?;
-    let signer = read_keypair(&config.keypair)?;
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .connect(&config.database_url)
-        .await
-        .map_err(|e| format!("cannot connect to {}: {e}", config.database_url))?;
-    let backend = Arc::new(RpcBackend::new(&config.rpc_url));
-    let oracle = timelock_oracle::start(config, backend, pool, signer, true).await.map_err(|e| e.to_string())?;
-    println!("timelock-oracle listening on http://{}", oracle.addr);
-    timelock_service_kit::shutdown_signal().await;
-    oracle.stop().await;
-    Ok(())
+fn fail(message: &str) -> ! {
+    tracing::error!("{message}");
+    eprintln!("error: {message}");
+    std::process::exit(1)
 }
