@@ -164,6 +164,19 @@ pub struct TestFixture {
     pub oracles: Vec<Keypair>,
     next_worker_index: u32,
     actors_made: u64,
+    /// When set, every successful transaction is recorded here (what an indexer would read from RPC).
+    pub journal: Option<Vec<Recorded>>,
+}
+
+/// A landed transaction as an indexer sees it: its program-emitted inner instructions and, right after it, the
+/// state of every account it referenced (`None`: not a live program account).
+pub struct Recorded {
+    pub signature: String,
+    pub slot: u64,
+    pub unix_timestamp: i64,
+    /// (top-level instruction index, program id, data) of each inner instruction.
+    pub inner: Vec<(u16, Pubkey, Vec<u8>)>,
+    pub accounts: Vec<(Pubkey, Option<Vec<u8>>)>,
 }
 
 /// A supplier with a funded stake token account and a payment token account for its earnings.
@@ -213,6 +226,7 @@ impl TestFixture {
             oracles,
             next_worker_index: 0,
             actors_made: 0,
+            journal: None,
         };
         fixture.stake_mint = fixture.create_mint(stake_token_program, STAKE_DECIMALS);
         fixture.payment_mint = fixture.create_mint(TOKEN_PROGRAM_ID, PAYMENT_DECIMALS);
@@ -251,18 +265,52 @@ impl TestFixture {
         let payer = signers.first().expect("at least one signer").pubkey();
         let message = Message::new(ixs, Some(&payer));
         let tx = Transaction::new(signers, message, self.svm.latest_blockhash());
+        let keys = tx.message.account_keys.clone();
         match self.svm.send_transaction(tx) {
-            Ok(meta) => Ok(Landed {
-                compute_units: meta.compute_units_consumed,
-                logs: meta.logs,
-                inner_instruction_data: meta
-                    .inner_instructions
-                    .into_iter()
-                    .flatten()
-                    .map(|inner| inner.instruction.data)
-                    .collect(),
-            }),
+            Ok(meta) => Ok(self.record(&keys, meta)),
             Err(failed) => Err(Failed { error: failed.err, logs: failed.meta.logs }),
+        }
+    }
+
+    fn record(&mut self, keys: &[Pubkey], meta: litesvm::types::TransactionMetadata) -> Landed {
+        if let Some(mut journal) = self.journal.take() {
+            let clock = self.svm.get_sysvar::<Clock>();
+            let inner = meta
+                .inner_instructions
+                .iter()
+                .enumerate()
+                .flat_map(|(outer, list)| {
+                    list.iter().map(move |inner| {
+                        let program = keys[usize::from(inner.instruction.program_id_index)];
+                        (outer as u16, program, inner.instruction.data.clone())
+                    })
+                })
+                .collect();
+            let accounts = keys
+                .iter()
+                .map(|key| {
+                    let live = self.svm.get_account(key).filter(|a| a.owner == timelock::ID && a.lamports > 0);
+                    (*key, live.map(|a| a.data))
+                })
+                .collect();
+            journal.push(Recorded {
+                signature: meta.signature.to_string(),
+                slot: clock.slot,
+                unix_timestamp: clock.unix_timestamp,
+                inner,
+                accounts,
+            });
+            self.journal = Some(journal);
+        }
+        Landed {
+            compute_units: meta.compute_units_consumed,
+            logs: meta.logs,
+            inner_instruction_data: meta
+                .inner_instructions
+                .into_iter()
+                .flatten()
+                .map(|inner| inner.instruction.data)
+                .collect(),
         }
     }
 

@@ -1,0 +1,142 @@
+//! `timelock-indexer`: mirrors the program's accounts and events into Postgres ([`store`]) from a [`source`]
+//! and serves the query API ([`api`]).
+
+pub mod api;
+pub mod decode;
+pub mod openapi;
+pub mod source;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use timelock_service_kit::Metrics;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::source::Source;
+use crate::store::Store;
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(default)]
+pub struct Config {
+    pub listen: String,
+    pub database_url: String,
+    pub rpc_url: String,
+    /// `processed`, `confirmed` or `finalized`.
+    pub commitment: String,
+    pub program_id: String,
+    pub poll_interval_ms: u64,
+    pub request_timeout_secs: u64,
+    /// Optional TOML file this was read from (for logs).
+    pub config_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8790".into(),
+            database_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+            rpc_url: "http://127.0.0.1:8899".into(),
+            commitment: "confirmed".into(),
+            program_id: timelock::ID.to_string(),
+            poll_interval_ms: 400,
+            request_timeout_secs: 5,
+            config_file: None,
+        }
+    }
+}
+
+pub struct RunningIndexer {
+    pub addr: SocketAddr,
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    ingest: Option<JoinHandle<()>>,
+}
+
+/// Runs migrations, serves the API and (when a source is given) ingests from it every `poll_interval`.
+pub async fn start<S: Source + 'static>(
+    config: &Config,
+    pool: PgPool,
+    source: Option<S>,
+) -> Result<RunningIndexer, String> {
+    let store = Store::new(pool.clone());
+    store.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+    let metrics = Arc::new(Metrics::default());
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stop, stopped) = watch::channel(false);
+    let state = Arc::new(api::ApiState { pool, metrics: metrics.clone() });
+    let router = api::router(state, Duration::from_secs(config.request_timeout_secs));
+    let mut server_stopped = stopped.clone();
+    let server = tokio::spawn(timelock_service_kit::serve(listener, router, async move {
+        let _ = server_stopped.wait_for(|s| *s).await;
+    }));
+    let interval = Duration::from_millis(config.poll_interval_ms.max(10));
+    let ingest = source.map(|source| tokio::spawn(ingest(source, store.clone(), interval, stopped, metrics.clone())));
+    tracing::info!(%addr, "indexer listening");
+    Ok(RunningIndexer { addr, store, metrics, stop, server, ingest })
+}
+
+/// Applies batches until stopped. A failed step is retried from the stored checkpoint after a pause.
+async fn ingest<S: Source>(
+    mut source: S,
+    store: Store,
+    interval: Duration,
+    mut stopped: watch::Receiver<bool>,
+    metrics: Arc<Metrics>,
+) {
+    let events = metrics.counter("indexer_events_total", "Events applied.", "");
+    let accounts = metrics.counter("indexer_account_updates_total", "Account states applied.", "");
+    let errors = metrics.counter("indexer_source_errors_total", "Failed ingest steps (retried).", "");
+    let slot = metrics.gauge("indexer_checkpoint_slot", "Slot of the newest applied transaction.", "");
+    let name = source.name().to_string();
+    loop {
+        let step = async {
+            let checkpoint = store.checkpoint(&name).await.map_err(|e| e.to_string())?;
+            let Some(batch) = source.next_batch(checkpoint).await.map_err(|e| e.to_string())? else {
+                return Ok::<bool, String>(false);
+            };
+            store.apply(&name, &batch).await.map_err(|e| e.to_string())?;
+            events.fetch_add(batch.events.len() as u64, Ordering::Relaxed);
+            accounts.fetch_add(batch.accounts.len() as u64, Ordering::Relaxed);
+            if let Some((s, _)) = batch.checkpoint {
+                slot.store(s, Ordering::Relaxed);
+            }
+            Ok(!batch.events.is_empty() || !batch.accounts.is_empty())
+        };
+        let pause = match step.await {
+            Ok(true) => Duration::ZERO, // more may be waiting
+            Ok(false) => interval,
+            Err(error) => {
+                errors.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%error, "ingest step failed; retrying from the checkpoint");
+                interval * 5
+            }
+        };
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => break,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+impl RunningIndexer {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Some(ingest) = self.ingest {
+            let _ = ingest.await;
+        }
+        let _ = self.server.await;
+        tracing::info!("indexer stopped");
+    }
+}

@@ -1,0 +1,48 @@
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anchor_lang::prelude::Pubkey;
+use clap::Parser;
+use solana_commitment_config::CommitmentConfig;
+use sqlx::postgres::PgPoolOptions;
+use timelock_indexer::source::RpcSource;
+use timelock_indexer::Config;
+
+#[derive(Parser, Debug)]
+#[command(name = "timelock-indexer", version, about = "Mirrors timelock into Postgres and serves the query API")]
+struct Args {
+    /// TOML configuration file; every field can also be set as TIMELOCK_INDEXER_<FIELD> (DATABASE_URL too).
+    #[arg(long, env = "TIMELOCK_INDEXER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Serve the API only, without ingesting (read replicas).
+    #[arg(long)]
+    api_only: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    timelock_service_kit::init_tracing();
+    if let Err(error) = run(Args::parse()).await {
+        tracing::error!("{error}");
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let config: Config = timelock_service_kit::load_config(args.config.as_deref(), "TIMELOCK_INDEXER_")?;
+    let program = Pubkey::from_str(&config.program_id).map_err(|e| format!("program_id: {e}"))?;
+    let commitment = CommitmentConfig::from_str(&config.commitment).map_err(|e| format!("commitment: {e}"))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot connect to {}: {e}", config.database_url))?;
+    let url = timelock_sdk::rpc::resolve_url(&config.rpc_url);
+    let source = (!args.api_only).then(|| RpcSource::new(&url, program, commitment));
+    let indexer = timelock_indexer::start(&config, pool, source).await?;
+    println!("timelock-indexer listening on http://{}", indexer.addr);
+    timelock_service_kit::shutdown_signal().await;
+    indexer.stop().await;
+    Ok(())
+}

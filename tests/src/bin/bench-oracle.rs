@@ -1,0 +1,124 @@
+//! Oracle throughput: `verify_per_s` (heartbeat signatures checked per second, batch verification on all cores,
+//! as the writer does) and `ingest_per_s` (heartbeats accepted over HTTP and durably stored per second, with
+//! Postgres committing every batch). Needs `DATABASE_URL` (`make bench` provides one); uses a database of its own.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{ConnectOptions, Connection};
+use timelock_oracle::ingest::verify_items_in_parallel;
+use timelock_oracle::Config;
+use timelock_protocol::SignedHeartbeat;
+use timelock_tests::bench::{report, Row};
+use timelock_tests::oracle_world::{unix_now, OracleWorld};
+
+const WORKERS: usize = 256;
+const GPUS: u16 = 8;
+const LOAD_SECS: u64 = 10;
+const CONNECTIONS: usize = 128;
+
+fn heartbeats(world: &OracleWorld, per_worker: u64) -> Vec<Vec<SignedHeartbeat>> {
+    let now = unix_now();
+    (0..world.workers.len())
+        .map(|w| (1..=per_worker).map(|seq| world.heartbeat(w, seq, now, world.honest_gpus(w))).collect())
+        .collect()
+}
+
+fn verify_per_s(world: &OracleWorld) -> f64 {
+    let signed: Vec<SignedHeartbeat> = heartbeats(world, 200).into_iter().flatten().collect();
+    let keys: std::collections::HashMap<[u8; 32], [u8; 32]> =
+        world.workers.iter().map(|w| (w.worker.to_bytes(), w.device.verifying_key().to_bytes())).collect();
+    let items: Vec<_> = signed.iter().map(|h| (h, keys[&h.heartbeat.worker])).collect();
+    let started = Instant::now();
+    let mut verified = 0;
+    for chunk in items.chunks(2_048) {
+        verified += verify_items_in_parallel(chunk).into_iter().filter(|ok| *ok).count();
+    }
+    assert_eq!(verified, items.len());
+    items.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn bench_database(base: &str) -> String {
+    let name = "timelock_bench_oracle";
+    let mut admin = base.parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.expect("Postgres");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+    admin.close().await.unwrap();
+    let (prefix, _) = base.rsplit_once('/').expect("DATABASE_URL ends with /database");
+    format!("{prefix}/{name}")
+}
+
+async fn ingest_per_s(world: &OracleWorld) -> (f64, u64) {
+    let url = bench_database(&std::env::var("DATABASE_URL").expect("DATABASE_URL")).await;
+    let pool = PgPoolOptions::new().max_connections(8).connect(&url).await.unwrap();
+    let config =
+        Config { chain_cache_secs: 600, max_batch: 4_096, queue_capacity: 100_000, ..OracleWorld::oracle_config() };
+    let oracle = world.start_oracle(pool.clone(), 0, config).await;
+    // Bodies are signed up front: signing is the agents' work, not the oracle's.
+    let bodies: Vec<Vec<String>> = heartbeats(world, 600)
+        .into_iter()
+        .map(|beats| beats.iter().map(|h| serde_json::to_string(h).unwrap()).collect())
+        .collect();
+    let bodies = Arc::new(bodies);
+    let accepted = Arc::new(AtomicU64::new(0));
+    let endpoint = format!("http://{}/v1/heartbeats", oracle.addr);
+    let deadline = Instant::now() + Duration::from_secs(LOAD_SECS);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|c| {
+            let (bodies, accepted, endpoint) = (bodies.clone(), accepted.clone(), endpoint.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                // Each connection drives its own workers, in sequence order.
+                let mine: Vec<usize> = (c..WORKERS).step_by(CONNECTIONS).collect();
+                for i in 0..bodies[0].len() {
+                    for &w in &mine {
+                        if Instant::now() >= deadline {
+                            return;
+                        }
+                        let response = client
+                            .post(&endpoint)
+                            .header("content-type", "application/json")
+                            .body(bodies[w][i].clone())
+                            .send()
+                            .await
+                            .expect("oracle answers");
+                        if response.status() == 202 {
+                            accepted.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    oracle.stop().await;
+    let accepted = accepted.load(Ordering::Relaxed);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.heartbeats").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored as u64, accepted, "every 202 is a stored row");
+    (accepted as f64 / elapsed, accepted)
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let world = OracleWorld::new(WORKERS, GPUS, 2, 0);
+    let verify = verify_per_s(&world);
+    let (ingest, accepted) = ingest_per_s(&world).await;
+    eprintln!(
+        "{accepted} heartbeats of {WORKERS} workers × {GPUS} GPUs over {CONNECTIONS} connections in {LOAD_SECS} s"
+    );
+    let path = report(
+        "oracle",
+        &[
+            Row { name: "verify_per_s".into(), value: verify.round(), unit: "signatures/s" },
+            Row { name: "ingest_per_s".into(), value: ingest.round(), unit: "heartbeats/s" },
+        ],
+    )?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
