@@ -1,15 +1,17 @@
-//! The write path: request handlers queue checked heartbeats; one writer task takes whatever has queued (up to
+//! The write path: request handlers queue checked heartbeats; one writer takes whatever has queued (up to
 //! `max_batch`), verifies the signatures as a batch across all cores, refuses replays against the highest
 //! sequence per worker, stores the rest in one transaction, and only then answers each request. Under load the
-//! batches grow by themselves (group commit), so the cost of a durable commit is shared by many heartbeats.
+//! batches grow by themselves (group commit), so the cost of a durable commit is shared by many heartbeats; and
+//! the next batch is verified while the previous one commits.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use timelock_protocol::{verify_batch, SignedHeartbeat};
 use timelock_service_kit::Metrics;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use crate::store::{Key, Store, StoredHeartbeat};
 
@@ -30,15 +32,30 @@ pub struct Pending {
     pub reply: oneshot::Sender<Result<(), Refusal>>,
 }
 
-pub struct Writer {
-    store: Store,
-    max_batch: usize,
-    last_sequence: HashMap<Key, i64>,
+type Sequences = Arc<Mutex<HashMap<Key, i64>>>;
+
+/// A checked batch on its way to the database.
+struct Prepared {
+    rows: Vec<StoredHeartbeat>,
+    replies: Vec<oneshot::Sender<Result<(), Refusal>>>,
+    /// Per worker: the highest sequence before this batch, and the one it claimed.
+    claimed: HashMap<Key, (i64, i64)>,
+}
+
+#[derive(Clone)]
+struct Counters {
     batches: Arc<AtomicU64>,
     stored: Arc<AtomicU64>,
     refused_signature: Arc<AtomicU64>,
     refused_replay: Arc<AtomicU64>,
     storage_errors: Arc<AtomicU64>,
+}
+
+pub struct Writer {
+    store: Store,
+    max_batch: usize,
+    last_sequence: Sequences,
+    counters: Counters,
 }
 
 impl Writer {
@@ -53,26 +70,42 @@ impl Writer {
         Writer {
             store,
             max_batch: max_batch.max(1),
-            last_sequence: HashMap::new(),
-            batches: metrics.counter("oracle_ingest_batches_total", "Database transactions of heartbeats.", ""),
-            stored: metrics.counter("oracle_heartbeats_stored_total", "Heartbeats stored and acknowledged.", ""),
-            refused_signature: refused("bad_signature"),
-            refused_replay: refused("replay"),
-            storage_errors: metrics.counter("oracle_storage_errors_total", "Batches the database refused.", ""),
+            last_sequence: Arc::default(),
+            counters: Counters {
+                batches: metrics.counter("oracle_ingest_batches_total", "Database transactions of heartbeats.", ""),
+                stored: metrics.counter("oracle_heartbeats_stored_total", "Heartbeats stored and acknowledged.", ""),
+                refused_signature: refused("bad_signature"),
+                refused_replay: refused("replay"),
+                storage_errors: metrics.counter("oracle_storage_errors_total", "Batches the database refused.", ""),
+            },
         }
     }
 
-    /// Runs until every sender is gone, answering everything that was queued.
-    pub async fn run(mut self, mut queue: mpsc::Receiver<Pending>) {
+    /// Runs until every sender is gone, answering everything that was queued. At most one batch is being
+    /// committed while the next is verified.
+    pub async fn run(self, mut queue: mpsc::Receiver<Pending>) {
         let mut batch = Vec::with_capacity(self.max_batch);
+        let mut committing: Option<JoinHandle<()>> = None;
         while queue.recv_many(&mut batch, self.max_batch).await > 0 {
-            self.write(std::mem::take(&mut batch)).await;
+            let prepared = self.prepare(std::mem::take(&mut batch)).await;
+            if let Some(previous) = committing.take() {
+                let _ = previous.await;
+            }
+            if let Some(prepared) = prepared {
+                let (store, sequences, counters) =
+                    (self.store.clone(), self.last_sequence.clone(), self.counters.clone());
+                committing = Some(tokio::spawn(commit(store, sequences, counters, prepared)));
+            }
+        }
+        if let Some(last) = committing {
+            let _ = last.await;
         }
         tracing::info!("heartbeat writer drained");
     }
 
+    /// Verifies and sequence-checks a batch, answering the refused; `None` when nothing is left to store.
     #[tracing::instrument(skip_all, fields(size = batch.len()))]
-    async fn write(&mut self, batch: Vec<Pending>) {
+    async fn prepare(&self, batch: Vec<Pending>) -> Option<Prepared> {
         let (batch, verdicts) = tokio::task::spawn_blocking(move || {
             let verdicts = verify_in_parallel(&batch);
             (batch, verdicts)
@@ -80,76 +113,86 @@ impl Writer {
         .await
         .expect("signature verification does not panic");
 
-        let mut accepted = Vec::with_capacity(batch.len());
-        let mut unknown: Vec<Key> = Vec::new();
-        for (pending, verified) in batch.iter().zip(&verdicts) {
-            let worker = pending.heartbeat.heartbeat.worker;
-            if *verified && !self.last_sequence.contains_key(&worker) && !unknown.contains(&worker) {
-                unknown.push(worker);
-            }
-        }
+        let unknown: Vec<Key> = {
+            let known = self.last_sequence.lock().expect("sequence lock");
+            let mut unknown: Vec<Key> = batch
+                .iter()
+                .zip(&verdicts)
+                .filter(|(p, ok)| **ok && !known.contains_key(&p.heartbeat.heartbeat.worker))
+                .map(|(p, _)| p.heartbeat.heartbeat.worker)
+                .collect();
+            unknown.sort_unstable();
+            unknown.dedup();
+            unknown
+        };
         if !unknown.is_empty() {
             match self.store.last_sequences(&unknown).await {
                 Ok(found) => {
+                    let mut known = self.last_sequence.lock().expect("sequence lock");
                     for worker in unknown {
-                        self.last_sequence.insert(worker, found.get(&worker).copied().unwrap_or(i64::MIN));
+                        known.entry(worker).or_insert(found.get(&worker).copied().unwrap_or(i64::MIN));
                     }
                 }
                 Err(error) => {
                     tracing::error!(%error, "reading last sequences");
-                    return self.fail(batch);
+                    self.counters.storage_errors.fetch_add(1, Ordering::Relaxed);
+                    for pending in batch {
+                        let _ = pending.reply.send(Err(Refusal::Storage));
+                    }
+                    return None;
                 }
             }
         }
 
-        let mut before: HashMap<Key, i64> = HashMap::new();
-        let mut rows = Vec::with_capacity(batch.len());
+        let mut prepared = Prepared { rows: Vec::new(), replies: Vec::new(), claimed: HashMap::new() };
+        let mut known = self.last_sequence.lock().expect("sequence lock");
         for (pending, verified) in batch.into_iter().zip(verdicts) {
             if !verified {
-                self.refused_signature.fetch_add(1, Ordering::Relaxed);
+                self.counters.refused_signature.fetch_add(1, Ordering::Relaxed);
                 let _ = pending.reply.send(Err(Refusal::BadSignature));
                 continue;
             }
             let beat = &pending.heartbeat.heartbeat;
             let sequence = beat.sequence as i64;
-            let last = self.last_sequence.get_mut(&beat.worker).expect("loaded above");
+            let last = known.get_mut(&beat.worker).expect("loaded above");
             if sequence <= *last {
-                self.refused_replay.fetch_add(1, Ordering::Relaxed);
+                self.counters.refused_replay.fetch_add(1, Ordering::Relaxed);
                 let _ = pending.reply.send(Err(Refusal::Replay { last: *last }));
                 continue;
             }
-            before.entry(beat.worker).or_insert(*last);
+            prepared.claimed.entry(beat.worker).or_insert((*last, sequence)).1 = sequence;
             *last = sequence;
-            rows.push(StoredHeartbeat::from_verified(&pending.heartbeat));
-            accepted.push(pending.reply);
+            prepared.rows.push(StoredHeartbeat::from_verified(&pending.heartbeat));
+            prepared.replies.push(pending.reply);
         }
-        if rows.is_empty() {
-            return;
-        }
-        match self.store.insert_heartbeats(&rows).await {
-            Ok(()) => {
-                self.batches.fetch_add(1, Ordering::Relaxed);
-                self.stored.fetch_add(rows.len() as u64, Ordering::Relaxed);
-                for reply in accepted {
-                    let _ = reply.send(Ok(()));
-                }
-            }
-            Err(error) => {
-                tracing::error!(%error, rows = rows.len(), "storing heartbeats");
-                self.storage_errors.fetch_add(1, Ordering::Relaxed);
-                // Nothing of the batch was stored: the sequences it claimed are free again.
-                self.last_sequence.extend(before);
-                for reply in accepted {
-                    let _ = reply.send(Err(Refusal::Storage));
-                }
-            }
-        }
+        (!prepared.rows.is_empty()).then_some(prepared)
     }
+}
 
-    fn fail(&self, batch: Vec<Pending>) {
-        self.storage_errors.fetch_add(1, Ordering::Relaxed);
-        for pending in batch {
-            let _ = pending.reply.send(Err(Refusal::Storage));
+async fn commit(store: Store, sequences: Sequences, counters: Counters, prepared: Prepared) {
+    match store.insert_heartbeats(&prepared.rows).await {
+        Ok(()) => {
+            counters.batches.fetch_add(1, Ordering::Relaxed);
+            counters.stored.fetch_add(prepared.rows.len() as u64, Ordering::Relaxed);
+            for reply in prepared.replies {
+                let _ = reply.send(Ok(()));
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, rows = prepared.rows.len(), "storing heartbeats");
+            counters.storage_errors.fetch_add(1, Ordering::Relaxed);
+            // Nothing of the batch was stored: the sequences it claimed are free again, unless a later batch
+            // has already claimed higher ones.
+            let mut known = sequences.lock().expect("sequence lock");
+            for (worker, (before, claimed)) in prepared.claimed {
+                if known.get(&worker) == Some(&claimed) {
+                    known.insert(worker, before);
+                }
+            }
+            drop(known);
+            for reply in prepared.replies {
+                let _ = reply.send(Err(Refusal::Storage));
+            }
         }
     }
 }

@@ -13,11 +13,12 @@ use timelock_oracle::Config;
 use timelock_protocol::SignedHeartbeat;
 use timelock_tests::bench::{report, Row};
 use timelock_tests::oracle_world::{unix_now, OracleWorld};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const WORKERS: usize = 256;
+const WORKERS: usize = 512;
 const GPUS: u16 = 8;
 const LOAD_SECS: u64 = 10;
-const CONNECTIONS: usize = 128;
+const CONNECTIONS: usize = 512;
 
 fn heartbeats(world: &OracleWorld, per_worker: u64) -> Vec<Vec<SignedHeartbeat>> {
     let now = unix_now();
@@ -27,7 +28,7 @@ fn heartbeats(world: &OracleWorld, per_worker: u64) -> Vec<Vec<SignedHeartbeat>>
 }
 
 fn verify_per_s(world: &OracleWorld) -> f64 {
-    let signed: Vec<SignedHeartbeat> = heartbeats(world, 200).into_iter().flatten().collect();
+    let signed: Vec<SignedHeartbeat> = heartbeats(world, 100).into_iter().flatten().collect();
     let keys: std::collections::HashMap<[u8; 32], [u8; 32]> =
         world.workers.iter().map(|w| (w.worker.to_bytes(), w.device.verifying_key().to_bytes())).collect();
     let items: Vec<_> = signed.iter().map(|h| (h, keys[&h.heartbeat.worker])).collect();
@@ -57,35 +58,48 @@ async fn ingest_per_s(world: &OracleWorld) -> (f64, u64) {
         Config { chain_cache_secs: 600, max_batch: 4_096, queue_capacity: 100_000, ..OracleWorld::oracle_config() };
     let oracle = world.start_oracle(pool.clone(), 0, config).await;
     // Bodies are signed up front: signing is the agents' work, not the oracle's.
-    let bodies: Vec<Vec<String>> = heartbeats(world, 600)
+    let bodies: Vec<Vec<String>> = heartbeats(world, 300)
         .into_iter()
         .map(|beats| beats.iter().map(|h| serde_json::to_string(h).unwrap()).collect())
         .collect();
-    let bodies = Arc::new(bodies);
+    // Whole HTTP/1.1 requests, built up front: the load generator should cost the machine as little as wrk.
+    let host = oracle.addr.to_string();
+    let requests: Vec<Vec<Vec<u8>>> = bodies
+        .iter()
+        .map(|worker| {
+            worker
+                .iter()
+                .map(|body| {
+                    format!(
+                        "POST /v1/heartbeats HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n\
+                         content-length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .into_bytes()
+                })
+                .collect()
+        })
+        .collect();
+    let requests = Arc::new(requests);
     let accepted = Arc::new(AtomicU64::new(0));
-    let endpoint = format!("http://{}/v1/heartbeats", oracle.addr);
     let deadline = Instant::now() + Duration::from_secs(LOAD_SECS);
     let started = Instant::now();
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|c| {
-            let (bodies, accepted, endpoint) = (bodies.clone(), accepted.clone(), endpoint.clone());
+            let (requests, accepted, addr) = (requests.clone(), accepted.clone(), oracle.addr);
             tokio::spawn(async move {
-                let client = reqwest::Client::new();
+                let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+                stream.set_nodelay(true).unwrap();
+                let mut buffer = Vec::with_capacity(1024);
                 // Each connection drives its own workers, in sequence order.
                 let mine: Vec<usize> = (c..WORKERS).step_by(CONNECTIONS).collect();
-                for i in 0..bodies[0].len() {
+                for i in 0..requests[0].len() {
                     for &w in &mine {
                         if Instant::now() >= deadline {
                             return;
                         }
-                        let response = client
-                            .post(&endpoint)
-                            .header("content-type", "application/json")
-                            .body(bodies[w][i].clone())
-                            .send()
-                            .await
-                            .expect("oracle answers");
-                        if response.status() == 202 {
+                        stream.write_all(&requests[w][i]).await.expect("send");
+                        if read_response(&mut stream, &mut buffer).await == 202 {
                             accepted.fetch_add(1, Ordering::Relaxed);
                         }
                     }
@@ -97,11 +111,32 @@ async fn ingest_per_s(world: &OracleWorld) -> (f64, u64) {
         task.await.unwrap();
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let metrics = oracle.metrics.render();
+    let batches = metrics.lines().find(|l| l.starts_with("oracle_ingest_batches_total")).unwrap_or_default();
+    eprintln!("{batches}");
     oracle.stop().await;
     let accepted = accepted.load(Ordering::Relaxed);
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.heartbeats").fetch_one(&pool).await.unwrap();
     assert_eq!(stored as u64, accepted, "every 202 is a stored row");
     (accepted as f64 / elapsed, accepted)
+}
+
+/// Reads one HTTP/1.1 response (headers and a Content-Length body) and returns its status.
+async fn read_response(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) -> u16 {
+    buffer.clear();
+    loop {
+        let mut chunk = [0u8; 1024];
+        let n = stream.read(&mut chunk).await.expect("receive");
+        assert!(n > 0, "oracle closed the connection");
+        buffer.extend_from_slice(&chunk[..n]);
+        let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+        let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+        let length: usize =
+            head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse().unwrap_or(0));
+        if buffer.len() >= end + 4 + length {
+            return head[9..12].parse().unwrap_or(0);
+        }
+    }
 }
 
 #[tokio::main]
