@@ -9,6 +9,7 @@ pub mod idl;
 pub mod ix;
 pub mod pda;
 pub mod rpc;
+pub mod tokens;
 
 pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};

@@ -99,8 +99,14 @@ impl Backend for RpcBackend {
     }
 
     fn simulate(&self, transaction: &Transaction) -> Result<Simulation> {
-        let config =
-            RpcSimulateTransactionConfig { sig_verify: false, replace_recent_blockhash: true, ..Default::default() };
+        // Without a commitment the node simulates at finalized, where what was just confirmed (a funding
+        // transfer, a new account) does not exist yet.
+        let config = RpcSimulateTransactionConfig {
+            sig_verify: false,
+            replace_recent_blockhash: true,
+            commitment: Some(self.rpc.commitment()),
+            ..Default::default()
+        };
         let result = self.rpc.simulate_transaction_with_config(transaction, config).map_err(rpc_error)?.value;
         Ok(Simulation {
             units_consumed: result.units_consumed.unwrap_or(0),

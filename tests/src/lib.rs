@@ -3,7 +3,9 @@
 //! and reports compute units, so that tests read as stories.
 
 pub mod bench;
+pub mod localnet;
 pub mod oracle_world;
+pub mod postgres;
 pub mod svm_backend;
 
 use std::path::PathBuf;
@@ -11,17 +13,14 @@ use std::path::PathBuf;
 use anchor_lang::prelude::{Clock, Pubkey};
 use anchor_lang::solana_program::bpf_loader_upgradeable;
 use anchor_lang::solana_program::instruction::Instruction;
-use anchor_lang::solana_program::program_pack::Pack;
-use anchor_lang::solana_program::system_instruction;
 use anchor_lang::AccountDeserialize;
-use anchor_spl::token_2022::spl_token_2022;
 use litesvm::LiteSVM;
 use solana_instruction_error::InstructionError;
 use solana_message::Message;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use timelock::state::{ConfigParams, WorkerSpec};
-use timelock_sdk::{catalog, ix, pda, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
+use timelock_sdk::{catalog, ix, pda, tokens, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 
 pub use solana_keypair::Keypair;
 pub use solana_signer::Signer;
@@ -353,24 +352,8 @@ impl TestFixture {
     pub fn create_mint(&mut self, token_program: Pubkey, decimals: u8) -> Pubkey {
         let mint = Keypair::new();
         let admin = self.admin.insecure_clone();
-        let len = spl_token_2022::state::Mint::LEN;
-        let ixs = [
-            system_instruction::create_account(
-                &admin.pubkey(),
-                &mint.pubkey(),
-                self.svm.minimum_balance_for_rent_exemption(len),
-                len as u64,
-                &token_program,
-            ),
-            spl_token_2022::instruction::initialize_mint2(
-                &token_program,
-                &mint.pubkey(),
-                &admin.pubkey(),
-                None,
-                decimals,
-            )
-            .unwrap(),
-        ];
+        let rent = self.svm.minimum_balance_for_rent_exemption(tokens::MINT_LEN);
+        let ixs = tokens::create_mint(&admin.pubkey(), &mint.pubkey(), &admin.pubkey(), &token_program, decimals, rent);
         self.send(&ixs, &[&admin, &mint]).expect("create mint");
         mint.pubkey()
     }
@@ -384,17 +367,8 @@ impl TestFixture {
         let account = Keypair::new();
         let admin = self.admin.insecure_clone();
         let token_program = self.token_program_of(&mint);
-        let len = spl_token_2022::state::Account::LEN;
-        let ixs = [
-            system_instruction::create_account(
-                &admin.pubkey(),
-                &account.pubkey(),
-                self.svm.minimum_balance_for_rent_exemption(len),
-                len as u64,
-                &token_program,
-            ),
-            spl_token_2022::instruction::initialize_account3(&token_program, &account.pubkey(), &mint, owner).unwrap(),
-        ];
+        let rent = self.svm.minimum_balance_for_rent_exemption(tokens::ACCOUNT_LEN);
+        let ixs = tokens::create_token_account(&admin.pubkey(), &account.pubkey(), &mint, owner, &token_program, rent);
         self.send(&ixs, &[&admin, &account]).expect("create token account");
         account.pubkey()
     }
@@ -402,16 +376,13 @@ impl TestFixture {
     pub fn mint_to(&mut self, mint: Pubkey, account: Pubkey, amount: u64) {
         let admin = self.admin.insecure_clone();
         let token_program = self.token_program_of(&mint);
-        let ix = spl_token_2022::instruction::mint_to(&token_program, &mint, &account, &admin.pubkey(), &[], amount)
-            .unwrap();
-        self.send(&[ix], &[&admin]).expect("mint_to");
+        self.send(&[tokens::mint_to(&token_program, &mint, &account, &admin.pubkey(), amount)], &[&admin])
+            .expect("mint_to");
     }
 
     pub fn token_balance(&self, account: &Pubkey) -> u64 {
         let data = self.svm.get_account(account).expect("token account exists").data;
-        spl_token_2022::state::Account::unpack_from_slice(&data[..spl_token_2022::state::Account::LEN])
-            .expect("token account")
-            .amount
+        tokens::balance(&data).expect("token account")
     }
 
     /// Decodes a program account with the program's own type (discriminator checked).

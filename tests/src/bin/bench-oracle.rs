@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{ConnectOptions, Connection};
 use timelock_oracle::ingest::verify_items_in_parallel;
 use timelock_oracle::Config;
 use timelock_protocol::SignedHeartbeat;
-use timelock_tests::bench::{report, Row};
+use timelock_tests::bench::{http_request, read_response, report, Row};
 use timelock_tests::oracle_world::{unix_now, OracleWorld};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use timelock_tests::postgres::fresh_database;
+use tokio::io::AsyncWriteExt;
 
 const WORKERS: usize = 512;
 const GPUS: u16 = 8;
@@ -41,18 +41,8 @@ fn verify_per_s(world: &OracleWorld) -> f64 {
     items.len() as f64 / started.elapsed().as_secs_f64()
 }
 
-async fn bench_database(base: &str) -> String {
-    let name = "timelock_bench_oracle";
-    let mut admin = base.parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.expect("Postgres");
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-    admin.close().await.unwrap();
-    let (prefix, _) = base.rsplit_once('/').expect("DATABASE_URL ends with /database");
-    format!("{prefix}/{name}")
-}
-
 async fn ingest_per_s(world: &OracleWorld) -> (f64, u64) {
-    let url = bench_database(&std::env::var("DATABASE_URL").expect("DATABASE_URL")).await;
+    let url = fresh_database(&std::env::var("DATABASE_URL").expect("DATABASE_URL"), "timelock_bench_oracle").await;
     let pool = PgPoolOptions::new().max_connections(8).connect(&url).await.unwrap();
     let config =
         Config { chain_cache_secs: 600, max_batch: 4_096, queue_capacity: 100_000, ..OracleWorld::oracle_config() };
@@ -66,19 +56,7 @@ async fn ingest_per_s(world: &OracleWorld) -> (f64, u64) {
     let host = oracle.addr.to_string();
     let requests: Vec<Vec<Vec<u8>>> = bodies
         .iter()
-        .map(|worker| {
-            worker
-                .iter()
-                .map(|body| {
-                    format!(
-                        "POST /v1/heartbeats HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n\
-                         content-length: {}\r\n\r\n{body}",
-                        body.len()
-                    )
-                    .into_bytes()
-                })
-                .collect()
-        })
+        .map(|worker| worker.iter().map(|body| http_request("POST", &host, "/v1/heartbeats", body)).collect())
         .collect();
     let requests = Arc::new(requests);
     let accepted = Arc::new(AtomicU64::new(0));
@@ -119,24 +97,6 @@ async fn ingest_per_s(world: &OracleWorld) -> (f64, u64) {
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.heartbeats").fetch_one(&pool).await.unwrap();
     assert_eq!(stored as u64, accepted, "every 202 is a stored row");
     (accepted as f64 / elapsed, accepted)
-}
-
-/// Reads one HTTP/1.1 response (headers and a Content-Length body) and returns its status.
-async fn read_response(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) -> u16 {
-    buffer.clear();
-    loop {
-        let mut chunk = [0u8; 1024];
-        let n = stream.read(&mut chunk).await.expect("receive");
-        assert!(n > 0, "oracle closed the connection");
-        buffer.extend_from_slice(&chunk[..n]);
-        let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
-        let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-        let length: usize =
-            head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse().unwrap_or(0));
-        if buffer.len() >= end + 4 + length {
-            return head[9..12].parse().unwrap_or(0);
-        }
-    }
 }
 
 #[tokio::main]

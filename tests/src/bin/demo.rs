@@ -1,80 +1,102 @@
-//! The protocol's story against the real .so in LiteSVM: a supplier stakes and registers GPUs, a renter books a
-//! cluster, oracles attest (one worker runs a foreign process), settlement pays, slashes and refunds.
+//! `make demo`: the whole system on a local chain. A real validator with the program; Postgres; three oracle
+//! services (threshold 2); the indexer; a supplier who stakes and registers four 8 × H100 hosts and a renter
+//! who books them, both with the `timelock` CLI; worker agents sending signed heartbeats (two honest, one
+//! running a crypto miner beside the renter's job, one that drops off the network); attestations landing;
+//! settlement paying the honest and slashing and jailing the others; a summary from the indexer API. The
+//! services stay up until Ctrl-C.
 
-use timelock::events::LeaseSettled;
-use timelock_sdk::{catalog, ix};
-use timelock_tests::*;
+use std::time::{Duration, Instant};
 
-fn usdc(units: u64) -> String {
-    format!("{}.{:06}", units / ONE_USDC, units % ONE_USDC)
+use serde_json::Value;
+use solana_signer::Signer;
+use timelock_tests::localnet::{Story, HEARTBEAT_SECS};
+
+fn usdc(units: i64) -> String {
+    format!("{}.{:06}", units / 1_000_000, units % 1_000_000)
 }
 
-fn stake(units: u64) -> String {
-    format!("{}.{:09}", units / ONE_STAKE, units % ONE_STAKE)
+fn get(base: &str, path: &str) -> Value {
+    reqwest::blocking::get(format!("{base}{path}")).and_then(|r| r.json()).unwrap_or(Value::Null)
 }
 
 fn main() {
-    let mut f = TestFixture::new();
-    println!("program {} deployed; config initialised by the upgrade authority (2-of-3 oracles)", timelock::ID);
+    let started = Instant::now();
+    let database_url = std::env::var("DATABASE_URL").expect("DATABASE_URL (make demo provides one)");
+    let port: u16 = std::env::var("TIMELOCK_DEMO_RPC_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8899);
+    let dir = std::env::temp_dir().join(format!("timelock-demo-{}", std::process::id()));
+    println!("== starting a local validator with the timelock program ({})", timelock::ID);
+    let mut story = Story::booked(&dir, port, "timelock_demo");
+    println!("   RPC {}", story.stack.validator.rpc_url);
+    println!("== supplier {} staked 100,000 and registered 4 hosts of 8 x H100 (CLI)", story.supplier.pubkey());
+    println!("== renter {} booked cluster 1 for 1 hour on all 4 hosts (CLI)", story.renter.pubkey());
 
-    let (supplier, workers) = f.supplier_with_workers(3);
-    let account = f.supplier_account(&supplier);
-    println!(
-        "supplier {} staked {} tokens and registered 3 workers of 8 x {} (bond {} tokens)",
-        supplier.key(),
-        account.staked / ONE_STAKE,
-        catalog::gpu_model_name(f.h100_spec().gpu_model).unwrap_or("?"),
-        account.reserved / ONE_STAKE
-    );
+    let runtime = tokio::runtime::Runtime::new().expect("tokio");
+    runtime.block_on(story.start_services(&database_url));
+    for (i, url) in story.oracle_urls.iter().enumerate() {
+        println!("   oracle {i}: {url}");
+    }
+    let api = format!("http://{}", story.indexer.as_ref().expect("indexer").addr);
+    println!("   indexer API: {api}/v1/stats (OpenAPI at {api}/openapi.json)");
 
-    let renter = f.renter(10_000 * ONE_USDC);
-    f.create_cluster(&renter, 1, 2).expect("cluster_create");
-    f.add_workers(&renter, 1, &workers).expect("cluster_add_workers");
-    let cluster = f.cluster(&renter, 1);
-    println!("renter {} booked 24 GPUs for 2 h: {} USDC in escrow", renter.key(), usdc(cluster.deposited));
+    story.start_agents();
+    println!("== agents report every {HEARTBEAT_SECS} s to the three oracles");
+    std::thread::sleep(Duration::from_secs(12));
+    story.cheat();
+    println!("== a crypto miner appears on the cheater's GPUs");
+    std::thread::sleep(Duration::from_secs(3));
+    story.go_offline();
+    println!("== the flaky host drops off the network");
 
-    // Two hours of heartbeats: worker 0 honest, worker 1 offline for 30 minutes, worker 2 ran a foreign process.
-    let verdicts = [(7_200u32, 0u16), (5_400, 0), (6_600, 3)];
-    f.warp(2 * 3_600);
-    let now = f.now();
-    let reports: Vec<_> = workers
-        .iter()
-        .zip(verdicts)
-        .map(|(w, (secs, faults))| (f.lease_address(&renter, 1, w), secs, faults))
-        .collect();
-    f.attest_quorum(2, now, &reports);
-    println!(
-        "oracles 1 and 2 attested: proven seconds {:?}, faults {:?}",
-        verdicts.map(|v| v.0),
-        verdicts.map(|v| v.1)
-    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let leases: Vec<_> = story.hosts.iter().map(|h| story.lease(h)).collect();
+        let faulted = leases.iter().filter(|l| l.faults > 0).count();
+        if leases.iter().all(|l| l.final_secs > 0) && faulted >= 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "attestations did not land in time");
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    println!("== the oracles' quorum attested proven time and faults; the dispute window passed");
+    for (host, settled) in story.hosts.iter().zip(story.settle_all()) {
+        println!("   settled {:<9} {}", host.name, settled);
+    }
+    std::thread::sleep(Duration::from_secs(3)); // the indexer's next poll
 
-    f.warp(300 + 600);
-    println!("\n| worker | proven s | paid to supplier | fee | refund | slashed (stake) | jailed |");
-    println!("|---|---:|---:|---:|---:|---:|---|");
-    for (i, worker) in workers.iter().enumerate() {
-        let settled: LeaseSettled = f.settle(&renter, 1, worker).expect("settle").event();
+    println!("\n| host | proven s | faults | paid to supplier | slashed (stake) | jailed |");
+    println!("|---|---:|---:|---:|---:|---|");
+    for host in &story.hosts {
+        let lease = get(&api, &format!("/v1/leases/{}", host.lease));
+        let worker = get(&api, &format!("/v1/workers/{}", host.worker));
+        let gross = lease["gross_paid"].as_i64().unwrap_or(0);
+        let fees = lease["fees_paid"].as_i64().unwrap_or(0);
+        let jailed = worker["jailed_until"].as_i64().unwrap_or(0) > 0;
         println!(
-            "| {i} | {} | {} | {} | {} | {} | {} |",
-            settled.final_secs,
-            usdc(settled.paid_to_supplier),
-            usdc(settled.fee),
-            usdc(settled.refund),
-            stake(settled.slashed),
-            settled.jailed_until != 0
+            "| {} | {} | {} | {} USDC | {} | {} |",
+            host.name,
+            lease["proven_secs"],
+            lease["faults"],
+            usdc(gross - fees),
+            lease["slashed"],
+            if jailed { "yes" } else { "no" }
         );
     }
-    let cluster = f.cluster(&renter, 1);
+    let stats = get(&api, "/v1/stats");
     println!(
-        "\nescrow {} = paid {} + fees {} + refunds {} (exact)",
-        usdc(cluster.deposited),
-        usdc(cluster.paid_to_suppliers),
-        usdc(cluster.fees),
-        usdc(cluster.refunded)
+        "\nnetwork: {} GPUs, {} rented, {} USDC paid in the last 24 h",
+        stats["gpus_total"],
+        stats["gpus_rented"],
+        usdc(stats["volume_paid_24h"].as_i64().unwrap_or(0))
     );
-    let claim =
-        ix::rewards_claim(supplier.key(), f.payment_mint, supplier.payment_tokens, timelock_sdk::TOKEN_PROGRAM_ID);
-    f.exec(claim, &[&supplier.authority]);
-    f.exec(ix::cluster_close(f.payment(&renter, 1)), &[&renter.authority]);
-    println!("supplier claimed {} USDC; renter closed the cluster", usdc(f.token_balance(&supplier.payment_tokens)));
+    println!(
+        "story done in {:.0} s. The API stays up at {api} — Ctrl-C stops everything.",
+        started.elapsed().as_secs_f64()
+    );
+    if std::env::var_os("TIMELOCK_DEMO_EXIT").is_none() {
+        runtime.block_on(timelock_service_kit::shutdown_signal());
+    }
+    runtime.block_on(story.stop_services());
+    drop(runtime);
+    drop(story);
+    let _ = std::fs::remove_dir_all(&dir);
 }
