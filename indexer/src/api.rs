@@ -199,11 +199,15 @@ async fn list_workers(
     if let Some(green) = f.green {
         sql.push(" AND green_energy = ").push_bind(green);
     }
-    if let Some(available) = f.available {
-        sql.push(" AND (available AND active_lease IS NULL AND jailed_until <= ")
-            .push_bind(now())
-            .push(") = ")
-            .push_bind(available);
+    // Spelled out (not compared with a parameter) so that the planner can use the bookable-workers indexes.
+    match f.available {
+        Some(true) => {
+            sql.push(" AND available AND active_lease IS NULL AND jailed_until <= ").push_bind(now());
+        }
+        Some(false) => {
+            sql.push(" AND NOT (available AND active_lease IS NULL AND jailed_until <= ").push_bind(now()).push(")");
+        }
+        None => {}
     }
     if let Some(price) = f.max_price {
         sql.push(" AND price_per_gpu_hour <= ").push_bind(price);
@@ -225,8 +229,17 @@ async fn one(pool: &PgPool, table: &str, address_text: &str, what: &'static str)
     row.ok_or_else(|| ApiError::not_found(what, format!("no {table} row for {address}")))
 }
 
-async fn one_worker(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
-    Ok(Json(one(&state.pool, "workers", &address, "unknown_worker").await?).into_response())
+/// The hottest read: the row's JSON as Postgres renders it goes out untouched (no parse and re-serialise).
+async fn one_worker(State(state): State<Arc<ApiState>>, Path(address_text): Path<String>) -> ApiResult {
+    let address = address(&address_text)?;
+    let row: Option<String> =
+        sqlx::query_scalar("SELECT (to_jsonb(t) - 'closed')::text FROM indexer.workers t WHERE address = $1")
+            .bind(&address)
+            .fetch_optional(&state.pool)
+            .await
+            .map_err(database)?;
+    let row = row.ok_or_else(|| ApiError::not_found("unknown_worker", format!("no workers row for {address}")))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], row).into_response())
 }
 
 #[derive(Deserialize)]

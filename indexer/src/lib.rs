@@ -99,6 +99,7 @@ async fn ingest<S: Source>(
     let accounts = metrics.counter("indexer_account_updates_total", "Account states applied.", "");
     let errors = metrics.counter("indexer_source_errors_total", "Failed ingest steps (retried).", "");
     let slot = metrics.gauge("indexer_checkpoint_slot", "Slot of the newest applied transaction.", "");
+    let rolled_back = metrics.counter("indexer_rolled_back_total", "Transactions undone after a fork switch.", "");
     let name = source.name().to_string();
     loop {
         let step = async {
@@ -107,6 +108,9 @@ async fn ingest<S: Source>(
                 return Ok::<bool, String>(false);
             };
             store.apply(&name, &batch).await.map_err(|e| e.to_string())?;
+            if let Some(finalized) = batch.finalized_slot {
+                settle_finality(&mut source, &store, finalized, &rolled_back).await?;
+            }
             events.fetch_add(batch.events.len() as u64, Ordering::Relaxed);
             accounts.fetch_add(batch.accounts.len() as u64, Ordering::Relaxed);
             if let Some((s, _)) = batch.checkpoint {
@@ -128,6 +132,28 @@ async fn ingest<S: Source>(
             () = tokio::time::sleep(pause) => {}
         }
     }
+}
+
+/// Rows below the finalized slot become final, except those of transactions the cluster dropped with their
+/// fork: those are undone and the accounts re-read.
+async fn settle_finality<S: Source>(
+    source: &mut S,
+    store: &Store,
+    finalized: u64,
+    rolled_back: &std::sync::atomic::AtomicU64,
+) -> Result<(), String> {
+    let pending = store.unfinalized_signatures(finalized).await.map_err(|e| e.to_string())?;
+    if !pending.is_empty() {
+        let dropped = source.dropped(pending).await.map_err(|e| e.to_string())?;
+        if !dropped.is_empty() {
+            tracing::warn!(count = dropped.len(), "transactions rolled back; undoing them");
+            store.undo(&dropped).await.map_err(|e| e.to_string())?;
+            let snapshot = source.resnapshot().await.map_err(|e| e.to_string())?;
+            store.apply(source.name(), &snapshot).await.map_err(|e| e.to_string())?;
+            rolled_back.fetch_add(dropped.len() as u64, Ordering::Relaxed);
+        }
+    }
+    store.finalize(finalized).await.map_err(|e| e.to_string())
 }
 
 impl RunningIndexer {

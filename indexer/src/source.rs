@@ -43,6 +43,17 @@ pub trait Source: Send {
         &mut self,
         checkpoint: Option<(u64, Option<String>)>,
     ) -> impl Future<Output = Result<Option<Batch>, SourceError>> + Send;
+
+    /// Which of these signatures, applied at a commitment below finalized, the cluster no longer has (its fork
+    /// was abandoned). Sources of final data have none.
+    fn dropped(&mut self, _signatures: Vec<String>) -> impl Future<Output = Result<Vec<String>, SourceError>> + Send {
+        async { Ok(Vec::new()) }
+    }
+
+    /// Every program account as of now, to correct what a rolled-back transaction wrote.
+    fn resnapshot(&mut self) -> impl Future<Output = Result<Batch, SourceError>> + Send {
+        async { Ok(Batch::default()) }
+    }
 }
 
 pub struct RpcSource {
@@ -138,6 +149,24 @@ impl RpcSource {
 impl Source for RpcSource {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    async fn dropped(&mut self, signatures: Vec<String>) -> Result<Vec<String>, SourceError> {
+        let mut dropped = Vec::new();
+        for chunk in signatures.chunks(256) {
+            let parsed: Vec<Signature> = chunk
+                .iter()
+                .map(|s| Signature::from_str(s).map_err(|e| SourceError::Data(e.to_string())))
+                .collect::<Result<_, _>>()?;
+            let statuses = self.rpc.get_signature_statuses_with_history(&parsed).await.map_err(rpc)?.value;
+            dropped.extend(chunk.iter().zip(statuses).filter(|(_, status)| status.is_none()).map(|(s, _)| s.clone()));
+        }
+        Ok(dropped)
+    }
+
+    async fn resnapshot(&mut self) -> Result<Batch, SourceError> {
+        let slot = self.rpc.get_slot_with_commitment(self.commitment).await.map_err(rpc)?;
+        Ok(Batch { accounts: self.snapshot(slot).await?, ..Batch::default() })
     }
 
     async fn next_batch(&mut self, checkpoint: Option<(u64, Option<String>)>) -> Result<Option<Batch>, SourceError> {

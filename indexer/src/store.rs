@@ -89,13 +89,39 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        if let Some(finalized) = batch.finalized_slot {
-            for table in ["config", "suppliers", "workers", "clusters", "leases", "events"] {
-                sqlx::query(&format!("UPDATE indexer.{table} SET finalized = true WHERE NOT finalized AND slot <= $1"))
-                    .bind(finalized as i64)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+        tx.commit().await
+    }
+
+    /// Signatures of stored events not yet known final whose slot the cluster has finalized: each is either
+    /// final now or was rolled back, which the source tells.
+    pub async fn unfinalized_signatures(&self, finalized_slot: u64) -> sqlx::Result<Vec<String>> {
+        sqlx::query_scalar("SELECT DISTINCT signature FROM indexer.events WHERE NOT finalized AND slot <= $1")
+            .bind(finalized_slot as i64)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// Removes what rolled-back transactions wrote (their events and every row derived from them); account
+    /// rows are then corrected by a fresh snapshot.
+    pub async fn undo(&self, signatures: &[String]) -> sqlx::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for table in ["events", "payouts", "slashes", "attestations", "disputes"] {
+            sqlx::query(&format!("DELETE FROM indexer.{table} WHERE signature = ANY($1)"))
+                .bind(signatures)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Marks every row at or below `slot` finalized.
+    pub async fn finalize(&self, slot: u64) -> sqlx::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for table in ["config", "suppliers", "workers", "clusters", "leases", "events"] {
+            sqlx::query(&format!("UPDATE indexer.{table} SET finalized = true WHERE NOT finalized AND slot <= $1"))
+                .bind(slot as i64)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await
     }

@@ -47,15 +47,33 @@ fn batch_of(recorded: &[Recorded]) -> Batch {
 }
 
 /// Replays a recorded run `per_batch` transactions at a time from the store's checkpoint, as the RPC source
-/// reads a cluster.
+/// reads a cluster. With `fork`, every batch reports its slot finalized and these signatures as dropped with an
+/// abandoned fork, and a re-snapshot returns `accounts_now`.
 struct Replay {
     journal: Vec<Recorded>,
     per_batch: usize,
+    fork: Option<(Vec<String>, Vec<(Pubkey, Vec<u8>, u64)>)>,
 }
 
 impl Source for Replay {
     fn name(&self) -> &str {
         "replay"
+    }
+
+    async fn dropped(&mut self, signatures: Vec<String>) -> Result<Vec<String>, SourceError> {
+        let dropped = self.fork.as_ref().map(|(d, _)| d.clone()).unwrap_or_default();
+        Ok(signatures.into_iter().filter(|s| dropped.contains(s)).collect())
+    }
+
+    async fn resnapshot(&mut self) -> Result<Batch, SourceError> {
+        let accounts = self.fork.as_ref().map(|(_, a)| a.clone()).unwrap_or_default();
+        Ok(Batch {
+            accounts: accounts
+                .into_iter()
+                .map(|(address, data, slot)| AccountRecord { address, slot, data: Some(data) })
+                .collect(),
+            ..Batch::default()
+        })
     }
 
     async fn next_batch(&mut self, checkpoint: Option<(u64, Option<String>)>) -> Result<Option<Batch>, SourceError> {
@@ -65,7 +83,12 @@ impl Source for Replay {
             None => 0,
         };
         let end = (start + self.per_batch).min(self.journal.len());
-        Ok((start < end).then(|| batch_of(&self.journal[start..end])))
+        let finalized = self.fork.is_some();
+        Ok((start < end).then(|| {
+            let mut batch = batch_of(&self.journal[start..end]);
+            batch.finalized_slot = finalized.then(|| self.journal[end - 1].slot);
+            batch
+        }))
     }
 }
 
@@ -339,13 +362,51 @@ async fn a_crash_between_batches_loses_nothing_and_duplicates_nothing(pool: PgPo
     // A new process picks up from the checkpoint and catches up.
     let last = recorded.last().unwrap().signature.clone();
     let indexer =
-        timelock_indexer::start(&config, pool.clone(), Some(Replay { journal: recorded, per_batch: 3 })).await.unwrap();
+        timelock_indexer::start(&config, pool.clone(), Some(Replay { journal: recorded, per_batch: 3, fork: None }))
+            .await
+            .unwrap();
     wait_for_checkpoint(&indexer.store, &last).await;
     indexer.stop().await;
 
     assert_mirror(&m.f, &pool).await;
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.events").fetch_one(&pool).await.unwrap();
     assert_eq!(events as usize, total_events);
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_transaction_dropped_with_its_fork_is_undone_and_the_rest_finalized(pool: PgPool) {
+    let mut m = market();
+    let recorded = journal(&mut m);
+    // The cheater's settlement was on a fork the cluster abandoned.
+    let settlement = recorded
+        .iter()
+        .rev()
+        .find(|r| r.accounts.iter().any(|(a, _)| *a == m.cheater_lease))
+        .map(|r| r.signature.clone())
+        .unwrap();
+    let slot = m.f.svm.get_sysvar::<anchor_lang::prelude::Clock>().slot + 1;
+    let accounts_now =
+        m.f.svm.get_program_accounts(&timelock::ID).into_iter().map(|(a, acc)| (a, acc.data, slot)).collect();
+    let last = recorded.last().unwrap().signature.clone();
+    let replay = Replay { journal: recorded, per_batch: 4, fork: Some((vec![settlement.clone()], accounts_now)) };
+    let config = Config { listen: "127.0.0.1:0".into(), poll_interval_ms: 10, ..Config::default() };
+    let indexer = timelock_indexer::start(&config, pool.clone(), Some(replay)).await.unwrap();
+    wait_for_checkpoint(&indexer.store, &last).await;
+    indexer.stop().await;
+
+    let undone: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.events WHERE signature = $1")
+        .bind(&settlement)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let slashes: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.slashes").fetch_one(&pool).await.unwrap();
+    assert_eq!((undone, slashes), (0, 0), "the dropped settlement's events and slash are gone");
+    let unfinal: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM indexer.events WHERE NOT finalized").fetch_one(&pool).await.unwrap();
+    assert_eq!(unfinal, 0, "everything else is final");
+    let payouts: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.payouts").fetch_one(&pool).await.unwrap();
+    assert_eq!(payouts, 2, "the honest settlement and the claim stay");
+    assert_mirror(&m.f, &pool).await;
 }
 
 async fn get(base: &str, path: &str) -> (u16, Value) {

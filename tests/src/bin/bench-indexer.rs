@@ -52,13 +52,13 @@ async fn seed(pool: &PgPool) {
             "INSERT INTO indexer.workers (address, supplier, worker_index, gpu_model, gpu_count, vram_gib, cpu_cores, \
              ram_gib, region, connectivity_tier, compliance, green_energy, price_per_gpu_hour, device_key, available, \
              active_lease, bonded_stake, jailed_until, fault_count, registered_at, slot) \
-             SELECT a, $2[1 + (h % 1000)], h, \
-               (ARRAY['H100-SXM','H100-PCIE','H200','A100-80G','A100-40G','L40S','RTX-4090','RTX-3090','A6000','B200'])[1 + h % 10], \
-               (ARRAY[1,2,4,8])[1 + (h / 10) % 4], 80, 64, 512, \
-               (ARRAY['US-EAST','US-WEST','EU-WEST','EU-CENTRAL','AP-SOUTH','AP-EAST'])[1 + (h / 40) % 6], \
-               1 + h % 5, h % 8, h % 3 = 0, 300000 + (h * 7919) % 3000000, a, h % 4 <> 0, \
+             SELECT a, $2[(1 + h % 1000)::int], h, \
+               (ARRAY['H100-SXM','H100-PCIE','H200','A100-80G','A100-40G','L40S','RTX-4090','RTX-3090','A6000','B200'])[(1 + h % 10)::int], \
+               (ARRAY[1,2,4,8])[(1 + (h / 10) % 4)::int], 80, 64, 512, \
+               (ARRAY['US-EAST','US-WEST','EU-WEST','EU-CENTRAL','AP-SOUTH','AP-EAST'])[(1 + (h / 40) % 6)::int], \
+               (1 + h % 5)::int, (h % 8)::int, h % 3 = 0, 300000 + (h * 7919) % 3000000, a, h % 4 <> 0, \
                CASE WHEN h % 3 = 0 THEN a END, 8000, 0, 0, 1800000000 + h, 1 \
-             FROM (SELECT a, abs(hashtext(a)) AS h FROM UNNEST($1::text[]) AS w(a)) x",
+             FROM (SELECT a, abs(hashtext(a)::bigint) AS h FROM UNNEST($1::text[]) AS w(a)) x",
         )
         .bind(chunk)
         .bind(&suppliers)
@@ -71,7 +71,7 @@ async fn seed(pool: &PgPool) {
         sqlx::query(
             "INSERT INTO indexer.leases (address, cluster, worker, supplier, price_per_gpu_hour, hourly_rate, gpu_count, \
              collateral, start_ts, ended_at, proven_secs, final_secs, faults, gross_paid, fees_paid, slashed, slot) \
-             SELECT a, 'cluster-' || (n / 8), $2[1 + n % 100000], $3[1 + n % 1000], 2000000, 16000000, 8, 16000000, \
+             SELECT a, 'cluster-' || (n / 8), $2[(1 + n % 100000)::int], $3[(1 + n % 1000)::int], 2000000, 16000000, 8, 16000000, \
                1800000000 + n, 0, 3600, 3600, 0, 16000000, 800000, 0, 1 \
              FROM UNNEST($1::text[]) WITH ORDINALITY AS l(a, n)",
         )

@@ -15,6 +15,10 @@ fn usdc(units: i64) -> String {
     format!("{}.{:06}", units / 1_000_000, units % 1_000_000)
 }
 
+fn stake(units: i64) -> String {
+    format!("{}.{:09}", units / 1_000_000_000, units % 1_000_000_000)
+}
+
 fn get(base: &str, path: &str) -> Value {
     reqwest::blocking::get(format!("{base}{path}")).and_then(|r| r.json()).unwrap_or(Value::Null)
 }
@@ -57,13 +61,15 @@ fn main() {
         assert!(Instant::now() < deadline, "attestations did not land in time");
         std::thread::sleep(Duration::from_secs(2));
     }
+    // One more dispute window, so that the honest hosts' later proven time is final too.
+    std::thread::sleep(Duration::from_secs(12));
     println!("== the oracles' quorum attested proven time and faults; the dispute window passed");
     for (host, settled) in story.hosts.iter().zip(story.settle_all()) {
         println!("   settled {:<9} {}", host.name, settled);
     }
     std::thread::sleep(Duration::from_secs(3)); // the indexer's next poll
 
-    println!("\n| host | proven s | faults | paid to supplier | slashed (stake) | jailed |");
+    println!("\n| host | proven s | faults | paid to supplier | slashed | jailed |");
     println!("|---|---:|---:|---:|---:|---|");
     for host in &story.hosts {
         let lease = get(&api, &format!("/v1/leases/{}", host.lease));
@@ -72,12 +78,12 @@ fn main() {
         let fees = lease["fees_paid"].as_i64().unwrap_or(0);
         let jailed = worker["jailed_until"].as_i64().unwrap_or(0) > 0;
         println!(
-            "| {} | {} | {} | {} USDC | {} | {} |",
+            "| {} | {} | {} | {} USDC | {} stake | {} |",
             host.name,
             lease["proven_secs"],
             lease["faults"],
             usdc(gross - fees),
-            lease["slashed"],
+            stake(lease["slashed"].as_i64().unwrap_or(0)),
             if jailed { "yes" } else { "no" }
         );
     }
