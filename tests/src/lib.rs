@@ -436,7 +436,19 @@ impl TestFixture {
 
     /// An 8 × H100 worker spec as io.net lists them.
     pub fn h100_spec(&self) -> WorkerSpec {
-        h100_spec()
+        WorkerSpec {
+            gpu_model: catalog::gpu_model_code("H100-SXM").unwrap(),
+            gpu_count: 8,
+            vram_gib: 80,
+            cpu_cores: 96,
+            ram_gib: 1_024,
+            region: catalog::region_code("US-EAST").unwrap(),
+            connectivity_tier: 4,
+            compliance: catalog::compliance_flags(true, false, true),
+            green_energy: true,
+            price_per_gpu_hour: 2_000_000,
+            device_key: Pubkey::new_unique(),
+        }
     }
 
     pub fn next_worker_index(&mut self) -> u32 {
@@ -453,23 +465,6 @@ impl TestFixture {
 
     pub fn worker_of(&self, supplier: &SupplierActor, index: u32) -> timelock::state::Worker {
         self.account(&pda::worker(&supplier.supplier(), index).0)
-    }
-}
-
-/// An 8 × H100 worker spec as io.net lists them, with a fresh device key.
-pub fn h100_spec() -> WorkerSpec {
-    WorkerSpec {
-        gpu_model: catalog::gpu_model_code("H100-SXM").unwrap(),
-        gpu_count: 8,
-        vram_gib: 80,
-        cpu_cores: 96,
-        ram_gib: 1_024,
-        region: catalog::region_code("US-EAST").unwrap(),
-        connectivity_tier: 4,
-        compliance: catalog::compliance_flags(true, false, true),
-        green_energy: true,
-        price_per_gpu_hour: 2_000_000,
-        device_key: Pubkey::new_unique(),
     }
 }
 

@@ -553,7 +553,19 @@ fn rand_seed(i: usize) -> [u8; 32] {
 
 /// What an agent's telemetry file says: 8 H100s, each running processes in these containers.
 pub fn write_telemetry(path: &Path, host: u32, containers: &[Option<&str>]) {
-    let gpus = crate::oracle_world::gpu_samples(&host.to_string(), GPUS_PER_HOST, containers);
+    let gpus: Vec<timelock_protocol::GpuSample> = (0..GPUS_PER_HOST)
+        .map(|g| timelock_protocol::GpuSample {
+            uuid: format!("GPU-{host}-{g}"),
+            model: "H100-SXM".into(),
+            utilization_pct: 97,
+            memory_used_mib: 70_000,
+            processes: containers
+                .iter()
+                .enumerate()
+                .map(|(p, c)| timelock_protocol::GpuProcess { pid: 4_000 + p as u32, container: c.map(str::to_string) })
+                .collect(),
+        })
+        .collect();
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, serde_json::to_string(&gpus).unwrap()).expect("telemetry");
     std::fs::rename(&tmp, path).expect("telemetry");

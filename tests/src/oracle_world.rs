@@ -33,23 +33,6 @@ pub struct OracleWorld {
     pub start: i64,
 }
 
-/// `count` H100s of host `host`, each running one process per entry of `containers` (`None`: a host process).
-pub fn gpu_samples(host: &str, count: u16, containers: &[Option<&str>]) -> Vec<GpuSample> {
-    (0..count)
-        .map(|g| GpuSample {
-            uuid: format!("GPU-{host}-{g}"),
-            model: "H100-SXM".into(),
-            utilization_pct: 98,
-            memory_used_mib: 71_000,
-            processes: containers
-                .iter()
-                .enumerate()
-                .map(|(pid, c)| GpuProcess { pid: 1_000 + pid as u32, container: c.map(str::to_string) })
-                .collect(),
-        })
-        .collect()
-}
-
 pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64
 }
@@ -99,7 +82,19 @@ impl OracleWorld {
 
     /// Every GPU of the worker running processes in these containers (`None`: a host process).
     pub fn gpus(&self, worker: usize, containers: &[Option<&str>]) -> Vec<GpuSample> {
-        gpu_samples(&worker.to_string(), self.workers[worker].gpu_count, containers)
+        (0..self.workers[worker].gpu_count)
+            .map(|g| GpuSample {
+                uuid: format!("GPU-{worker}-{g}"),
+                model: "H100-SXM".into(),
+                utilization_pct: 98,
+                memory_used_mib: 71_000,
+                processes: containers
+                    .iter()
+                    .enumerate()
+                    .map(|(pid, c)| GpuProcess { pid: 1_000 + pid as u32, container: c.map(str::to_string) })
+                    .collect(),
+            })
+            .collect()
     }
 
     pub fn heartbeat(&self, worker: usize, sequence: u64, timestamp: i64, gpus: Vec<GpuSample>) -> SignedHeartbeat {

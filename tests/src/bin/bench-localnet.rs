@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use solana_signer::Signer;
 use timelock::state::{ClusterPurpose, WorkerSpec};
-use timelock_sdk::{batch, ix, pda};
+use timelock_sdk::{batch, catalog, ix, pda};
 use timelock_tests::bench::{report, Row};
 use timelock_tests::localnet::{
     demo_params, oracle_config, start_indexer, start_oracle, write_telemetry, SimulatedAgent, Stack, JOB,
@@ -45,12 +45,17 @@ fn main() -> std::io::Result<()> {
         .enumerate()
         .map(|(i, device)| {
             let spec = WorkerSpec {
+                gpu_model: catalog::gpu_model_code("H100-SXM").unwrap(),
                 gpu_count: 1,
+                vram_gib: 80,
                 cpu_cores: 16,
                 ram_gib: 128,
+                region: catalog::region_code("US-EAST").unwrap(),
+                connectivity_tier: 4,
                 compliance: 0,
+                green_energy: true,
+                price_per_gpu_hour: 2_000_000,
                 device_key: Pubkey::new_from_array(device.verifying_key().to_bytes()),
-                ..timelock_tests::h100_spec()
             };
             vec![ix::worker_register(supplier.pubkey(), i as u32 + 1, spec)]
         })
