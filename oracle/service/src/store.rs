@@ -102,10 +102,6 @@ impl Store {
         Ok(())
     }
 
-    pub async fn heartbeat_count(&self) -> sqlx::Result<i64> {
-        sqlx::query_scalar("SELECT count(*) FROM oracle.heartbeats").fetch_one(&self.pool).await
-    }
-
     /// The lease's heartbeats with timestamps in `[from, to)`, by time.
     pub async fn lease_heartbeats(&self, lease: &Key, from: i64, to: i64) -> sqlx::Result<Vec<Heartbeat>> {
         let payloads: Vec<Vec<u8>> = sqlx::query_scalar(
