@@ -3,12 +3,12 @@
 SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/timelock/target
 export SBF_HOME ?= $(HOME)/.cache/sbf-offline
-# The validator links the system's OpenSSL instead of building one (5 minutes saved on a cold machine).
+# Agave's validator links the system's OpenSSL instead of building one (5 minutes saved on a cold machine).
 export OPENSSL_NO_VENDOR := 1
-export TIMELOCK_LOCALNET_BIN ?= $(CARGO_TARGET_DIR)/localnet/timelock-localnet
+AGAVE_LOCALNET_BIN := $(CARGO_TARGET_DIR)/localnet/timelock-agave-localnet
 CARGO ?= cargo
 
-.PHONY: all toolchain build anchor-build localnet test bench demo idl node fmt clippy clean
+.PHONY: all toolchain build anchor-build localnet agave-localnet test test-agave bench bench-setup demo idl node fmt clippy clean
 
 all: build
 
@@ -26,14 +26,23 @@ anchor-build:
 	cp programs/timelock/program-keypair.json target/deploy/timelock-keypair.json
 	anchor build
 
-# A real validator (Agave's test validator, built once on its own profile) with the program: tests/localnet.
+# The local chain of the demo and the end-to-end test: Solana's JSON-RPC over LiteSVM (tests/localnet), built
+# from the crates the tests compile anyway.
 localnet:
+	$(CARGO) build --locked -p timelock-localnet
+
+# Agave's test validator with the program (opt-in: ~350 more crates, built once on its own profile).
+agave-localnet:
 	scripts/localnet/setup.sh
-	$(CARGO) build --locked --profile localnet -p timelock-localnet
+	$(CARGO) build --locked --profile localnet -p timelock-localnet --features agave --bin timelock-agave-localnet
 
 # Postgres: $$DATABASE_URL when set, otherwise a throwaway cluster (scripts/with-postgres.sh).
 test: build localnet tests/ts/node_modules/.package-lock.json
-	scripts/with-postgres.sh $(CARGO) test --workspace --locked --exclude timelock-localnet
+	scripts/with-postgres.sh $(CARGO) test --workspace --locked
+
+# The end-to-end test on Agave's validator instead of the LiteSVM node: the fidelity check.
+test-agave: build agave-localnet
+	TIMELOCK_LOCALNET_BIN=$(AGAVE_LOCALNET_BIN) scripts/with-postgres.sh $(CARGO) test --locked -p timelock-tests --test e2e
 
 # Node.js for the TypeScript interop test (tests/ts); installed from Debian when missing.
 node:
@@ -53,6 +62,10 @@ bench: build localnet
 	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/bench-oracle
 	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/bench-indexer
 	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/bench-localnet
+
+# Cold and warm `make test`/`make demo` from an empty cache: target/bench/setup.json (about an hour on 2 cores).
+bench-setup:
+	scripts/bench-setup.sh
 
 # The whole stack on a local validator: the lifecycle story, a summary from the indexer API, then the services
 # stay up until Ctrl-C.

@@ -11,7 +11,6 @@ pub mod svm_backend;
 use std::path::PathBuf;
 
 use anchor_lang::prelude::{Clock, Pubkey};
-use anchor_lang::solana_program::bpf_loader_upgradeable;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::AccountDeserialize;
 use litesvm::LiteSVM;
@@ -207,8 +206,7 @@ impl TestFixture {
         svm.airdrop(&admin.pubkey(), 1_000_000_000_000).unwrap();
         let so =
             std::fs::read(program_so_path()).expect("target/deploy/timelock.so is missing: run `make build` first");
-        svm.add_program(timelock::ID, &so).expect("program loads");
-        set_upgrade_authority(&mut svm, &admin.pubkey());
+        timelock_localnet::deploy_upgradeable(&mut svm, timelock::ID, &so, &admin.pubkey());
         let oracles: Vec<Keypair> = (1..=3u8).map(|i| Keypair::new_from_array([100 + i; 32])).collect();
         for oracle in &oracles {
             svm.airdrop(&oracle.pubkey(), 100_000_000_000).unwrap();
@@ -647,16 +645,6 @@ impl Default for TestFixture {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// LiteSVM deploys with no upgrade authority; `config_init` demands one, so the fixture writes it into the
-/// ProgramData header (bincode: u32 tag 3, u64 slot, Option<Pubkey> at byte 12).
-fn set_upgrade_authority(svm: &mut LiteSVM, authority: &Pubkey) {
-    let program_data = bpf_loader_upgradeable::get_program_data_address(&timelock::ID);
-    let mut account = svm.get_account(&program_data).expect("program data");
-    account.data[12] = 1;
-    account.data[13..45].copy_from_slice(authority.as_ref());
-    svm.set_account(program_data, account).expect("set program data");
 }
 
 pub fn token_2022() -> Pubkey {

@@ -30,14 +30,15 @@ use timelock_sdk::{catalog, ix, tokens, TOKEN_PROGRAM_ID};
 pub const STAKE_DECIMALS: u8 = 9;
 pub const PAYMENT_DECIMALS: u8 = 6;
 
-/// The validator binary: `$TIMELOCK_LOCALNET_BIN`, else where `make localnet` builds it.
+/// The node binary: `$TIMELOCK_LOCALNET_BIN` (`make test-agave` points it at Agave's validator), else the
+/// LiteSVM node where `make localnet` builds it.
 pub fn localnet_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("TIMELOCK_LOCALNET_BIN") {
         return path.into();
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from);
-    target.join("localnet/timelock-localnet")
+    target.join("debug/timelock-localnet")
 }
 
 /// A `timelock-localnet` process, stopped (SIGTERM) when dropped.

@@ -52,8 +52,11 @@ fn batch_of(recorded: &[Recorded]) -> Batch {
 struct Replay {
     journal: Vec<Recorded>,
     per_batch: usize,
-    fork: Option<(Vec<String>, Vec<(Pubkey, Vec<u8>, u64)>)>,
+    fork: Option<AbandonedFork>,
 }
+
+/// The signatures an abandoned fork dropped, and each account's (address, data, slot) once it is undone.
+type AbandonedFork = (Vec<String>, Vec<(Pubkey, Vec<u8>, u64)>);
 
 impl Source for Replay {
     fn name(&self) -> &str {

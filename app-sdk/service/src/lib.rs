@@ -183,6 +183,8 @@ mod tests {
     }
 
     #[test]
+    // figment's `Jail` closure returns its own (large) error type.
+    #[allow(clippy::result_large_err)]
     fn config_layers_file_then_env() {
         let dir = std::env::temp_dir().join(format!("kit-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

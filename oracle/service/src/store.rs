@@ -53,6 +53,11 @@ fn key(bytes: Vec<u8>) -> Key {
     bytes.try_into().unwrap_or_default()
 }
 
+/// `id, seed, size, issued_at, deadline, verdict` of a worker's latest challenge.
+type LatestChallengeRow = (i64, Vec<u8>, i32, i64, i64, Option<String>);
+/// `worker, seed, size, issued_at, deadline, fetched_at, verdict` of one challenge.
+type ChallengeRow = (Vec<u8>, Vec<u8>, i32, i64, i64, Option<i64>, Option<String>);
+
 #[derive(Clone)]
 pub struct Store {
     pub pool: PgPool,
@@ -147,7 +152,7 @@ impl Store {
             .bind(&worker[..])
             .execute(&mut *tx)
             .await?;
-        let latest: Option<(i64, Vec<u8>, i32, i64, i64, Option<String>)> = sqlx::query_as(
+        let latest: Option<LatestChallengeRow> = sqlx::query_as(
             "SELECT id, seed, size, issued_at, deadline, verdict FROM oracle.challenges \
              WHERE worker = $1 ORDER BY issued_at DESC, id DESC LIMIT 1",
         )
@@ -207,7 +212,7 @@ impl Store {
     }
 
     pub async fn challenge(&self, id: i64) -> sqlx::Result<Option<ChallengeRecord>> {
-        let row: Option<(Vec<u8>, Vec<u8>, i32, i64, i64, Option<i64>, Option<String>)> = sqlx::query_as(
+        let row: Option<ChallengeRow> = sqlx::query_as(
             "SELECT worker, seed, size, issued_at, deadline, fetched_at, verdict FROM oracle.challenges WHERE id = $1",
         )
         .bind(id)

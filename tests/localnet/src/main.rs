@@ -1,24 +1,27 @@
-//! `timelock-localnet`: a real validator (Agave's in-process test validator) with the program from
-//! `target/deploy/timelock.so` at its declared id, upgradeable by `--upgrade-authority` (config_init demands the
-//! upgrade authority), and SPL Token, Token-2022 and the associated-token program at genesis. When ready it
-//! prints `{"rpc_url", "ws_url", "payer"}` on one line (`payer`: a keypair file holding 500 million SOL for
-//! the caller to fund accounts with), then runs until Ctrl-C or SIGTERM.
+//! `timelock-localnet`: Solana's JSON-RPC over LiteSVM with the program from `target/deploy/timelock.so` at its
+//! declared id, upgradeable by `--upgrade-authority` (config_init demands the upgrade authority), and SPL Token,
+//! Token-2022 and the associated-token program. When ready it prints `{"rpc_url", "ws_url", "payer"}` on one
+//! line (`payer`: a keypair file holding 500 million SOL for the caller to fund accounts with; `ws_url` is null:
+//! no subscriptions are served), then runs until Ctrl-C or SIGTERM. State lives in memory.
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
 use clap::Parser;
+use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
-use solana_rpc::rpc::JsonRpcConfig;
 use solana_signer::Signer;
-use solana_test_validator::{TestValidatorGenesis, UpgradeableProgramInfo};
+use timelock_localnet::chain::Chain;
+use timelock_localnet::rpc::{handle_body, SharedChain};
 
 #[derive(Parser, Debug)]
-#[command(name = "timelock-localnet", about = "A local validator with the timelock program")]
+#[command(name = "timelock-localnet", about = "A local Solana JSON-RPC node (LiteSVM) with the timelock program")]
 struct Args {
-    /// Ledger directory (created; an existing ledger is resumed).
-    #[arg(long)]
-    ledger: PathBuf,
     /// Upgrade authority of the program, which must be the one to initialise its config.
     #[arg(long)]
     upgrade_authority: String,
@@ -29,65 +32,58 @@ struct Args {
     payer_out: PathBuf,
     #[arg(long, default_value_t = 8899)]
     rpc_port: u16,
+    /// Accepted for compatibility with the Agave node; this one keeps its state in memory.
+    #[arg(long)]
+    ledger: Option<PathBuf>,
 }
+
+const PAYER_SOL: u64 = 500_000_000;
 
 fn main() {
     let args = Args::parse();
     let authority = Pubkey::from_str(&args.upgrade_authority).expect("--upgrade-authority is a base58 public key");
-    assert!(args.program.exists(), "{} is missing: run `make build`", args.program.display());
-    let loader = Pubkey::from_str("BPFLoaderUpgradeab1e11111111111111111111111").unwrap();
-    let mut genesis = TestValidatorGenesis::default();
-    genesis
-        .ledger_path(&args.ledger)
-        .rpc_port(args.rpc_port)
-        // Gossip on any free port of the range rather than always 8000, so that a second validator (another
-        // checkout's tests, a demo) or one still releasing its sockets does not stop this one from starting.
-        .gossip_port(0)
-        // The indexer reads events from getTransaction's inner instructions: the transaction history must be
-        // kept, and with it the "extended" metadata (logs, inner instructions), which Agave otherwise drops.
-        .rpc_config(JsonRpcConfig {
-            enable_rpc_transaction_history: true,
-            enable_extended_tx_metadata_storage: true,
-            ..JsonRpcConfig::default_for_test()
-        })
-        .add_upgradeable_programs_with_path(&[UpgradeableProgramInfo {
-            program_id: Pubkey::new_from_array(timelock::ID.to_bytes()),
-            loader,
-            upgrade_authority: authority,
-            program_path: args.program.clone(),
-        }]);
-    let (validator, payer) = genesis.start();
+    let program =
+        std::fs::read(&args.program).unwrap_or_else(|e| panic!("{}: {e} (run `make build`)", args.program.display()));
+    let payer = Keypair::new();
     std::fs::write(&args.payer_out, serde_json::to_string(&payer.to_bytes().to_vec()).unwrap())
         .expect("write the payer keypair");
-    println!(
-        "{}",
-        serde_json::json!({
-            "rpc_url": validator.rpc_url(),
-            "ws_url": validator.rpc_pubsub_url(),
-            "payer": args.payer_out.display().to_string(),
-            "payer_pubkey": payer.pubkey().to_string(),
-        })
-    );
-    wait_for_termination();
-    drop(validator);
+    let payer_pubkey = payer.pubkey();
+    let chain = Chain::new(payer, PAYER_SOL, |svm| {
+        timelock_localnet::deploy_upgradeable(
+            svm,
+            Pubkey::new_from_array(timelock::ID.to_bytes()),
+            &program,
+            &authority,
+        )
+    });
+    let chain: SharedChain = Arc::new(Mutex::new(chain));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.rpc_port))
+            .await
+            .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{}: {e}", args.rpc_port));
+        let address = listener.local_addr().unwrap();
+        let app = Router::new().route("/", post(rpc)).with_state(chain);
+        println!(
+            "{}",
+            timelock_localnet::ready_line(&format!("http://{address}"), None, &args.payer_out, &payer_pubkey)
+        );
+        axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.expect("serve");
+    });
 }
 
-fn wait_for_termination() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static STOP: AtomicBool = AtomicBool::new(false);
-    extern "C" fn on_signal(_: i32) {
-        STOP.store(true, Ordering::SeqCst);
-    }
-    // SIGINT and SIGTERM: the validator is dropped, flushing its ledger.
-    unsafe {
-        signal(2, on_signal);
-        signal(15, on_signal);
-    }
-    while !STOP.load(Ordering::SeqCst) {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+async fn rpc(State(chain): State<SharedChain>, body: Bytes) -> Json<serde_json::Value> {
+    // Execution holds the chain's lock for milliseconds: off the async workers.
+    let response = tokio::task::spawn_blocking(move || handle_body(&chain, &body)).await.expect("RPC handler");
+    Json(response)
 }
 
-extern "C" {
-    fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
+async fn shutdown() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
 }
