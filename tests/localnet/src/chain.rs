@@ -29,6 +29,8 @@ pub const BLOCKHASH_VALID_SLOTS: u64 = 150;
 /// How far the finalized (rooted) slot trails the newest one on a healthy cluster.
 pub const FINALITY_SLOTS: u64 = 32;
 pub const SLOTS_PER_EPOCH: u64 = 432_000;
+/// Slot 0 is genesis, rooted from the start; transactions land from slot 1 on.
+const FIRST_SLOT: u64 = 1;
 const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
 /// LiteSVM's (and mainnet's) base fee.
 const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
@@ -100,7 +102,7 @@ impl Chain {
             transaction_count: 0,
             faucet,
         };
-        chain.enter_slot(0);
+        chain.enter_slot(FIRST_SLOT);
         chain
     }
 
@@ -110,7 +112,14 @@ impl Chain {
 
     /// Brings the chain up to wall time: called before every request.
     pub fn tick(&mut self) {
-        let slot = self.started.elapsed().as_millis() as u64 / SLOT_MS;
+        let slot = FIRST_SLOT + self.started.elapsed().as_millis() as u64 / SLOT_MS;
+        if slot > self.slot {
+            self.enter_slot(slot);
+        }
+    }
+
+    /// Jumps to `slot` at once (tests of blockhash expiry and finality); wall time then catches up from there.
+    pub fn warp_to_slot(&mut self, slot: u64) {
         if slot > self.slot {
             self.enter_slot(slot);
         }

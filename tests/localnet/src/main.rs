@@ -8,16 +8,12 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use clap::Parser;
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use timelock_localnet::chain::Chain;
-use timelock_localnet::rpc::{handle_body, SharedChain};
+use timelock_localnet::rpc::SharedChain;
 
 #[derive(Parser, Debug)]
 #[command(name = "timelock-localnet", about = "A local Solana JSON-RPC node (LiteSVM) with the timelock program")]
@@ -64,19 +60,12 @@ fn main() {
             .await
             .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{}: {e}", args.rpc_port));
         let address = listener.local_addr().unwrap();
-        let app = Router::new().route("/", post(rpc)).with_state(chain);
         println!(
             "{}",
             timelock_localnet::ready_line(&format!("http://{address}"), None, &args.payer_out, &payer_pubkey)
         );
-        axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.expect("serve");
+        timelock_localnet::rpc::serve(listener, chain, shutdown()).await.expect("serve");
     });
-}
-
-async fn rpc(State(chain): State<SharedChain>, body: Bytes) -> Json<serde_json::Value> {
-    // Execution holds the chain's lock for milliseconds: off the async workers.
-    let response = tokio::task::spawn_blocking(move || handle_body(&chain, &body)).await.expect("RPC handler");
-    Json(response)
 }
 
 async fn shutdown() {

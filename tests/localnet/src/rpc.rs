@@ -67,6 +67,25 @@ type RpcResult = Result<Value, RpcError>;
 
 pub type SharedChain = Arc<Mutex<Chain>>;
 
+/// Serves JSON-RPC (`POST /`) on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    chain: SharedChain,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = axum::Router::new().route("/", axum::routing::post(rpc)).with_state(chain);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+async fn rpc(
+    axum::extract::State(chain): axum::extract::State<SharedChain>,
+    body: axum::body::Bytes,
+) -> axum::Json<Value> {
+    // Execution holds the chain's lock for milliseconds: off the async workers.
+    let response = tokio::task::spawn_blocking(move || handle_body(&chain, &body)).await.expect("RPC handler");
+    axum::Json(response)
+}
+
 /// One JSON-RPC request body (a single call or a batch) → the response body.
 pub fn handle_body(chain: &SharedChain, body: &[u8]) -> Value {
     match serde_json::from_slice::<Value>(body) {
