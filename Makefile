@@ -63,7 +63,7 @@ bench: build localnet
 	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/bench-indexer
 	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/bench-localnet
 
-# Cold and warm `make test`/`make demo` from an empty cache: target/bench/setup.json (about an hour on 2 cores).
+# Cold and warm `make test`/`make demo` from an empty cache: target/bench/setup.json (about 40 minutes on 2 cores).
 bench-setup:
 	scripts/bench-setup.sh
 
