@@ -37,7 +37,9 @@ agave-localnet:
 	$(CARGO) build --locked --profile localnet -p timelock-localnet --features agave --bin timelock-agave-localnet
 
 # Postgres: $$DATABASE_URL when set, otherwise a throwaway cluster (scripts/with-postgres.sh).
-test: build localnet tests/ts/node_modules/.package-lock.json
+# The tests build the local chain's binary themselves (timelock-localnet has integration tests), with the same
+# features as everything else: one cargo invocation, every shared crate compiled once.
+test: build tests/ts/node_modules/.package-lock.json
 	scripts/with-postgres.sh $(CARGO) test --workspace --locked
 
 # The end-to-end test on Agave's validator instead of the LiteSVM node: the fidelity check.
@@ -69,8 +71,9 @@ bench-setup:
 
 # The whole stack on a local validator: the lifecycle story, a summary from the indexer API, then the services
 # stay up until Ctrl-C.
-demo: build localnet
-	scripts/with-postgres.sh $(CARGO) run --locked -p timelock-tests --bin demo
+demo: build
+	$(CARGO) build --locked -p timelock-tests -p timelock-localnet --bin demo --bin timelock-localnet
+	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/debug/demo
 
 fmt:
 	$(CARGO) fmt --all
