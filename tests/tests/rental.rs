@@ -60,6 +60,65 @@ impl Story {
 }
 
 #[test]
+fn a_renter_that_hands_its_wallet_to_another_program_cannot_freeze_settlement() {
+    use anchor_lang::solana_program::system_instruction;
+    use solana_signer::Signer;
+    let mut s = Story::booked(1, 1);
+    let paid_in = s.escrow();
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    s.attest_all(window, 3_000, 0);
+    // The renter's wallet stops being a system account: assigned to a program nobody controls.
+    let wallet = s.renter.authority.insecure_clone();
+    let elsewhere = anchor_lang::prelude::Pubkey::new_unique();
+    s.f.send(&[system_instruction::assign(&wallet.pubkey(), &elsewhere)], &[&wallet]).expect("assign");
+    assert_eq!(s.f.svm.get_account(&wallet.pubkey()).unwrap().owner, elsewhere);
+
+    // A cranker still settles to the end: the supplier is paid, the renter refunded, the lease closed.
+    s.f.warp(EPOCH + DISPUTE_WINDOW);
+    let mut closed = false;
+    for _ in 0..3 {
+        if s.settle(0).closed {
+            closed = true;
+            break;
+        }
+        s.f.warp(DISPUTE_WINDOW);
+    }
+    assert!(closed, "the lease closes");
+    let gross = 13_333_333;
+    assert_eq!(s.f.token_balance(&s.renter.payment_tokens), 1_000_000 * ONE_USDC - gross);
+    assert_eq!(s.escrow(), 0, "every unit of the {paid_in} escrowed was paid or refunded");
+    let worker = s.f.account::<timelock::state::Worker>(&s.workers[0].worker);
+    assert_eq!(worker.active_lease, anchor_lang::prelude::Pubkey::default(), "the worker is free again");
+}
+
+#[test]
+fn a_lease_closed_since_the_oracle_read_it_does_not_fail_the_batch() {
+    let mut s = Story::booked(2, 1);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    s.attest_all(window, 3_000, 0);
+    s.f.warp(EPOCH + DISPUTE_WINDOW);
+    let mut closed = false;
+    for _ in 0..3 {
+        if s.settle(0).closed {
+            closed = true;
+            break;
+        }
+        s.f.warp(DISPUTE_WINDOW);
+    }
+    assert!(closed && !s.f.exists(&s.lease_address(0)), "lease 0 settled and closed");
+
+    // An oracle's batch read before the close still lists lease 0: lease 1's report lands regardless.
+    let window = s.f.now();
+    let reports = [(s.lease_address(0), 3_500, 0), (s.lease_address(1), 3_500, 0)];
+    let attested: LeasesAttested = s.f.attest(0, window, &reports).expect("the batch lands").event();
+    assert_eq!(attested.leases.len(), 1, "the closed lease is skipped");
+    assert_eq!(attested.leases[0].lease, s.lease_address(1));
+    assert!(attested.leases[0].accepted);
+}
+
+#[test]
 fn booking_escrows_exactly_and_locks_collateral() {
     let s = Story::booked(2, 3);
     // 2 workers × 16 USDC/h × 3 h.

@@ -26,7 +26,8 @@ impl<'info> LeaseAttest<'info> {
     /// Records one oracle's reports for the leases in the remaining accounts (same order as `reports`). Each
     /// lease keeps every oracle's latest vote; its proven seconds and faults become the largest values that
     /// `oracle_threshold` current oracles attest to, and never decrease. A report for a window this oracle
-    /// already attested (stale or replayed) changes nothing, so one bad lease never fails the batch.
+    /// already attested (stale or replayed) changes nothing, and a lease that was settled and closed since the
+    /// oracle read it is skipped, so one lease never fails the batch for the others.
     pub fn handler(ctx: Context<'info, Self>, window_end: i64, reports: Vec<LeaseReport>) -> Result<()> {
         let params = &ctx.accounts.config.params;
         let oracle = ctx.accounts.oracle.key();
@@ -39,6 +40,9 @@ impl<'info> LeaseAttest<'info> {
 
         let mut attested = Vec::with_capacity(reports.len());
         for (info, report) in ctx.remaining_accounts.iter().zip(reports) {
+            if is_closed(info) {
+                continue;
+            }
             require!(info.is_writable, anchor_lang::error::ErrorCode::AccountNotMutable);
             let loader = AccountLoader::<Lease>::try_from(info)?;
             let mut lease = loader.load_mut()?;
@@ -82,6 +86,11 @@ impl<'info> LeaseAttest<'info> {
         let event = LeasesAttested { oracle, window_end, leases: attested };
         events::emit(&ctx.accounts.event_authority, &event)
     }
+}
+
+/// What `close` leaves of an account: no data, owned by the System program.
+fn is_closed(info: &AccountInfo) -> bool {
+    info.data_is_empty() && info.owner == &anchor_lang::system_program::ID
 }
 
 /// The oracle's own slot, else a slot that is empty or held by a key no longer in the oracle set.

@@ -63,9 +63,12 @@ pub struct LeaseSettle<'info> {
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(address = config.stake_mint @ TimelockError::InvalidStakeMint, mint::token_program = stake_token_program)]
     pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
-    /// Receives the lease account's rent when the lease closes (the renter paid it at booking).
+    /// Receives the lease account's rent when the lease closes (the renter paid it at booking). Pinned by address
+    /// and never read, so that nothing the renter does to its wallet after booking (assigning it to another
+    /// program, giving it data) can stop settlement.
+    /// CHECK: only credited with lamports; its address is the cluster's renter.
     #[account(mut, address = cluster.renter @ TimelockError::NotLeaseParty)]
-    pub renter: SystemAccount<'info>,
+    pub renter: UncheckedAccount<'info>,
     pub payment_token_program: Interface<'info, TokenInterface>,
     pub stake_token_program: Interface<'info, TokenInterface>,
 }
