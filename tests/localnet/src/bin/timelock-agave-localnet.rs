@@ -62,7 +62,7 @@ fn main() {
     let ws_url = validator.rpc_pubsub_url();
     println!(
         "{}",
-        timelock_localnet::ready_line(&validator.rpc_url(), Some(&ws_url), &args.payer_out, &payer.pubkey())
+        timelock_localnet::ready_line(&validator.rpc_url(), Some(ws_url.as_str()), &args.payer_out, &payer.pubkey())
     );
     timelock_localnet::wait_for_termination();
     drop(validator);
