@@ -44,6 +44,17 @@ impl Story {
         self.f.settle(&self.renter, self.cluster_id, &worker).expect("settle").event()
     }
 
+    /// Settles lease `i` until it closes, a dispute window apart, three times at most: whether it closed.
+    fn settle_until_closed(&mut self, i: usize) -> bool {
+        for _ in 0..3 {
+            if self.settle(i).closed {
+                return true;
+            }
+            self.f.warp(DISPUTE_WINDOW);
+        }
+        false
+    }
+
     fn escrow(&self) -> u64 {
         self.f.token_balance(&pda::escrow(&self.f.cluster_address(&self.renter, self.cluster_id)).0)
     }
@@ -76,15 +87,7 @@ fn a_renter_that_hands_its_wallet_to_another_program_cannot_freeze_settlement() 
 
     // A cranker still settles to the end: the supplier is paid, the renter refunded, the lease closed.
     s.f.warp(EPOCH + DISPUTE_WINDOW);
-    let mut closed = false;
-    for _ in 0..3 {
-        if s.settle(0).closed {
-            closed = true;
-            break;
-        }
-        s.f.warp(DISPUTE_WINDOW);
-    }
-    assert!(closed, "the lease closes");
+    assert!(s.settle_until_closed(0), "the lease closes");
     let gross = 13_333_333;
     assert_eq!(s.f.token_balance(&s.renter.payment_tokens), 1_000_000 * ONE_USDC - gross);
     assert_eq!(s.escrow(), 0, "every unit of the {paid_in} escrowed was paid or refunded");
@@ -99,15 +102,7 @@ fn a_lease_closed_since_the_oracle_read_it_does_not_fail_the_batch() {
     let window = s.f.now();
     s.attest_all(window, 3_000, 0);
     s.f.warp(EPOCH + DISPUTE_WINDOW);
-    let mut closed = false;
-    for _ in 0..3 {
-        if s.settle(0).closed {
-            closed = true;
-            break;
-        }
-        s.f.warp(DISPUTE_WINDOW);
-    }
-    assert!(closed && !s.f.exists(&s.lease_address(0)), "lease 0 settled and closed");
+    assert!(s.settle_until_closed(0) && !s.f.exists(&s.lease_address(0)), "lease 0 settled and closed");
 
     // An oracle's batch read before the close still lists lease 0: lease 1's report lands regardless.
     let window = s.f.now();
@@ -173,16 +168,7 @@ fn full_story_attest_settle_end_refund_close() {
     // After the end, an epoch for the last attestation and the dispute window, both leases close.
     s.f.warp(EPOCH + DISPUTE_WINDOW);
     for i in 0..2 {
-        let mut closed = false;
-        for _ in 0..3 {
-            let settled = s.settle(i);
-            if settled.closed {
-                closed = true;
-                break;
-            }
-            s.f.warp(DISPUTE_WINDOW);
-        }
-        assert!(closed, "lease {i} closes");
+        assert!(s.settle_until_closed(i), "lease {i} closes");
         assert!(!s.f.exists(&s.lease_address(i)));
     }
     let cluster = s.f.cluster(&s.renter, 1);

@@ -7,8 +7,30 @@
 pub mod chain;
 pub mod rpc;
 
+use std::path::PathBuf;
+use std::str::FromStr;
+
 use litesvm::LiteSVM;
 use solana_pubkey::Pubkey;
+
+/// The flags both nodes take (the harness in `tests/src/localnet.rs` starts either with them).
+#[derive(clap::Args, Debug)]
+pub struct NodeArgs {
+    /// Upgrade authority of the program, which must be the one to initialise its config.
+    #[arg(long, value_parser = Pubkey::from_str)]
+    pub upgrade_authority: Pubkey,
+    #[arg(long, default_value = "target/deploy/timelock.so")]
+    pub program: PathBuf,
+    /// Where to write the funded payer's keypair.
+    #[arg(long)]
+    pub payer_out: PathBuf,
+    #[arg(long, default_value_t = 8899)]
+    pub rpc_port: u16,
+    /// Ledger directory: Agave's validator creates or resumes it; the LiteSVM node keeps its state in memory and
+    /// ignores it.
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+}
 
 /// The upgradeable loader's ProgramData header is bincode: a u32 tag (3), the u64 deploy slot, then the upgrade
 /// authority as `Option<Pubkey>` at byte 12. LiteSVM deploys with none; `config_init` demands one.

@@ -4,8 +4,6 @@
 //! line (`payer`: a keypair file holding 500 million SOL for the caller to fund accounts with; `ws_url` is null:
 //! no subscriptions are served), then runs until Ctrl-C or SIGTERM. State lives in memory.
 
-use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use clap::Parser;
@@ -14,30 +12,20 @@ use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use timelock_localnet::chain::Chain;
 use timelock_localnet::rpc::SharedChain;
+use timelock_localnet::NodeArgs;
 
 #[derive(Parser, Debug)]
 #[command(name = "timelock-localnet", about = "A local Solana JSON-RPC node (LiteSVM) with the timelock program")]
-struct Args {
-    /// Upgrade authority of the program, which must be the one to initialise its config.
-    #[arg(long)]
-    upgrade_authority: String,
-    #[arg(long, default_value = "target/deploy/timelock.so")]
-    program: PathBuf,
-    /// Where to write the funded payer's keypair.
-    #[arg(long)]
-    payer_out: PathBuf,
-    #[arg(long, default_value_t = 8899)]
-    rpc_port: u16,
-    /// Accepted for compatibility with the Agave node; this one keeps its state in memory.
-    #[arg(long)]
-    ledger: Option<PathBuf>,
+struct Cli {
+    #[command(flatten)]
+    node: NodeArgs,
 }
 
 const PAYER_SOL: u64 = 500_000_000;
 
 fn main() {
-    let args = Args::parse();
-    let authority = Pubkey::from_str(&args.upgrade_authority).expect("--upgrade-authority is a base58 public key");
+    let args = Cli::parse().node;
+    let authority = args.upgrade_authority;
     let program =
         std::fs::read(&args.program).unwrap_or_else(|e| panic!("{}: {e} (run `make build`)", args.program.display()));
     let payer = Keypair::new();

@@ -60,6 +60,19 @@ impl Node {
         )
     }
 
+    /// A transaction at confirmed commitment, JSON-encoded.
+    fn confirmed_transaction(
+        &self,
+        signature: &solana_signature::Signature,
+    ) -> solana_transaction_status_client_types::EncodedConfirmedTransactionWithStatusMeta {
+        let config = RpcTransactionConfig {
+            encoding: Some(UiTransactionEncoding::Json),
+            commitment: Some(CommitmentConfig::confirmed()),
+            max_supported_transaction_version: Some(0),
+        };
+        self.rpc.get_transaction_with_config(signature, config).unwrap()
+    }
+
     fn warp(&self, slots: u64) {
         let mut chain = self.chain.lock().unwrap();
         let slot = chain.slot() + slots;
@@ -88,17 +101,7 @@ fn a_transfer_lands_and_is_found_by_signature_and_by_address() {
     let signature = node.rpc.send_and_confirm_transaction(&node.transfer(&alice.pubkey(), 3 * SOL)).unwrap();
     assert_eq!(node.rpc.get_balance(&alice.pubkey()).unwrap(), 3 * SOL);
 
-    let found = node
-        .rpc
-        .get_transaction_with_config(
-            &signature,
-            RpcTransactionConfig {
-                encoding: Some(UiTransactionEncoding::Json),
-                commitment: Some(CommitmentConfig::confirmed()),
-                max_supported_transaction_version: Some(0),
-            },
-        )
-        .unwrap();
+    let found = node.confirmed_transaction(&signature);
     let meta = found.transaction.meta.unwrap();
     assert!(meta.err.is_none());
     assert_eq!(meta.fee, 5_000);
@@ -173,17 +176,7 @@ fn cross_program_invocations_are_recorded_as_inner_instructions() {
         data: vec![1],
     };
     let signature = node.rpc.send_and_confirm_transaction(&node.signed(&[create_ata], &[&node.faucet])).unwrap();
-    let found = node
-        .rpc
-        .get_transaction_with_config(
-            &signature,
-            RpcTransactionConfig {
-                encoding: Some(UiTransactionEncoding::Json),
-                commitment: Some(CommitmentConfig::confirmed()),
-                max_supported_transaction_version: Some(0),
-            },
-        )
-        .unwrap();
+    let found = node.confirmed_transaction(&signature);
     let OptionSerializer::Some(inner) = found.transaction.meta.unwrap().inner_instructions else {
         panic!("no inner instructions")
     };

@@ -4,7 +4,6 @@
 //! prints `{"rpc_url", "ws_url", "payer"}` on one line (`payer`: a keypair file holding 500 million SOL for
 //! the caller to fund accounts with), then runs until Ctrl-C or SIGTERM.
 
-use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::Parser;
@@ -12,33 +11,24 @@ use solana_pubkey::Pubkey;
 use solana_rpc::rpc::JsonRpcConfig;
 use solana_signer::Signer;
 use solana_test_validator::{TestValidatorGenesis, UpgradeableProgramInfo};
+use timelock_localnet::NodeArgs;
 
 #[derive(Parser, Debug)]
 #[command(name = "timelock-agave-localnet", about = "Agave's test validator with the timelock program")]
-struct Args {
-    /// Ledger directory (created; an existing ledger is resumed).
-    #[arg(long)]
-    ledger: PathBuf,
-    /// Upgrade authority of the program, which must be the one to initialise its config.
-    #[arg(long)]
-    upgrade_authority: String,
-    #[arg(long, default_value = "target/deploy/timelock.so")]
-    program: PathBuf,
-    /// Where to write the funded payer's keypair.
-    #[arg(long)]
-    payer_out: PathBuf,
-    #[arg(long, default_value_t = 8899)]
-    rpc_port: u16,
+struct Cli {
+    #[command(flatten)]
+    node: NodeArgs,
 }
 
 fn main() {
-    let args = Args::parse();
-    let authority = Pubkey::from_str(&args.upgrade_authority).expect("--upgrade-authority is a base58 public key");
+    let args = Cli::parse().node;
+    let authority = args.upgrade_authority;
+    let ledger = args.ledger.clone().expect("Agave's validator needs --ledger DIR");
     assert!(args.program.exists(), "{} is missing: run `make build`", args.program.display());
     let loader = Pubkey::from_str("BPFLoaderUpgradeab1e11111111111111111111111").unwrap();
     let mut genesis = TestValidatorGenesis::default();
     genesis
-        .ledger_path(&args.ledger)
+        .ledger_path(&ledger)
         .rpc_port(args.rpc_port)
         // Gossip on any free port of the range rather than always 8000, so that a second validator (another
         // checkout's tests, a demo) or one still releasing its sockets does not stop this one from starting.
