@@ -201,13 +201,20 @@ impl Chain {
         verify_signatures: bool,
     ) -> Result<(Result<(), TransactionError>, TransactionMetadata), Refusal> {
         check_shape(transaction)?;
-        if verify_signatures && !transaction.verify_with_results().into_iter().all(|ok| ok) {
-            return Err(Refusal::SignatureFailure);
+        if verify_signatures {
+            check_signatures(transaction)?;
         }
-        Ok(match self.svm.simulate_transaction(transaction.clone()) {
+        Ok(self.execute_readonly(transaction))
+    }
+
+    fn execute_readonly(
+        &self,
+        transaction: &VersionedTransaction,
+    ) -> (Result<(), TransactionError>, TransactionMetadata) {
+        match self.svm.simulate_transaction(transaction.clone()) {
             Ok(info) => (Ok(()), info.meta),
             Err(failed) => (Err(failed.err), failed.meta),
-        })
+        }
     }
 
     /// Sends `transaction` like `sendTransaction`: signatures, then (with `preflight`) a simulation that must
@@ -215,9 +222,7 @@ impl Chain {
     /// validator keeps it, with its error.
     pub fn send(&mut self, transaction: VersionedTransaction, preflight: bool) -> Result<Signature, Refusal> {
         check_shape(&transaction)?;
-        if !transaction.verify_with_results().into_iter().all(|ok| ok) {
-            return Err(Refusal::SignatureFailure);
-        }
+        check_signatures(&transaction)?;
         let signature = transaction.signatures[0];
         let age_or_duplicate = if self.transactions.contains_key(&signature) {
             Some(TransactionError::AlreadyProcessed)
@@ -232,7 +237,7 @@ impl Chain {
             return Err(Refusal::Preflight { error, meta: Box::default() });
         }
         if preflight {
-            if let (Err(error), meta) = self.simulate(&transaction, false)? {
+            if let (Err(error), meta) = self.execute_readonly(&transaction) {
                 return Err(Refusal::Preflight { error, meta: Box::new(meta) });
             }
         }
@@ -319,6 +324,14 @@ impl Chain {
             loaded.readonly.extend(pick(&lookup.readonly_indexes));
         }
         loaded
+    }
+}
+
+fn check_signatures(transaction: &VersionedTransaction) -> Result<(), Refusal> {
+    if transaction.verify_with_results().into_iter().all(|ok| ok) {
+        Ok(())
+    } else {
+        Err(Refusal::SignatureFailure)
     }
 }
 

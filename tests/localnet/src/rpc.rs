@@ -309,20 +309,11 @@ fn dispatch(chain: &mut Chain, method: &str, params: &[Value]) -> RpcResult {
             with_context(
                 chain,
                 RpcSimulateTransactionResult {
-                    err: status.err().map(Into::into),
-                    logs: Some(meta.logs.clone()),
                     accounts,
-                    units_consumed: Some(meta.compute_units_consumed),
-                    loaded_accounts_data_size: None,
-                    return_data: return_data(&meta),
                     inner_instructions,
                     replacement_blockhash: replacement,
                     fee: Some(meta.fee),
-                    pre_balances: None,
-                    post_balances: None,
-                    pre_token_balances: None,
-                    post_token_balances: None,
-                    loaded_addresses: None,
+                    ..simulation_result(status.err(), &meta)
                 },
             )
         }
@@ -404,28 +395,37 @@ fn refused(refusal: Refusal) -> RpcError {
         ),
         Refusal::Sanitize(reason) => RpcError::params(format!("invalid transaction: {reason}")),
         Refusal::Preflight { error, meta } => {
-            let result = RpcSimulateTransactionResult {
-                err: Some(error.clone().into()),
-                logs: Some(meta.logs.clone()),
-                accounts: None,
-                units_consumed: Some(meta.compute_units_consumed),
-                loaded_accounts_data_size: None,
-                return_data: return_data(&meta),
-                inner_instructions: None,
-                replacement_blockhash: None,
-                fee: None,
-                pre_balances: None,
-                post_balances: None,
-                pre_token_balances: None,
-                post_token_balances: None,
-                loaded_addresses: None,
-            };
+            let result = simulation_result(Some(error.clone()), &meta);
             RpcError {
                 code: JSON_RPC_SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE,
                 message: format!("Transaction simulation failed: {error}"),
                 data: Some(json!(result)),
             }
         }
+    }
+}
+
+/// What a simulation says, as `simulateTransaction` and a refused preflight report it (the caller adds what
+/// only its method reports).
+fn simulation_result(
+    error: Option<solana_transaction_error::TransactionError>,
+    meta: &litesvm::types::TransactionMetadata,
+) -> RpcSimulateTransactionResult {
+    RpcSimulateTransactionResult {
+        err: error.map(Into::into),
+        logs: Some(meta.logs.clone()),
+        accounts: None,
+        units_consumed: Some(meta.compute_units_consumed),
+        loaded_accounts_data_size: None,
+        return_data: return_data(meta),
+        inner_instructions: None,
+        replacement_blockhash: None,
+        fee: None,
+        pre_balances: None,
+        post_balances: None,
+        pre_token_balances: None,
+        post_token_balances: None,
+        loaded_addresses: None,
     }
 }
 

@@ -4,8 +4,6 @@
 //! prints `{"rpc_url", "ws_url", "payer"}` on one line (`payer`: a keypair file holding 500 million SOL for
 //! the caller to fund accounts with), then runs until Ctrl-C or SIGTERM.
 
-use std::str::FromStr;
-
 use clap::Parser;
 use solana_pubkey::Pubkey;
 use solana_rpc::rpc::JsonRpcConfig;
@@ -25,7 +23,7 @@ fn main() {
     let authority = args.upgrade_authority;
     let ledger = args.ledger.clone().expect("Agave's validator needs --ledger DIR");
     assert!(args.program.exists(), "{} is missing: run `make build`", args.program.display());
-    let loader = Pubkey::from_str("BPFLoaderUpgradeab1e11111111111111111111111").unwrap();
+    let loader = solana_sdk_ids::bpf_loader_upgradeable::ID;
     let mut genesis = TestValidatorGenesis::default();
     genesis
         .ledger_path(&ledger)
