@@ -6,7 +6,7 @@ use anchor_lang::solana_program::instruction::Instruction;
 use solana_message::Message;
 use timelock::LeaseReport;
 
-use crate::ix::{self, RenterPayment, WorkerRef};
+use crate::ix::{self, Booking, RenterPayment};
 
 /// Largest serialized transaction the network accepts.
 pub const PACKET_DATA_SIZE: usize = 1_232;
@@ -53,8 +53,8 @@ fn pack<T: Copy>(
 }
 
 /// `cluster_add_workers` transactions for any number of workers.
-pub fn cluster_add_workers(payment: RenterPayment, workers: &[WorkerRef]) -> Vec<Vec<Instruction>> {
-    pack(workers, &payment.renter, BOOKING_CU_PER_WORKER, |chunk| ix::cluster_add_workers(payment, chunk))
+pub fn cluster_add_workers(payment: RenterPayment, bookings: &[Booking]) -> Vec<Vec<Instruction>> {
+    pack(bookings, &payment.renter, BOOKING_CU_PER_WORKER, |chunk| ix::cluster_add_workers(payment, chunk))
 }
 
 /// `lease_attest` transactions for one oracle's reports on any number of leases.

@@ -129,11 +129,19 @@ pub struct ParamArgs {
     pub dispute_window_secs: Option<i64>,
     #[arg(long)]
     pub dispute_bond: Option<u64>,
+    #[arg(long)]
+    pub dispute_timeout_secs: Option<i64>,
+    /// Collateral rate: this many whole stake tokens back...
+    #[arg(long, requires = "collateral_payment_tokens")]
+    pub collateral_stake_tokens: Option<u64>,
+    /// ...this many whole payment tokens of lease value.
+    #[arg(long, requires = "collateral_stake_tokens")]
+    pub collateral_payment_tokens: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum OracleCommand {
-    /// Add an oracle key to the set (at most 10).
+    /// Add an oracle key to the set (at most 10; the threshold rises if it would no longer be a majority).
     Add { oracle: Pubkey },
     /// Remove an oracle key (the threshold is lowered if it would exceed the set).
     Remove { oracle: Pubkey },
@@ -190,6 +198,9 @@ pub struct SpecArgs {
     /// Public key the worker agent signs heartbeats with.
     #[arg(long)]
     pub device_key: Pubkey,
+    /// Longest booking, extensions included, this worker accepts (hours).
+    #[arg(long, default_value_t = 720)]
+    pub max_lease_hours: u32,
 }
 
 #[derive(Subcommand, Debug)]
@@ -420,6 +431,7 @@ impl SpecArgs {
             green_energy: self.green,
             price_per_gpu_hour: self.price,
             device_key: self.device_key,
+            max_lease_hours: self.max_lease_hours,
         })
     }
 }
@@ -441,8 +453,14 @@ impl ParamArgs {
             collateral_bps,
             epoch_secs,
             dispute_window_secs,
-            dispute_bond
+            dispute_bond,
+            dispute_timeout_secs
         );
+        if let (Some(stake_tokens), Some(payment_tokens)) =
+            (self.collateral_stake_tokens, self.collateral_payment_tokens)
+        {
+            p.collateral_rate = timelock::state::CollateralRate { stake_tokens, payment_tokens };
+        }
     }
 }
 
@@ -562,7 +580,11 @@ impl<B: Backend> Context<'_, B> {
         Ok(found)
     }
 
-    fn book(&self, cluster_id: u64, workers: Vec<ix::WorkerRef>) -> CliResult {
+    fn my_worker(&self, index: u32) -> std::result::Result<Worker, CliError> {
+        Ok(self.client.account(&pda::worker(&pda::supplier(&self.me()).0, index).0)?)
+    }
+
+    fn book(&self, cluster_id: u64, workers: Vec<ix::Booking>) -> CliResult {
         let (payment, _) = self.renter_payment(cluster_id)?;
         let batches = batch::cluster_add_workers(payment, &workers);
         let total = batches.len();
@@ -583,6 +605,13 @@ impl<B: Backend> Context<'_, B> {
             "workers": workers.len(),
             "transactions": report.signatures.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
         }))
+    }
+}
+
+fn booking_as_listed(address: &Pubkey, w: &Worker) -> ix::Booking {
+    ix::Booking {
+        worker: ix::WorkerRef { worker: *address, supplier: w.supplier },
+        terms: timelock::BookingTerms::as_listed(&w.spec),
     }
 }
 
@@ -694,7 +723,10 @@ pub fn run<B: Backend>(command: &Command, ctx: &Context<B>) -> CliResult {
             ConfigCommand::AcceptAdmin => ctx.send(vec![ix::admin_accept(me)]),
         },
         Command::Oracle(o) => match o {
-            OracleCommand::Add { oracle } => ctx.update_params(|p| p.oracles.push(*oracle)),
+            OracleCommand::Add { oracle } => ctx.update_params(|p| {
+                p.oracles.push(*oracle);
+                p.oracle_threshold = p.oracle_threshold.max(p.oracles.len() as u8 / 2 + 1);
+            }),
             OracleCommand::Remove { oracle } => {
                 let config = ctx.config()?;
                 if !config.params.oracles.contains(oracle) {
@@ -735,11 +767,17 @@ pub fn run<B: Backend>(command: &Command, ctx: &Context<B>) -> CliResult {
         },
         Command::Worker(w) => match w {
             WorkerCommand::Register { index, spec } => ctx.send(vec![ix::worker_register(me, *index, spec.spec()?)]),
-            WorkerCommand::Update { index, spec } => ctx.send(vec![ix::worker_update(me, *index, spec.spec()?)]),
+            WorkerCommand::Update { index, spec } => {
+                let current = ctx.my_worker(*index)?.spec.device_key;
+                ctx.send(vec![ix::worker_update(me, *index, current, spec.spec()?)])
+            }
             WorkerCommand::Available { index, available } => {
                 ctx.send(vec![ix::worker_set_available(me, *index, *available)])
             }
-            WorkerCommand::Deregister { index } => ctx.send(vec![ix::worker_deregister(me, *index)]),
+            WorkerCommand::Deregister { index } => {
+                let device_key = ctx.my_worker(*index)?.spec.device_key;
+                ctx.send(vec![ix::worker_deregister(me, *index, device_key)])
+            }
             WorkerCommand::Unjail { index } => ctx.send(vec![ix::worker_unjail(me, *index)]),
             WorkerCommand::Show { address } => Ok(worker_json(address, &ctx.client.account(address)?)),
             WorkerCommand::List { filter } => {
@@ -761,12 +799,10 @@ pub fn run<B: Backend>(command: &Command, ctx: &Context<B>) -> CliResult {
                 }
                 let (payment, _) = ctx.renter_payment(*id)?;
                 ctx.client.send(&[ix::cluster_create(payment, *hours, (*purpose).into())], &[ctx.signer])?;
-                let workers = found
-                    .iter()
-                    .take(*count)
-                    .map(|(a, w)| ix::WorkerRef { worker: *a, supplier: w.supplier })
-                    .collect();
-                ctx.book(*id, workers)
+                // Booked on the terms listed when they were found: a worker whose supplier changed its price or
+                // hardware since is refused by the program, not booked at the new terms.
+                let bookings = found.iter().take(*count).map(|(a, w)| booking_as_listed(a, w)).collect();
+                ctx.book(*id, bookings)
             }
             ClusterCommand::Extend { id, hours } => {
                 let (payment, _) = ctx.renter_payment(*id)?;
@@ -774,12 +810,12 @@ pub fn run<B: Backend>(command: &Command, ctx: &Context<B>) -> CliResult {
             }
             ClusterCommand::Add { id, workers } => {
                 let accounts = ctx.client.accounts::<Worker>(workers)?;
-                let mut refs = Vec::new();
+                let mut bookings = Vec::new();
                 for (address, worker) in workers.iter().zip(accounts) {
                     let worker = worker.ok_or(ClientError::AccountNotFound(*address))?;
-                    refs.push(ix::WorkerRef { worker: *address, supplier: worker.supplier });
+                    bookings.push(booking_as_listed(address, &worker));
                 }
-                ctx.book(*id, refs)
+                ctx.book(*id, bookings)
             }
             ClusterCommand::Remove { id, worker } => ctx.send(vec![ix::cluster_remove_worker(me, *id, *worker)]),
             ClusterCommand::End { id } => ctx.send(vec![ix::cluster_end(me, *id)]),

@@ -6,8 +6,8 @@ use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::solana_program::system_program;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use timelock::state::{ClusterPurpose, ConfigParams, WorkerSpec};
-use timelock::LeaseReport;
 use timelock::{accounts, instruction, ID};
+use timelock::{BookingTerms, LeaseReport};
 
 use crate::pda;
 
@@ -146,6 +146,7 @@ pub fn worker_register(authority: Pubkey, worker_index: u32, spec: WorkerSpec) -
             config: pda::config().0,
             supplier,
             worker: pda::worker(&supplier, worker_index).0,
+            device: pda::device(&spec.device_key).0,
             system_program: system_program::ID,
             event_authority: event_authority(),
             program: ID,
@@ -166,21 +167,44 @@ fn worker_manage(authority: Pubkey, worker_index: u32) -> accounts::WorkerManage
     }
 }
 
-pub fn worker_update(authority: Pubkey, worker_index: u32, spec: WorkerSpec) -> Instruction {
-    build(worker_manage(authority, worker_index), instruction::WorkerUpdate { spec })
+/// `current_device_key`: the key the worker is registered with now (its device record moves when `spec` names
+/// another).
+pub fn worker_update(
+    authority: Pubkey,
+    worker_index: u32,
+    current_device_key: Pubkey,
+    spec: WorkerSpec,
+) -> Instruction {
+    let supplier = pda::supplier(&authority).0;
+    build(
+        accounts::WorkerUpdate {
+            authority,
+            config: pda::config().0,
+            supplier,
+            worker: pda::worker(&supplier, worker_index).0,
+            device: pda::device(&current_device_key).0,
+            new_device: pda::device(&spec.device_key).0,
+            system_program: system_program::ID,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::WorkerUpdate { spec },
+    )
 }
 
 pub fn worker_set_available(authority: Pubkey, worker_index: u32, available: bool) -> Instruction {
     build(worker_manage(authority, worker_index), instruction::WorkerSetAvailable { available })
 }
 
-pub fn worker_deregister(authority: Pubkey, worker_index: u32) -> Instruction {
+pub fn worker_deregister(authority: Pubkey, worker_index: u32, device_key: Pubkey) -> Instruction {
     let supplier = pda::supplier(&authority).0;
     build(
         accounts::WorkerDeregister {
             authority,
+            config: pda::config().0,
             supplier,
             worker: pda::worker(&supplier, worker_index).0,
+            device: pda::device(&device_key).0,
             event_authority: event_authority(),
             program: ID,
         },
@@ -249,14 +273,23 @@ pub struct WorkerRef {
     pub supplier: Pubkey,
 }
 
-/// Books `workers` into the cluster: one `(worker, supplier, lease)` triple of remaining accounts each.
-pub fn cluster_add_workers(payment: RenterPayment, workers: &[WorkerRef]) -> Instruction {
+/// A worker to book and what the renter agrees to pay for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Booking {
+    pub worker: WorkerRef,
+    pub terms: BookingTerms,
+}
+
+/// Books `bookings` into the cluster: one `(worker, supplier, lease)` triple of remaining accounts each, and the
+/// terms the program holds each worker to.
+pub fn cluster_add_workers(payment: RenterPayment, bookings: &[Booking]) -> Instruction {
     let cluster = payment.cluster();
-    let mut ix = build(cluster_fund(payment), instruction::ClusterAddWorkers {});
-    for w in workers {
-        ix.accounts.push(AccountMeta::new(w.worker, false));
-        ix.accounts.push(AccountMeta::new(w.supplier, false));
-        ix.accounts.push(AccountMeta::new(pda::lease(&cluster, &w.worker).0, false));
+    let terms = bookings.iter().map(|b| b.terms).collect();
+    let mut ix = build(cluster_fund(payment), instruction::ClusterAddWorkers { terms });
+    for WorkerRef { worker, supplier } in bookings.iter().map(|b| b.worker) {
+        ix.accounts.push(AccountMeta::new(worker, false));
+        ix.accounts.push(AccountMeta::new(supplier, false));
+        ix.accounts.push(AccountMeta::new(pda::lease(&cluster, &worker).0, false));
     }
     ix
 }
@@ -417,6 +450,7 @@ pub fn lease_dispute_resolve(
     disputer_tokens: Pubkey,
     treasury_tokens: Pubkey,
     proven_secs: u64,
+    faults: u64,
     upheld: bool,
 ) -> Instruction {
     let cluster = payment.cluster();
@@ -434,7 +468,7 @@ pub fn lease_dispute_resolve(
             event_authority: event_authority(),
             program: ID,
         },
-        instruction::LeaseDisputeResolve { proven_secs, upheld },
+        instruction::LeaseDisputeResolve { proven_secs, faults, upheld },
     )
 }
 

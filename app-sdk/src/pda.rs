@@ -45,6 +45,11 @@ pub fn lease(cluster: &Pubkey, worker: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[LEASE_SEED, cluster.as_ref(), worker.as_ref()], &ID)
 }
 
+/// The record of the worker a device key backs.
+pub fn device(device_key: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[DEVICE_SEED, device_key.as_ref()], &ID)
+}
+
 pub fn incentive_pool() -> (Pubkey, u8) {
     timelock::pda::INCENTIVE_POOL
 }

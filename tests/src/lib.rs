@@ -6,6 +6,7 @@ pub mod bench;
 pub mod localnet;
 pub mod oracle_world;
 pub mod postgres;
+pub mod story;
 pub mod svm_backend;
 
 use std::path::PathBuf;
@@ -446,6 +447,7 @@ impl TestFixture {
             green_energy: true,
             price_per_gpu_hour: 2_000_000,
             device_key: Pubkey::new_unique(),
+            max_lease_hours: 720,
         }
     }
 
@@ -459,6 +461,27 @@ impl TestFixture {
         let index = self.next_worker_index();
         let ix = ix::worker_register(supplier.key(), index, spec);
         self.send(&[ix], &[&supplier.authority]).map(|_| index)
+    }
+
+    /// `worker_update` for the worker as it is registered now (its current device key).
+    pub fn update_worker_ix(&self, supplier: &SupplierActor, index: u32, spec: WorkerSpec) -> Instruction {
+        let current = self.worker_of(supplier, index).spec.device_key;
+        ix::worker_update(supplier.key(), index, current, spec)
+    }
+
+    pub fn update_worker(&mut self, supplier: &SupplierActor, index: u32, spec: WorkerSpec) -> SendResult {
+        let ix = self.update_worker_ix(supplier, index, spec);
+        self.send(&[ix], &[&supplier.authority])
+    }
+
+    pub fn deregister_worker_ix(&self, supplier: &SupplierActor, index: u32) -> Instruction {
+        let device_key = self.worker_of(supplier, index).spec.device_key;
+        ix::worker_deregister(supplier.key(), index, device_key)
+    }
+
+    pub fn deregister_worker(&mut self, supplier: &SupplierActor, index: u32) -> SendResult {
+        let ix = self.deregister_worker_ix(supplier, index);
+        self.send(&[ix], &[&supplier.authority])
     }
 
     pub fn worker_of(&self, supplier: &SupplierActor, index: u32) -> timelock::state::Worker {
@@ -519,9 +542,26 @@ impl TestFixture {
         self.send(&[ix], &[&renter.authority])
     }
 
+    /// Books `workers` on the terms they are listed with now (what a renter reads before it books).
     pub fn add_workers(&mut self, renter: &Renter, cluster_id: u64, workers: &[ix::WorkerRef]) -> SendResult {
-        let ix = ix::cluster_add_workers(self.payment(renter, cluster_id), workers);
+        let bookings: Vec<_> = workers.iter().map(|w| self.as_listed(w)).collect();
+        self.book(renter, cluster_id, &bookings)
+    }
+
+    pub fn book(&mut self, renter: &Renter, cluster_id: u64, bookings: &[ix::Booking]) -> SendResult {
+        let ix = ix::cluster_add_workers(self.payment(renter, cluster_id), bookings);
         self.send(&[ix::compute_unit_limit(1_400_000), ix], &[&renter.authority])
+    }
+
+    /// A booking of `worker` on the terms it is listed with now.
+    pub fn as_listed(&self, worker: &ix::WorkerRef) -> ix::Booking {
+        let listed: timelock::state::Worker = self.account(&worker.worker);
+        ix::Booking { worker: *worker, terms: timelock::BookingTerms::as_listed(&listed.spec) }
+    }
+
+    pub fn extend(&mut self, renter: &Renter, cluster_id: u64, hours: u32) -> SendResult {
+        let ix = ix::cluster_extend(self.payment(renter, cluster_id), hours);
+        self.send(&[ix], &[&renter.authority])
     }
 
     pub fn worker_ref(&self, supplier: &SupplierActor, index: u32) -> ix::WorkerRef {

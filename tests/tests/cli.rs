@@ -150,7 +150,8 @@ fn hundred_gpus_book_in_the_fewest_transactions_that_fit() {
     let renter = f.renter(1_000 * ONE_USDC);
     f.create_cluster(&renter, 1, 1).unwrap();
     let payment = f.payment(&renter, 1);
-    let batches = batch::cluster_add_workers(payment, &workers);
+    let bookings: Vec<_> = workers.iter().map(|w| f.as_listed(w)).collect();
+    let batches = batch::cluster_add_workers(payment, &bookings);
     let per_tx = batches[0][1].accounts.len() / 3 - 3;
     // Greedy packing of equal items is optimal: every batch but the last is full.
     assert_eq!(batches.len(), workers.len().div_ceil(per_tx), "{per_tx} workers per transaction");
@@ -159,7 +160,7 @@ fn hundred_gpus_book_in_the_fewest_transactions_that_fit() {
         assert!(size <= batch::PACKET_DATA_SIZE, "{size} bytes");
     }
     // One more worker would not fit the first batch.
-    let one_more = ix::cluster_add_workers(payment, &workers[..per_tx + 1]);
+    let one_more = ix::cluster_add_workers(payment, &bookings[..per_tx + 1]);
     assert!(batch::transaction_size(&[batches[0][0].clone(), one_more], &renter.key(), 1) > batch::PACKET_DATA_SIZE);
 
     let signer = renter.authority.insecure_clone();

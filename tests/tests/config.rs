@@ -43,14 +43,21 @@ type ParamsChange = Box<dyn Fn(&mut timelock::state::ConfigParams)>;
 fn config_init_validates_params() {
     let cases: Vec<(ParamsChange, TimelockError)> = vec![
         (Box::new(|p| p.protocol_fee_bps = 2_001), TimelockError::FeeTooHigh),
-        (Box::new(|p| p.slash_bps = 10_001), TimelockError::BpsOutOfRange),
+        // A fault that slashes less than the hour it can earn elsewhere does not deter (item 5 of the hardening).
+        (Box::new(|p| p.slash_bps = 9_999), TimelockError::SlashTooWeak),
+        (Box::new(|p| p.collateral_bps = u32::from(p.slash_bps) - 1), TimelockError::SlashTooWeak),
+        (Box::new(|p| p.collateral_rate.stake_tokens = 0), TimelockError::InvalidCollateralRate),
+        (Box::new(|p| p.collateral_rate.payment_tokens = 1_000_000_000_001), TimelockError::InvalidCollateralRate),
+        // A free dispute, or one that never ends, is a way to freeze another party's money.
+        (Box::new(|p| p.dispute_bond = 0), TimelockError::InvalidDisputeBond),
+        (Box::new(|p| p.dispute_timeout_secs = 0), TimelockError::InvalidDisputeBond),
+        (Box::new(|p| p.dispute_timeout_secs = 31 * 86_400), TimelockError::InvalidDisputeBond),
         (Box::new(|p| p.slash_renter_share_bps = 10_001), TimelockError::BpsOutOfRange),
         (Box::new(|p| p.min_rental_secs = 3_599), TimelockError::RentalTooShort),
         (Box::new(|p| p.unbonding_period_secs = -1), TimelockError::InvalidUnbondingPeriod),
         (Box::new(|p| p.unbonding_period_secs = 91 * 86_400), TimelockError::InvalidUnbondingPeriod),
         (Box::new(|p| p.epoch_secs = 0), TimelockError::InvalidEpoch),
         (Box::new(|p| p.jail_fault_threshold = 0), TimelockError::InvalidJailParams),
-        (Box::new(|p| p.collateral_bps = 0), TimelockError::InvalidJailParams),
         (Box::new(|p| p.oracles.clear()), TimelockError::InvalidOracleSet),
         (Box::new(|p| p.oracles = vec![p.oracles[0]; 2]), TimelockError::InvalidOracleSet),
         (
@@ -59,6 +66,8 @@ fn config_init_validates_params() {
         ),
         (Box::new(|p| p.oracle_threshold = 0), TimelockError::InvalidOracleThreshold),
         (Box::new(|p| p.oracle_threshold = 4), TimelockError::InvalidOracleThreshold),
+        // One of three is a minority: it could raise proven time or faults alone.
+        (Box::new(|p| p.oracle_threshold = 1), TimelockError::InvalidOracleThreshold),
         (Box::new(|p| p.gpu_multipliers_bps[3] = 1_000_001), TimelockError::InvalidGpuMultiplier),
     ];
     for (mutate, expected) in cases {

@@ -3,72 +3,8 @@
 use anchor_lang::error::ErrorCode as AnchorError;
 use timelock::events::{LeaseSettled, LeasesAttested, LeasesBooked};
 use timelock_sdk::{ix, pda};
-use timelock_tests::SupplierActor;
+use timelock_tests::story::*;
 use timelock_tests::*;
-
-const HOUR: i64 = 3_600;
-/// 8 × H100 at 2 USDC per GPU-hour.
-const RATE: u64 = 16 * ONE_USDC;
-const DISPUTE_WINDOW: i64 = 600;
-const EPOCH: i64 = 300;
-
-struct Story {
-    f: TestFixture,
-    renter: Renter,
-    supplier: SupplierActor,
-    workers: Vec<ix::WorkerRef>,
-    cluster_id: u64,
-}
-
-impl Story {
-    /// A renter books `workers` 8 × H100 workers for `hours`.
-    fn booked(workers: u32, hours: u32) -> Story {
-        let mut f = TestFixture::new();
-        let (supplier, workers) = f.supplier_with_workers(workers);
-        let renter = f.renter(1_000_000 * ONE_USDC);
-        f.create_cluster(&renter, 1, hours).expect("cluster_create");
-        f.add_workers(&renter, 1, &workers).expect("cluster_add_workers");
-        Story { f, renter, supplier, workers, cluster_id: 1 }
-    }
-
-    fn lease_address(&self, i: usize) -> anchor_lang::prelude::Pubkey {
-        self.f.lease_address(&self.renter, self.cluster_id, &self.workers[i])
-    }
-
-    fn lease(&self, i: usize) -> timelock::state::Lease {
-        self.f.lease(&self.renter, self.cluster_id, &self.workers[i])
-    }
-
-    fn settle(&mut self, i: usize) -> LeaseSettled {
-        let worker = self.workers[i];
-        self.f.settle(&self.renter, self.cluster_id, &worker).expect("settle").event()
-    }
-
-    /// Settles lease `i` until it closes, a dispute window apart, three times at most: whether it closed.
-    fn settle_until_closed(&mut self, i: usize) -> bool {
-        for _ in 0..3 {
-            if self.settle(i).closed {
-                return true;
-            }
-            self.f.warp(DISPUTE_WINDOW);
-        }
-        false
-    }
-
-    fn escrow(&self) -> u64 {
-        self.f.token_balance(&pda::escrow(&self.f.cluster_address(&self.renter, self.cluster_id)).0)
-    }
-
-    fn earnings(&self) -> u64 {
-        self.f.token_balance(&pda::earnings_vault(&self.supplier.supplier()).0)
-    }
-
-    /// All reports from oracles 0 and 1 (threshold 2 of 3).
-    fn attest_all(&mut self, window_end: i64, proven: u32, faults: u16) {
-        let reports: Vec<_> = (0..self.workers.len()).map(|i| (self.lease_address(i), proven, faults)).collect();
-        self.f.attest_quorum(2, window_end, &reports);
-    }
-}
 
 #[test]
 fn a_renter_that_hands_its_wallet_to_another_program_cannot_freeze_settlement() {
@@ -121,10 +57,10 @@ fn booking_escrows_exactly_and_locks_collateral() {
     assert_eq!(s.f.token_balance(&s.renter.payment_tokens), 1_000_000 * ONE_USDC - 6 * RATE);
     let lease = s.lease(0);
     assert_eq!((lease.hourly_rate, lease.gpu_count, lease.start_ts), (RATE, 8, GENESIS_TIME));
-    // Collateral: 2.0 × the hourly value, in stake units.
-    assert_eq!(lease.collateral, 2 * RATE);
+    // Collateral: 4 × the hourly value of 16 USDC, converted across decimals (6 → 9) at 1 stake token per USDC.
+    assert_eq!(lease.collateral, COLLATERAL);
     let supplier = s.f.supplier_account(&s.supplier);
-    assert_eq!((supplier.locked, supplier.active_leases), (4 * RATE, 2));
+    assert_eq!((supplier.locked, supplier.active_leases), (2 * COLLATERAL, 2));
     let worker = s.f.account::<timelock::state::Worker>(&s.workers[0].worker);
     assert_eq!(worker.active_lease, s.lease_address(0));
     let cluster = s.f.cluster(&s.renter, 1);
@@ -293,12 +229,14 @@ fn cheating_worker_is_slashed_jailed_and_unjailed_after_cool_down() {
     let staked_before = s.f.supplier_account(&s.supplier).staked;
     s.f.warp(HOUR);
     let window = s.f.now();
-    // Oracles saw a foreign process three times: three faults.
+    // Oracles saw a foreign process three times: three faults. Like seconds, they wait out the dispute window.
     s.attest_all(window, 1_800, 3);
+    assert_eq!(s.settle(0).slashed, 0, "nothing is slashed before the faults are final");
+    s.f.warp(DISPUTE_WINDOW);
     let settled = s.settle(0);
-    // 10 % of the 32-unit collateral per fault, 3 faults; half to the renter.
-    let collateral = 2 * RATE;
-    let slash = 3 * collateral / 10;
+    // Three faults of two hours' value each would take 96 stake tokens; the lease's own 64 are all they take.
+    let slash = COLLATERAL;
+    assert!(3 * SLASH_PER_FAULT > slash);
     assert_eq!((settled.slashed, settled.slash_to_renter), (slash, slash / 2));
     assert_eq!(s.f.token_balance(&s.renter.stake_tokens), slash / 2);
     assert_eq!(s.f.token_balance(&s.f.treasury_stake_tokens), slash - slash / 2);
@@ -361,7 +299,7 @@ fn renter_ends_early_and_unproven_time_is_refunded() {
 #[test]
 fn cluster_extended_and_scaled_down() {
     let mut s = Story::booked(2, 1);
-    let landed = s.f.send(&[ix::cluster_extend(s.f.payment(&s.renter, 1), 2)], &[&s.renter.authority]).unwrap();
+    let landed = s.f.extend(&s.renter, 1, 2).unwrap();
     assert_eq!(landed.event::<timelock::events::ClusterExtended>().deposit, 2 * 2 * RATE);
     let cluster = s.f.cluster(&s.renter, 1);
     assert_eq!((cluster.hours, cluster.end_ts, cluster.deposited), (3, GENESIS_TIME + 3 * HOUR, 6 * RATE));
@@ -376,7 +314,7 @@ fn cluster_extended_and_scaled_down() {
         s.f.send(&[ix::cluster_remove_worker(s.renter.key(), 1, worker1)], &[&s.renter.authority]),
         TimelockError::LeaseEnded,
     );
-    s.f.exec(ix::cluster_extend(s.f.payment(&s.renter, 1), 1), &[&s.renter.authority]);
+    s.f.extend(&s.renter, 1, 1).unwrap();
     assert_eq!(s.escrow(), 7 * RATE);
 
     // The removed lease is paid for its proven 30 minutes and refunded the rest of its 3 booked hours.
@@ -430,12 +368,12 @@ fn booking_failures() {
     let mismatched = ix::WorkerRef { worker: workers2[1].worker, supplier: s.supplier.supplier() };
     assert_error(s.f.add_workers(&s.renter, 1, &[mismatched]), TimelockError::InvalidBookingAccounts);
     // A lease address that is not the canonical PDA.
-    let mut ix = ix::cluster_add_workers(s.f.payment(&s.renter, 1), &[workers2[1]]);
+    let mut ix = ix::cluster_add_workers(s.f.payment(&s.renter, 1), &[s.f.as_listed(&workers2[1])]);
     let last = ix.accounts.len() - 1;
     ix.accounts[last].pubkey = anchor_lang::prelude::Pubkey::new_unique();
     assert_error(s.f.send(&[ix], &[&s.renter.authority]), TimelockError::InvalidLeaseAddress);
     // Accounts not in triples.
-    let mut ix = ix::cluster_add_workers(s.f.payment(&s.renter, 1), &[workers2[1]]);
+    let mut ix = ix::cluster_add_workers(s.f.payment(&s.renter, 1), &[s.f.as_listed(&workers2[1])]);
     ix.accounts.pop();
     assert_error(s.f.send(&[ix], &[&s.renter.authority]), TimelockError::InvalidBookingAccounts);
     // Not enough free stake for the collateral: the supplier unbonds everything that is free.
@@ -444,7 +382,7 @@ fn booking_failures() {
     assert_error(s.f.add_workers(&s.renter, 1, &[workers2[1]]), TimelockError::InsufficientFreeStake);
     // Someone else's cluster.
     let intruder = s.f.renter(1_000 * ONE_USDC);
-    let mut ix = ix::cluster_add_workers(s.f.payment(&intruder, 1), &[workers2[1]]);
+    let mut ix = ix::cluster_add_workers(s.f.payment(&intruder, 1), &[s.f.as_listed(&workers2[1])]);
     let victims_cluster = s.f.cluster_address(&s.renter, 1);
     ix.accounts[2].pubkey = victims_cluster;
     ix.accounts[3].pubkey = pda::escrow(&victims_cluster).0;
@@ -470,10 +408,7 @@ fn paused_program_refuses_bookings_but_settles_and_pays() {
     let admin = s.f.admin.insecure_clone();
     s.f.exec(ix::pause(admin.pubkey()), &[&admin]);
     assert_error(s.f.create_cluster(&s.renter, 2, 1), TimelockError::Paused);
-    assert_error(
-        s.f.send(&[ix::cluster_extend(s.f.payment(&s.renter, 1), 1)], &[&s.renter.authority]),
-        TimelockError::Paused,
-    );
+    assert_error(s.f.extend(&s.renter, 1, 1), TimelockError::Paused);
     s.f.warp(EPOCH + DISPUTE_WINDOW);
     let settled = s.settle(0);
     assert_eq!(settled.paid_to_supplier + settled.fee, RATE);
@@ -546,7 +481,7 @@ fn dispute_freezes_payouts_until_resolved() {
     let admin = s.f.admin.insecure_clone();
     let (renter_tokens, treasury_tokens) = (s.renter.payment_tokens, s.f.treasury_payment_tokens);
     let resolve = |proven, upheld, signer: anchor_lang::prelude::Pubkey| {
-        ix::lease_dispute_resolve(signer, payment, worker.worker, renter_tokens, treasury_tokens, proven, upheld)
+        ix::lease_dispute_resolve(signer, payment, worker.worker, renter_tokens, treasury_tokens, proven, 0, upheld)
     };
     let intruder = s.f.actor();
     assert_error(s.f.send(&[resolve(1_800, true, intruder.pubkey())], &[&intruder]), TimelockError::NotAdmin);
@@ -580,7 +515,7 @@ fn rejected_dispute_forfeits_the_bond_and_cannot_lower_final_seconds() {
     let (supplier_tokens, treasury_tokens, admin_key) =
         (s.supplier.payment_tokens, s.f.treasury_payment_tokens, admin.pubkey());
     let resolve = |proven| {
-        ix::lease_dispute_resolve(admin_key, payment, worker.worker, supplier_tokens, treasury_tokens, proven, false)
+        ix::lease_dispute_resolve(admin_key, payment, worker.worker, supplier_tokens, treasury_tokens, proven, 0, false)
     };
     assert_error(s.f.send(&[resolve(3_000)], &[&admin]), TimelockError::ResolutionBelowFinal);
     let elapsed = (s.f.now() - GENESIS_TIME) as u64;
@@ -591,7 +526,7 @@ fn rejected_dispute_forfeits_the_bond_and_cannot_lower_final_seconds() {
 }
 
 #[test]
-fn incentive_pool_pays_emissions_pro_rata_to_final_gpu_seconds() {
+fn incentive_pool_pays_emissions_pro_rata_to_what_renters_paid() {
     let mut f = TestFixture::new();
     let admin = f.admin.insecure_clone();
     let stake_program = f.stake_token_program;
@@ -625,10 +560,11 @@ fn incentive_pool_pays_emissions_pro_rata_to_final_gpu_seconds() {
     let bare = ix::lease_settle(f.settle_accounts(&renter, 1, &workers[0]));
     assert_error(f.send(&[bare], &[&cranker]), TimelockError::IncentiveAccountsMissing);
     let credited: Vec<u64> =
-        workers.iter().map(|w| f.settle(&renter, 1, w).unwrap().event::<LeaseSettled>().incentive_gpu_secs).collect();
-    assert_eq!(credited, vec![3_600 * 8, 1_800 * 8]);
+        workers.iter().map(|w| f.settle(&renter, 1, w).unwrap().event::<LeaseSettled>().incentive_credit).collect();
+    // Credit is what the renter paid for final seconds: an hour and half an hour of 16 USDC/h.
+    assert_eq!(credited, vec![16 * ONE_USDC, 8 * ONE_USDC]);
     // Settling again credits nothing twice.
-    assert_eq!(f.settle(&renter, 1, &workers[0]).unwrap().event::<LeaseSettled>().incentive_gpu_secs, 0);
+    assert_eq!(f.settle(&renter, 1, &workers[0]).unwrap().event::<LeaseSettled>().incentive_credit, 0);
 
     let pool: timelock::state::IncentivePool = f.account(&pda::incentive_pool().0);
     let epoch = pool.epoch_at(f.now());
@@ -665,5 +601,5 @@ fn incentive_pool_pays_emissions_pro_rata_to_final_gpu_seconds() {
     );
     assert!(f.send(&[again], &[&alice.authority]).is_err(), "{record} cannot be claimed twice");
     let epoch_account: timelock::state::IncentiveEpoch = f.account(&pda::incentive_epoch(epoch).0);
-    assert_eq!((epoch_account.emission, epoch_account.gpu_secs), (emission, 5_400 * 8));
+    assert_eq!((epoch_account.emission, epoch_account.credit), (emission, 24 * ONE_USDC));
 }

@@ -27,7 +27,7 @@ fn account_data_matching_worker_of_another_supplier() {
     let spec = f.h100_spec();
     let index = f.register_worker(&owner, spec.clone()).unwrap();
     // The intruder registers the same index, so seeds alone would not tell the workers apart by index.
-    let mut update = ix::worker_update(intruder.key(), index, spec);
+    let mut update = ix::worker_update(intruder.key(), index, spec.device_key, spec);
     update.accounts[3].pubkey = pda::worker(&owner.supplier(), index).0;
     assert_error(f.send(&[update], &[&intruder.authority]), AnchorError::ConstraintSeeds);
 }
@@ -196,12 +196,13 @@ fn closing_accounts_closed_worker_cannot_be_revived_or_reused() {
     let mut f = TestFixture::new();
     let supplier = f.staked_supplier(8_000 * ONE_STAKE);
     let spec = f.h100_spec();
+    let device_key = spec.device_key;
     let index = f.register_worker(&supplier, spec).unwrap();
     let worker = pda::worker(&supplier.supplier(), index).0;
-    f.exec(ix::worker_deregister(supplier.key(), index), &[&supplier.authority]);
+    f.exec(ix::worker_deregister(supplier.key(), index, device_key), &[&supplier.authority]);
     assert!(!f.exists(&worker));
     assert_error(
-        f.send(&[ix::worker_deregister(supplier.key(), index)], &[&supplier.authority]),
+        f.send(&[ix::worker_deregister(supplier.key(), index, device_key)], &[&supplier.authority]),
         AnchorError::AccountNotInitialized,
     );
     assert_eq!(f.supplier_account(&supplier).reserved, 0, "the bond was released exactly once");

@@ -125,28 +125,22 @@ fn update_rebonds_for_new_hardware_and_keeps_the_old_spec_on_failure() {
 
     let cheaper =
         WorkerSpec { price_per_gpu_hour: 1_500_000, region: catalog::region_code("EU-WEST").unwrap(), ..spec.clone() };
-    let landed = f.send(&[ix::worker_update(supplier.key(), index, cheaper.clone())], &[&supplier.authority]).unwrap();
+    let landed = f.update_worker(&supplier, index, cheaper.clone()).unwrap();
     assert_eq!(landed.event::<WorkerUpdated>().spec, cheaper);
     assert_eq!(f.worker_of(&supplier, index).spec, cheaper);
 
     // 4 GPUs bond half; 16 GPUs would need 16,000 which the supplier does not have.
     let smaller = WorkerSpec { gpu_count: 4, ..cheaper.clone() };
-    f.exec(ix::worker_update(supplier.key(), index, smaller), &[&supplier.authority]);
+    f.update_worker(&supplier, index, smaller).unwrap();
     let account = f.supplier_account(&supplier);
     assert_eq!((account.reserved, account.gpu_count), (H100_BOND / 2, 4));
     let bigger = WorkerSpec { gpu_count: 16, ..cheaper };
-    assert_error(
-        f.send(&[ix::worker_update(supplier.key(), index, bigger)], &[&supplier.authority]),
-        TimelockError::InsufficientFreeStake,
-    );
+    assert_error(f.update_worker(&supplier, index, bigger), TimelockError::InsufficientFreeStake);
     assert_eq!(f.worker_of(&supplier, index).spec.gpu_count, 4);
     assert_eq!(f.supplier_account(&supplier).reserved, H100_BOND / 2);
 
     let invalid = WorkerSpec { connectivity_tier: 9, ..spec };
-    assert_error(
-        f.send(&[ix::worker_update(supplier.key(), index, invalid)], &[&supplier.authority]),
-        TimelockError::InvalidConnectivityTier,
-    );
+    assert_error(f.update_worker(&supplier, index, invalid), TimelockError::InvalidConnectivityTier);
 }
 
 #[test]
@@ -169,13 +163,14 @@ fn deregistration_releases_the_bond_and_returns_rent() {
     let spec = f.h100_spec();
     let index = f.register_worker(&supplier, spec).unwrap();
     let worker = pda::worker(&supplier.supplier(), index).0;
-    let rent = f.svm.get_balance(&worker).unwrap();
+    let device = pda::device(&f.worker_of(&supplier, index).spec.device_key).0;
+    let rent = f.svm.get_balance(&worker).unwrap() + f.svm.get_balance(&device).unwrap();
     let before = f.svm.get_balance(&supplier.key()).unwrap();
 
-    let landed = f.send(&[ix::worker_deregister(supplier.key(), index)], &[&supplier.authority]).unwrap();
+    let landed = f.deregister_worker(&supplier, index).unwrap();
     assert_eq!(landed.event::<WorkerDeregistered>().released_stake, H100_BOND);
-    assert!(!f.exists(&worker));
-    // Rent comes back, less the 5,000-lamport signature fee.
+    assert!(!f.exists(&worker) && !f.exists(&device));
+    // Rent of the worker and of its device record comes back, less the 5,000-lamport signature fee.
     assert_eq!(f.svm.get_balance(&supplier.key()).unwrap(), before + rent - 5_000);
     let account = f.supplier_account(&supplier);
     assert_eq!((account.reserved, account.worker_count, account.gpu_count), (0, 0, 0));
@@ -189,7 +184,7 @@ fn a_closed_worker_cannot_be_used_again_in_the_same_transaction() {
     let spec = f.h100_spec();
     let index = f.register_worker(&supplier, spec).unwrap();
     let result = f.send(
-        &[ix::worker_deregister(supplier.key(), index), ix::worker_set_available(supplier.key(), index, true)],
+        &[f.deregister_worker_ix(&supplier, index), ix::worker_set_available(supplier.key(), index, true)],
         &[&supplier.authority],
     );
     assert_error(result, AnchorError::AccountNotInitialized);
@@ -209,8 +204,8 @@ fn another_supplier_cannot_manage_my_worker() {
     hijack.accounts[3].pubkey = owners_worker;
     assert_error(f.send(&[hijack], &[&intruder.authority]), AnchorError::ConstraintSeeds);
 
-    let mut close = ix::worker_deregister(intruder.key(), index);
-    close.accounts[2].pubkey = owners_worker;
+    let mut close = ix::worker_deregister(intruder.key(), index, spec.device_key);
+    close.accounts[3].pubkey = owners_worker;
     assert_error(f.send(&[close], &[&intruder.authority]), AnchorError::ConstraintSeeds);
     assert!(f.worker_of(&owner, index).available);
 }

@@ -9,6 +9,7 @@ pub const EARNINGS_SEED: &[u8] = b"earnings";
 pub const CLUSTER_SEED: &[u8] = b"cluster";
 pub const ESCROW_SEED: &[u8] = b"escrow";
 pub const LEASE_SEED: &[u8] = b"lease";
+pub const DEVICE_SEED: &[u8] = b"device";
 pub const INCENTIVE_POOL_SEED: &[u8] = b"incentive_pool";
 pub const INCENTIVE_VAULT_SEED: &[u8] = b"incentive_vault";
 pub const INCENTIVE_EPOCH_SEED: &[u8] = b"incentive_epoch";
@@ -18,8 +19,17 @@ pub const SECS_PER_HOUR: i64 = 3_600;
 /// A year of booking at most: keeps `price × gpus × hours` products small and refunds bounded in time.
 pub const MAX_CLUSTER_HOURS: u32 = 24 * 366;
 pub const MAX_DISPUTE_WINDOW_SECS: i64 = 30 * 86_400;
+/// An open dispute lasts at most this long before a crank lets the attested total stand.
+pub const MAX_DISPUTE_TIMEOUT_SECS: i64 = 30 * 86_400;
+/// Bounds of the collateral exchange rate's terms (whole tokens), so that converting any lease value fits u128.
+pub const MAX_RATE_TERM: u64 = 1_000_000_000_000;
+/// Mints with more decimals than this are refused: 10^decimals must keep conversions far from overflow.
+pub const MAX_MINT_DECIMALS: u8 = 18;
 
 pub const BPS_DENOMINATOR: u64 = 10_000;
+/// A fault's slash is at least one hour of the lease's value: the oracle policy counts one fault per started
+/// hour of a faulty run, and that hour is the most a supplier can earn elsewhere with the GPU it sold twice.
+pub const MIN_SLASH_BPS: u16 = 10_000;
 /// A protocol fee above 20 % would make renting here worse than any centralized cloud; the cap protects renters
 /// and suppliers from an admin key mistake or compromise.
 pub const MAX_PROTOCOL_FEE_BPS: u16 = 2_000;

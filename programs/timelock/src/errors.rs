@@ -18,7 +18,7 @@ pub enum TimelockError {
     BpsOutOfRange,
     #[msg("Oracle set is empty, too large, or contains duplicates")]
     InvalidOracleSet,
-    #[msg("Oracle threshold must be between 1 and the number of oracles")]
+    #[msg("Oracle threshold must be a majority of the oracles and at most their number")]
     InvalidOracleThreshold,
     #[msg("Minimum rental must be at least one hour")]
     RentalTooShort,
@@ -110,4 +110,30 @@ pub enum TimelockError {
     WorkerLeased,
     #[msg("Hardware cannot change while the worker is leased")]
     HardwareChangeWhileLeased,
+    #[msg("A fault must slash at least one hour of the lease's value, and collateral must cover one fault")]
+    SlashTooWeak,
+    #[msg("Collateral exchange rate terms must be between 1 and 10^12 whole tokens")]
+    InvalidCollateralRate,
+    #[msg("The mint has an extension that lets its issuer move, block or tax the program's tokens")]
+    UnsupportedMintExtension,
+    #[msg("Mint decimals exceed 18")]
+    UnsupportedMintDecimals,
+    #[msg("One set of booking terms per worker is required")]
+    BookingTermsMismatch,
+    #[msg("The worker's price is above the most the renter agreed to pay")]
+    PriceAboveAgreed,
+    #[msg("The worker's hardware is not what the renter agreed to book")]
+    HardwareNotAsAgreed,
+    #[msg("The booking is longer than the worker accepts")]
+    LeaseTooLong,
+    #[msg("A dispute needs a non-zero bond and a resolution timeout")]
+    InvalidDisputeBond,
+    #[msg("This party's dispute on this span was already decided: wait for newly attested time")]
+    DisputeAlreadyDecided,
+    #[msg("A jailed worker, or one with faults in its jail window, cannot deregister")]
+    WorkerHasOpenFaults,
+    #[msg("The device key already backs another worker")]
+    DeviceKeyInUse,
+    #[msg("Account is not the device record of this worker's device key")]
+    InvalidDeviceRecord,
 }

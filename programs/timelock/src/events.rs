@@ -219,8 +219,8 @@ pub struct LeaseSettled {
     pub supplier_earnings_unclaimed: u64,
     pub supplier_staked: u64,
     pub supplier_locked: u64,
-    /// GPU-seconds credited to the incentive pool's current epoch.
-    pub incentive_gpu_secs: u64,
+    /// Credit (payment base units the renter paid) added to the incentive pool's current epoch.
+    pub incentive_credit: u64,
 }
 
 #[event]
@@ -237,8 +237,20 @@ pub struct DisputeResolved {
     pub disputer: Pubkey,
     pub upheld: bool,
     pub proven_secs: u64,
+    pub faults: u64,
     pub bond_returned: u64,
     pub bond_forfeited: u64,
+}
+
+/// Nobody resolved a dispute in time: the attested totals stand and the bond went to the other party.
+#[event]
+pub struct DisputeLapsed {
+    pub lease: Pubkey,
+    pub disputer: Pubkey,
+    /// The other party: the supplier (earnings vault) or the renter.
+    pub bond_to: Pubkey,
+    pub bond: u64,
+    pub timestamp: i64,
 }
 
 #[event]
@@ -260,8 +272,8 @@ pub struct IncentivesChanged {
 pub struct IncentivesClaimed {
     pub supplier: Pubkey,
     pub epoch: u64,
-    pub gpu_secs: u64,
-    pub epoch_gpu_secs: u64,
+    pub credit: u64,
+    pub epoch_credit: u64,
     pub amount: u64,
 }
 

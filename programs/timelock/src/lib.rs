@@ -72,8 +72,8 @@ pub mod timelock {
         WorkerRegister::handler(ctx, worker_index, spec)
     }
 
-    pub fn worker_update(ctx: Context<WorkerManage>, spec: WorkerSpec) -> Result<()> {
-        WorkerManage::worker_update(ctx, spec)
+    pub fn worker_update(ctx: Context<WorkerUpdate>, spec: WorkerSpec) -> Result<()> {
+        WorkerUpdate::handler(ctx, spec)
     }
 
     pub fn worker_set_available(ctx: Context<WorkerManage>, available: bool) -> Result<()> {
@@ -97,8 +97,8 @@ pub mod timelock {
         ClusterCreate::handler(ctx, cluster_id, hours, purpose)
     }
 
-    pub fn cluster_add_workers<'info>(ctx: Context<'info, ClusterFund<'info>>) -> Result<()> {
-        ClusterFund::add_workers(ctx)
+    pub fn cluster_add_workers<'info>(ctx: Context<'info, ClusterFund<'info>>, terms: Vec<BookingTerms>) -> Result<()> {
+        ClusterFund::add_workers(ctx, terms)
     }
 
     pub fn cluster_extend<'info>(ctx: Context<'info, ClusterFund<'info>>, hours: u32) -> Result<()> {
@@ -133,8 +133,13 @@ pub mod timelock {
         LeaseDispute::handler(ctx)
     }
 
-    pub fn lease_dispute_resolve(ctx: Context<LeaseDisputeResolve>, proven_secs: u64, upheld: bool) -> Result<()> {
-        LeaseDisputeResolve::handler(ctx, proven_secs, upheld)
+    pub fn lease_dispute_resolve(
+        ctx: Context<LeaseDisputeResolve>,
+        proven_secs: u64,
+        faults: u64,
+        upheld: bool,
+    ) -> Result<()> {
+        LeaseDisputeResolve::handler(ctx, proven_secs, faults, upheld)
     }
 
     pub fn rewards_claim(ctx: Context<RewardsClaim>) -> Result<()> {

@@ -67,46 +67,78 @@ pub fn quorum_value(votes: &mut [u64], threshold: usize) -> u64 {
     votes[threshold - 1]
 }
 
-/// Two-stage finality of proven seconds (Filecoin FIP-0010 style): a newly attested total waits in `pending`
+/// Two-stage finality of a lease's proven seconds and of its faults (Filecoin FIP-0010 style): a newly attested total waits in `pending`
 /// for the dispute window before it becomes `final` (payable). A total attested while another waits is staged
 /// when that one matures, so payouts under continuous attestation lag by one to two windows; once the latest
 /// total is itself a window old, it is final at once. No value ever skips its window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Finality {
-    pub final_secs: u64,
-    pub pending_secs: u64,
+    pub final_total: u64,
+    pub pending_total: u64,
     pub pending_since: i64,
 }
 
 impl Finality {
-    /// `latest_secs` is the newest attested total, first attested at `latest_at`.
-    pub fn advance(self, latest_secs: u64, latest_at: i64, now: i64, window_secs: i64) -> Finality {
+    /// `latest_total` is the newest attested total, first attested at `latest_at`.
+    pub fn advance(self, latest_total: u64, latest_at: i64, now: i64, window_secs: i64) -> Finality {
         if now >= latest_at.saturating_add(window_secs) {
-            let settled = self.final_secs.max(latest_secs);
-            return Finality { final_secs: settled, pending_secs: settled, pending_since: latest_at };
+            let settled = self.final_total.max(latest_total);
+            return Finality { final_total: settled, pending_total: settled, pending_since: latest_at };
         }
         let mut next = self;
         let matured = now >= self.pending_since.saturating_add(window_secs);
         if matured {
-            next.final_secs = next.final_secs.max(self.pending_secs);
+            next.final_total = next.final_total.max(self.pending_total);
         }
-        if latest_secs > next.pending_secs && (matured || next.pending_secs == next.final_secs) {
-            next.pending_secs = latest_secs;
+        if latest_total > next.pending_total && (matured || next.pending_total == next.final_total) {
+            next.pending_total = latest_total;
             next.pending_since = now;
         }
         next
     }
 
     /// Nothing attested is still waiting.
-    pub fn settled(&self, latest_secs: u64) -> bool {
-        self.final_secs >= latest_secs
+    pub fn settled(&self, latest_total: u64) -> bool {
+        self.final_total >= latest_total
     }
 }
 
-/// Slash for `new_faults` faults: `slash_bps` of the collateral per fault, capped by what is staked.
-pub fn slash_amount(collateral: u64, slash_bps: u16, new_faults: u64, staked: u64) -> Option<u64> {
-    let per_fault = bps_floor(collateral, u64::from(slash_bps))?;
-    Some(per_fault.saturating_mul(new_faults).min(staked))
+/// Slash for `new_faults` faults at `per_fault` each, capped by what is left of the lease's own collateral: faults
+/// on one lease never reach the bonds that protect other renters.
+pub fn slash_amount(per_fault: u64, new_faults: u64, collateral_left: u64) -> u64 {
+    per_fault.saturating_mul(new_faults).min(collateral_left)
+}
+
+/// Stake base units worth `payment_units` (payment base units) when `stake_tokens` whole stake tokens are worth
+/// `payment_tokens` whole payment tokens. Rounded up: collateral and slashes never round in the supplier's favour.
+pub fn payment_to_stake(
+    payment_units: u64,
+    stake_tokens: u64,
+    payment_tokens: u64,
+    payment_decimals: u8,
+    stake_decimals: u8,
+) -> Option<u64> {
+    let numerator = (payment_units as u128)
+        .checked_mul(stake_tokens as u128)?
+        .checked_mul(10u128.checked_pow(u32::from(stake_decimals))?)?;
+    let denominator = (payment_tokens as u128).checked_mul(10u128.checked_pow(u32::from(payment_decimals))?)?;
+    if denominator == 0 {
+        return None;
+    }
+    u64::try_from(numerator.div_ceil(denominator)).ok()
+}
+
+/// A total the oracles agree on, moved by what a dispute resolution decided: after a resolution set the total
+/// to R while the oracles' quorum stood at Q, the lease counts `R + (quorum − Q)`, so the resolved span can never
+/// come back through the oracles' cumulative reports, while time attested after it still counts in full.
+pub fn adjusted(quorum: u64, adjustment: i64) -> u64 {
+    let value = i128::from(quorum) + i128::from(adjustment);
+    u64::try_from(value.max(0)).unwrap_or(u64::MAX)
+}
+
+/// The adjustment that makes `adjusted(quorum, _)` equal `resolved` now.
+pub fn adjustment_for(resolved: u64, quorum: u64) -> Option<i64> {
+    i64::try_from(i128::from(resolved) - i128::from(quorum)).ok()
 }
 
 /// A supplier's share of an epoch's emission: `emission × supplier_secs / total_secs`, rounded down (the
@@ -196,29 +228,54 @@ mod tests {
     #[test]
     fn finality_waits_a_full_window() {
         let window = 100;
-        let start = Finality { final_secs: 0, pending_secs: 0, pending_since: 0 };
+        let start = Finality { final_total: 0, pending_total: 0, pending_since: 0 };
         let f = start.advance(60, 1_000, 1_000, window);
-        assert_eq!(f, Finality { final_secs: 0, pending_secs: 60, pending_since: 1_000 });
+        assert_eq!(f, Finality { final_total: 0, pending_total: 60, pending_since: 1_000 });
         // A newer total while 60 waits is not staged yet.
         let f = f.advance(120, 1_050, 1_050, window);
-        assert_eq!(f, Finality { final_secs: 0, pending_secs: 60, pending_since: 1_000 });
+        assert_eq!(f, Finality { final_total: 0, pending_total: 60, pending_since: 1_000 });
         // 60 matures; 120 (attested at 1,050) starts its window from when it is staged.
         let f = f.advance(120, 1_050, 1_100, window);
-        assert_eq!(f, Finality { final_secs: 60, pending_secs: 120, pending_since: 1_100 });
+        assert_eq!(f, Finality { final_total: 60, pending_total: 120, pending_since: 1_100 });
         assert!(!f.settled(120));
         // Once 120 is a full window old it is final, whatever was staged.
         let f = f.advance(120, 1_050, 1_150, window);
-        assert_eq!(f.final_secs, 120);
+        assert_eq!(f.final_total, 120);
         assert!(f.settled(120));
         // Zero window: final at once.
-        assert_eq!(start.advance(30, 5, 5, 0).final_secs, 30);
+        assert_eq!(start.advance(30, 5, 5, 0).final_total, 30);
     }
 
     #[test]
-    fn slash_is_capped_by_stake() {
-        assert_eq!(slash_amount(1_000, 1_000, 2, 10_000), Some(200));
-        assert_eq!(slash_amount(1_000, 1_000, 2, 150), Some(150));
-        assert_eq!(slash_amount(u64::MAX, 10_000, u64::MAX, u64::MAX), Some(u64::MAX));
+    fn slash_is_capped_by_the_leases_collateral() {
+        assert_eq!(slash_amount(100, 2, 10_000), 200);
+        assert_eq!(slash_amount(100, 2, 150), 150);
+        assert_eq!(slash_amount(u64::MAX, u64::MAX, 7), 7);
+    }
+
+    #[test]
+    fn payment_value_converts_across_decimals() {
+        // 16 USDC (6 decimals) at 1 stake token per USDC is 16 stake tokens (9 decimals), not 0.016.
+        assert_eq!(payment_to_stake(16_000_000, 1, 1, 6, 9), Some(16_000_000_000));
+        // 3 stake tokens per 2 USDC.
+        assert_eq!(payment_to_stake(2_000_000, 3, 2, 6, 9), Some(3_000_000_000));
+        // Fewer stake decimals than payment decimals: rounds up, never to zero.
+        assert_eq!(payment_to_stake(1, 1, 1, 6, 0), Some(1));
+        assert_eq!(payment_to_stake(1, 1, 0, 6, 9), None);
+        assert_eq!(payment_to_stake(u64::MAX, u64::MAX, 1, 0, 30), None);
+    }
+
+    #[test]
+    fn a_resolution_binds_later_quorums() {
+        // Oracles said 3,600; the resolution decided 1,800.
+        let adjustment = adjustment_for(1_800, 3_600).unwrap();
+        assert_eq!(adjusted(3_600, adjustment), 1_800);
+        // Sixty more seconds attested later count on top of the resolved total, not of the stale one.
+        assert_eq!(adjusted(3_660, adjustment), 1_860);
+        // A resolution above the oracles (they under-counted) keeps its surplus.
+        let raised = adjustment_for(100, 40).unwrap();
+        assert_eq!(adjusted(50, raised), 110);
+        assert_eq!(adjusted(0, -5), 0);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use anchor_lang::prelude::*;
 use anchor_lang::system_program;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
+use crate::errors::TimelockError;
 use crate::pda;
 
 pub fn transfer<'info>(
@@ -63,4 +64,58 @@ pub fn create_pda_account<'info>(
     system_program::allocate(CpiContext::new_with_signer(system_program.key(), accounts, signer), space as u64)?;
     let accounts = system_program::Assign { account_to_assign: account.clone() };
     system_program::assign(CpiContext::new_with_signer(system_program.key(), accounts, signer), &crate::ID)
+}
+
+/// Token-2022 mint extensions that only describe the mint (name, symbol, grouping). Every other extension lets
+/// the issuer or the mint itself move, block, tax, rescale or hide the program's tokens (permanent delegate,
+/// transfer hook, pausable, default-frozen accounts, transfer fee, close authority, non-transferable,
+/// confidential transfers, interest or scaled UI amounts), or is unknown to this program: refused.
+const DESCRIPTIVE_EXTENSIONS: [u16; 6] = [
+    18, // MetadataPointer
+    19, // TokenMetadata
+    20, // GroupPointer
+    21, // TokenGroup
+    22, // GroupMemberPointer
+    23, // TokenGroupMember
+];
+
+/// Refuses a mint whose extensions could take or freeze what the program holds. A classic SPL mint has none.
+/// A freeze authority is accepted (USDC has one): trusting its issuer not to freeze the program's vaults is the
+/// price of settling in such a stablecoin, and docs/security.md says so.
+pub fn require_safe_mint(mint: &InterfaceAccount<Mint>) -> Result<()> {
+    require!(mint.decimals <= crate::constants::MAX_MINT_DECIMALS, TimelockError::UnsupportedMintDecimals);
+    let info = mint.to_account_info();
+    let data = info.try_borrow_data()?;
+    for extension in mint_extension_types(&data).ok_or(TimelockError::UnsupportedMintExtension)? {
+        require!(DESCRIPTIVE_EXTENSIONS.contains(&extension), TimelockError::UnsupportedMintExtension);
+    }
+    Ok(())
+}
+
+/// The extension types of a Token-2022 mint's TLV area (after the 165-byte base padded to an account's size and
+/// the account-type byte), `None` if the area is malformed.
+fn mint_extension_types(data: &[u8]) -> Option<Vec<u16>> {
+    const BASE: usize = 165;
+    if data.len() <= BASE {
+        return Some(Vec::new());
+    }
+    let mut types = Vec::new();
+    let mut rest = data.get(BASE + 1..)?;
+    while rest.len() >= 4 {
+        let extension = u16::from_le_bytes([rest[0], rest[1]]);
+        let length = usize::from(u16::from_le_bytes([rest[2], rest[3]]));
+        if extension == 0 {
+            break;
+        }
+        types.push(extension);
+        rest = rest.get(4 + length..)?;
+    }
+    Some(types)
+}
+
+/// Writes a freshly created account's discriminator and data.
+pub fn write_new<T: AccountSerialize>(info: &AccountInfo, value: &T) -> Result<()> {
+    let mut data = info.try_borrow_mut_data()?;
+    let mut writer: &mut [u8] = &mut data;
+    value.try_serialize(&mut writer)
 }

@@ -38,13 +38,18 @@ fn main() -> std::io::Result<()> {
     let spec = f.h100_spec();
     let index = f.next_worker_index();
     record("worker_register", f.exec(ix::worker_register(supplier.key(), index, spec.clone()), &[&supplier.authority]));
+    let device_key = spec.device_key;
     let update = timelock::state::WorkerSpec { price_per_gpu_hour: 1, ..spec };
-    record("worker_update", f.exec(ix::worker_update(supplier.key(), index, update), &[&supplier.authority]));
+    let ix = ix::worker_update(supplier.key(), index, device_key, update);
+    record("worker_update", f.exec(ix, &[&supplier.authority]));
     record(
         "worker_set_available",
         f.exec(ix::worker_set_available(supplier.key(), index, false), &[&supplier.authority]),
     );
-    record("worker_deregister", f.exec(ix::worker_deregister(supplier.key(), index), &[&supplier.authority]));
+    record(
+        "worker_deregister",
+        f.exec(ix::worker_deregister(supplier.key(), index, device_key), &[&supplier.authority]),
+    );
 
     rentals(&mut record);
     incentives(&mut record);
@@ -112,6 +117,7 @@ fn rentals(record: &mut impl FnMut(&str, u64)) {
         renter.payment_tokens,
         f.treasury_payment_tokens,
         1_700,
+        0,
         true,
     );
     record("lease_dispute_resolve", f.exec(resolve, &[&admin]));

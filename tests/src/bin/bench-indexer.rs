@@ -112,7 +112,7 @@ fn transactions(count: usize) -> Vec<TransactionRecord> {
                     supplier_earnings_unclaimed: 15_200_000,
                     supplier_staked: 8_000_000_000,
                     supplier_locked: 0,
-                    incentive_gpu_secs: 0,
+                    incentive_credit: 0,
                 };
                 inner.push(InnerInstruction {
                     outer_index: i,

@@ -56,6 +56,7 @@ fn main() -> std::io::Result<()> {
                 green_energy: true,
                 price_per_gpu_hour: 2_000_000,
                 device_key: Pubkey::new_from_array(device.verifying_key().to_bytes()),
+                max_lease_hours: 720,
             };
             vec![ix::worker_register(supplier.pubkey(), i as u32 + 1, spec)]
         })
@@ -65,6 +66,12 @@ fn main() -> std::io::Result<()> {
     let supplier_pda = pda::supplier(&supplier.pubkey()).0;
     let workers: Vec<ix::WorkerRef> =
         (1..=64).map(|i| ix::WorkerRef { worker: pda::worker(&supplier_pda, i).0, supplier: supplier_pda }).collect();
+    let listed = timelock::BookingTerms {
+        max_price_per_gpu_hour: 2_000_000,
+        gpu_model: catalog::gpu_model_code("H100-SXM").unwrap(),
+        gpu_count: 1,
+    };
+    let bookings: Vec<ix::Booking> = workers.iter().map(|w| ix::Booking { worker: *w, terms: listed }).collect();
 
     // The renter books all 64.
     let (renter, _) = stack.actor("renter");
@@ -79,7 +86,7 @@ fn main() -> std::io::Result<()> {
     let renter_signer: [&(dyn Signer + Sync); 1] = [&renter];
     let started = Instant::now();
     stack.client.send(&[ix::cluster_create(payment, 1, ClusterPurpose::Ray)], &renter_signer).unwrap();
-    let booked = stack.client.send_batches(&batch::cluster_add_workers(payment, &workers), &renter_signer);
+    let booked = stack.client.send_batches(&batch::cluster_add_workers(payment, &bookings), &renter_signer);
     let cluster64 = started.elapsed().as_secs_f64();
     assert!(booked.is_success(), "{:?}", booked.failures);
     eprintln!("64-GPU cluster booked in {} transactions, confirmed in {cluster64:.2} s", booked.signatures.len() + 1);

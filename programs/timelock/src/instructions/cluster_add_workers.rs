@@ -6,8 +6,37 @@ use crate::errors::TimelockError;
 use crate::events::{self, LeaseBooked, LeasesBooked};
 use crate::math;
 use crate::pda;
-use crate::state::{Cluster, Config, Lease, Supplier, Worker};
+use crate::state::{Cluster, Config, Lease, Supplier, Worker, WorkerSpec};
 use crate::token;
+
+/// What the renter agreed to for one worker. The program books only a worker that still matches it, so a
+/// `worker_update` that lands first (a higher price, other hardware) cannot take the renter's balance.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BookingTerms {
+    pub max_price_per_gpu_hour: u64,
+    pub gpu_model: u16,
+    pub gpu_count: u16,
+}
+
+impl BookingTerms {
+    /// The terms of a worker as it is listed now: its price, GPU model and GPU count.
+    pub fn as_listed(spec: &WorkerSpec) -> Self {
+        BookingTerms {
+            max_price_per_gpu_hour: spec.price_per_gpu_hour,
+            gpu_model: spec.gpu_model,
+            gpu_count: spec.gpu_count,
+        }
+    }
+
+    fn require_met_by(&self, spec: &WorkerSpec) -> Result<()> {
+        require!(spec.price_per_gpu_hour <= self.max_price_per_gpu_hour, TimelockError::PriceAboveAgreed);
+        require!(
+            spec.gpu_model == self.gpu_model && spec.gpu_count == self.gpu_count,
+            TimelockError::HardwareNotAsAgreed
+        );
+        Ok(())
+    }
+}
 
 /// Accounts of the renter's instructions that put money into a cluster's escrow.
 #[event_cpi]
@@ -54,22 +83,23 @@ impl<'info> ClusterFund<'info> {
         Ok(())
     }
 
-    /// Books the workers given as `(worker, supplier, lease)` triples in the remaining accounts: each gets a lease
-    /// at its current price for the cluster's remaining booked hours, locks collateral from its supplier's free
-    /// stake, and is marked leased. The renter pays all their escrow in one transfer.
-    pub fn add_workers(ctx: Context<'info, Self>) -> Result<()> {
+    /// Books the workers given as `(worker, supplier, lease)` triples in the remaining accounts, each on the
+    /// renter's `terms` for it (same order): each gets a lease at its current price until the cluster's end (no
+    /// later than its worker accepts), locks collateral from its supplier's free stake, and is marked leased. The renter pays all their escrow in one transfer.
+    pub fn add_workers(ctx: Context<'info, Self>, terms: Vec<BookingTerms>) -> Result<()> {
         let config = &ctx.accounts.config;
         config.require_not_paused()?;
         let now = Clock::get()?.unix_timestamp;
         require!(ctx.accounts.cluster.is_running(now), TimelockError::ClusterNotOpen);
         let triples = ctx.remaining_accounts;
         require!(!triples.is_empty() && triples.len().is_multiple_of(3), TimelockError::InvalidBookingAccounts);
+        require!(terms.len() == triples.len() / 3, TimelockError::BookingTermsMismatch);
 
         let cluster_key = ctx.accounts.cluster.key();
         let hours = ctx.accounts.cluster.hours;
         let mut deposit: u64 = 0;
         let mut booked = Vec::with_capacity(triples.len() / 3);
-        for triple in triples.chunks_exact(3) {
+        for (triple, terms) in triples.chunks_exact(3).zip(terms) {
             let (worker_info, supplier_info, lease_info) = (&triple[0], &triple[1], &triple[2]);
             require!(worker_info.is_writable && supplier_info.is_writable, TimelockError::InvalidBookingAccounts);
             let mut worker = Account::<Worker>::try_from(worker_info)?;
@@ -77,6 +107,11 @@ impl<'info> ClusterFund<'info> {
             require_keys_eq!(worker.supplier, supplier.key(), TimelockError::InvalidBookingAccounts);
             require!(!worker.is_jailed(), TimelockError::WorkerJailed);
             require!(worker.available && !worker.is_leased(), TimelockError::WorkerUnavailable);
+            terms.require_met_by(&worker.spec)?;
+            let max_end_ts = now
+                .checked_add(i64::from(worker.spec.max_lease_hours) * SECS_PER_HOUR)
+                .ok_or(TimelockError::Overflow)?;
+            require!(ctx.accounts.cluster.end_ts <= max_end_ts, TimelockError::LeaseTooLong);
 
             let (lease_address, lease_bump) =
                 Pubkey::find_program_address(&[LEASE_SEED, cluster_key.as_ref(), worker_info.key.as_ref()], &crate::ID);
@@ -92,8 +127,7 @@ impl<'info> ClusterFund<'info> {
             let price = worker.spec.price_per_gpu_hour;
             let gpu_count = worker.spec.gpu_count;
             let hourly_rate = math::hourly_rate(price, gpu_count).ok_or(TimelockError::Overflow)?;
-            let collateral =
-                math::bps_floor(hourly_rate, u64::from(config.params.collateral_bps)).ok_or(TimelockError::Overflow)?;
+            let collateral = config.collateral_for(hourly_rate)?;
             require!(collateral <= supplier.free_stake()?, TimelockError::InsufficientFreeStake);
             supplier.locked = supplier.locked.checked_add(collateral).ok_or(TimelockError::Overflow)?;
             supplier.active_leases = supplier.active_leases.checked_add(1).ok_or(TimelockError::Overflow)?;
@@ -110,6 +144,7 @@ impl<'info> ClusterFund<'info> {
                 lease.hourly_rate = hourly_rate;
                 lease.collateral = collateral;
                 lease.start_ts = now;
+                lease.max_end_ts = max_end_ts;
                 lease.pending_since = now;
                 lease.fee_bps = config.params.protocol_fee_bps;
                 lease.gpu_count = gpu_count;

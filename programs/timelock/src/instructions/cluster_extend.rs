@@ -7,7 +7,9 @@ use crate::events::{self, ClusterExtended};
 use crate::math;
 
 impl<'info> ClusterFund<'info> {
-    /// Books `hours` more for every running lease; the renter pays their escrow now.
+    /// Books `hours` more for every running lease; the renter pays their escrow now. A lease never runs past the
+    /// latest end its worker's supplier accepted, nor past the cluster's end at the time its worker was jailed:
+    /// what the renter escrowed beyond is refunded when that lease closes.
     pub fn extend(ctx: Context<'info, Self>, hours: u32) -> Result<()> {
         ctx.accounts.config.require_not_paused()?;
         let now = Clock::get()?.unix_timestamp;

@@ -6,6 +6,7 @@ use crate::errors::TimelockError;
 use crate::events::{self, ConfigInitialized};
 use crate::pda;
 use crate::state::{Config, ConfigParams};
+use crate::token;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -40,8 +41,12 @@ pub struct ConfigInit<'info> {
 }
 
 impl ConfigInit<'_> {
+    /// Refuses mints that would let their issuer take or block the program's tokens (see
+    /// [`token::require_safe_mint`]) and records their decimals for collateral conversion.
     pub fn handler(ctx: Context<Self>, params: ConfigParams) -> Result<()> {
         params.validate()?;
+        token::require_safe_mint(&ctx.accounts.stake_mint)?;
+        token::require_safe_mint(&ctx.accounts.payment_mint)?;
         let config = &mut ctx.accounts.config;
         config.admin = ctx.accounts.admin.key();
         config.pending_admin = Pubkey::default();
@@ -49,6 +54,8 @@ impl ConfigInit<'_> {
         config.payment_mint = ctx.accounts.payment_mint.key();
         config.stake_vault = ctx.accounts.stake_vault.key();
         config.paused = false;
+        config.stake_decimals = ctx.accounts.stake_mint.decimals;
+        config.payment_decimals = ctx.accounts.payment_mint.decimals;
         config.params = params.clone();
         events::emit(
             &ctx.accounts.event_authority,

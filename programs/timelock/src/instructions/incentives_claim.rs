@@ -49,7 +49,7 @@ impl IncentivesClaim<'_> {
         let accounts = &mut *ctx.accounts;
         let epoch = &mut accounts.epoch;
         require!(now >= accounts.pool.epoch_end(epoch.epoch), TimelockError::EpochNotOver);
-        let amount = math::pro_rata(epoch.emission, accounts.supplier_incentive.gpu_secs, epoch.gpu_secs)
+        let amount = math::pro_rata(epoch.emission, accounts.supplier_incentive.credit, epoch.credit)
             .ok_or(TimelockError::Overflow)?;
         epoch.paid = epoch.paid.checked_add(amount).ok_or(TimelockError::Overflow)?;
         let pool = &mut accounts.pool;
@@ -67,8 +67,8 @@ impl IncentivesClaim<'_> {
         let event = IncentivesClaimed {
             supplier: accounts.supplier.key(),
             epoch: accounts.epoch.epoch,
-            gpu_secs: accounts.supplier_incentive.gpu_secs,
-            epoch_gpu_secs: accounts.epoch.gpu_secs,
+            credit: accounts.supplier_incentive.credit,
+            epoch_credit: accounts.epoch.credit,
             amount,
         };
         events::emit(&ctx.accounts.event_authority, &event)

@@ -1,4 +1,4 @@
-//! Crediting final GPU-seconds to the incentive pool, done by `lease_settle` when the pool is enabled.
+//! Crediting final credit to the incentive pool, done by `lease_settle` when the pool is enabled.
 
 use anchor_lang::prelude::*;
 
@@ -28,9 +28,9 @@ impl<'info> IncentiveAccounts<'info> {
         Ok(IncentiveAccounts { pool, epoch, supplier_incentive, payer, system_program })
     }
 
-    /// Credits `gpu_secs` to `supplier` in the current epoch, creating the epoch and the supplier's record on
+    /// Credits `credit` to `supplier` in the current epoch, creating the epoch and the supplier's record on
     /// first use. Returns the epoch credited.
-    pub fn credit(&self, supplier: Pubkey, gpu_secs: u64, now: i64) -> Result<u64> {
+    pub fn credit(&self, supplier: Pubkey, credit: u64, now: i64) -> Result<u64> {
         let mut pool = Account::<IncentivePool>::try_from(self.pool)?;
         let epoch_index = pool.epoch_at(now);
         let epoch_le = epoch_index.to_le_bytes();
@@ -50,11 +50,11 @@ impl<'info> IncentiveAccounts<'info> {
             // An epoch promises at most what the pool still holds uncommitted.
             let emission = pool.emission_per_epoch.min(pool.funded.saturating_sub(pool.committed));
             pool.committed = pool.committed.checked_add(emission).ok_or(TimelockError::Overflow)?;
-            let fresh = IncentiveEpoch { epoch: epoch_index, emission, gpu_secs: 0, paid: 0, bump: epoch_bump };
-            write_new(self.epoch, &fresh)?;
+            let fresh = IncentiveEpoch { epoch: epoch_index, emission, credit: 0, paid: 0, bump: epoch_bump };
+            token::write_new(self.epoch, &fresh)?;
             Account::<IncentiveEpoch>::try_from(self.epoch)?
         };
-        epoch.gpu_secs = epoch.gpu_secs.checked_add(gpu_secs).ok_or(TimelockError::Overflow)?;
+        epoch.credit = epoch.credit.checked_add(credit).ok_or(TimelockError::Overflow)?;
 
         let (record_address, record_bump) =
             Pubkey::find_program_address(&[SUPPLIER_INCENTIVE_SEED, supplier.as_ref(), &epoch_le], &crate::ID);
@@ -72,25 +72,19 @@ impl<'info> IncentiveAccounts<'info> {
             let fresh = SupplierIncentive {
                 supplier,
                 epoch: epoch_index,
-                gpu_secs: 0,
+                credit: 0,
                 rent_payer: *self.payer.key,
                 bump: record_bump,
             };
-            write_new(self.supplier_incentive, &fresh)?;
+            token::write_new(self.supplier_incentive, &fresh)?;
             Account::<SupplierIncentive>::try_from(self.supplier_incentive)?
         };
         require_keys_eq!(record.supplier, supplier, TimelockError::IncentiveAccountsMissing);
-        record.gpu_secs = record.gpu_secs.checked_add(gpu_secs).ok_or(TimelockError::Overflow)?;
+        record.credit = record.credit.checked_add(credit).ok_or(TimelockError::Overflow)?;
 
         pool.exit(&crate::ID)?;
         epoch.exit(&crate::ID)?;
         record.exit(&crate::ID)?;
         Ok(epoch_index)
     }
-}
-
-fn write_new<T: AccountSerialize>(info: &AccountInfo, value: &T) -> Result<()> {
-    let mut data = info.try_borrow_mut_data()?;
-    let mut writer: &mut [u8] = &mut data;
-    value.try_serialize(&mut writer)
 }

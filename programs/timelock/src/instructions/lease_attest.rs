@@ -3,7 +3,6 @@ use anchor_lang::prelude::*;
 use crate::constants::MAX_ORACLES;
 use crate::errors::TimelockError;
 use crate::events::{self, AttestedLease, LeasesAttested};
-use crate::math;
 use crate::pda;
 use crate::state::{Config, Lease, OracleVote};
 
@@ -25,7 +24,7 @@ pub struct LeaseAttest<'info> {
 impl<'info> LeaseAttest<'info> {
     /// Records one oracle's reports for the leases in the remaining accounts (same order as `reports`). Each
     /// lease keeps every oracle's latest vote; its proven seconds and faults become the largest values that
-    /// `oracle_threshold` current oracles attest to, and never decrease. A report for a window this oracle
+    /// `oracle_threshold` current oracles attest to, moved by the last dispute resolution, and never decrease. A report for a window this oracle
     /// already attested (stale or replayed) changes nothing, and a lease that was settled and closed since the
     /// oracle read it is skipped, so one lease never fails the batch for the others.
     pub fn handler(ctx: Context<'info, Self>, window_end: i64, reports: Vec<LeaseReport>) -> Result<()> {
@@ -58,21 +57,7 @@ impl<'info> LeaseAttest<'info> {
                 vote.window_end = window_end;
                 vote.proven_secs = vote.proven_secs.max(u64::from(report.proven_secs).min(elapsed));
                 vote.faults = vote.faults.max(u64::from(report.faults));
-
-                let mut proven = [0u64; MAX_ORACLES];
-                let mut faults = [0u64; MAX_ORACLES];
-                let mut voters = 0;
-                for vote in lease.votes.iter().filter(|v| params.oracles.contains(&v.oracle)) {
-                    proven[voters] = vote.proven_secs;
-                    faults[voters] = vote.faults;
-                    voters += 1;
-                }
-                let agreed = math::quorum_value(&mut proven[..voters], threshold);
-                if agreed > lease.proven_secs {
-                    lease.proven_secs = agreed;
-                    lease.proven_at = now;
-                }
-                lease.faults = lease.faults.max(math::quorum_value(&mut faults[..voters], threshold));
+                lease.record_quorum(&params.oracles, threshold, elapsed, now);
                 lease.advance_finality(now, dispute_window);
             }
             attested.push(AttestedLease {

@@ -27,8 +27,11 @@ pub struct LeaseDispute<'info> {
 }
 
 impl LeaseDispute<'_> {
-    /// The renter or the supplier contests the lease's attested time. The bond goes into the cluster's escrow and
-    /// nothing more becomes final (so nothing more is paid or refunded) until `lease_dispute_resolve`.
+    /// The renter or the supplier contests the lease's attested time and faults. The bond goes into the
+    /// cluster's escrow and nothing more becomes final (so nothing more is paid, refunded or slashed) until
+    /// `lease_dispute_resolve` decides, or until the dispute lapses after the configured timeout (then the
+    /// attested totals stand and settlement pays the bond to the other party). A party whose dispute was decided
+    /// may dispute again only once something new was attested.
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let accounts = &mut *ctx.accounts;
         let disputer = accounts.disputer.key();
@@ -41,24 +44,21 @@ impl LeaseDispute<'_> {
         {
             let mut lease = accounts.lease.load_mut()?;
             require!(!lease.is_disputed(), TimelockError::DisputeOpen);
-            lease.disputer = disputer;
-            lease.dispute_bond = bond;
-            lease.dispute_opened_at = now;
+            require!(lease.may_dispute(disputer == accounts.cluster.renter), TimelockError::DisputeAlreadyDecided);
+            lease.open_dispute(disputer, bond, now);
         }
-        if bond > 0 {
-            let before = accounts.escrow.amount;
-            token::transfer(
-                &accounts.token_program,
-                &accounts.payment_mint,
-                &accounts.disputer_tokens,
-                &accounts.escrow,
-                accounts.disputer.to_account_info(),
-                &[],
-                bond,
-            )?;
-            accounts.escrow.reload()?;
-            require!(accounts.escrow.amount.checked_sub(before) == Some(bond), TimelockError::TransferFeeNotSupported);
-        }
+        let before = accounts.escrow.amount;
+        token::transfer(
+            &accounts.token_program,
+            &accounts.payment_mint,
+            &accounts.disputer_tokens,
+            &accounts.escrow,
+            accounts.disputer.to_account_info(),
+            &[],
+            bond,
+        )?;
+        accounts.escrow.reload()?;
+        require!(accounts.escrow.amount.checked_sub(before) == Some(bond), TimelockError::TransferFeeNotSupported);
         let event = DisputeOpened { lease: accounts.lease.key(), disputer, bond, timestamp: now };
         events::emit(&ctx.accounts.event_authority, &event)
     }

@@ -38,47 +38,45 @@ pub struct LeaseDisputeResolve<'info> {
 }
 
 impl LeaseDisputeResolve<'_> {
-    /// The admin decides the lease's proven seconds. The decision is final at once; it can neither lower what
-    /// was already final (and may have been paid) nor exceed the time the lease has run. An upheld dispute returns the bond; a rejected one forfeits it
-    /// to the treasury.
-    pub fn handler(ctx: Context<Self>, proven_secs: u64, upheld: bool) -> Result<()> {
+    /// The admin decides the lease's proven seconds and faults. The decision is final at once and binds later
+    /// attestations (they count from it, so the oracles' earlier votes cannot bring the disputed span back); it
+    /// can neither lower what was already final (and may have been paid or slashed) nor prove more time than the
+    /// lease has run. An upheld dispute returns the bond; a rejected one forfeits it to the treasury.
+    pub fn handler(ctx: Context<Self>, proven_secs: u64, faults: u64, upheld: bool) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = &mut *ctx.accounts;
+        let params = &accounts.config.params;
         let (disputer, bond) = {
             let mut lease = accounts.lease.load_mut()?;
-            require!(proven_secs >= lease.final_secs, TimelockError::ResolutionBelowFinal);
+            require!(
+                proven_secs >= lease.final_secs && faults >= lease.final_faults,
+                TimelockError::ResolutionBelowFinal
+            );
             let elapsed = u64::try_from(now.saturating_sub(lease.start_ts)).unwrap_or(0);
             require!(proven_secs <= elapsed, TimelockError::ResolutionBeyondElapsed);
-            lease.proven_secs = proven_secs;
-            lease.proven_at = now;
-            lease.final_secs = proven_secs;
-            lease.pending_secs = proven_secs;
-            lease.pending_since = now;
-            let taken = (lease.disputer, lease.dispute_bond);
-            lease.disputer = Pubkey::default();
-            lease.dispute_bond = 0;
-            lease.dispute_opened_at = 0;
-            taken
+            let threshold = usize::from(params.oracle_threshold);
+            lease
+                .resolve(&accounts.cluster.renter, &params.oracles, threshold, proven_secs, faults, now)
+                .ok_or(TimelockError::Overflow)?
         };
-        if bond > 0 {
-            let signer = accounts.cluster.signer();
-            let seeds: &[&[u8]] = &signer.seeds();
-            let destination = if upheld { &accounts.disputer_tokens } else { &accounts.treasury_tokens };
-            token::transfer(
-                &accounts.token_program,
-                &accounts.payment_mint,
-                &accounts.escrow,
-                destination,
-                accounts.cluster.to_account_info(),
-                &[seeds],
-                bond,
-            )?;
-        }
+        let signer = accounts.cluster.signer();
+        let seeds: &[&[u8]] = &signer.seeds();
+        let destination = if upheld { &accounts.disputer_tokens } else { &accounts.treasury_tokens };
+        token::transfer(
+            &accounts.token_program,
+            &accounts.payment_mint,
+            &accounts.escrow,
+            destination,
+            accounts.cluster.to_account_info(),
+            &[seeds],
+            bond,
+        )?;
         let event = DisputeResolved {
             lease: accounts.lease.key(),
             disputer,
             upheld,
             proven_secs,
+            faults,
             bond_returned: if upheld { bond } else { 0 },
             bond_forfeited: if upheld { 0 } else { bond },
         };

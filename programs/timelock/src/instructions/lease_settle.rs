@@ -2,10 +2,10 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::errors::TimelockError;
-use crate::events::{self, LeaseSettled};
+use crate::events::{self, DisputeLapsed, LeaseSettled};
 use crate::math;
 use crate::pda;
-use crate::state::{Cluster, Config, Lease, Supplier, Worker};
+use crate::state::{Cluster, ClusterPurpose, Config, Lease, Supplier, Worker};
 use crate::token;
 
 use super::incentives_credit::IncentiveAccounts;
@@ -74,11 +74,16 @@ pub struct LeaseSettle<'info> {
 }
 
 impl LeaseSettle<'_> {
-    /// Brings a lease up to date: matures attested seconds past the dispute window, pays newly final seconds at
-    /// the locked price (supplier share to its earnings vault, protocol fee to the treasury), slashes newly
-    /// attested faults (renter compensation + treasury) and jails a worker over the fault limit. Once the lease
-    /// has ended, its last attestation had an epoch to land and everything is final, it refunds the renter
-    /// every unpaid unit of its escrow, releases the collateral and the worker, and closes.
+    /// Brings a lease up to date: lapses a dispute nobody resolved in time, matures attested seconds and faults
+    /// past the dispute window, pays newly final seconds at the locked price (supplier share to its earnings
+    /// vault, protocol fee to the treasury), slashes newly final faults from the lease's own collateral (renter
+    /// compensation + treasury) and jails a worker over the fault limit. Once the lease has ended, its last
+    /// attestation had an epoch to land and everything is final, it refunds the renter every unpaid unit of its
+    /// escrow, releases the collateral and the worker, and closes.
+    ///
+    /// Liveness: nothing here reads an account that a party can change after booking (the renter's wallet only
+    /// receives lamports, token accounts are any of the party's accounts for the mint), so after the lease's end,
+    /// the dispute window, one epoch and at most one dispute timeout, any cranker settles and closes it.
     ///
     /// With the incentive pool enabled, the remaining accounts must be those of [`IncentiveAccounts`].
     ///
@@ -94,6 +99,32 @@ impl LeaseSettle<'_> {
 
         let mut lease = accounts.lease.load_mut()?;
         let max_secs = lease.max_secs(cluster.end_ts);
+
+        // A dispute nobody resolved in time lapses: the attested totals stand, the bond goes to the other party.
+        let mut lapsed = None;
+        if lease.dispute_lapsed(now, params.dispute_timeout_secs) {
+            let (disputer, bond) = lease.close_dispute(&cluster.renter, now);
+            let to_supplier = disputer == cluster.renter;
+            let destination = if to_supplier { &accounts.earnings_vault } else { &accounts.renter_payment_tokens };
+            token::transfer(
+                &accounts.payment_token_program,
+                &accounts.payment_mint,
+                &accounts.escrow,
+                destination,
+                accounts.cluster.to_account_info(),
+                &[cluster_seeds],
+                bond,
+            )?;
+            let bond_to = if to_supplier {
+                let supplier = &mut accounts.supplier;
+                supplier.earnings_unclaimed =
+                    supplier.earnings_unclaimed.checked_add(bond).ok_or(TimelockError::Overflow)?;
+                supplier.authority
+            } else {
+                cluster.renter
+            };
+            lapsed = Some(DisputeLapsed { lease: accounts.lease.key(), disputer, bond_to, bond, timestamp: now });
+        }
         lease.advance_finality(now, params.dispute_window_secs);
 
         // Pay what became final.
@@ -122,25 +153,33 @@ impl LeaseSettle<'_> {
         supplier.earnings_unclaimed =
             supplier.earnings_unclaimed.checked_add(to_supplier).ok_or(TimelockError::Overflow)?;
 
-        // Credit newly final GPU-seconds to the incentive pool's current epoch.
-        let mut incentive_gpu_secs = 0;
+        // Credit the incentive pool's current epoch with what the renter paid for newly final seconds: weighting by
+        // price means a supplier renting its own worker for next to nothing earns next to nothing, and at any
+        // price it pays the protocol fee on every unit of credit it farms.
+        let mut incentive_credit = 0;
         if accounts.config.incentives_enabled && payable > lease.incentive_credited_secs {
-            let secs = payable - lease.incentive_credited_secs;
-            incentive_gpu_secs = secs.checked_mul(u64::from(lease.gpu_count)).ok_or(TimelockError::Overflow)?;
+            incentive_credit = gross;
             let supplier_key = supplier.key();
-            IncentiveAccounts::from_remaining(ctx.remaining_accounts)?.credit(supplier_key, incentive_gpu_secs, now)?;
+            IncentiveAccounts::from_remaining(ctx.remaining_accounts)?.credit(supplier_key, incentive_credit, now)?;
             lease.incentive_credited_secs = payable;
         }
 
-        // Slash faults the quorum attested since the last settlement.
-        let new_faults = lease.faults.saturating_sub(lease.faults_slashed);
-        let slashed = math::slash_amount(lease.collateral, params.slash_bps, new_faults, supplier.staked)
-            .ok_or(TimelockError::Overflow)?;
-        let slash_to_renter =
-            math::bps_floor(slashed, u64::from(params.slash_renter_share_bps)).ok_or(TimelockError::Overflow)?;
-        lease.faults_slashed = lease.faults;
+        // Slash faults that became final since the last settlement, from this lease's own collateral only.
+        let new_faults = lease.final_faults.saturating_sub(lease.faults_slashed);
+        let per_fault = accounts.config.slash_per_fault(lease.hourly_rate)?;
+        let collateral_left = lease.collateral.saturating_sub(lease.slashed);
+        let slashed = math::slash_amount(per_fault, new_faults, collateral_left);
+        // On bare metal the renter has the host to itself and could cause any fault (kill the agent, start a
+        // process outside its containers, hide a GPU): it gets no share, so it can never profit from sabotage.
+        let renter_share = if accounts.cluster.purpose == ClusterPurpose::BareMetal {
+            0
+        } else {
+            u64::from(params.slash_renter_share_bps)
+        };
+        let slash_to_renter = math::bps_floor(slashed, renter_share).ok_or(TimelockError::Overflow)?;
+        lease.faults_slashed = lease.final_faults;
         lease.slashed = lease.slashed.checked_add(slashed).ok_or(TimelockError::Overflow)?;
-        supplier.staked -= slashed;
+        supplier.staked = supplier.staked.checked_sub(slashed).ok_or(TimelockError::Overflow)?;
         supplier.slashed_total = supplier.slashed_total.checked_add(slashed).ok_or(TimelockError::Overflow)?;
         for (amount, destination) in [
             (slash_to_renter, &accounts.renter_stake_tokens),
@@ -158,20 +197,24 @@ impl LeaseSettle<'_> {
             }
         }
         if new_faults > 0 {
-            accounts.worker.record_faults(
+            accounts.supplier.fault_count = accounts.supplier.fault_count.saturating_add(new_faults);
+            let jailed = accounts.worker.record_faults(
                 new_faults,
                 now,
                 params.jail_window_secs,
                 params.jail_fault_threshold,
                 params.jail_cooldown_secs,
             );
+            if jailed {
+                // The renter keeps what it booked, but no extension reaches a jailed worker.
+                lease.max_end_ts = lease.max_end_ts.min(accounts.cluster.end_ts);
+            }
         }
 
         // Close once nothing more can be attested, disputed or paid.
         let lease_end = lease.end_ts(accounts.cluster.end_ts);
-        let closable = now >= lease_end.saturating_add(params.epoch_secs)
-            && !lease.is_disputed()
-            && lease.finality().settled(lease.proven_secs.min(max_secs));
+        let closable =
+            now >= lease_end.saturating_add(params.epoch_secs) && !lease.is_disputed() && lease.is_settled(max_secs);
         let mut refund = 0;
         if closable {
             let hours = if lease.is_removed() { lease.entitled_hours } else { accounts.cluster.hours };
@@ -219,11 +262,14 @@ impl LeaseSettle<'_> {
             supplier_earnings_unclaimed: accounts.supplier.earnings_unclaimed,
             supplier_staked: accounts.supplier.staked,
             supplier_locked: accounts.supplier.locked,
-            incentive_gpu_secs,
+            incentive_credit,
         };
         drop(lease);
         if closable {
             accounts.lease.close(accounts.renter.to_account_info())?;
+        }
+        if let Some(lapsed) = lapsed {
+            events::emit(&ctx.accounts.event_authority, &lapsed)?;
         }
         events::emit(&ctx.accounts.event_authority, &event)
     }

@@ -3,7 +3,8 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::TimelockError;
 use crate::events::{self, WorkerDeregistered};
-use crate::state::{Supplier, Worker};
+use crate::pda;
+use crate::state::{Config, Device, Supplier, Worker};
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -11,6 +12,8 @@ pub struct WorkerDeregister<'info> {
     /// Receives the worker account's rent.
     #[account(mut)]
     pub authority: Signer<'info>,
+    #[account(address = pda::CONFIG.0)]
+    pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
         seeds = [SUPPLIER_SEED, authority.key().as_ref()],
@@ -26,12 +29,25 @@ pub struct WorkerDeregister<'info> {
         has_one = supplier,
     )]
     pub worker: Box<Account<'info, Worker>>,
+    #[account(
+        mut,
+        close = authority,
+        seeds = [DEVICE_SEED, worker.spec.device_key.as_ref()],
+        bump = device.bump,
+        constraint = device.worker == worker.key() @ TimelockError::InvalidDeviceRecord,
+    )]
+    pub device: Box<Account<'info, Device>>,
 }
 
 impl WorkerDeregister<'_> {
+    /// Releases the worker's bond. A jailed worker, or one whose jail window still counts faults, cannot leave:
+    /// registering again under a fresh account would wash its jail and fault record.
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let worker = &ctx.accounts.worker;
         require!(!worker.is_leased(), TimelockError::WorkerLeased);
+        let now = Clock::get()?.unix_timestamp;
+        let window_secs = ctx.accounts.config.params.jail_window_secs;
+        require!(!worker.has_open_faults(now, window_secs), TimelockError::WorkerHasOpenFaults);
         let supplier = &mut ctx.accounts.supplier;
         supplier.reserved = supplier.reserved.checked_sub(worker.bonded_stake).ok_or(TimelockError::Overflow)?;
         supplier.worker_count = supplier.worker_count.checked_sub(1).ok_or(TimelockError::Overflow)?;
@@ -44,7 +60,7 @@ impl WorkerDeregister<'_> {
                 supplier: supplier.key(),
                 released_stake: worker.bonded_stake,
                 supplier_reserved: supplier.reserved,
-                timestamp: Clock::get()?.unix_timestamp,
+                timestamp: now,
             },
         )?;
         Ok(())

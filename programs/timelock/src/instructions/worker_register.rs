@@ -5,11 +5,11 @@ use crate::errors::TimelockError;
 use crate::events::{self, WorkerRegistered};
 use crate::math;
 use crate::pda;
-use crate::state::{Config, Supplier, Worker, WorkerSpec};
+use crate::state::{Config, Device, Supplier, Worker, WorkerSpec};
 
 #[event_cpi]
 #[derive(Accounts)]
-#[instruction(worker_index: u32)]
+#[instruction(worker_index: u32, spec: WorkerSpec)]
 pub struct WorkerRegister<'info> {
     #[account(mut)]
     pub authority: Signer<'info>,
@@ -30,6 +30,9 @@ pub struct WorkerRegister<'info> {
         bump,
     )]
     pub worker: Box<Account<'info, Worker>>,
+    /// CHECK: the device key's record, created here; `Device::bind` refuses a key that backs another worker.
+    #[account(mut, seeds = [DEVICE_SEED, spec.device_key.as_ref()], bump)]
+    pub device: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -43,8 +46,16 @@ pub(crate) fn bond_for(config: &Config, spec: &WorkerSpec) -> Result<u64> {
 
 impl WorkerRegister<'_> {
     pub fn handler(ctx: Context<Self>, worker_index: u32, spec: WorkerSpec) -> Result<()> {
+        ctx.accounts.config.require_not_paused()?;
+        Device::bind(
+            &ctx.accounts.device,
+            ctx.bumps.device,
+            &spec.device_key,
+            ctx.accounts.worker.key(),
+            &ctx.accounts.authority.to_account_info(),
+            &ctx.accounts.system_program.to_account_info(),
+        )?;
         let config = &ctx.accounts.config;
-        config.require_not_paused()?;
         let bond = bond_for(config, &spec)?;
         let supplier = &mut ctx.accounts.supplier;
         require!(bond <= supplier.free_stake()?, TimelockError::InsufficientFreeStake);
@@ -63,6 +74,7 @@ impl WorkerRegister<'_> {
         worker.bonded_stake = bond;
         worker.registered_at = now;
         worker.bump = ctx.bumps.worker;
+
         events::emit(
             &ctx.accounts.event_authority,
             &WorkerRegistered {

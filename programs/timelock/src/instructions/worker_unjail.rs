@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use super::worker_update::WorkerManage;
+use super::worker_manage::WorkerManage;
 use crate::errors::TimelockError;
 use crate::events::{self, WorkerUnjailed};
 

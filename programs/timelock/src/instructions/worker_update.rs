@@ -5,12 +5,14 @@ use crate::constants::*;
 use crate::errors::TimelockError;
 use crate::events::{self, WorkerUpdated};
 use crate::pda;
-use crate::state::{Config, Supplier, Worker, WorkerSpec};
+use crate::state::{Config, Device, Supplier, Worker, WorkerSpec};
 
-/// Accounts of the supplier's instructions on one of its workers.
 #[event_cpi]
 #[derive(Accounts)]
-pub struct WorkerManage<'info> {
+#[instruction(spec: WorkerSpec)]
+pub struct WorkerUpdate<'info> {
+    /// Pays the new device record's rent and receives the old one's.
+    #[account(mut)]
     pub authority: Signer<'info>,
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
@@ -28,14 +30,42 @@ pub struct WorkerManage<'info> {
         has_one = supplier,
     )]
     pub worker: Box<Account<'info, Worker>>,
+    /// The record of the worker's current device key.
+    #[account(
+        mut,
+        seeds = [DEVICE_SEED, worker.spec.device_key.as_ref()],
+        bump = device.bump,
+        constraint = device.worker == worker.key() @ TimelockError::InvalidDeviceRecord,
+    )]
+    pub device: Box<Account<'info, Device>>,
+    /// CHECK: the record of the new device key; the same account as `device` when the key does not change,
+    /// otherwise created here (`Device::bind` refuses a key that backs another worker).
+    #[account(mut, seeds = [DEVICE_SEED, spec.device_key.as_ref()], bump)]
+    pub new_device: UncheckedAccount<'info>,
+    pub system_program: Program<'info, System>,
 }
 
-impl WorkerManage<'_> {
+impl WorkerUpdate<'_> {
     /// Replaces the worker's declared spec. While leased the hardware must stay as booked (the renter pays for
     /// it); price, region and the device key may change, and the new price applies to future bookings only.
     /// The bond is recomputed under the current config, so a changed multiplier table applies on update.
-    pub fn worker_update(ctx: Context<Self>, spec: WorkerSpec) -> Result<()> {
+    /// A new device key moves the worker's device record: the new key must not back another worker.
+    pub fn handler(ctx: Context<Self>, spec: WorkerSpec) -> Result<()> {
         let accounts = &mut *ctx.accounts;
+        if spec.device_key != accounts.worker.spec.device_key {
+            let authority = accounts.authority.to_account_info();
+            let system_program = accounts.system_program.to_account_info();
+            let bump = ctx.bumps.new_device;
+            Device::bind(
+                &accounts.new_device,
+                bump,
+                &spec.device_key,
+                accounts.worker.key(),
+                &authority,
+                &system_program,
+            )?;
+            accounts.device.close(authority)?;
+        }
         let worker = &mut accounts.worker;
         if worker.is_leased() {
             require!(worker.spec.same_hardware(&spec), TimelockError::HardwareChangeWhileLeased);

@@ -2,6 +2,15 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::errors::TimelockError;
+use crate::math;
+
+/// How much stake backs a unit of lease value: `stake_tokens` whole stake tokens for every `payment_tokens` whole
+/// payment tokens. Set by governance in whole tokens, so that mints of different decimals convert correctly.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct CollateralRate {
+    pub stake_tokens: u64,
+    pub payment_tokens: u64,
+}
 
 /// Tunable protocol parameters. `config_init` sets them and `config_update` replaces them as a whole, so both
 /// paths share one validation.
@@ -13,7 +22,8 @@ pub struct ConfigParams {
     /// Stake (stake-mint base units) bonded per GPU at multiplier 1.0x.
     pub min_stake_per_gpu: u64,
     pub unbonding_period_secs: i64,
-    /// Share of the collateral slashed per fault.
+    /// Slash per fault, as a multiple (bps) of the lease's hourly value: at least 10,000 (one hour), since the
+    /// oracles count one fault per started hour of a faulty run.
     pub slash_bps: u16,
     /// Share of a slash paid to the harmed renter; the rest goes to the treasury.
     pub slash_renter_share_bps: u16,
@@ -21,15 +31,21 @@ pub struct ConfigParams {
     pub jail_fault_threshold: u16,
     pub jail_window_secs: i64,
     pub jail_cooldown_secs: i64,
-    /// Collateral locked per lease, as a multiple (bps) of the lease's hourly value.
+    /// Collateral locked per lease, as a multiple (bps) of the lease's hourly value: at least one fault's slash.
+    /// It is all a lease's faults can take.
     pub collateral_bps: u32,
+    /// Converts lease value (payment mint) into collateral and slashes (stake mint).
+    pub collateral_rate: CollateralRate,
     pub min_rental_secs: i64,
     /// Attestation period of the oracles; also the grace after a lease ends for its last attestation to land.
     pub epoch_secs: i64,
     /// How long an attested payout stays disputable before it becomes final and payable.
     pub dispute_window_secs: i64,
-    /// Bond (payment-mint base units) a renter or supplier posts to open a dispute.
+    /// Bond (payment-mint base units, non-zero) a renter or supplier posts to open a dispute.
     pub dispute_bond: u64,
+    /// An open dispute not resolved within this time lapses: the attested total stands and the bond goes to the
+    /// other party.
+    pub dispute_timeout_secs: i64,
     #[max_len(MAX_ORACLES)]
     pub oracles: Vec<Pubkey>,
     pub oracle_threshold: u8,
@@ -40,8 +56,16 @@ pub struct ConfigParams {
 impl ConfigParams {
     pub fn validate(&self) -> Result<()> {
         require!(self.protocol_fee_bps <= MAX_PROTOCOL_FEE_BPS, TimelockError::FeeTooHigh);
-        let bps_ok = |v: u16| u64::from(v) <= BPS_DENOMINATOR;
-        require!(bps_ok(self.slash_bps) && bps_ok(self.slash_renter_share_bps), TimelockError::BpsOutOfRange);
+        require!(u64::from(self.slash_renter_share_bps) <= BPS_DENOMINATOR, TimelockError::BpsOutOfRange);
+        require!(
+            self.slash_bps >= MIN_SLASH_BPS && self.collateral_bps >= u32::from(self.slash_bps),
+            TimelockError::SlashTooWeak
+        );
+        let term_ok = |v: u64| (1..=MAX_RATE_TERM).contains(&v);
+        require!(
+            term_ok(self.collateral_rate.stake_tokens) && term_ok(self.collateral_rate.payment_tokens),
+            TimelockError::InvalidCollateralRate
+        );
         require!(
             self.unbonding_period_secs >= 0 && self.unbonding_period_secs <= MAX_UNBONDING_SECS,
             TimelockError::InvalidUnbondingPeriod
@@ -53,10 +77,13 @@ impl ConfigParams {
             TimelockError::InvalidDisputeParams
         );
         require!(
-            self.jail_fault_threshold > 0
-                && self.jail_window_secs > 0
-                && self.jail_cooldown_secs >= 0
-                && self.collateral_bps > 0,
+            self.dispute_bond > 0
+                && self.dispute_timeout_secs > 0
+                && self.dispute_timeout_secs <= MAX_DISPUTE_TIMEOUT_SECS,
+            TimelockError::InvalidDisputeBond
+        );
+        require!(
+            self.jail_fault_threshold > 0 && self.jail_window_secs > 0 && self.jail_cooldown_secs >= 0,
             TimelockError::InvalidJailParams
         );
         require!(!self.oracles.is_empty() && self.oracles.len() <= MAX_ORACLES, TimelockError::InvalidOracleSet);
@@ -66,8 +93,11 @@ impl ConfigParams {
                 TimelockError::InvalidOracleSet
             );
         }
+        // A majority: two disjoint groups of oracles can never both reach the threshold, so a minority cannot
+        // raise a lease's proven seconds or faults on its own.
+        let threshold = usize::from(self.oracle_threshold);
         require!(
-            self.oracle_threshold >= 1 && usize::from(self.oracle_threshold) <= self.oracles.len(),
+            threshold * 2 > self.oracles.len() && threshold <= self.oracles.len(),
             TimelockError::InvalidOracleThreshold
         );
         require!(
@@ -89,8 +119,11 @@ pub struct Config {
     pub payment_mint: Pubkey,
     pub stake_vault: Pubkey,
     pub paused: bool,
-    /// Set by `incentives_init`: from then on settlement credits final GPU-seconds to the incentive epochs.
+    /// Set by `incentives_init`: from then on settlement credits what renters paid for final seconds to the incentive epochs.
     pub incentives_enabled: bool,
+    /// Decimals of the mints, read at `config_init` (a mint's decimals never change).
+    pub stake_decimals: u8,
+    pub payment_decimals: u8,
     pub params: ConfigParams,
 }
 
@@ -101,6 +134,28 @@ impl Config {
         let multiplier = self.params.gpu_multipliers_bps.get(usize::from(gpu_model)).copied().unwrap_or(0);
         require!(multiplier > 0, TimelockError::UnknownGpuModel);
         Ok(multiplier)
+    }
+
+    /// Stake base units worth `payment_units` of lease value at the governance rate, rounded up (collateral and
+    /// slashes are never rounded in the supplier's favour).
+    pub fn stake_value_of(&self, payment_units: u64) -> Result<u64> {
+        let rate = self.params.collateral_rate;
+        let (payment_decimals, stake_decimals) = (self.payment_decimals, self.stake_decimals);
+        math::payment_to_stake(payment_units, rate.stake_tokens, rate.payment_tokens, payment_decimals, stake_decimals)
+            .ok_or_else(|| error!(TimelockError::Overflow))
+    }
+
+    /// Collateral a lease of `hourly_rate` locks.
+    pub fn collateral_for(&self, hourly_rate: u64) -> Result<u64> {
+        let value =
+            math::bps_floor(hourly_rate, u64::from(self.params.collateral_bps)).ok_or(TimelockError::Overflow)?;
+        self.stake_value_of(value)
+    }
+
+    /// What one fault on a lease of `hourly_rate` slashes, before the lease's collateral caps it.
+    pub fn slash_per_fault(&self, hourly_rate: u64) -> Result<u64> {
+        let value = math::bps_floor(hourly_rate, u64::from(self.params.slash_bps)).ok_or(TimelockError::Overflow)?;
+        self.stake_value_of(value)
     }
 
     pub fn require_not_paused(&self) -> Result<()> {

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 /// The optional incentive pool (PDA `["incentive_pool"]`): stake-mint emissions funded by the admin into its vault
-/// (PDA token account `["incentive_vault"]`) and paid per epoch, pro rata to the GPU-seconds that became final
+/// (PDA token account `["incentive_vault"]`) and paid per epoch, pro rata to the credit that became final
 /// in that epoch.
 #[account]
 #[derive(InitSpace, Debug)]
@@ -37,7 +37,8 @@ pub struct IncentiveEpoch {
     pub epoch: u64,
     /// Emission fixed when the epoch started (bounded by what the pool still had uncommitted).
     pub emission: u64,
-    pub gpu_secs: u64,
+    /// Payment base units renters paid for final seconds (the credit an epoch's emission is shared by).
+    pub credit: u64,
     pub paid: u64,
     pub bump: u8,
 }
@@ -46,14 +47,15 @@ impl IncentiveEpoch {
     pub const SPACE: usize = 8 + Self::INIT_SPACE;
 }
 
-/// A supplier's GPU-seconds in one epoch. PDA `["supplier_incentive", supplier, epoch (u64 LE)]`; closed by the
+/// A supplier's credit in one epoch. PDA `["supplier_incentive", supplier, epoch (u64 LE)]`; closed by the
 /// claim, its rent going back to whoever paid it.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct SupplierIncentive {
     pub supplier: Pubkey,
     pub epoch: u64,
-    pub gpu_secs: u64,
+    /// Payment base units renters paid for final seconds (the credit an epoch's emission is shared by).
+    pub credit: u64,
     pub rent_payer: Pubkey,
     pub bump: u8,
 }

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::MAX_ORACLES;
-use crate::math::Finality;
+use crate::math::{self, Finality};
 
 /// One oracle's latest attestation for a lease. Keyed by the oracle so that a change of the oracle set never
 /// attributes a vote to the wrong key.
@@ -31,6 +31,10 @@ pub struct Lease {
     /// Supplier stake locked while the lease lives.
     pub collateral: u64,
     pub start_ts: i64,
+    /// The latest end the worker's supplier accepted (`max_lease_hours` from booking), pulled back to the
+    /// cluster's end of the moment when the worker is jailed: extending the cluster never extends a lease past
+    /// it (the renter is refunded what it escrowed beyond).
+    pub max_end_ts: i64,
     /// 0 while the lease runs to the cluster's end; set when the renter removes this worker.
     pub ended_at: i64,
     /// Cumulative proven seconds agreed by the oracle quorum (monotonic).
@@ -41,8 +45,15 @@ pub struct Lease {
     pub final_secs: u64,
     pub pending_secs: u64,
     pub pending_since: i64,
-    /// Cumulative faults agreed by the oracle quorum (monotonic).
+    /// Cumulative faults agreed by the oracle quorum (monotonic, except that a dispute resolution may lower it).
     pub faults: u64,
+    /// When `faults` last increased.
+    pub faults_at: i64,
+    /// Faults past the dispute window: what settlement slashes. A fault waits like a second does, so a
+    /// disputed fault is never slashed before the dispute is decided.
+    pub final_faults: u64,
+    pub pending_faults: u64,
+    pub faults_pending_since: i64,
     pub faults_slashed: u64,
     /// Gross paid out of escrow so far (supplier share + protocol fee).
     pub gross_paid: u64,
@@ -52,6 +63,14 @@ pub struct Lease {
     pub dispute_opened_at: i64,
     /// Final seconds already credited to the incentive pool's epochs.
     pub incentive_credited_secs: u64,
+    /// What the last dispute resolution moved the oracles' quorum by (see `math::adjusted`), so that the
+    /// oracles' stale cumulative votes can never bring a resolved span back.
+    pub secs_adjustment: i64,
+    pub faults_adjustment: i64,
+    /// When the renter's and the supplier's last disputes were decided (resolved or lapsed), 0 if never: a
+    /// party may not dispute again until newly attested time or faults give it something new to contest.
+    pub renter_decided_at: i64,
+    pub supplier_decided_at: i64,
     pub votes: [OracleVote; MAX_ORACLES],
     /// Hours of escrow this lease is entitled to once removed (the cluster's hours at removal).
     pub entitled_hours: u32,
@@ -73,12 +92,14 @@ impl Lease {
         self.disputer != Pubkey::default()
     }
 
-    /// When the lease stops accruing: the cluster's end, or its removal if earlier.
+    /// When the lease stops accruing: the cluster's end, its removal or the latest end its supplier accepted,
+    /// whichever is first.
     pub fn end_ts(&self, cluster_end_ts: i64) -> i64 {
+        let end = cluster_end_ts.min(self.max_end_ts);
         if self.is_removed() {
-            self.ended_at.min(cluster_end_ts)
+            self.ended_at.min(end)
         } else {
-            cluster_end_ts
+            end
         }
     }
 
@@ -88,20 +109,112 @@ impl Lease {
     }
 
     pub fn finality(&self) -> Finality {
-        Finality { final_secs: self.final_secs, pending_secs: self.pending_secs, pending_since: self.pending_since }
+        Finality { final_total: self.final_secs, pending_total: self.pending_secs, pending_since: self.pending_since }
     }
 
-    /// Matures attested seconds as of `now` (frozen while disputed).
-    pub fn advance_finality(&mut self, now: i64, window_secs: i64) {
-        if !self.is_disputed() {
-            let next = self.finality().advance(self.proven_secs, self.proven_at, now, window_secs);
-            self.set_finality(next);
+    pub fn fault_finality(&self) -> Finality {
+        Finality {
+            final_total: self.final_faults,
+            pending_total: self.pending_faults,
+            pending_since: self.faults_pending_since,
         }
     }
 
-    fn set_finality(&mut self, finality: Finality) {
-        self.final_secs = finality.final_secs;
-        self.pending_secs = finality.pending_secs;
-        self.pending_since = finality.pending_since;
+    /// Matures attested seconds and faults as of `now` (frozen while disputed).
+    pub fn advance_finality(&mut self, now: i64, window_secs: i64) {
+        if !self.is_disputed() {
+            let secs = self.finality().advance(self.proven_secs, self.proven_at, now, window_secs);
+            (self.final_secs, self.pending_secs, self.pending_since) =
+                (secs.final_total, secs.pending_total, secs.pending_since);
+            let faults = self.fault_finality().advance(self.faults, self.faults_at, now, window_secs);
+            (self.final_faults, self.pending_faults, self.faults_pending_since) =
+                (faults.final_total, faults.pending_total, faults.pending_since);
+        }
+    }
+
+    /// Everything attested is final: nothing waits to be paid or slashed.
+    pub fn is_settled(&self, max_secs: u64) -> bool {
+        self.finality().settled(self.proven_secs.min(max_secs)) && self.fault_finality().settled(self.faults)
+    }
+
+    /// The oracles' quorum as `(proven seconds, faults)`: for each, the largest value that `threshold` oracles of
+    /// the current set attest to. Votes of keys no longer in the set do not count.
+    pub fn quorum(&self, oracles: &[Pubkey], threshold: usize) -> (u64, u64) {
+        let mut proven = [0u64; MAX_ORACLES];
+        let mut faults = [0u64; MAX_ORACLES];
+        let mut voters = 0;
+        for vote in self.votes.iter().filter(|v| oracles.contains(&v.oracle)) {
+            proven[voters] = vote.proven_secs;
+            faults[voters] = vote.faults;
+            voters += 1;
+        }
+        (math::quorum_value(&mut proven[..voters], threshold), math::quorum_value(&mut faults[..voters], threshold))
+    }
+
+    /// Takes the quorum as of `now`, moved by the last resolution and bounded by `elapsed` seconds, as the
+    /// lease's totals where it raises them.
+    pub fn record_quorum(&mut self, oracles: &[Pubkey], threshold: usize, elapsed: u64, now: i64) {
+        let (secs, faults) = self.quorum(oracles, threshold);
+        let agreed_secs = math::adjusted(secs, self.secs_adjustment).min(elapsed);
+        if agreed_secs > self.proven_secs {
+            self.proven_secs = agreed_secs;
+            self.proven_at = now;
+        }
+        let agreed_faults = math::adjusted(faults, self.faults_adjustment);
+        if agreed_faults > self.faults {
+            self.faults = agreed_faults;
+            self.faults_at = now;
+        }
+    }
+
+    /// Sets the lease's totals to a dispute's decision, final at once, and remembers how far that moved the
+    /// oracles' quorum so that later attestations count from the decision.
+    /// Returns the closed dispute's `(disputer, bond)`.
+    pub fn resolve(
+        &mut self,
+        renter: &Pubkey,
+        oracles: &[Pubkey],
+        threshold: usize,
+        secs: u64,
+        faults: u64,
+        now: i64,
+    ) -> Option<(Pubkey, u64)> {
+        let (quorum_secs, quorum_faults) = self.quorum(oracles, threshold);
+        self.secs_adjustment = math::adjustment_for(secs, quorum_secs)?;
+        self.faults_adjustment = math::adjustment_for(faults, quorum_faults)?;
+        // `proven_at` and `faults_at` keep the time of the last attestation: a decision is not new evidence.
+        (self.proven_secs, self.final_secs, self.pending_secs, self.pending_since) = (secs, secs, secs, now);
+        (self.faults, self.final_faults, self.pending_faults, self.faults_pending_since) =
+            (faults, faults, faults, now);
+        Some(self.close_dispute(renter, now))
+    }
+
+    /// Opens a dispute by `disputer` with `bond` held in escrow.
+    pub fn open_dispute(&mut self, disputer: Pubkey, bond: u64, now: i64) {
+        (self.disputer, self.dispute_bond, self.dispute_opened_at) = (disputer, bond, now);
+    }
+
+    /// Ends the open dispute (of the cluster's `renter` or of the supplier); returns `(disputer, bond)`.
+    pub fn close_dispute(&mut self, renter: &Pubkey, now: i64) -> (Pubkey, u64) {
+        let taken = (self.disputer, self.dispute_bond);
+        if self.disputer == *renter {
+            self.renter_decided_at = now;
+        } else {
+            self.supplier_decided_at = now;
+        }
+        (self.disputer, self.dispute_bond, self.dispute_opened_at) = (Pubkey::default(), 0, 0);
+        taken
+    }
+
+    /// Whether the renter (`by_renter`) or the supplier may open a dispute: not again on what its last decided
+    /// dispute already covered.
+    pub fn may_dispute(&self, by_renter: bool) -> bool {
+        let decided_at = if by_renter { self.renter_decided_at } else { self.supplier_decided_at };
+        decided_at == 0 || self.proven_at.max(self.faults_at) > decided_at
+    }
+
+    /// An open dispute nobody resolved within `timeout_secs`.
+    pub fn dispute_lapsed(&self, now: i64, timeout_secs: i64) -> bool {
+        self.is_disputed() && now >= self.dispute_opened_at.saturating_add(timeout_secs)
     }
 }

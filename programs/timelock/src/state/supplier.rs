@@ -20,6 +20,8 @@ pub struct Supplier {
     /// Collateral locked by active leases.
     pub locked: u64,
     pub slashed_total: u64,
+    /// Faults slashed on all of this supplier's leases, ever: a record that deregistering a worker cannot wash.
+    pub fault_count: u64,
     /// Payment-mint earnings settled into the supplier's earnings vault and not yet claimed.
     pub earnings_unclaimed: u64,
     pub earnings_claimed: u64,

@@ -19,8 +19,10 @@ pub struct WorkerSpec {
     pub compliance: u8,
     pub green_energy: bool,
     pub price_per_gpu_hour: u64,
-    /// Key that signs the worker agent's heartbeats.
+    /// Key that signs the worker agent's heartbeats. One device key backs at most one worker.
     pub device_key: Pubkey,
+    /// Longest booking (whole hours, extensions included) the supplier accepts for this worker.
+    pub max_lease_hours: u32,
 }
 
 impl WorkerSpec {
@@ -35,6 +37,10 @@ impl WorkerSpec {
         require!(self.compliance & !compliance::ALL == 0, TimelockError::InvalidComplianceFlags);
         require!(self.price_per_gpu_hour > 0, TimelockError::InvalidPrice);
         require!(self.device_key != Pubkey::default(), TimelockError::InvalidSpecs);
+        require!(
+            self.max_lease_hours >= 1 && self.max_lease_hours <= MAX_CLUSTER_HOURS,
+            TimelockError::InvalidClusterHours
+        );
         Ok(())
     }
 
@@ -83,6 +89,11 @@ impl Worker {
         self.jailed_until != 0
     }
 
+    /// Jailed, or with faults still counting toward jail in the current window.
+    pub fn has_open_faults(&self, now: i64, window_secs: i64) -> bool {
+        self.is_jailed() || (self.window_faults > 0 && now.saturating_sub(self.fault_window_start) < window_secs)
+    }
+
     /// Counts `new_faults` in the jail window (restarting it when expired) and jails the worker once the window
     /// holds `threshold` faults. Returns whether this call jailed it.
     pub fn record_faults(
@@ -127,6 +138,7 @@ mod tests {
                 green_energy: false,
                 price_per_gpu_hour: 1,
                 device_key: Pubkey::new_unique(),
+                max_lease_hours: 1,
             },
             available: true,
             active_lease: Pubkey::default(),
