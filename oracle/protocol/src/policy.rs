@@ -1,8 +1,10 @@
 //! The Time-Lock policy: a pure judgement of one lease's heartbeats over a window. An interval is *proven* when
 //! a valid heartbeat covers it, every GPU of the worker is present with the registered model, no process outside
 //! the renter's containers uses a GPU, and the latest benchmark challenge passed. Faults are counted once per
-//! contiguous run (a foreign process seen for ten intervals is one fault, not ten); missed intervals are a fault
-//! only when more than `offline_tolerance` of them run together.
+//! started `fault_span_secs` of a contiguous run (a foreign process seen for ten intervals is one fault, not ten;
+//! seen for three hours, three), so that a fault's slash, sized on chain to the value of one span, makes a run
+//! of any length cost more than it earns; missed intervals are a fault only when more than `offline_tolerance`
+//! of them run together.
 
 use crate::Heartbeat;
 
@@ -12,6 +14,8 @@ pub struct PolicyParams {
     pub interval_secs: i64,
     /// Consecutive missed intervals tolerated (unpaid, but not a fault), e.g. a network blip or a restart.
     pub offline_tolerance: u32,
+    /// A run longer than this is one more fault per started span (the program's `FAULT_SPAN_SECS`).
+    pub fault_span_secs: i64,
 }
 
 /// What the chain says the worker has.
@@ -109,23 +113,33 @@ fn verdict(heartbeat: &Heartbeat, challenge_passed: bool, expect: Expectation) -
 }
 
 fn faults(start: i64, step: i64, intervals: &[Interval], params: PolicyParams) -> Vec<(i64, Fault)> {
+    // Intervals per fault span, at least one.
+    let span = usize::try_from((params.fault_span_secs / step).max(1)).unwrap_or(usize::MAX);
+    let tolerance = params.offline_tolerance as usize;
     let mut found = Vec::new();
-    let mut missed_run = 0u32;
+    let mut missed_run = 0usize;
+    let mut faulty_run = 0usize;
     let mut previous = None;
     for (i, interval) in intervals.iter().enumerate() {
         let at = start + step * i as i64;
         if *interval == Interval::Missed {
             missed_run += 1;
-            if missed_run == params.offline_tolerance + 1 {
-                found.push((at - step * i64::from(params.offline_tolerance), Fault::Offline));
+            // The run becomes a fault once it exceeds the tolerance, and one more per span after that.
+            if missed_run > tolerance && (missed_run - tolerance - 1).is_multiple_of(span) {
+                let run_start = at - step * (missed_run - 1) as i64;
+                let fault_at = if missed_run == tolerance + 1 { run_start } else { at };
+                found.push((fault_at, Fault::Offline));
             }
         } else {
             missed_run = 0;
         }
         if let Interval::Faulty(fault) = interval {
-            if previous != Some(*interval) {
+            faulty_run = if previous == Some(*interval) { faulty_run + 1 } else { 1 };
+            if (faulty_run - 1).is_multiple_of(span) {
                 found.push((at, *fault));
             }
+        } else {
+            faulty_run = 0;
         }
         previous = Some(*interval);
     }
@@ -138,7 +152,7 @@ mod tests {
     use crate::{GpuProcess, GpuSample};
 
     const START: i64 = 1_000;
-    const PARAMS: PolicyParams = PolicyParams { interval_secs: 30, offline_tolerance: 2 };
+    const PARAMS: PolicyParams = PolicyParams { interval_secs: 30, offline_tolerance: 2, fault_span_secs: 3_600 };
     const EXPECT: Expectation = Expectation { gpu_count: 2, gpu_model: "H100-SXM" };
 
     fn beat(at: i64, containers: &[Option<&str>], gpus: usize) -> Heartbeat {
@@ -189,6 +203,23 @@ mod tests {
         let j = judge(START, START + 300, &beats, &[], EXPECT, PARAMS);
         assert_eq!(j.proven_secs, 6 * 30);
         assert_eq!(j.faults, vec![(START + 90, Fault::ForeignProcess), (START + 240, Fault::ForeignProcess)]);
+    }
+
+    #[test]
+    fn a_run_is_one_fault_per_started_span() {
+        // Five minutes spans of ten intervals: a 25-interval foreign process is three faults.
+        let params = PolicyParams { fault_span_secs: 300, ..PARAMS };
+        let mut beats = honest(30);
+        for b in &mut beats[2..27] {
+            *b = beat(b.timestamp, &[Some("job"), Some("miner")], 2);
+        }
+        let j = judge(START, START + 900, &beats, &[], EXPECT, params);
+        let at = |interval: i64| (START + 30 * interval, Fault::ForeignProcess);
+        assert_eq!(j.faults, vec![at(2), at(12), at(22)]);
+        // An outage: the first fault once the tolerance is exceeded, then one per further span.
+        let beats: Vec<_> = honest(30).into_iter().take(3).collect();
+        let j = judge(START, START + 900, &beats, &[], EXPECT, params);
+        assert_eq!(j.faults, vec![(START + 90, Fault::Offline), (START + 30 * 15, Fault::Offline), (START + 30 * 25, Fault::Offline)]);
     }
 
     #[test]

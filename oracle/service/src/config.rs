@@ -71,7 +71,11 @@ impl Default for Config {
 
 impl Config {
     pub fn policy(&self) -> PolicyParams {
-        PolicyParams { interval_secs: self.interval_secs, offline_tolerance: self.offline_tolerance }
+        PolicyParams {
+            interval_secs: self.interval_secs,
+            offline_tolerance: self.offline_tolerance,
+            fault_span_secs: timelock::constants::FAULT_SPAN_SECS,
+        }
     }
 
     pub fn challenge_max_micros(&self, gpu_model: &str) -> u64 {

@@ -27,8 +27,11 @@ pub const MAX_RATE_TERM: u64 = 1_000_000_000_000;
 pub const MAX_MINT_DECIMALS: u8 = 18;
 
 pub const BPS_DENOMINATOR: u64 = 10_000;
-/// A fault's slash is at least one hour of the lease's value: the oracle policy counts one fault per started
-/// hour of a faulty run, and that hour is the most a supplier can earn elsewhere with the GPU it sold twice.
+/// The oracles count one fault per started span of this length of a faulty run (a foreign process, a missing
+/// GPU, a failed challenge, an outage beyond tolerance), so a run of any length costs in proportion to it.
+pub const FAULT_SPAN_SECS: i64 = SECS_PER_HOUR;
+/// A fault's slash is at least one fault span (an hour) of the lease's value: what a supplier can earn elsewhere
+/// with the GPU it sold twice during that span.
 pub const MIN_SLASH_BPS: u16 = 10_000;
 /// A protocol fee above 20 % would make renting here worse than any centralized cloud; the cap protects renters
 /// and suppliers from an admin key mistake or compromise.

@@ -22,6 +22,19 @@ mod token;
 pub use instructions::*;
 pub use state::*;
 
+// What a security researcher needs to reach the maintainers, embedded in the deployed binary (explorers show it).
+// The project has no public home yet: the `example.invalid` addresses are placeholders that a public deployment
+// must replace (docs/security.md, "Reporting a vulnerability").
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "timelock",
+    project_url: "https://timelock.example.invalid",
+    contacts: "email:security@timelock.example.invalid",
+    policy: "https://timelock.example.invalid/docs/security.md#reporting-a-vulnerability",
+    preferred_languages: "en",
+    source_code: "https://timelock.example.invalid/source"
+}
+
 declare_id!("3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF");
 
 #[program]
