@@ -345,10 +345,12 @@ pub struct Story {
     pub run: String,
 }
 
+pub const DEMO_DISPUTE_WINDOW_SECS: i64 = 10;
+
 /// Demo-speed protocol settings: 10-second epochs and dispute window, one fault jails.
 pub fn demo_params(params: &mut ConfigParams) {
     params.epoch_secs = 10;
-    params.dispute_window_secs = 10;
+    params.dispute_window_secs = DEMO_DISPUTE_WINDOW_SECS;
     params.jail_fault_threshold = 1;
 }
 

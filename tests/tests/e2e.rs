@@ -9,7 +9,7 @@ use anchor_lang::prelude::Pubkey;
 use serde_json::Value;
 use solana_signer::Signer;
 use timelock::state::{Cluster, Lease, Supplier, Worker};
-use timelock_tests::localnet::{Story, GPUS_PER_HOST, PRICE};
+use timelock_tests::localnet::{Story, DEMO_DISPUTE_WINDOW_SECS, GPUS_PER_HOST, PRICE};
 
 fn api(story: &Story, path: &str) -> Value {
     let base = format!("http://{}", story.indexer.as_ref().expect("indexer running").addr);
@@ -62,6 +62,12 @@ fn the_whole_system_on_a_local_validator() {
         story.start_indexer(false).await;
     });
     wait_until("final seconds", Duration::from_secs(60), || story.hosts.iter().all(|h| story.lease(h).final_secs > 0));
+    // Faults wait out the dispute window like seconds do (the settlement below matures them).
+    let rpc = &story.stack.client.backend.rpc;
+    let faults_due = story.hosts.iter().map(|h| story.lease(h).faults_at).max().unwrap() + DEMO_DISPUTE_WINDOW_SECS;
+    wait_until("faults past the dispute window", Duration::from_secs(30), || {
+        rpc.get_block_time(rpc.get_slot().unwrap()).unwrap() > faults_due
+    });
     story.settle_all();
     let now =
         story.stack.client.backend.rpc.get_block_time(story.stack.client.backend.rpc.get_slot().unwrap()).unwrap();
