@@ -72,6 +72,7 @@ program_events!(
     LeaseSettled,
     DisputeOpened,
     DisputeResolved,
+    DisputeLapsed,
     RewardsClaimed,
     IncentivesChanged,
     IncentivesClaimed,

@@ -438,6 +438,8 @@ async fn insert_events(tx: &mut Tx<'_>, events: &[EventRecord]) -> sqlx::Result<
                     d.bond.to_string(),
                     String::new(),
                     String::new(),
+                    String::new(),
+                    String::new(),
                 ],
             ),
             ProgramEvent::DisputeResolved(d) => disputes.push(
@@ -449,6 +451,21 @@ async fn insert_events(tx: &mut Tx<'_>, events: &[EventRecord]) -> sqlx::Result<
                     (d.bond_returned + d.bond_forfeited).to_string(),
                     d.upheld.to_string(),
                     d.proven_secs.to_string(),
+                    d.faults.to_string(),
+                    String::new(),
+                ],
+            ),
+            ProgramEvent::DisputeLapsed(d) => disputes.push(
+                e,
+                vec![
+                    key(&d.lease),
+                    key(&d.disputer),
+                    "lapsed".into(),
+                    d.bond.to_string(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    key(&d.bond_to),
                 ],
             ),
             _ => {}
@@ -483,8 +500,8 @@ async fn insert_events(tx: &mut Tx<'_>, events: &[EventRecord]) -> sqlx::Result<
         .insert(
             tx,
             "INSERT INTO indexer.disputes (signature, ix_index, event_index, slot, lease, disputer, kind, bond, \
-             upheld, proven_secs) SELECT s, i, e, sl, c[1], c[2], c[3], c[4]::bigint, NULLIF(c[5], '')::boolean, \
-             NULLIF(c[6], '')::bigint",
+             upheld, proven_secs, faults, bond_to) SELECT s, i, e, sl, c[1], c[2], c[3], c[4]::bigint, \
+             NULLIF(c[5], '')::boolean, NULLIF(c[6], '')::bigint, NULLIF(c[7], '')::bigint, NULLIF(c[8], '')",
         )
         .await?;
     Ok(())

@@ -13,7 +13,7 @@ use timelock_indexer::source::{Source, SourceError};
 use timelock_indexer::store::{Batch, Store};
 use timelock_indexer::Config;
 use timelock_sdk::{catalog, ix};
-use timelock_tests::{Recorded, TestFixture, ONE_STAKE, ONE_USDC};
+use timelock_tests::{Recorded, Signer, TestFixture, ONE_STAKE, ONE_USDC};
 
 const MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 const HOUR: i64 = 3_600;
@@ -347,6 +347,56 @@ async fn wait_for_checkpoint(store: &Store, signature: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     panic!("the indexer did not reach {signature}");
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn every_dispute_outcome_is_mirrored(pool: PgPool) {
+    // The renter disputes and the admin decides; later the supplier disputes and nobody decides, so the dispute
+    // lapses at settlement and its bond goes to the renter.
+    let mut f = TestFixture::deployed();
+    f.journal = Some(Vec::new());
+    f.init_config().unwrap();
+    let (supplier, workers) = f.supplier_with_workers(1);
+    let renter = f.renter(1_000 * ONE_USDC);
+    f.create_cluster(&renter, 1, 2).unwrap();
+    f.add_workers(&renter, 1, &workers).unwrap();
+    let lease = f.lease_address(&renter, 1, &workers[0]);
+    f.warp(HOUR);
+    let window = f.now();
+    f.attest_quorum(2, window, &[(lease, 3_600, 1)]);
+    let payment = f.payment(&renter, 1);
+    let w = workers[0];
+    f.exec(ix::lease_dispute(renter.key(), renter.payment_tokens, payment, w.worker, w.supplier), &[&renter.authority]);
+    let admin = f.admin.insecure_clone();
+    let treasury = f.treasury_payment_tokens;
+    let resolve =
+        ix::lease_dispute_resolve(admin.pubkey(), payment, w.worker, renter.payment_tokens, treasury, 3_000, 0, true);
+    f.exec(resolve, &[&admin]);
+    f.mint_to(f.payment_mint, supplier.payment_tokens, 10 * ONE_USDC);
+    let dispute = ix::lease_dispute(supplier.key(), supplier.payment_tokens, payment, w.worker, w.supplier);
+    f.exec(dispute, &[&supplier.authority]);
+    f.warp(f.config().params.dispute_timeout_secs);
+    f.settle(&renter, 1, &w).unwrap();
+
+    let recorded = f.journal.take().unwrap();
+    Store::new(pool.clone()).apply("replay", &batch_of(&recorded)).await.unwrap();
+    let rows: Vec<(String, String, i64, Option<bool>, Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT kind, disputer, bond, upheld, proven_secs, faults, bond_to FROM indexer.disputes ORDER BY slot, event_index",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let (renter_key, supplier_key) = (renter.key().to_string(), supplier.key().to_string());
+    let bond = 10 * ONE_USDC as i64;
+    assert_eq!(
+        rows,
+        vec![
+            ("opened".into(), renter_key.clone(), bond, None, None, None, None),
+            ("resolved".into(), renter_key.clone(), bond, Some(true), Some(3_000), Some(0), None),
+            ("opened".into(), supplier_key.clone(), bond, None, None, None, None),
+            ("lapsed".into(), supplier_key, bond, None, None, None, Some(renter_key)),
+        ]
+    );
 }
 
 #[sqlx::test(migrator = "MIGRATIONS")]

@@ -219,7 +219,10 @@ mod tests {
         // An outage: the first fault once the tolerance is exceeded, then one per further span.
         let beats: Vec<_> = honest(30).into_iter().take(3).collect();
         let j = judge(START, START + 900, &beats, &[], EXPECT, params);
-        assert_eq!(j.faults, vec![(START + 90, Fault::Offline), (START + 30 * 15, Fault::Offline), (START + 30 * 25, Fault::Offline)]);
+        assert_eq!(
+            j.faults,
+            vec![(START + 90, Fault::Offline), (START + 30 * 15, Fault::Offline), (START + 30 * 25, Fault::Offline)]
+        );
     }
 
     #[test]
