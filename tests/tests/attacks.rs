@@ -111,21 +111,72 @@ fn item2_a_resolved_span_never_comes_back_through_stale_votes() {
     resolve(&mut s, renter_tokens, 1_800, 0, true);
     assert_eq!(s.lease(0).proven_secs, 1_800);
 
-    // One oracle of the quorum reports its honest cumulative count a minute later. Before the fix the stale
-    // 3,600 of the other oracle made a quorum with it and the disputed half-hour came back.
+    // From the decision on, oracles report what they saw since it. An oracle still sending its old cumulative
+    // count (3,660 s since the start) is held to the 60 s the decision has been standing, and alone it is no
+    // quorum. Before the fix, its stale 3,600 and the other oracle's made a quorum and the half-hour came back.
     s.f.warp(60);
     let later = s.f.now();
     let lease = s.lease_address(0);
     s.f.attest(0, later, &[(lease, 3_660, 0)]).unwrap();
     assert_eq!(s.lease(0).proven_secs, 1_800, "one oracle cannot bring the resolved span back");
+    // A window from before the decision is never counted again, whoever re-sends it.
+    s.f.attest(2, window, &[(lease, 3_600, 0)]).unwrap();
+    assert_eq!(s.lease(0).proven_secs, 1_800);
     // Once the quorum agrees on the new minute, only that minute is added to the decision.
-    s.f.attest(1, later, &[(lease, 3_660, 0)]).unwrap();
+    s.f.attest(1, later, &[(lease, 60, 0)]).unwrap();
     assert_eq!(s.lease(0).proven_secs, 1_860);
 
     // Settlement pays the decision plus the minute, never the disputed half-hour.
     s.f.warp(DISPUTE_WINDOW);
     s.settle(0);
     assert_eq!(s.lease(0).gross_paid, RATE * 1_860 / 3_600);
+}
+
+#[test]
+fn item2_a_fault_decided_while_the_oracles_lagged_is_not_counted_twice() {
+    let mut s = Story::booked(1, 2);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    // The quorum has not seen the fault yet; the renter disputes and the admin finds one fault.
+    s.attest_all(window, 3_600, 0);
+    renter_disputes(&mut s).unwrap();
+    let renter_tokens = s.renter.payment_tokens;
+    resolve(&mut s, renter_tokens, 3_600, 1, true);
+    // The oracles then report the same fault: one of them from the lease's start (1 fault), the others since
+    // the decision (none). The lease keeps the one fault decided.
+    s.f.warp(300);
+    let later = s.f.now();
+    let lease = s.lease_address(0);
+    s.f.attest(0, later, &[(lease, 3_900, 1)]).unwrap();
+    s.f.attest(1, later, &[(lease, 300, 0)]).unwrap();
+    s.f.attest(2, later, &[(lease, 300, 0)]).unwrap();
+    assert_eq!((s.lease(0).faults, s.lease(0).proven_secs), (1, 3_900));
+    s.f.warp(DISPUTE_WINDOW);
+    assert_eq!(s.settle(0).slashed, SLASH_PER_FAULT, "slashed once");
+}
+
+#[test]
+fn item2_a_report_meant_for_an_earlier_lease_at_the_same_address_changes_nothing() {
+    let mut s = Story::booked(1, 1);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    s.attest_all(window, 3_600, 1);
+    s.f.warp(EPOCH + DISPUTE_WINDOW);
+    assert!(s.settle_until_closed(0));
+    // The renter closes the cluster and books the same worker again under the same cluster id: the new lease
+    // has the old one's address.
+    s.f.exec(ix::cluster_close(s.f.payment(&s.renter, 1)), &[&s.renter.authority]);
+    s.f.warp(86_400);
+    let unjail = ix::worker_unjail(s.supplier.key(), s.f.account::<Worker>(&s.workers[0].worker).worker_index);
+    let _ = s.f.send(&[unjail], &[&s.supplier.authority]);
+    s.f.create_cluster(&s.renter, 1, 1).unwrap();
+    let workers = s.workers.clone();
+    s.f.add_workers(&s.renter, 1, &workers).unwrap();
+    // An oracle batch still in flight for the old lease lands: its window ended before the new lease began.
+    let lease = s.lease_address(0);
+    s.f.attest(1, window + 600, &[(lease, 3_600, 1)]).unwrap();
+    s.f.attest(2, window + 600, &[(lease, 3_600, 1)]).unwrap();
+    assert_eq!((s.lease(0).proven_secs, s.lease(0).faults), (0, 0), "nothing attested for the old lease counts");
 }
 
 // 3. Booking with expected terms -----------------------------------------------------------------------------
@@ -153,6 +204,17 @@ fn item3_a_supplier_update_that_lands_first_cannot_take_the_renters_balance() {
     assert_error(f.book(&renter, 1, &[agreed]), TimelockError::HardwareNotAsAgreed);
     assert_eq!(f.token_balance(&renter.payment_tokens), 100_000 * ONE_USDC, "nothing was taken");
 
+    // Or less memory, another region, or without the compliance the renter needs.
+    let west = catalog::region_code("US-WEST").unwrap();
+    for changed in [
+        WorkerSpec { vram_gib: 40, ..listed.clone() },
+        WorkerSpec { region: west, ..listed.clone() },
+        WorkerSpec { compliance: 0, ..listed.clone() },
+    ] {
+        f.update_worker(&supplier, index, changed).unwrap();
+        assert_error(f.book(&renter, 1, &[agreed]), TimelockError::HardwareNotAsAgreed);
+    }
+    assert_eq!(f.token_balance(&renter.payment_tokens), 100_000 * ONE_USDC, "nothing was taken");
     // A cheaper price than agreed is fine; terms must come one per worker.
     f.update_worker(&supplier, index, WorkerSpec { price_per_gpu_hour: 1_000_000, ..listed }).unwrap();
     let mut none = ix::cluster_add_workers(f.payment(&renter, 1), &[agreed]);
@@ -160,6 +222,10 @@ fn item3_a_supplier_update_that_lands_first_cannot_take_the_renters_balance() {
     assert_error(f.send(&[none], &[&renter.authority]), TimelockError::BookingTermsMismatch);
     f.book(&renter, 1, &[agreed]).unwrap();
     assert_eq!(f.token_balance(&renter.payment_tokens), 100_000 * ONE_USDC - 8 * ONE_USDC);
+    // Once booked, the host behind the worker cannot change: the lease's evidence is signed by its device key.
+    let booked = f.worker_of(&supplier, index).spec;
+    let other_host = WorkerSpec { device_key: Pubkey::new_unique(), ..booked };
+    assert_error(f.update_worker(&supplier, index, other_host), TimelockError::DeviceChangeWhileLeased);
     let terms = BookingTerms::as_listed(&f.worker_of(&supplier, index).spec);
     assert_eq!(terms.max_price_per_gpu_hour, 1_000_000);
 }
@@ -204,6 +270,19 @@ fn item4_a_supplier_dispute_that_lapses_pays_its_bond_to_the_renter() {
     assert!(settled.closed);
     // The bond and the refund of the unproven half-hour.
     assert_eq!(s.f.token_balance(&s.renter.payment_tokens) - renter_before, BOND + RATE / 2);
+}
+
+#[test]
+fn item4_no_dispute_after_the_leases_dispute_window() {
+    let mut s = Story::booked(1, 1);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    s.attest_all(window, 3_600, 0);
+    // The lease ended an epoch and a dispute window ago: a dispute now would only hold up its close.
+    s.f.warp(EPOCH + DISPUTE_WINDOW);
+    assert_error(renter_disputes(&mut s), TimelockError::DisputeWindowClosed);
+    assert_error(supplier_disputes(&mut s), TimelockError::DisputeWindowClosed);
+    assert!(s.settle(0).closed);
 }
 
 #[test]
@@ -398,6 +477,29 @@ fn item6_renting_your_own_worker_for_nothing_farms_nothing() {
     assert!(claimed[1] > emission * 999 / 1_000);
 }
 
+#[test]
+fn item6_incentives_cannot_run_without_a_protocol_fee() {
+    let mut f = TestFixture::new();
+    let admin = f.admin.insecure_clone();
+    let stake_program = f.stake_token_program;
+    f.exec(ix::incentives_init(admin.pubkey(), f.stake_mint, stake_program, ONE_STAKE, 4 * HOUR), &[&admin]);
+    let mut params = f.config().params;
+    params.protocol_fee_bps = 0;
+    assert_error(f.send(&[ix::config_update(admin.pubkey(), params)], &[&admin]), TimelockError::IncentivesNeedAFee);
+
+    let mut f = TestFixture::new();
+    let mut params = f.config().params;
+    params.protocol_fee_bps = 0;
+    f.exec(ix::config_update(admin_of(&f).pubkey(), params), &[&admin_of(&f)]);
+    let admin = admin_of(&f);
+    let init = ix::incentives_init(admin.pubkey(), f.stake_mint, stake_program, ONE_STAKE, 4 * HOUR);
+    assert_error(f.send(&[init], &[&admin]), TimelockError::IncentivesNeedAFee);
+}
+
+fn admin_of(f: &TestFixture) -> Keypair {
+    f.admin.insecure_clone()
+}
+
 // 7. Extension and exit are consensual -----------------------------------------------------------------------
 
 fn story_with_max_hours(max_lease_hours: u32, hours: u32) -> (TestFixture, Renter, SupplierActor, ix::WorkerRef) {
@@ -486,6 +588,27 @@ fn item8_faults_still_counting_toward_jail_keep_a_worker_registered() {
     assert_error(s.f.deregister_worker(&supplier, worker.worker_index), TimelockError::WorkerHasOpenFaults);
     s.f.warp(86_400);
     s.f.deregister_worker(&supplier, worker.worker_index).unwrap();
+}
+
+#[test]
+fn item8_unjailing_keeps_the_fault_window() {
+    let mut s = Story::booked(1, 1);
+    // A short cool-down inside a day-long jail window.
+    let admin = s.f.admin.insecure_clone();
+    let mut params = s.f.config().params;
+    params.jail_cooldown_secs = HOUR;
+    s.f.exec(ix::config_update(admin.pubkey(), params), &[&admin]);
+    s.f.warp(HOUR);
+    let window = s.f.now();
+    s.attest_all(window, 3_600, 3);
+    s.f.warp(EPOCH + DISPUTE_WINDOW);
+    assert!(s.settle_until_closed(0));
+    s.f.warp(HOUR);
+    // Unjail and leave in one transaction: the faults that jailed the worker still count, so it cannot leave.
+    let supplier = clone_supplier(&s.supplier);
+    let index = s.f.account::<Worker>(&s.workers[0].worker).worker_index;
+    let unjail_and_leave = [ix::worker_unjail(supplier.key(), index), s.f.deregister_worker_ix(&supplier, index)];
+    assert_error(s.f.send(&unjail_and_leave, &[&supplier.authority]), TimelockError::WorkerHasOpenFaults);
 }
 
 #[test]

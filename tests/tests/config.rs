@@ -57,6 +57,10 @@ fn config_init_validates_params() {
         (Box::new(|p| p.unbonding_period_secs = -1), TimelockError::InvalidUnbondingPeriod),
         (Box::new(|p| p.unbonding_period_secs = 91 * 86_400), TimelockError::InvalidUnbondingPeriod),
         (Box::new(|p| p.epoch_secs = 0), TimelockError::InvalidEpoch),
+        // Unbounded periods would let a parameter change hold every lease and jailed worker for ever.
+        (Box::new(|p| p.epoch_secs = 86_401), TimelockError::InvalidEpoch),
+        (Box::new(|p| p.jail_window_secs = 31 * 86_400), TimelockError::InvalidJailParams),
+        (Box::new(|p| p.jail_cooldown_secs = i64::MAX), TimelockError::InvalidJailParams),
         (Box::new(|p| p.jail_fault_threshold = 0), TimelockError::InvalidJailParams),
         (Box::new(|p| p.oracles.clear()), TimelockError::InvalidOracleSet),
         (Box::new(|p| p.oracles = vec![p.oracles[0]; 2]), TimelockError::InvalidOracleSet),

@@ -378,11 +378,17 @@ fn dispute_round(
     match world.f.send(&[dispute.clone()], &[&party]) {
         Ok(_) => {}
         Err(failed) => {
-            let decided = !before.may_dispute(party.pubkey() == renter.key());
-            let expected =
-                if before.is_disputed() { TimelockError::DisputeOpen } else { TimelockError::DisputeAlreadyDecided };
-            assert!(before.is_disputed() || decided, "a dispute was refused for no reason: {failed:?}");
-            assert_eq!(failed.custom_code(), Some(expected.code()));
+            let params = world.f.config().params;
+            let end = before.end_ts(world.f.cluster(renter, cluster_id).end_ts);
+            let expected = if before.is_disputed() {
+                TimelockError::DisputeOpen
+            } else if world.f.now() >= end + params.epoch_secs + params.dispute_window_secs {
+                TimelockError::DisputeWindowClosed
+            } else {
+                assert!(!before.may_dispute(party.pubkey() == renter.key()), "refused for no reason: {failed:?}");
+                TimelockError::DisputeAlreadyDecided
+            };
+            assert_eq!(failed.custom_code(), Some(expected.code()), "{failed:?}");
             return;
         }
     }

@@ -19,6 +19,10 @@ pub const SECS_PER_HOUR: i64 = 3_600;
 /// A year of booking at most: keeps `price × gpus × hours` products small and refunds bounded in time.
 pub const MAX_CLUSTER_HOURS: u32 = 24 * 366;
 pub const MAX_DISPUTE_WINDOW_SECS: i64 = 30 * 86_400;
+/// Longest attestation epoch, jail window and jail cool-down: together with the dispute window and timeout they
+/// bound how long after its end any lease can stay open, whatever the admin sets.
+pub const MAX_EPOCH_SECS: i64 = 86_400;
+pub const MAX_JAIL_SECS: i64 = 30 * 86_400;
 /// An open dispute lasts at most this long before a crank lets the attested total stand.
 pub const MAX_DISPUTE_TIMEOUT_SECS: i64 = 30 * 86_400;
 /// Bounds of the collateral exchange rate's terms (whole tokens), so that converting any lease value fits u128.

@@ -24,7 +24,7 @@ pub enum TimelockError {
     RentalTooShort,
     #[msg("Unbonding period out of range")]
     InvalidUnbondingPeriod,
-    #[msg("Epoch length must be positive")]
+    #[msg("Epoch length must be positive and at most a day")]
     InvalidEpoch,
     #[msg("A jail or collateral parameter is out of range")]
     InvalidJailParams,
@@ -122,7 +122,7 @@ pub enum TimelockError {
     BookingTermsMismatch,
     #[msg("The worker's price is above the most the renter agreed to pay")]
     PriceAboveAgreed,
-    #[msg("The worker's hardware is not what the renter agreed to book")]
+    #[msg("The worker's hardware, region or compliance is not what the renter agreed to book")]
     HardwareNotAsAgreed,
     #[msg("The booking is longer than the worker accepts")]
     LeaseTooLong,
@@ -130,6 +130,12 @@ pub enum TimelockError {
     InvalidDisputeBond,
     #[msg("This party's dispute on this span was already decided: wait for newly attested time")]
     DisputeAlreadyDecided,
+    #[msg("The lease's dispute window has closed")]
+    DisputeWindowClosed,
+    #[msg("The device key of a leased worker cannot change")]
+    DeviceChangeWhileLeased,
+    #[msg("Incentives need a non-zero protocol fee: otherwise renting your own worker farms them for free")]
+    IncentivesNeedAFee,
     #[msg("A jailed worker, or one with faults in its jail window, cannot deregister")]
     WorkerHasOpenFaults,
     #[msg("The device key already backs another worker")]

@@ -128,26 +128,13 @@ pub fn payment_to_stake(
     u64::try_from(numerator.div_ceil(denominator)).ok()
 }
 
-/// A total the oracles agree on, moved by what a dispute resolution decided: after a resolution set the total
-/// to R while the oracles' quorum stood at Q, the lease counts `R + (quorum − Q)`, so the resolved span can never
-/// come back through the oracles' cumulative reports, while time attested after it still counts in full.
-pub fn adjusted(quorum: u64, adjustment: i64) -> u64 {
-    let value = i128::from(quorum) + i128::from(adjustment);
-    u64::try_from(value.max(0)).unwrap_or(u64::MAX)
-}
-
-/// The adjustment that makes `adjusted(quorum, _)` equal `resolved` now.
-pub fn adjustment_for(resolved: u64, quorum: u64) -> Option<i64> {
-    i64::try_from(i128::from(resolved) - i128::from(quorum)).ok()
-}
-
-/// A supplier's share of an epoch's emission: `emission × supplier_secs / total_secs`, rounded down (the
+/// A supplier's share of an epoch's emission: `emission × supplier_credit / total_credit`, rounded down (the
 /// remainder stays in the pool).
-pub fn pro_rata(emission: u64, supplier_secs: u64, total_secs: u64) -> Option<u64> {
-    if total_secs == 0 {
+pub fn pro_rata(emission: u64, supplier_credit: u64, total_credit: u64) -> Option<u64> {
+    if total_credit == 0 {
         return Some(0);
     }
-    let share = (emission as u128).checked_mul(supplier_secs as u128)? / total_secs as u128;
+    let share = (emission as u128).checked_mul(supplier_credit as u128)? / total_credit as u128;
     u64::try_from(share).ok()
 }
 
@@ -263,19 +250,6 @@ mod tests {
         assert_eq!(payment_to_stake(1, 1, 1, 6, 0), Some(1));
         assert_eq!(payment_to_stake(1, 1, 0, 6, 9), None);
         assert_eq!(payment_to_stake(u64::MAX, u64::MAX, 1, 0, 30), None);
-    }
-
-    #[test]
-    fn a_resolution_binds_later_quorums() {
-        // Oracles said 3,600; the resolution decided 1,800.
-        let adjustment = adjustment_for(1_800, 3_600).unwrap();
-        assert_eq!(adjusted(3_600, adjustment), 1_800);
-        // Sixty more seconds attested later count on top of the resolved total, not of the stale one.
-        assert_eq!(adjusted(3_660, adjustment), 1_860);
-        // A resolution above the oracles (they under-counted) keeps its surplus.
-        let raised = adjustment_for(100, 40).unwrap();
-        assert_eq!(adjusted(50, raised), 110);
-        assert_eq!(adjusted(0, -5), 0);
     }
 
     #[test]

@@ -70,6 +70,9 @@ fn main() -> std::io::Result<()> {
         max_price_per_gpu_hour: 2_000_000,
         gpu_model: catalog::gpu_model_code("H100-SXM").unwrap(),
         gpu_count: 1,
+        vram_gib: 80,
+        region: catalog::region_code("US-EAST").unwrap(),
+        compliance: 0,
     };
     let bookings: Vec<ix::Booking> = workers.iter().map(|w| ix::Booking { worker: *w, terms: listed }).collect();
 

@@ -16,22 +16,33 @@ pub struct BookingTerms {
     pub max_price_per_gpu_hour: u64,
     pub gpu_model: u16,
     pub gpu_count: u16,
+    pub vram_gib: u16,
+    pub region: [u8; REGION_LEN],
+    /// Compliance flags the worker must have (it may have more).
+    pub compliance: u8,
 }
 
 impl BookingTerms {
-    /// The terms of a worker as it is listed now: its price, GPU model and GPU count.
+    /// The terms of a worker as it is listed now.
     pub fn as_listed(spec: &WorkerSpec) -> Self {
         BookingTerms {
             max_price_per_gpu_hour: spec.price_per_gpu_hour,
             gpu_model: spec.gpu_model,
             gpu_count: spec.gpu_count,
+            vram_gib: spec.vram_gib,
+            region: spec.region,
+            compliance: spec.compliance,
         }
     }
 
     fn require_met_by(&self, spec: &WorkerSpec) -> Result<()> {
         require!(spec.price_per_gpu_hour <= self.max_price_per_gpu_hour, TimelockError::PriceAboveAgreed);
         require!(
-            spec.gpu_model == self.gpu_model && spec.gpu_count == self.gpu_count,
+            spec.gpu_model == self.gpu_model
+                && spec.gpu_count == self.gpu_count
+                && spec.vram_gib == self.vram_gib
+                && spec.region == self.region
+                && spec.compliance & self.compliance == self.compliance,
             TimelockError::HardwareNotAsAgreed
         );
         Ok(())

@@ -19,6 +19,7 @@ impl AdminConfig<'_> {
         params.validate()?;
         let config = &mut ctx.accounts.config;
         config.params = params.clone();
+        config.require_fee_for_incentives()?;
         let event = ConfigUpdated { admin: config.admin, params };
         events::emit(&ctx.accounts.event_authority, &event)
     }

@@ -57,6 +57,7 @@ impl IncentivesInit<'_> {
     pub fn handler(ctx: Context<Self>, emission_per_epoch: u64, epoch_secs: i64) -> Result<()> {
         require!(epoch_secs > 0, TimelockError::InvalidEpoch);
         ctx.accounts.config.incentives_enabled = true;
+        ctx.accounts.config.require_fee_for_incentives()?;
         let pool = &mut ctx.accounts.pool;
         pool.vault = ctx.accounts.vault.key();
         pool.emission_per_epoch = emission_per_epoch;

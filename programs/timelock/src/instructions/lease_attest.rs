@@ -23,8 +23,10 @@ pub struct LeaseAttest<'info> {
 
 impl<'info> LeaseAttest<'info> {
     /// Records one oracle's reports for the leases in the remaining accounts (same order as `reports`). Each
-    /// lease keeps every oracle's latest vote; its proven seconds and faults become the largest values that
-    /// `oracle_threshold` current oracles attest to, moved by the last dispute resolution, and never decrease. A report for a window this oracle
+    /// lease keeps every oracle's latest vote; its proven seconds and faults become the last dispute resolution's
+    /// totals plus the largest values that `oracle_threshold` current oracles attest to since it, and never
+    /// decrease. A report for a window that ended before the lease began (or before its last resolution) changes
+    /// nothing. A report for a window this oracle
     /// already attested (stale or replayed) changes nothing, and a lease that was settled and closed since the
     /// oracle read it is skipped, so one lease never fails the batch for the others.
     pub fn handler(ctx: Context<'info, Self>, window_end: i64, reports: Vec<LeaseReport>) -> Result<()> {
@@ -49,15 +51,20 @@ impl<'info> LeaseAttest<'info> {
             if lease.votes[slot].oracle != oracle {
                 lease.votes[slot] = OracleVote { oracle, ..OracleVote::default() };
             }
-            let accepted = window_end > lease.votes[slot].window_end;
+            let accepted = window_end > lease.votes[slot].window_end && lease.counts_window(window_end);
             if accepted {
-                // No oracle may claim more seconds than the window has had since the lease started.
-                let elapsed = u64::try_from(window_end.saturating_sub(lease.start_ts)).unwrap_or(0);
+                // A report covers the time since the lease's start or its last resolution: no oracle may claim
+                // more seconds than that window has had. A vote from before the resolution starts afresh.
+                let since = lease.evidence_since();
+                let elapsed = u64::try_from(window_end.saturating_sub(since)).unwrap_or(0);
                 let vote = &mut lease.votes[slot];
+                if vote.window_end <= since {
+                    (vote.proven_secs, vote.faults) = (0, 0);
+                }
                 vote.window_end = window_end;
                 vote.proven_secs = vote.proven_secs.max(u64::from(report.proven_secs).min(elapsed));
                 vote.faults = vote.faults.max(u64::from(report.faults));
-                lease.record_quorum(&params.oracles, threshold, elapsed, now);
+                lease.record_quorum(&params.oracles, threshold, now);
                 lease.advance_finality(now, dispute_window);
             }
             attested.push(AttestedLease {

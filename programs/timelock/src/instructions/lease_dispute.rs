@@ -44,6 +44,14 @@ impl LeaseDispute<'_> {
         {
             let mut lease = accounts.lease.load_mut()?;
             require!(!lease.is_disputed(), TimelockError::DisputeOpen);
+            // After the lease's last attestation had its epoch to land and then its dispute window, there is
+            // nothing left to contest: a dispute then would only delay the close.
+            let params = &accounts.config.params;
+            let deadline = lease
+                .end_ts(accounts.cluster.end_ts)
+                .saturating_add(params.epoch_secs)
+                .saturating_add(params.dispute_window_secs);
+            require!(now < deadline, TimelockError::DisputeWindowClosed);
             require!(lease.may_dispute(disputer == accounts.cluster.renter), TimelockError::DisputeAlreadyDecided);
             lease.open_dispute(disputer, bond, now);
         }

@@ -45,7 +45,6 @@ impl LeaseDisputeResolve<'_> {
     pub fn handler(ctx: Context<Self>, proven_secs: u64, faults: u64, upheld: bool) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = &mut *ctx.accounts;
-        let params = &accounts.config.params;
         let (disputer, bond) = {
             let mut lease = accounts.lease.load_mut()?;
             require!(
@@ -54,10 +53,7 @@ impl LeaseDisputeResolve<'_> {
             );
             let elapsed = u64::try_from(now.saturating_sub(lease.start_ts)).unwrap_or(0);
             require!(proven_secs <= elapsed, TimelockError::ResolutionBeyondElapsed);
-            let threshold = usize::from(params.oracle_threshold);
-            lease
-                .resolve(&accounts.cluster.renter, &params.oracles, threshold, proven_secs, faults, now)
-                .ok_or(TimelockError::Overflow)?
+            lease.resolve(&accounts.cluster.renter, proven_secs, faults, now)
         };
         let signer = accounts.cluster.signer();
         let seeds: &[&[u8]] = &signer.seeds();

@@ -165,10 +165,15 @@ impl LeaseSettle<'_> {
         }
 
         // Slash faults that became final since the last settlement, from this lease's own collateral only.
+        // A per-fault amount too large for u64 (parameters changed since booking) takes the whole collateral left
+        // rather than failing: an arithmetic error here would freeze the lease.
         let new_faults = lease.final_faults.saturating_sub(lease.faults_slashed);
-        let per_fault = accounts.config.slash_per_fault(lease.hourly_rate)?;
-        let collateral_left = lease.collateral.saturating_sub(lease.slashed);
-        let slashed = math::slash_amount(per_fault, new_faults, collateral_left);
+        let slashed = if new_faults == 0 {
+            0
+        } else {
+            let per_fault = accounts.config.slash_per_fault(lease.hourly_rate).unwrap_or(u64::MAX);
+            math::slash_amount(per_fault, new_faults, lease.collateral.saturating_sub(lease.slashed))
+        };
         // On bare metal the renter has the host to itself and could cause any fault (kill the agent, start a
         // process outside its containers, hide a GPU): it gets no share, so it can never profit from sabotage.
         let renter_share = if accounts.cluster.purpose == ClusterPurpose::BareMetal {

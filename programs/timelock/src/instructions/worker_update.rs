@@ -46,8 +46,8 @@ pub struct WorkerUpdate<'info> {
 }
 
 impl WorkerUpdate<'_> {
-    /// Replaces the worker's declared spec. While leased the hardware must stay as booked (the renter pays for
-    /// it); price, region and the device key may change, and the new price applies to future bookings only.
+    /// Replaces the worker's declared spec. While leased the hardware and the host (device key) must stay as
+    /// booked (the renter pays for them); price and region may change, and apply to future bookings only.
     /// The bond is recomputed under the current config, so a changed multiplier table applies on update.
     /// A new device key moves the worker's device record: the new key must not back another worker.
     pub fn handler(ctx: Context<Self>, spec: WorkerSpec) -> Result<()> {
@@ -69,6 +69,8 @@ impl WorkerUpdate<'_> {
         let worker = &mut accounts.worker;
         if worker.is_leased() {
             require!(worker.spec.same_hardware(&spec), TimelockError::HardwareChangeWhileLeased);
+            // The device key is the host the renter booked: the lease's evidence is signed by it.
+            require_keys_eq!(worker.spec.device_key, spec.device_key, TimelockError::DeviceChangeWhileLeased);
         }
         let bond = bond_for(&accounts.config, &spec)?;
         let supplier = &mut accounts.supplier;

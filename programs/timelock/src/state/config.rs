@@ -71,7 +71,7 @@ impl ConfigParams {
             TimelockError::InvalidUnbondingPeriod
         );
         require!(self.min_rental_secs >= MIN_RENTAL_SECS, TimelockError::RentalTooShort);
-        require!(self.epoch_secs > 0, TimelockError::InvalidEpoch);
+        require!(self.epoch_secs > 0 && self.epoch_secs <= MAX_EPOCH_SECS, TimelockError::InvalidEpoch);
         require!(
             self.dispute_window_secs >= 0 && self.dispute_window_secs <= MAX_DISPUTE_WINDOW_SECS,
             TimelockError::InvalidDisputeParams
@@ -83,7 +83,9 @@ impl ConfigParams {
             TimelockError::InvalidDisputeBond
         );
         require!(
-            self.jail_fault_threshold > 0 && self.jail_window_secs > 0 && self.jail_cooldown_secs >= 0,
+            self.jail_fault_threshold > 0
+                && (1..=MAX_JAIL_SECS).contains(&self.jail_window_secs)
+                && (0..=MAX_JAIL_SECS).contains(&self.jail_cooldown_secs),
             TimelockError::InvalidJailParams
         );
         require!(!self.oracles.is_empty() && self.oracles.len() <= MAX_ORACLES, TimelockError::InvalidOracleSet);
@@ -156,6 +158,13 @@ impl Config {
     pub fn slash_per_fault(&self, hourly_rate: u64) -> Result<u64> {
         let value = math::bps_floor(hourly_rate, u64::from(self.params.slash_bps)).ok_or(TimelockError::Overflow)?;
         self.stake_value_of(value)
+    }
+
+    /// Incentives are credited by what renters pay; with no protocol fee a supplier renting its own worker
+    /// would farm them for free.
+    pub fn require_fee_for_incentives(&self) -> Result<()> {
+        require!(!self.incentives_enabled || self.params.protocol_fee_bps > 0, TimelockError::IncentivesNeedAFee);
+        Ok(())
     }
 
     pub fn require_not_paused(&self) -> Result<()> {

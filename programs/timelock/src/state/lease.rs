@@ -63,10 +63,12 @@ pub struct Lease {
     pub dispute_opened_at: i64,
     /// Final seconds already credited to the incentive pool's epochs.
     pub incentive_credited_secs: u64,
-    /// What the last dispute resolution moved the oracles' quorum by (see `math::adjusted`), so that the
-    /// oracles' stale cumulative votes can never bring a resolved span back.
-    pub secs_adjustment: i64,
-    pub faults_adjustment: i64,
+    /// The last dispute resolution: when, and the totals it decided for the lease up to then (0 if none). From
+    /// then on oracles report what they saw since `resolved_at`, and the lease counts the decision plus that: a
+    /// vote from before the decision never counts again, so a resolved span cannot come back.
+    pub resolved_at: i64,
+    pub resolved_secs: u64,
+    pub resolved_faults: u64,
     /// When the renter's and the supplier's last disputes were decided (resolved or lapsed), 0 if never: a
     /// party may not dispute again until newly attested time or faults give it something new to contest.
     pub renter_decided_at: i64,
@@ -137,13 +139,27 @@ impl Lease {
         self.finality().settled(self.proven_secs.min(max_secs)) && self.fault_finality().settled(self.faults)
     }
 
-    /// The oracles' quorum as `(proven seconds, faults)`: for each, the largest value that `threshold` oracles of
-    /// the current set attest to. Votes of keys no longer in the set do not count.
+    /// Where the oracles' cumulative reports start: the lease's start, or its last dispute resolution.
+    pub fn evidence_since(&self) -> i64 {
+        self.start_ts.max(self.resolved_at)
+    }
+
+    /// Whether a vote for a window ending at `window_end` counts: it must describe this lease after its last
+    /// resolution (a report for a window that ended before the lease began was meant for an earlier lease at the
+    /// same address).
+    pub fn counts_window(&self, window_end: i64) -> bool {
+        window_end > self.evidence_since()
+    }
+
+    /// The oracles' quorum as `(proven seconds, faults)` since [`Lease::evidence_since`]: for each, the largest
+    /// value that `threshold` oracles of the current set attest to. Votes of keys no longer in the set, or from
+    /// before the last resolution, do not count.
     pub fn quorum(&self, oracles: &[Pubkey], threshold: usize) -> (u64, u64) {
         let mut proven = [0u64; MAX_ORACLES];
         let mut faults = [0u64; MAX_ORACLES];
         let mut voters = 0;
-        for vote in self.votes.iter().filter(|v| oracles.contains(&v.oracle)) {
+        let counted = self.votes.iter().filter(|v| oracles.contains(&v.oracle) && self.counts_window(v.window_end));
+        for vote in counted {
             proven[voters] = vote.proven_secs;
             faults[voters] = vote.faults;
             voters += 1;
@@ -151,42 +167,31 @@ impl Lease {
         (math::quorum_value(&mut proven[..voters], threshold), math::quorum_value(&mut faults[..voters], threshold))
     }
 
-    /// Takes the quorum as of `now`, moved by the last resolution and bounded by `elapsed` seconds, as the
-    /// lease's totals where it raises them.
-    pub fn record_quorum(&mut self, oracles: &[Pubkey], threshold: usize, elapsed: u64, now: i64) {
+    /// Takes the last resolution's totals plus the quorum since, as of `now`, as the lease's totals where they
+    /// raise them.
+    pub fn record_quorum(&mut self, oracles: &[Pubkey], threshold: usize, now: i64) {
         let (secs, faults) = self.quorum(oracles, threshold);
-        let agreed_secs = math::adjusted(secs, self.secs_adjustment).min(elapsed);
+        let agreed_secs = self.resolved_secs.saturating_add(secs);
         if agreed_secs > self.proven_secs {
             self.proven_secs = agreed_secs;
             self.proven_at = now;
         }
-        let agreed_faults = math::adjusted(faults, self.faults_adjustment);
+        let agreed_faults = self.resolved_faults.saturating_add(faults);
         if agreed_faults > self.faults {
             self.faults = agreed_faults;
             self.faults_at = now;
         }
     }
 
-    /// Sets the lease's totals to a dispute's decision, final at once, and remembers how far that moved the
-    /// oracles' quorum so that later attestations count from the decision.
+    /// Sets the lease's totals to a dispute's decision, final at once; later attestations count from it.
     /// Returns the closed dispute's `(disputer, bond)`.
-    pub fn resolve(
-        &mut self,
-        renter: &Pubkey,
-        oracles: &[Pubkey],
-        threshold: usize,
-        secs: u64,
-        faults: u64,
-        now: i64,
-    ) -> Option<(Pubkey, u64)> {
-        let (quorum_secs, quorum_faults) = self.quorum(oracles, threshold);
-        self.secs_adjustment = math::adjustment_for(secs, quorum_secs)?;
-        self.faults_adjustment = math::adjustment_for(faults, quorum_faults)?;
+    pub fn resolve(&mut self, renter: &Pubkey, secs: u64, faults: u64, now: i64) -> (Pubkey, u64) {
+        (self.resolved_at, self.resolved_secs, self.resolved_faults) = (now, secs, faults);
         // `proven_at` and `faults_at` keep the time of the last attestation: a decision is not new evidence.
         (self.proven_secs, self.final_secs, self.pending_secs, self.pending_since) = (secs, secs, secs, now);
         (self.faults, self.final_faults, self.pending_faults, self.faults_pending_since) =
             (faults, faults, faults, now);
-        Some(self.close_dispute(renter, now))
+        self.close_dispute(renter, now)
     }
 
     /// Opens a dispute by `disputer` with `bond` held in escrow.
