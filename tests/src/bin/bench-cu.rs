@@ -123,14 +123,17 @@ fn rentals(record: &mut impl FnMut(&str, u64)) {
     record("lease_dispute_resolve", f.exec(resolve, &[&admin]));
 
     let third = workers[2];
+    let window = f.now();
+    let third_lease = f.lease_address(&renter, 1, &third);
+    f.attest_quorum(2, window, &[(third_lease, 1_750, 3)]);
+    // Faults are slashed once past the dispute window, like seconds are paid.
+    f.warp(f.config().params.dispute_window_secs);
+    let landed = f.settle(&renter, 1, &third).expect("settle with slash");
+    assert!(landed.event::<timelock::events::LeaseSettled>().slashed > 0);
     record(
         "cluster_remove_worker",
         f.exec(ix::cluster_remove_worker(renter.key(), 1, third.worker), &[&renter.authority]),
     );
-    let window = f.now();
-    let third_lease = f.lease_address(&renter, 1, &third);
-    f.attest_quorum(2, window, &[(third_lease, 1_750, 3)]);
-    let landed = f.settle(&renter, 1, &third).expect("settle with slash");
     record("lease_settle_slash", landed.compute_units);
 
     record("cluster_end", f.exec(ix::cluster_end(renter.key(), 1), &[&renter.authority]));
