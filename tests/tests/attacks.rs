@@ -730,7 +730,7 @@ fn item9_mints_whose_issuer_could_take_or_freeze_the_programs_tokens_are_refused
     ];
     for extension in cases {
         let mut f = TestFixture::deployed();
-        let payment = token_2022_mint(&mut f, 6, &[extension.clone()]);
+        let payment = token_2022_mint(&mut f, 6, std::slice::from_ref(&extension));
         let ix = ix::config_init(f.admin.pubkey(), f.stake_mint, payment, f.stake_token_program, f.default_params());
         let admin = f.admin.insecure_clone();
         assert_error(f.send(&[ix], &[&admin]), TimelockError::UnsupportedMintExtension);

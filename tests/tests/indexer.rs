@@ -349,6 +349,9 @@ async fn wait_for_checkpoint(store: &Store, signature: &str) {
     panic!("the indexer did not reach {signature}");
 }
 
+/// kind, disputer, bond, upheld, proven_secs, faults, bond_to
+type DisputeRow = (String, String, i64, Option<bool>, Option<i64>, Option<i64>, Option<String>);
+
 #[sqlx::test(migrator = "MIGRATIONS")]
 async fn every_dispute_outcome_is_mirrored(pool: PgPool) {
     // The renter disputes and the admin decides; later the supplier disputes and nobody decides, so the dispute
@@ -380,7 +383,7 @@ async fn every_dispute_outcome_is_mirrored(pool: PgPool) {
 
     let recorded = f.journal.take().unwrap();
     Store::new(pool.clone()).apply("replay", &batch_of(&recorded)).await.unwrap();
-    let rows: Vec<(String, String, i64, Option<bool>, Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<DisputeRow> = sqlx::query_as(
         "SELECT kind, disputer, bond, upheld, proven_secs, faults, bond_to FROM indexer.disputes ORDER BY slot, event_index",
     )
     .fetch_all(&pool)

@@ -375,7 +375,7 @@ fn dispute_round(
     };
     let dispute = ix::lease_dispute(party.pubkey(), tokens, payment, w.worker, w.supplier);
     let before: Lease = world.f.account(&lease_address);
-    match world.f.send(&[dispute.clone()], &[&party]) {
+    match world.f.send(std::slice::from_ref(&dispute), &[&party]) {
         Ok(_) => {}
         Err(failed) => {
             let params = world.f.config().params;
