@@ -668,6 +668,18 @@ impl TestFixture {
         address
     }
 
+    /// The admin opens the incentive pool (epochs of `epoch_secs`, `emission` per epoch) and funds it with
+    /// `funded` freshly minted stake tokens; returns the admin's stake token account it funded from.
+    pub fn enable_incentives(&mut self, emission: u64, epoch_secs: i64, funded: u64) -> Pubkey {
+        let admin = self.admin.insecure_clone();
+        let (mint, program) = (self.stake_mint, self.stake_token_program);
+        self.exec(ix::incentives_init(admin.pubkey(), mint, program, emission, epoch_secs), &[&admin]);
+        let admin_tokens = self.token_account(mint, &admin.pubkey());
+        self.mint_to(mint, admin_tokens, funded);
+        self.exec(ix::incentives_fund(admin.pubkey(), mint, admin_tokens, program, funded), &[&admin]);
+        admin_tokens
+    }
+
     /// Settles with a fresh payer (settlement is permissionless), crediting incentives when they are enabled.
     pub fn settle(&mut self, renter: &Renter, cluster_id: u64, worker: &ix::WorkerRef) -> SendResult {
         let cranker = self.actor();

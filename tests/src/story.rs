@@ -67,6 +67,15 @@ impl Story {
         self.f.token_balance(&pda::earnings_vault(&self.supplier.supplier()).0)
     }
 
+    /// An hour passes and the oracles' quorum attests `proven` seconds and `faults` for every lease; returns the
+    /// attested window's end.
+    pub fn an_hour_attested(&mut self, proven: u32, faults: u16) -> i64 {
+        self.f.warp(HOUR);
+        let window = self.f.now();
+        self.attest_all(window, proven, faults);
+        window
+    }
+
     /// All reports from oracles 0 and 1 (threshold 2 of 3).
     pub fn attest_all(&mut self, window_end: i64, proven: u32, faults: u16) {
         let reports: Vec<_> = (0..self.workers.len()).map(|i| (self.lease_address(i), proven, faults)).collect();

@@ -55,9 +55,7 @@ fn resolve(s: &mut Story, disputer_tokens: Pubkey, proven_secs: u64, faults: u64
 #[test]
 fn item1_a_renter_that_closes_its_token_accounts_cannot_freeze_settlement() {
     let mut s = Story::booked(1, 1);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_000, 0);
+    s.an_hour_attested(3_000, 0);
     // The renter empties and closes both of its token accounts (payment and stake).
     let renter = s.renter.authority.insecure_clone();
     let sink = s.f.token_account(s.f.payment_mint, &Pubkey::new_unique());
@@ -102,9 +100,7 @@ fn item1_a_renter_that_closes_its_token_accounts_cannot_freeze_settlement() {
 #[test]
 fn item2_a_resolved_span_never_comes_back_through_stale_votes() {
     let mut s = Story::booked(1, 2);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 0);
+    let window = s.an_hour_attested(3_600, 0);
     renter_disputes(&mut s).unwrap();
     // The admin finds that only half the hour was the renter's.
     let renter_tokens = s.renter.payment_tokens;
@@ -135,10 +131,8 @@ fn item2_a_resolved_span_never_comes_back_through_stale_votes() {
 #[test]
 fn item2_a_fault_decided_while_the_oracles_lagged_is_not_counted_twice() {
     let mut s = Story::booked(1, 2);
-    s.f.warp(HOUR);
-    let window = s.f.now();
     // The quorum has not seen the fault yet; the renter disputes and the admin finds one fault.
-    s.attest_all(window, 3_600, 0);
+    s.an_hour_attested(3_600, 0);
     renter_disputes(&mut s).unwrap();
     let renter_tokens = s.renter.payment_tokens;
     resolve(&mut s, renter_tokens, 3_600, 1, true);
@@ -158,9 +152,7 @@ fn item2_a_fault_decided_while_the_oracles_lagged_is_not_counted_twice() {
 #[test]
 fn item2_a_report_meant_for_an_earlier_lease_at_the_same_address_changes_nothing() {
     let mut s = Story::booked(1, 1);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 1);
+    let window = s.an_hour_attested(3_600, 1);
     s.f.warp(EPOCH + DISPUTE_WINDOW);
     assert!(s.settle_until_closed(0));
     // The renter closes the cluster and books the same worker again under the same cluster id: the new lease
@@ -235,9 +227,7 @@ fn item3_a_supplier_update_that_lands_first_cannot_take_the_renters_balance() {
 #[test]
 fn item4_an_unresolved_dispute_lapses_and_its_bond_goes_to_the_other_party() {
     let mut s = Story::booked(1, 1);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 0);
+    s.an_hour_attested(3_600, 0);
     renter_disputes(&mut s).unwrap();
     // Nobody resolves. Until the timeout, nothing is paid and the lease cannot close...
     s.f.warp(EPOCH + DISPUTE_WINDOW);
@@ -260,9 +250,7 @@ fn item4_an_unresolved_dispute_lapses_and_its_bond_goes_to_the_other_party() {
 #[test]
 fn item4_a_supplier_dispute_that_lapses_pays_its_bond_to_the_renter() {
     let mut s = Story::booked(1, 1);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 1_800, 0);
+    s.an_hour_attested(1_800, 0);
     supplier_disputes(&mut s).unwrap();
     s.f.set_time(GENESIS_TIME + HOUR + TIMEOUT);
     let renter_before = s.f.token_balance(&s.renter.payment_tokens);
@@ -275,9 +263,7 @@ fn item4_a_supplier_dispute_that_lapses_pays_its_bond_to_the_renter() {
 #[test]
 fn item4_no_dispute_after_the_leases_dispute_window() {
     let mut s = Story::booked(1, 1);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 0);
+    s.an_hour_attested(3_600, 0);
     // The lease ended an epoch and a dispute window ago: a dispute now would only hold up its close.
     s.f.warp(EPOCH + DISPUTE_WINDOW);
     assert_error(renter_disputes(&mut s), TimelockError::DisputeWindowClosed);
@@ -288,9 +274,7 @@ fn item4_no_dispute_after_the_leases_dispute_window() {
 #[test]
 fn item4_the_same_party_cannot_reopen_a_decided_span() {
     let mut s = Story::booked(1, 2);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 0);
+    s.an_hour_attested(3_600, 0);
     renter_disputes(&mut s).unwrap();
     let renter_tokens = s.renter.payment_tokens;
     resolve(&mut s, renter_tokens, 3_600, 0, false);
@@ -371,9 +355,7 @@ fn item5_faults_on_one_lease_never_reach_the_collateral_of_another() {
 #[test]
 fn item5_a_disputed_fault_is_never_slashed_before_it_is_decided() {
     let mut s = Story::booked(1, 2);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 1);
+    s.an_hour_attested(3_600, 1);
     // Attested but not final: no slash yet. The supplier contests the fault.
     assert_eq!(s.settle(0).slashed, 0);
     supplier_disputes(&mut s).unwrap();
@@ -415,13 +397,9 @@ fn item5_a_bare_metal_renter_earns_nothing_from_faults_it_could_have_caused() {
 #[test]
 fn item6_renting_your_own_worker_for_nothing_farms_nothing() {
     let mut f = TestFixture::new();
-    let admin = f.admin.insecure_clone();
     let stake_program = f.stake_token_program;
     let emission = 1_000 * ONE_STAKE;
-    f.exec(ix::incentives_init(admin.pubkey(), f.stake_mint, stake_program, emission, 4 * HOUR), &[&admin]);
-    let admin_tokens = f.token_account(f.stake_mint, &admin.pubkey());
-    f.mint_to(f.stake_mint, admin_tokens, emission);
-    f.exec(ix::incentives_fund(admin.pubkey(), f.stake_mint, admin_tokens, stake_program, emission), &[&admin]);
+    f.enable_incentives(emission, 4 * HOUR, emission);
 
     // The farmer prices its worker at 1 base unit per GPU-hour and rents it itself; an honest supplier is rented
     // by a real renter at market price. Both are proven for the hour.
@@ -481,23 +459,18 @@ fn item6_renting_your_own_worker_for_nothing_farms_nothing() {
 fn item6_incentives_cannot_run_without_a_protocol_fee() {
     let mut f = TestFixture::new();
     let admin = f.admin.insecure_clone();
-    let stake_program = f.stake_token_program;
-    f.exec(ix::incentives_init(admin.pubkey(), f.stake_mint, stake_program, ONE_STAKE, 4 * HOUR), &[&admin]);
+    f.enable_incentives(ONE_STAKE, 4 * HOUR, ONE_STAKE);
     let mut params = f.config().params;
     params.protocol_fee_bps = 0;
     assert_error(f.send(&[ix::config_update(admin.pubkey(), params)], &[&admin]), TimelockError::IncentivesNeedAFee);
 
     let mut f = TestFixture::new();
+    let admin = f.admin.insecure_clone();
     let mut params = f.config().params;
     params.protocol_fee_bps = 0;
-    f.exec(ix::config_update(admin_of(&f).pubkey(), params), &[&admin_of(&f)]);
-    let admin = admin_of(&f);
-    let init = ix::incentives_init(admin.pubkey(), f.stake_mint, stake_program, ONE_STAKE, 4 * HOUR);
+    f.exec(ix::config_update(admin.pubkey(), params), &[&admin]);
+    let init = ix::incentives_init(admin.pubkey(), f.stake_mint, f.stake_token_program, ONE_STAKE, 4 * HOUR);
     assert_error(f.send(&[init], &[&admin]), TimelockError::IncentivesNeedAFee);
-}
-
-fn admin_of(f: &TestFixture) -> Keypair {
-    f.admin.insecure_clone()
 }
 
 // 7. Extension and exit are consensual -----------------------------------------------------------------------
@@ -536,9 +509,7 @@ fn item7_no_booking_or_extension_runs_past_what_the_worker_accepts() {
 #[test]
 fn item7_a_jailed_workers_lease_is_not_extended() {
     let mut s = Story::booked(1, 2);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 3);
+    s.an_hour_attested(3_600, 3);
     s.f.warp(DISPUTE_WINDOW);
     s.settle(0);
     assert!(s.f.account::<Worker>(&s.workers[0].worker).is_jailed());
@@ -556,9 +527,7 @@ fn item7_a_jailed_workers_lease_is_not_extended() {
 #[test]
 fn item8_a_jailed_worker_cannot_leave_to_wash_its_record() {
     let mut s = Story::booked(1, 1);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 3);
+    s.an_hour_attested(3_600, 3);
     s.f.warp(EPOCH + DISPUTE_WINDOW);
     assert!(s.settle_until_closed(0));
     let index = s.f.account::<Worker>(&s.workers[0].worker).worker_index;
@@ -576,9 +545,7 @@ fn item8_a_jailed_worker_cannot_leave_to_wash_its_record() {
 #[test]
 fn item8_faults_still_counting_toward_jail_keep_a_worker_registered() {
     let mut s = Story::booked(1, 1);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 2);
+    s.an_hour_attested(3_600, 2);
     s.f.warp(EPOCH + DISPUTE_WINDOW);
     assert!(s.settle_until_closed(0));
     let worker: Worker = s.f.account(&s.workers[0].worker);
@@ -598,9 +565,7 @@ fn item8_unjailing_keeps_the_fault_window() {
     let mut params = s.f.config().params;
     params.jail_cooldown_secs = HOUR;
     s.f.exec(ix::config_update(admin.pubkey(), params), &[&admin]);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 3);
+    s.an_hour_attested(3_600, 3);
     s.f.warp(EPOCH + DISPUTE_WINDOW);
     assert!(s.settle_until_closed(0));
     s.f.warp(HOUR);
@@ -643,9 +608,7 @@ fn item8_one_host_backs_at_most_one_worker() {
 #[test]
 fn item8_queued_unbonding_does_not_escape_a_pending_slash() {
     let mut s = Story::booked(1, 1);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 1_800, 1);
+    s.an_hour_attested(1_800, 1);
     // The supplier sees the fault coming and queues every free token for withdrawal.
     let supplier = clone_supplier(&s.supplier);
     let free = s.f.supplier_account(&supplier).free_stake().unwrap();
@@ -666,9 +629,7 @@ fn item8_queued_unbonding_does_not_escape_a_pending_slash() {
 #[test]
 fn item9_a_removed_oracles_votes_stop_counting_and_nothing_decreases() {
     let mut s = Story::booked(1, 2);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 0);
+    s.an_hour_attested(3_600, 0);
     // Oracle 1 is replaced by a new key mid-lease.
     let admin = s.f.admin.insecure_clone();
     let mut params = s.f.config().params;

@@ -12,9 +12,7 @@ fn a_renter_that_hands_its_wallet_to_another_program_cannot_freeze_settlement() 
     use solana_signer::Signer;
     let mut s = Story::booked(1, 1);
     let paid_in = s.escrow();
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_000, 0);
+    s.an_hour_attested(3_000, 0);
     // The renter's wallet stops being a system account: assigned to a program nobody controls.
     let wallet = s.renter.authority.insecure_clone();
     let elsewhere = anchor_lang::prelude::Pubkey::new_unique();
@@ -34,9 +32,7 @@ fn a_renter_that_hands_its_wallet_to_another_program_cannot_freeze_settlement() 
 #[test]
 fn a_lease_closed_since_the_oracle_read_it_does_not_fail_the_batch() {
     let mut s = Story::booked(2, 1);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_000, 0);
+    s.an_hour_attested(3_000, 0);
     s.f.warp(EPOCH + DISPUTE_WINDOW);
     assert!(s.settle_until_closed(0) && !s.f.exists(&s.lease_address(0)), "lease 0 settled and closed");
 
@@ -74,9 +70,7 @@ fn full_story_attest_settle_end_refund_close() {
     let deposited = s.escrow();
 
     // One hour in, oracles 0 and 1 attest 3,000 proven seconds for both leases (600 s offline).
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_000, 0);
+    s.an_hour_attested(3_000, 0);
     assert_eq!(s.lease(0).proven_secs, 3_000);
 
     // Nothing is payable inside the dispute window.
@@ -98,9 +92,7 @@ fn full_story_attest_settle_end_refund_close() {
     assert_eq!((again.paid_to_supplier, again.fee), (0, 0));
 
     // To the end of the booking: 6,600 s proven of 7,200.
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 6_600, 0);
+    s.an_hour_attested(6_600, 0);
     // After the end, an epoch for the last attestation and the dispute window, both leases close.
     s.f.warp(EPOCH + DISPUTE_WINDOW);
     for i in 0..2 {
@@ -227,10 +219,8 @@ fn attestation_failures() {
 fn cheating_worker_is_slashed_jailed_and_unjailed_after_cool_down() {
     let mut s = Story::booked(1, 2);
     let staked_before = s.f.supplier_account(&s.supplier).staked;
-    s.f.warp(HOUR);
-    let window = s.f.now();
     // Oracles saw a foreign process three times: three faults. Like seconds, they wait out the dispute window.
-    s.attest_all(window, 1_800, 3);
+    s.an_hour_attested(1_800, 3);
     assert_eq!(s.settle(0).slashed, 0, "nothing is slashed before the faults are final");
     s.f.warp(DISPUTE_WINDOW);
     let settled = s.settle(0);
@@ -266,9 +256,7 @@ fn cheating_worker_is_slashed_jailed_and_unjailed_after_cool_down() {
 #[test]
 fn renter_ends_early_and_unproven_time_is_refunded() {
     let mut s = Story::booked(1, 10);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 0);
+    let window = s.an_hour_attested(3_600, 0);
     s.f.exec(ix::cluster_end(s.renter.key(), 1), &[&s.renter.authority]);
     let cluster = s.f.cluster(&s.renter, 1);
     assert_eq!(cluster.end_ts, window);
@@ -402,9 +390,7 @@ fn cluster_hours_are_validated() {
 #[test]
 fn paused_program_refuses_bookings_but_settles_and_pays() {
     let mut s = Story::booked(1, 1);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 0);
+    s.an_hour_attested(3_600, 0);
     let admin = s.f.admin.insecure_clone();
     s.f.exec(ix::pause(admin.pubkey()), &[&admin]);
     assert_error(s.f.create_cluster(&s.renter, 2, 1), TimelockError::Paused);
@@ -424,9 +410,7 @@ fn paused_program_refuses_bookings_but_settles_and_pays() {
 #[test]
 fn settlement_pays_only_the_leases_own_parties() {
     let mut s = Story::booked(1, 1);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 0);
+    s.an_hour_attested(3_600, 0);
     s.f.warp(DISPUTE_WINDOW);
     let thief = s.f.renter(0);
     let worker = s.workers[0];
@@ -459,9 +443,7 @@ fn settlement_pays_only_the_leases_own_parties() {
 #[test]
 fn dispute_freezes_payouts_until_resolved() {
     let mut s = Story::booked(1, 1);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 0);
+    s.an_hour_attested(3_600, 0);
     let payment = s.f.payment(&s.renter, 1);
     let worker = s.workers[0];
     // A stranger cannot dispute.
@@ -499,9 +481,7 @@ fn dispute_freezes_payouts_until_resolved() {
 #[test]
 fn rejected_dispute_forfeits_the_bond_and_cannot_lower_final_seconds() {
     let mut s = Story::booked(1, 2);
-    s.f.warp(HOUR);
-    let window = s.f.now();
-    s.attest_all(window, 3_600, 0);
+    s.an_hour_attested(3_600, 0);
     s.f.warp(DISPUTE_WINDOW);
     s.settle(0);
     assert_eq!(s.lease(0).final_secs, 3_600);
@@ -528,16 +508,9 @@ fn rejected_dispute_forfeits_the_bond_and_cannot_lower_final_seconds() {
 #[test]
 fn incentive_pool_pays_emissions_pro_rata_to_what_renters_paid() {
     let mut f = TestFixture::new();
-    let admin = f.admin.insecure_clone();
     let stake_program = f.stake_token_program;
     let emission = 1_000 * ONE_STAKE;
-    f.exec(ix::incentives_init(admin.pubkey(), f.stake_mint, stake_program, emission, 4 * HOUR), &[&admin]);
-    let admin_tokens = f.token_account(f.stake_mint, &admin.pubkey());
-    f.mint_to(f.stake_mint, admin_tokens, 1_500 * ONE_STAKE);
-    f.exec(
-        ix::incentives_fund(admin.pubkey(), f.stake_mint, admin_tokens, stake_program, 1_500 * ONE_STAKE),
-        &[&admin],
-    );
+    let admin_tokens = f.enable_incentives(emission, 4 * HOUR, 1_500 * ONE_STAKE);
     let intruder = f.actor();
     let steal = ix::incentives_fund(intruder.pubkey(), f.stake_mint, admin_tokens, stake_program, 1);
     assert_error(f.send(&[steal], &[&intruder]), TimelockError::NotAdmin);

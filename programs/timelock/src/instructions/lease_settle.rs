@@ -73,7 +73,22 @@ pub struct LeaseSettle<'info> {
     pub stake_token_program: Interface<'info, TokenInterface>,
 }
 
-impl LeaseSettle<'_> {
+impl<'info> LeaseSettle<'info> {
+    /// Moves `amount` out of the cluster's escrow (signed by the cluster PDA) to one of the lease's parties.
+    fn pay_from_escrow(&self, destination: &InterfaceAccount<'info, TokenAccount>, amount: u64) -> Result<()> {
+        let signer = self.cluster.signer();
+        let seeds: &[&[u8]] = &signer.seeds();
+        token::transfer(
+            &self.payment_token_program,
+            &self.payment_mint,
+            &self.escrow,
+            destination,
+            self.cluster.to_account_info(),
+            &[seeds],
+            amount,
+        )
+    }
+
     /// Brings a lease up to date: lapses a dispute nobody resolved in time, matures attested seconds and faults
     /// past the dispute window, pays newly final seconds at the locked price (supplier share to its earnings
     /// vault, protocol fee to the treasury), slashes newly final faults from the lease's own collateral (renter
@@ -89,13 +104,11 @@ impl LeaseSettle<'_> {
     ///
     /// Rounding: the gross for proven seconds is rounded down from the cumulative total, so the renter never
     /// pays for a fraction of a unit and the refund takes every remainder; escrow in = paid + fees + refunds.
-    pub fn handler<'info>(ctx: Context<'info, LeaseSettle<'info>>) -> Result<()> {
+    pub fn handler(ctx: Context<'info, LeaseSettle<'info>>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = &mut *ctx.accounts;
         let params = &accounts.config.params;
         let cluster = &accounts.cluster;
-        let signer = cluster.signer();
-        let cluster_seeds: &[&[u8]] = &signer.seeds();
 
         let mut lease = accounts.lease.load_mut()?;
         let max_secs = lease.max_secs(cluster.end_ts);
@@ -106,15 +119,7 @@ impl LeaseSettle<'_> {
             let (disputer, bond) = lease.close_dispute(&cluster.renter, now);
             let to_supplier = disputer == cluster.renter;
             let destination = if to_supplier { &accounts.earnings_vault } else { &accounts.renter_payment_tokens };
-            token::transfer(
-                &accounts.payment_token_program,
-                &accounts.payment_mint,
-                &accounts.escrow,
-                destination,
-                accounts.cluster.to_account_info(),
-                &[cluster_seeds],
-                bond,
-            )?;
+            accounts.pay_from_escrow(destination, bond)?;
             let bond_to = if to_supplier {
                 let supplier = &mut accounts.supplier;
                 supplier.earnings_unclaimed =
@@ -138,15 +143,7 @@ impl LeaseSettle<'_> {
         for (amount, destination) in [(to_supplier, &accounts.earnings_vault), (fee, &accounts.treasury_payment_tokens)]
         {
             if amount > 0 {
-                token::transfer(
-                    &accounts.payment_token_program,
-                    &accounts.payment_mint,
-                    &accounts.escrow,
-                    destination,
-                    accounts.cluster.to_account_info(),
-                    &[cluster_seeds],
-                    amount,
-                )?;
+                accounts.pay_from_escrow(destination, amount)?;
             }
         }
         let supplier = &mut accounts.supplier;
@@ -226,15 +223,7 @@ impl LeaseSettle<'_> {
             let entitled = math::lease_cost(lease.hourly_rate, hours).ok_or(TimelockError::Overflow)?;
             refund = entitled.checked_sub(lease.gross_paid).ok_or(TimelockError::Overflow)?;
             if refund > 0 {
-                token::transfer(
-                    &accounts.payment_token_program,
-                    &accounts.payment_mint,
-                    &accounts.escrow,
-                    &accounts.renter_payment_tokens,
-                    accounts.cluster.to_account_info(),
-                    &[cluster_seeds],
-                    refund,
-                )?;
+                accounts.pay_from_escrow(&accounts.renter_payment_tokens, refund)?;
             }
             let supplier = &mut accounts.supplier;
             supplier.locked = supplier.locked.checked_sub(lease.collateral).ok_or(TimelockError::Overflow)?;
