@@ -451,6 +451,7 @@ pub fn lease_dispute_resolve(
     treasury_tokens: Pubkey,
     proven_secs: u64,
     faults: u64,
+    as_of: i64,
     upheld: bool,
 ) -> Instruction {
     let cluster = payment.cluster();
@@ -468,7 +469,7 @@ pub fn lease_dispute_resolve(
             event_authority: event_authority(),
             program: ID,
         },
-        instruction::LeaseDisputeResolve { proven_secs, faults, upheld },
+        instruction::LeaseDisputeResolve { proven_secs, faults, as_of, upheld },
     )
 }
 

@@ -620,11 +620,19 @@ impl TestFixture {
         let leases: Vec<_> = reports
             .iter()
             .map(|(lease, proven_secs, faults)| {
-                (*lease, timelock::LeaseReport { proven_secs: *proven_secs, faults: *faults })
+                let resolution = self.resolutions_of(lease);
+                (*lease, timelock::LeaseReport { proven_secs: *proven_secs, faults: *faults, resolution })
             })
             .collect();
         let ix = ix::lease_attest(signer.pubkey(), window_end, &leases);
         self.send(&[ix::compute_unit_limit(1_400_000), ix], &[&signer])
+    }
+
+    /// The lease's dispute resolutions so far, as an oracle names them in its reports (0 for an account that is
+    /// not a lease: the tests that pass one want the program's refusal, not the fixture's).
+    pub fn resolutions_of(&self, lease: &Pubkey) -> u8 {
+        let data = self.svm.get_account(lease).map(|a| a.data).unwrap_or_default();
+        timelock::state::Lease::try_deserialize(&mut data.as_slice()).map_or(0, |l| l.resolutions)
     }
 
     /// The first `quorum` oracles all report the same values.

@@ -45,6 +45,7 @@ fn resolve(s: &mut Story, disputer_tokens: Pubkey, proven_secs: u64, faults: u64
         s.f.treasury_payment_tokens,
         proven_secs,
         faults,
+        s.f.now(),
         upheld,
     );
     s.f.exec(ix, &[&admin]);
@@ -126,6 +127,36 @@ fn item2_a_resolved_span_never_comes_back_through_stale_votes() {
     s.f.warp(DISPUTE_WINDOW);
     s.settle(0);
     assert_eq!(s.lease(0).gross_paid, RATE * 1_860 / 3_600);
+}
+
+#[test]
+fn item2_a_decision_covers_its_span_and_the_time_after_it_is_still_attested() {
+    let mut s = Story::booked(1, 2);
+    let window = s.an_hour_attested(3_600, 0);
+    s.f.warp(120);
+    renter_disputes(&mut s).unwrap();
+    // A decision cannot cover time that has not happened, nor reach back before the last decision.
+    let admin = s.f.admin.insecure_clone();
+    let payment = s.f.payment(&s.renter, 1);
+    let (worker, tokens, treasury) = (s.workers[0].worker, s.renter.payment_tokens, s.f.treasury_payment_tokens);
+    let decide =
+        |as_of| ix::lease_dispute_resolve(admin.pubkey(), payment, worker, tokens, treasury, 1_800, 0, as_of, true);
+    assert_error(s.f.send(&[decide(s.f.now() + 1)], &[&admin]), TimelockError::InvalidResolutionTime);
+    assert_error(s.f.send(&[decide(GENESIS_TIME - 1)], &[&admin]), TimelockError::InvalidResolutionTime);
+    // The admin decides the hour the oracles attested, as of their window: the two minutes since stay theirs.
+    s.f.exec(decide(window), &[&admin]);
+    assert_eq!(s.lease(0).resolved_at, window);
+    s.f.warp(60);
+    let later = s.f.now();
+    // An oracle that judged before the decision landed names the earlier resolution: refused, not added.
+    let lease = s.lease_address(0);
+    let stale = timelock::LeaseReport { proven_secs: 3_780, faults: 0, resolution: 0 };
+    let oracle = s.f.oracles[0].insecure_clone();
+    let landed = s.f.send(&[ix::lease_attest(oracle.pubkey(), later, &[(lease, stale)])], &[&oracle]).unwrap();
+    assert!(!landed.event::<timelock::events::LeasesAttested>().leases[0].accepted);
+    // Counting from the decision, the quorum reports the 180 s since its window.
+    s.attest_all(later, 180, 0);
+    assert_eq!(s.lease(0).proven_secs, 1_800 + 180);
 }
 
 #[test]
@@ -643,7 +674,7 @@ fn item9_a_removed_oracles_votes_stop_counting_and_nothing_decreases() {
     s.f.warp(600);
     let later = s.f.now();
     let lease = s.lease_address(0);
-    let report = timelock::LeaseReport { proven_secs: 7_200, faults: 9 };
+    let report = timelock::LeaseReport { proven_secs: 7_200, faults: 9, resolution: 0 };
     let stale = ix::lease_attest(retired.pubkey(), later, &[(lease, report)]);
     assert_error(s.f.send(&[stale], &[&retired]), TimelockError::NotOracle);
     s.f.attest(0, later, &[(lease, 4_200, 5)]).unwrap();

@@ -372,8 +372,17 @@ async fn every_dispute_outcome_is_mirrored(pool: PgPool) {
     f.exec(ix::lease_dispute(renter.key(), renter.payment_tokens, payment, w.worker, w.supplier), &[&renter.authority]);
     let admin = f.admin.insecure_clone();
     let treasury = f.treasury_payment_tokens;
-    let resolve =
-        ix::lease_dispute_resolve(admin.pubkey(), payment, w.worker, renter.payment_tokens, treasury, 3_000, 0, true);
+    let resolve = ix::lease_dispute_resolve(
+        admin.pubkey(),
+        payment,
+        w.worker,
+        renter.payment_tokens,
+        treasury,
+        3_000,
+        0,
+        f.now(),
+        true,
+    );
     f.exec(resolve, &[&admin]);
     f.mint_to(f.payment_mint, supplier.payment_tokens, 10 * ONE_USDC);
     let dispute = ix::lease_dispute(supplier.key(), supplier.payment_tokens, payment, w.worker, w.supplier);

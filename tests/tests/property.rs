@@ -395,6 +395,7 @@ fn dispute_round(
     world.check(renter, cluster_id, booked);
     if rng.chance(50) {
         let lease: Lease = world.f.account(&lease_address);
+        let cluster_end = world.f.cluster(renter, cluster_id).end_ts;
         let admin = world.f.admin.insecure_clone();
         let resolve = ix::lease_dispute_resolve(
             admin.pubkey(),
@@ -402,8 +403,9 @@ fn dispute_round(
             w.worker,
             tokens,
             world.f.treasury_payment_tokens,
-            (lease.final_secs + rng.below(600)).min((world.f.now() - lease.start_ts) as u64),
+            (lease.final_secs + rng.below(600)).min(lease.max_secs(cluster_end.min(world.f.now()))),
             lease.final_faults + rng.below(2),
+            world.f.now(),
             rng.chance(50),
         );
         world.f.exec(resolve, &[&admin]);

@@ -187,7 +187,7 @@ fn attestation_failures() {
     let lease = s.lease_address(0);
     // A non-member.
     let outsider = s.f.actor();
-    let report = timelock::LeaseReport { proven_secs: 3_600, faults: 0 };
+    let report = timelock::LeaseReport { proven_secs: 3_600, faults: 0, resolution: 0 };
     let ix = ix::lease_attest(outsider.pubkey(), window, &[(lease, report)]);
     assert_error(s.f.send(&[ix], &[&outsider]), TimelockError::NotOracle);
     // A window in the future.
@@ -462,8 +462,10 @@ fn dispute_freezes_payouts_until_resolved() {
     // Only the admin resolves; the renter was right: 1,800 s, bond returned.
     let admin = s.f.admin.insecure_clone();
     let (renter_tokens, treasury_tokens) = (s.renter.payment_tokens, s.f.treasury_payment_tokens);
+    let as_of = s.f.now();
     let resolve = |proven, upheld, signer: anchor_lang::prelude::Pubkey| {
-        ix::lease_dispute_resolve(signer, payment, worker.worker, renter_tokens, treasury_tokens, proven, 0, upheld)
+        let (renter, treasury) = (renter_tokens, treasury_tokens);
+        ix::lease_dispute_resolve(signer, payment, worker.worker, renter, treasury, proven, 0, as_of, upheld)
     };
     let intruder = s.f.actor();
     assert_error(s.f.send(&[resolve(1_800, true, intruder.pubkey())], &[&intruder]), TimelockError::NotAdmin);
@@ -494,8 +496,10 @@ fn rejected_dispute_forfeits_the_bond_and_cannot_lower_final_seconds() {
     let admin = s.f.admin.insecure_clone();
     let (supplier_tokens, treasury_tokens, admin_key) =
         (s.supplier.payment_tokens, s.f.treasury_payment_tokens, admin.pubkey());
+    let as_of = s.f.now();
     let resolve = |proven| {
-        ix::lease_dispute_resolve(admin_key, payment, worker.worker, supplier_tokens, treasury_tokens, proven, 0, false)
+        let (supplier, treasury) = (supplier_tokens, treasury_tokens);
+        ix::lease_dispute_resolve(admin_key, payment, worker.worker, supplier, treasury, proven, 0, as_of, false)
     };
     assert_error(s.f.send(&[resolve(3_000)], &[&admin]), TimelockError::ResolutionBelowFinal);
     let elapsed = (s.f.now() - GENESIS_TIME) as u64;

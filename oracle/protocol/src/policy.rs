@@ -93,6 +93,21 @@ pub fn judge(
     Judgement { proven_secs: proven * step as u64, faults: faults(start, step, &intervals, params), intervals }
 }
 
+impl Judgement {
+    /// What this judgement of `[start, …)` in intervals of `step` counts from `since` on: `(proven seconds of the
+    /// intervals that start at or after it, faults detected at or after it)`. Judging from the lease's start and
+    /// counting from a dispute resolution keeps runs and outages that straddle the resolution whole (a run the
+    /// decision already counted is not counted again, nor does an outage escape its tolerance).
+    pub fn counted_from(&self, start: i64, step: i64, since: i64) -> (u64, usize) {
+        let step = step.max(1);
+        let proven = (0..self.intervals.len())
+            .filter(|i| start + step * *i as i64 >= since && self.intervals[*i] == Interval::Proven)
+            .count() as u64;
+        let faults = self.faults.iter().filter(|(at, _)| *at >= since).count();
+        (proven * step as u64, faults)
+    }
+}
+
 fn verdict(heartbeat: &Heartbeat, challenge_passed: bool, expect: Expectation) -> Interval {
     let complete = heartbeat.gpus.len() >= expect.gpu_count
         && heartbeat.gpus.iter().all(|g| g.model.eq_ignore_ascii_case(expect.gpu_model));
@@ -223,6 +238,19 @@ mod tests {
             j.faults,
             vec![(START + 90, Fault::Offline), (START + 30 * 15, Fault::Offline), (START + 30 * 25, Fault::Offline)]
         );
+    }
+
+    #[test]
+    fn counting_from_a_resolution_keeps_runs_whole() {
+        // A foreign process from 60 s to 240 s; a decision at 150 s already counted its fault.
+        let mut beats = honest(10);
+        for b in &mut beats[2..8] {
+            *b = beat(b.timestamp, &[Some("job"), Some("miner")], 2);
+        }
+        let j = judge(START, START + 300, &beats, &[], EXPECT, PARAMS);
+        assert_eq!(j.counted_from(START, 30, START), (4 * 30, 1));
+        // From the decision on: proven intervals 240..300 only, and no new fault for the run it counted.
+        assert_eq!(j.counted_from(START, 30, START + 150), (2 * 30, 0));
     }
 
     #[test]

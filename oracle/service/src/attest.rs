@@ -92,20 +92,23 @@ impl Attestor {
             if lease.start_ts <= chain_now && chain_now < end {
                 running_workers.insert(lease.worker);
             }
-            // Reports cover the time since the lease's start, or since its last dispute resolution (the chain
-            // adds them to what the resolution decided).
+            // Reports count what was seen since the lease's start, or since its last dispute resolution (the
+            // chain adds them to what the resolution decided); judging always starts at the lease's start so that
+            // runs and outages straddling a resolution stay whole.
             let since = lease.evidence_since();
             let judge_end = end.min(window_end);
             if judge_end <= since || lease.proven_secs >= lease.max_secs(cluster.end_ts) {
                 continue;
             }
-            let heartbeats = self.store.lease_heartbeats(&address.to_bytes(), since, judge_end).await?;
+            let heartbeats = self.store.lease_heartbeats(&address.to_bytes(), lease.start_ts, judge_end).await?;
             let challenges = self.store.challenge_results(&lease.worker.to_bytes(), judge_end).await?;
             let expect = Expectation { gpu_count: usize::from(worker.gpu_count), gpu_model: &worker.gpu_model };
-            let verdict = judge(since, judge_end, &heartbeats, &challenges, expect, self.config.policy());
+            let policy = self.config.policy();
+            let verdict = judge(lease.start_ts, judge_end, &heartbeats, &challenges, expect, policy);
+            let (proven, faults) = verdict.counted_from(lease.start_ts, policy.interval_secs, since);
             report.judged += 1;
-            let proven_secs = u32::try_from(verdict.proven_secs).unwrap_or(u32::MAX);
-            let faults = u16::try_from(verdict.faults.len()).unwrap_or(u16::MAX);
+            let proven_secs = u32::try_from(proven).unwrap_or(u32::MAX);
+            let faults = u16::try_from(faults).unwrap_or(u16::MAX);
             let mine = lease.votes.iter().find(|v| v.oracle == me);
             let news = mine.is_none_or(|v| {
                 !lease.counts_window(v.window_end)
@@ -113,7 +116,8 @@ impl Attestor {
                     || u64::from(faults) > v.faults
             });
             if news {
-                judged.push(Judged { lease: *address, report: LeaseReport { proven_secs, faults } });
+                let resolution = lease.resolutions;
+                judged.push(Judged { lease: *address, report: LeaseReport { proven_secs, faults, resolution } });
             }
         }
 

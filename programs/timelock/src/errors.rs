@@ -76,7 +76,7 @@ pub enum TimelockError {
     NoDispute,
     #[msg("A resolution cannot lower what is already final")]
     ResolutionBelowFinal,
-    #[msg("A resolution cannot prove more seconds than the lease has run")]
+    #[msg("A resolution cannot prove more seconds than the lease had run by then")]
     ResolutionBeyondElapsed,
     #[msg("The incentive epoch has not ended")]
     EpochNotOver,
@@ -130,6 +130,8 @@ pub enum TimelockError {
     InvalidDisputeBond,
     #[msg("This party's dispute on this span was already decided: wait for newly attested time")]
     DisputeAlreadyDecided,
+    #[msg("A resolution covers the lease's time up to a moment between its last decision and now")]
+    InvalidResolutionTime,
     #[msg("The lease's dispute window has closed")]
     DisputeWindowClosed,
     #[msg("The device key of a leased worker cannot change")]

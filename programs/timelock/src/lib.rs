@@ -150,9 +150,10 @@ pub mod timelock {
         ctx: Context<LeaseDisputeResolve>,
         proven_secs: u64,
         faults: u64,
+        as_of: i64,
         upheld: bool,
     ) -> Result<()> {
-        LeaseDisputeResolve::handler(ctx, proven_secs, faults, upheld)
+        LeaseDisputeResolve::handler(ctx, proven_secs, faults, as_of, upheld)
     }
 
     pub fn rewards_claim(ctx: Context<RewardsClaim>) -> Result<()> {

@@ -81,7 +81,7 @@ fn rentals(record: &mut impl FnMut(&str, u64)) {
     f.warp(1_800);
     let window = f.now();
     let leases: Vec<_> = workers.iter().map(|w| f.lease_address(&renter, 1, w)).collect();
-    let report = timelock::LeaseReport { proven_secs: 1_700, faults: 0 };
+    let report = timelock::LeaseReport { proven_secs: 1_700, faults: 0, resolution: 0 };
     record("lease_attest", f.attest(0, window, &[(leases[0], 1_700, 0)]).expect("attest one").compute_units);
     // The largest batch that fits one transaction, from the SDK's packer.
     let oracle = f.oracles[1].insecure_clone();
@@ -118,6 +118,7 @@ fn rentals(record: &mut impl FnMut(&str, u64)) {
         f.treasury_payment_tokens,
         1_700,
         0,
+        f.now(),
         true,
     );
     record("lease_dispute_resolve", f.exec(resolve, &[&admin]));

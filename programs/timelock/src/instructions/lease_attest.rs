@@ -9,8 +9,12 @@ use crate::state::{Config, Lease, OracleVote};
 /// One oracle's cumulative verdict on one lease up to the attestation window's end.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LeaseReport {
+    /// Proven seconds and faults since the lease's start, or since its last dispute resolution's `as_of`.
     pub proven_secs: u32,
     pub faults: u16,
+    /// The lease's `resolutions` when the oracle judged it: a report counted from before a resolution that
+    /// landed since is refused rather than added to the decision.
+    pub resolution: u8,
 }
 
 #[event_cpi]
@@ -51,16 +55,14 @@ impl<'info> LeaseAttest<'info> {
             if lease.votes[slot].oracle != oracle {
                 lease.votes[slot] = OracleVote { oracle, ..OracleVote::default() };
             }
-            let accepted = window_end > lease.votes[slot].window_end && lease.counts_window(window_end);
+            let accepted = window_end > lease.votes[slot].window_end
+                && lease.counts_window(window_end)
+                && report.resolution == lease.resolutions;
             if accepted {
                 // A report covers the time since the lease's start or its last resolution: no oracle may claim
-                // more seconds than that window has had. A vote from before the resolution starts afresh.
-                let since = lease.evidence_since();
-                let elapsed = u64::try_from(window_end.saturating_sub(since)).unwrap_or(0);
+                // more seconds than that window has had.
+                let elapsed = u64::try_from(window_end.saturating_sub(lease.evidence_since())).unwrap_or(0);
                 let vote = &mut lease.votes[slot];
-                if vote.window_end <= since {
-                    (vote.proven_secs, vote.faults) = (0, 0);
-                }
                 vote.window_end = window_end;
                 vote.proven_secs = vote.proven_secs.max(u64::from(report.proven_secs).min(elapsed));
                 vote.faults = vote.faults.max(u64::from(report.faults));

@@ -38,22 +38,27 @@ pub struct LeaseDisputeResolve<'info> {
 }
 
 impl LeaseDisputeResolve<'_> {
-    /// The admin decides the lease's proven seconds and faults. The decision is final at once and binds later
-    /// attestations (they count from it, so the oracles' earlier votes cannot bring the disputed span back); it
-    /// can neither lower what was already final (and may have been paid or slashed) nor prove more time than the
-    /// lease has run. An upheld dispute returns the bond; a rejected one forfeits it to the treasury.
-    pub fn handler(ctx: Context<Self>, proven_secs: u64, faults: u64, upheld: bool) -> Result<()> {
+    /// The admin decides the lease's proven seconds and faults for its time up to `as_of` (at most now, not
+    /// before the last decision; usually the end of the oracles' last window, so that no attested-but-unsettled
+    /// time is dropped). The decision is final at once and binds later attestations (they count what was seen
+    /// since `as_of`, so the oracles' earlier votes cannot bring the disputed span back); it can neither lower
+    /// what was already final (and may have been paid or slashed) nor prove more time than the lease ran by
+    /// `as_of`. An upheld dispute returns the bond; a rejected one forfeits it to the treasury.
+    pub fn handler(ctx: Context<Self>, proven_secs: u64, faults: u64, as_of: i64, upheld: bool) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = &mut *ctx.accounts;
         let (disputer, bond) = {
             let mut lease = accounts.lease.load_mut()?;
+            require!(as_of <= now && as_of >= lease.evidence_since(), TimelockError::InvalidResolutionTime);
+            let ran = as_of.min(lease.end_ts(accounts.cluster.end_ts)).saturating_sub(lease.start_ts);
+            let ran = u64::try_from(ran).unwrap_or(0);
+            require!(proven_secs <= ran, TimelockError::ResolutionBeyondElapsed);
+            // Final seconds beyond the lease's length were never payable, so a decision may bring them down to it.
             require!(
-                proven_secs >= lease.final_secs && faults >= lease.final_faults,
+                proven_secs >= lease.final_secs.min(ran) && faults >= lease.final_faults,
                 TimelockError::ResolutionBelowFinal
             );
-            let elapsed = u64::try_from(now.saturating_sub(lease.start_ts)).unwrap_or(0);
-            require!(proven_secs <= elapsed, TimelockError::ResolutionBeyondElapsed);
-            lease.resolve(&accounts.cluster.renter, proven_secs, faults, now)
+            lease.resolve(&accounts.cluster.renter, proven_secs, faults, as_of, now)
         };
         let signer = accounts.cluster.signer();
         let seeds: &[&[u8]] = &signer.seeds();

@@ -154,8 +154,9 @@ impl<'info> LeaseSettle<'info> {
         // price means a supplier renting its own worker for next to nothing earns next to nothing, and at any
         // price it pays the protocol fee on every unit of credit it farms.
         let mut incentive_credit = 0;
+        // A lease booked while the fee was zero earns no credit: it could be farmed for free.
         if accounts.config.incentives_enabled && payable > lease.incentive_credited_secs {
-            incentive_credit = gross;
+            incentive_credit = if lease.fee_bps == 0 { 0 } else { gross };
             let supplier_key = supplier.key();
             IncentiveAccounts::from_remaining(ctx.remaining_accounts)?.credit(supplier_key, incentive_credit, now)?;
             lease.incentive_credited_secs = payable;

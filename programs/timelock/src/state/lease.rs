@@ -80,7 +80,10 @@ pub struct Lease {
     pub fee_bps: u16,
     pub gpu_count: u16,
     pub bump: u8,
-    pub _padding: [u8; 7],
+    /// Dispute resolutions so far (wrapping): an oracle names the one its counts start after, so that a report
+    /// judged before a resolution landed is never read as counting from it.
+    pub resolutions: u8,
+    pub _padding: [u8; 6],
 }
 
 impl Lease {
@@ -146,7 +149,7 @@ impl Lease {
 
     /// Whether a vote for a window ending at `window_end` counts: it must describe this lease after its last
     /// resolution (a report for a window that ended before the lease began was meant for an earlier lease at the
-    /// same address).
+    /// same address, one that ended before the decision's `as_of` is covered by the decision).
     pub fn counts_window(&self, window_end: i64) -> bool {
         window_end > self.evidence_since()
     }
@@ -183,10 +186,13 @@ impl Lease {
         }
     }
 
-    /// Sets the lease's totals to a dispute's decision, final at once; later attestations count from it.
-    /// Returns the closed dispute's `(disputer, bond)`.
-    pub fn resolve(&mut self, renter: &Pubkey, secs: u64, faults: u64, now: i64) -> (Pubkey, u64) {
-        (self.resolved_at, self.resolved_secs, self.resolved_faults) = (now, secs, faults);
+    /// Sets the lease's totals to a dispute's decision about its time up to `as_of`, final at once. Every vote is
+    /// cleared: from now on the oracles report what they saw since `as_of`, naming this resolution, and the
+    /// lease counts the decision plus that. Returns the closed dispute's `(disputer, bond)`.
+    pub fn resolve(&mut self, renter: &Pubkey, secs: u64, faults: u64, as_of: i64, now: i64) -> (Pubkey, u64) {
+        (self.resolved_at, self.resolved_secs, self.resolved_faults) = (as_of, secs, faults);
+        self.resolutions = self.resolutions.wrapping_add(1);
+        self.votes = [OracleVote::default(); MAX_ORACLES];
         // `proven_at` and `faults_at` keep the time of the last attestation: a decision is not new evidence.
         (self.proven_secs, self.final_secs, self.pending_secs, self.pending_since) = (secs, secs, secs, now);
         (self.faults, self.final_faults, self.pending_faults, self.faults_pending_since) =
