@@ -10,6 +10,7 @@ use timelock_oracle::store::{Store, StoredHeartbeat};
 use timelock_oracle::{Config, RunningOracle};
 use timelock_protocol::challenge::{self, Challenge, ChallengeAnswer};
 use timelock_protocol::SignedHeartbeat;
+use timelock_sdk::ix;
 use timelock_tests::oracle_world::{device_key, unix_now, OracleWorld};
 
 const MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
@@ -365,6 +366,55 @@ async fn attestation_rounds_put_the_quorums_verdict_on_chain_once(pool: PgPool) 
         .unwrap();
     assert_eq!(reports, 7);
     restarted.stop().await;
+    second.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn after_a_dispute_resolution_the_oracles_report_what_they_saw_since_it(pool: PgPool) {
+    use timelock_tests::Signer;
+    // An honest lease, 15 minutes in, attested by the quorum.
+    let world = OracleWorld::new(1, 8, 2, 900);
+    let store = Store::new(pool.clone());
+    let start = world.start;
+    store.insert_heartbeats(&beats(&world, 0, start, 30, false)).await.unwrap();
+    let config = Config { challenge_timeout_secs: 1_000_000, ..OracleWorld::oracle_config() };
+    let first = world.start_oracle(pool.clone(), 0, config.clone()).await;
+    let second = world.start_oracle(pool.clone(), 1, config.clone()).await;
+    first.attestor.round().await.unwrap();
+    second.attestor.round().await.unwrap();
+    let attested = world.lease(0);
+    assert!(attested.proven_secs > 600);
+
+    // The renter disputes and the admin decides 300 s as of the oracles' window.
+    let as_of = attested.votes[0].window_end;
+    {
+        let mut f = world.chain.lock();
+        let payment = f.payment(&world.renter, timelock_tests::oracle_world::CLUSTER_ID);
+        let w = &world.workers[0];
+        let renter = world.renter.authority.insecure_clone();
+        f.exec(
+            ix::lease_dispute(renter.pubkey(), world.renter.payment_tokens, payment, w.worker, w.supplier),
+            &[&renter],
+        );
+        let admin = f.admin.insecure_clone();
+        let treasury = f.treasury_payment_tokens;
+        let tokens = world.renter.payment_tokens;
+        let resolve =
+            ix::lease_dispute_resolve(admin.pubkey(), payment, w.worker, tokens, treasury, 300, 0, as_of, false);
+        f.exec(resolve, &[&admin]);
+    }
+    assert_eq!((world.lease(0).proven_secs, world.lease(0).resolved_at), (300, as_of));
+
+    // Two more minutes of honest work: each oracle reports only the time since the decision, naming it, and the
+    // chain adds the quorum's count to the 300 s decided.
+    world.chain.lock().warp(120);
+    store.insert_heartbeats(&beats(&world, 0, start + 900, 4, false)).await.unwrap();
+    let sent = first.attestor.round().await.unwrap().sent;
+    let since_decision = sent[0].1;
+    assert!(since_decision > 0 && i64::from(since_decision) <= world.chain.lock().now() - as_of, "{sent:?}");
+    second.attestor.round().await.unwrap();
+    assert_eq!(world.lease(0).proven_secs, 300 + u64::from(since_decision));
+    first.stop().await;
     second.stop().await;
 }
 
