@@ -637,6 +637,25 @@ fn item8_one_host_backs_at_most_one_worker() {
 }
 
 #[test]
+fn item8_a_device_record_that_names_another_worker_is_refused() {
+    use anchor_lang::AccountSerialize;
+    let mut f = TestFixture::new();
+    let supplier = f.staked_supplier(2 * 8_100 * ONE_STAKE);
+    let spec = f.h100_spec();
+    let index = f.register_worker(&supplier, spec.clone()).unwrap();
+    // The record at this worker's device key, rewritten (as no instruction can) to name another worker.
+    let (record, bump) = pda::device(&spec.device_key);
+    let mut data = Vec::new();
+    timelock::state::Device { worker: Pubkey::new_unique(), bump }.try_serialize(&mut data).unwrap();
+    let mut account = f.svm.get_account(&record).unwrap();
+    account.data = data;
+    f.svm.set_account(record, account).unwrap();
+    assert_error(f.deregister_worker(&supplier, index), TimelockError::InvalidDeviceRecord);
+    let moved = WorkerSpec { device_key: Pubkey::new_unique(), ..spec };
+    assert_error(f.update_worker(&supplier, index, moved), TimelockError::InvalidDeviceRecord);
+}
+
+#[test]
 fn item8_queued_unbonding_does_not_escape_a_pending_slash() {
     let mut s = Story::booked(1, 1);
     s.an_hour_attested(1_800, 1);
@@ -727,6 +746,12 @@ fn item9_mints_whose_issuer_could_take_or_freeze_the_programs_tokens_are_refused
         let admin = f.admin.insecure_clone();
         assert_error(f.send(&[ix], &[&admin]), TimelockError::UnsupportedMintExtension);
     }
+    // Decimals beyond 18 would overflow the collateral conversion.
+    let mut f = TestFixture::deployed();
+    let payment = token_2022_mint(&mut f, 19, &[]);
+    let ix = ix::config_init(f.admin.pubkey(), f.stake_mint, payment, f.stake_token_program, f.default_params());
+    let admin = f.admin.insecure_clone();
+    assert_error(f.send(&[ix], &[&admin]), TimelockError::UnsupportedMintDecimals);
     // Metadata only describes the mint: accepted.
     let mut f = TestFixture::deployed();
     let payment = token_2022_mint(&mut f, 6, &[(METADATA_POINTER, [key(), key()].concat())]);
