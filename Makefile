@@ -8,7 +8,7 @@ export OPENSSL_NO_VENDOR := 1
 AGAVE_LOCALNET_BIN := $(CARGO_TARGET_DIR)/localnet/timelock-agave-localnet
 CARGO ?= cargo
 
-.PHONY: all toolchain build anchor-build localnet agave-localnet test test-agave bench bench-setup demo idl node fmt clippy clean
+.PHONY: all toolchain build anchor-build localnet agave-localnet test test-agave bench bench-setup demo idl node fmt lint clippy clean
 
 all: build
 
@@ -77,6 +77,11 @@ demo: build
 
 fmt:
 	$(CARGO) fmt --all
+
+# What CI checks besides the tests: formatting as committed, and no clippy warning anywhere.
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings

@@ -487,7 +487,7 @@ impl WorkerFilter {
             && s.compliance & flags == flags
             && (!self.green || s.green_energy)
             && self.max_price.is_none_or(|p| s.price_per_gpu_hour <= p)
-            && (!self.available || (w.available && !w.is_leased() && !w.is_jailed())))
+            && (!self.available || w.is_bookable()))
     }
 }
 
@@ -904,14 +904,15 @@ pub fn run<B: Backend>(command: &Command, ctx: &Context<B>) -> CliResult {
         Command::Stats => {
             let workers = ctx.client.search::<Worker>(&[])?;
             let gpus: u64 = workers.iter().map(|(_, w)| u64::from(w.spec.gpu_count)).sum();
-            let rented: u64 =
-                workers.iter().filter(|(_, w)| w.is_leased()).map(|(_, w)| u64::from(w.spec.gpu_count)).sum();
+            let gpus_where = |keep: fn(&Worker) -> bool| -> u64 {
+                workers.iter().filter(|(_, w)| keep(w)).map(|(_, w)| u64::from(w.spec.gpu_count)).sum()
+            };
             let suppliers = ctx.client.search::<Supplier>(&[])?;
             Ok(json!({
                 "workers": workers.len(),
                 "gpus_total": gpus,
-                "gpus_rented": rented,
-                "gpus_available": gpus - rented,
+                "gpus_rented": gpus_where(Worker::is_leased),
+                "gpus_available": gpus_where(Worker::is_bookable),
                 "suppliers": suppliers.len(),
                 "staked_total": suppliers.iter().map(|(_, s)| s.staked).sum::<u64>(),
             }))

@@ -18,6 +18,10 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use timelock_service_kit::{ApiError, Metrics};
 
 pub const MAX_LIMIT: i64 = 500;
+/// `timelock::state::Worker::is_bookable` over the mirror's columns: available, not leased, not jailed (a jailed
+/// worker stays jailed after its cool-down until `worker_unjail`). The bookable-workers indexes cover its first
+/// two terms.
+pub const BOOKABLE_SQL: &str = "available AND active_lease IS NULL AND jailed_until = 0";
 const DEFAULT_LIMIT: i64 = 50;
 
 pub struct ApiState {
@@ -202,10 +206,10 @@ async fn list_workers(
     // Spelled out (not compared with a parameter) so that the planner can use the bookable-workers indexes.
     match f.available {
         Some(true) => {
-            sql.push(" AND available AND active_lease IS NULL AND jailed_until <= ").push_bind(now());
+            sql.push(" AND ").push(BOOKABLE_SQL);
         }
         Some(false) => {
-            sql.push(" AND NOT (available AND active_lease IS NULL AND jailed_until <= ").push_bind(now()).push(")");
+            sql.push(" AND NOT (").push(BOOKABLE_SQL).push(")");
         }
         None => {}
     }
@@ -394,14 +398,13 @@ async fn list_slashes(
 
 async fn stats(State(state): State<Arc<ApiState>>) -> ApiResult {
     let now = now();
-    let by_model_region: Vec<Value> = sqlx::query_scalar(
+    let by_model_region: Vec<Value> = sqlx::query_scalar(&format!(
         "SELECT jsonb_build_object('gpu_model', gpu_model, 'region', region, \
              'gpus_total', sum(gpu_count), \
-             'gpus_available', COALESCE(sum(gpu_count) FILTER (WHERE available AND active_lease IS NULL AND jailed_until <= $1), 0), \
+             'gpus_available', COALESCE(sum(gpu_count) FILTER (WHERE {BOOKABLE_SQL}), 0), \
              'gpus_rented', COALESCE(sum(gpu_count) FILTER (WHERE active_lease IS NOT NULL), 0)) \
          FROM indexer.workers WHERE NOT closed GROUP BY gpu_model, region ORDER BY gpu_model, region",
-    )
-    .bind(now)
+    ))
     .fetch_all(&state.pool)
     .await
     .map_err(database)?;

@@ -13,7 +13,7 @@ use timelock_indexer::source::{Source, SourceError};
 use timelock_indexer::store::{Batch, Store};
 use timelock_indexer::Config;
 use timelock_sdk::{catalog, ix};
-use timelock_tests::{Recorded, Signer, TestFixture, ONE_STAKE, ONE_USDC};
+use timelock_tests::{assert_error, Recorded, Signer, TestFixture, TimelockError, ONE_STAKE, ONE_USDC};
 
 const MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 const HOUR: i64 = 3_600;
@@ -347,6 +347,57 @@ async fn wait_for_checkpoint(store: &Store, signature: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     panic!("the indexer did not reach {signature}");
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn bookable_means_the_same_on_chain_in_the_cli_and_in_the_api(pool: PgPool) {
+    // Four workers: free, leased, unavailable, and jailed with its cool-down passed but not yet unjailed (the
+    // case the API once listed as available while booking it failed with `WorkerJailed`).
+    let mut f = TestFixture::deployed();
+    f.journal = Some(Vec::new());
+    f.init_config().unwrap();
+    let (supplier, workers) = f.supplier_with_workers(4);
+    let renter = f.renter(10_000 * ONE_USDC);
+    f.create_cluster(&renter, 1, 1).unwrap();
+    f.add_workers(&renter, 1, &workers[1..2]).unwrap();
+    f.add_workers(&renter, 1, &workers[3..4]).unwrap();
+    let index = |f: &TestFixture, w: &ix::WorkerRef| f.account::<Worker>(&w.worker).worker_index;
+    let unavailable = ix::worker_set_available(supplier.key(), index(&f, &workers[2]), false);
+    f.exec(unavailable, &[&supplier.authority]);
+    f.warp(HOUR);
+    let window = f.now();
+    f.attest_quorum(2, window, &[(f.lease_address(&renter, 1, &workers[3]), 3_600, 3)]);
+    f.warp(f.config().params.dispute_window_secs + f.config().params.epoch_secs);
+    f.settle(&renter, 1, &workers[3]).unwrap();
+    f.warp(f.config().params.jail_cooldown_secs + 1);
+    let jailed: Worker = f.account(&workers[3].worker);
+    assert!(jailed.is_jailed() && f.now() > jailed.jailed_until, "cool-down passed, not unjailed");
+
+    let recorded = f.journal.take().unwrap();
+    Store::new(pool.clone()).apply("replay", &batch_of(&recorded)).await.unwrap();
+    let config = Config { listen: "127.0.0.1:0".into(), ..Config::default() };
+    let indexer = timelock_indexer::start::<Replay>(&config, pool.clone(), None).await.unwrap();
+    let base = format!("http://{}", indexer.addr);
+    let (_, listed) = get(&base, "/v1/workers?available=true").await;
+    let mut api: Vec<String> = addresses(&listed);
+    api.sort();
+
+    let cli_filter = timelock_sdk::cli::WorkerFilter { available: true, ..Default::default() };
+    let mut chain = Vec::new();
+    for w in &workers {
+        let worker: Worker = f.account(&w.worker);
+        assert_eq!(cli_filter.matches(&worker).unwrap(), worker.is_bookable(), "the CLI's --available");
+        if worker.is_bookable() {
+            chain.push(w.worker.to_string());
+        }
+    }
+    assert_eq!(chain, vec![workers[0].worker.to_string()]);
+    assert_eq!(api, chain, "the API's available=true");
+    // The booking agrees: only the bookable worker can be booked.
+    f.create_cluster(&renter, 2, 1).unwrap();
+    assert_error(f.add_workers(&renter, 2, &workers[3..4]), TimelockError::WorkerJailed);
+    f.add_workers(&renter, 2, &workers[..1]).unwrap();
+    indexer.stop().await;
 }
 
 /// kind, disputer, bond, upheld, proven_secs, faults, bond_to

@@ -117,7 +117,7 @@ impl<'info> ClusterFund<'info> {
             let mut supplier = Account::<Supplier>::try_from(supplier_info)?;
             require_keys_eq!(worker.supplier, supplier.key(), TimelockError::InvalidBookingAccounts);
             require!(!worker.is_jailed(), TimelockError::WorkerJailed);
-            require!(worker.available && !worker.is_leased(), TimelockError::WorkerUnavailable);
+            require!(worker.is_bookable(), TimelockError::WorkerUnavailable);
             terms.require_met_by(&worker.spec)?;
             let max_end_ts = now
                 .checked_add(i64::from(worker.spec.max_lease_hours) * SECS_PER_HOUR)

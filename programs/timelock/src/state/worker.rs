@@ -85,8 +85,16 @@ impl Worker {
         self.active_lease != Pubkey::default()
     }
 
+    /// Jailed until `worker_unjail` clears it: a cool-down that has passed does not release a worker by itself.
     pub fn is_jailed(&self) -> bool {
         self.jailed_until != 0
+    }
+
+    /// The one definition of a worker that `cluster_add_workers` will book: available, not leased, not jailed.
+    /// The CLI's `--available` filter and `stats`, and the indexer API's `available` (`BOOKABLE_SQL`) follow it;
+    /// `tests/tests/indexer.rs` feeds the same accounts to all three.
+    pub fn is_bookable(&self) -> bool {
+        self.available && !self.is_leased() && !self.is_jailed()
     }
 
     /// Jailed, or with faults still counting toward jail in the current window.
