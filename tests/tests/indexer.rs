@@ -353,7 +353,11 @@ async fn wait_for_checkpoint(store: &Store, signature: &str) {
 async fn bookable_means_the_same_on_chain_in_the_cli_and_in_the_api(pool: PgPool) {
     // Four workers: free, leased, unavailable, and jailed with its cool-down passed but not yet unjailed (the
     // case the API once listed as available while booking it failed with `WorkerJailed`).
+    // The chain's clock starts three days before the wall clock, so that the cool-down has passed by the
+    // wall clock too (what a time-based predicate in the API would compare with).
     let mut f = TestFixture::deployed();
+    let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    f.set_time(wall - 3 * 86_400);
     f.journal = Some(Vec::new());
     f.init_config().unwrap();
     let (supplier, workers) = f.supplier_with_workers(4);
@@ -372,6 +376,7 @@ async fn bookable_means_the_same_on_chain_in_the_cli_and_in_the_api(pool: PgPool
     f.warp(f.config().params.jail_cooldown_secs + 1);
     let jailed: Worker = f.account(&workers[3].worker);
     assert!(jailed.is_jailed() && f.now() > jailed.jailed_until, "cool-down passed, not unjailed");
+    assert!(wall > jailed.jailed_until, "and by the wall clock");
 
     let recorded = f.journal.take().unwrap();
     Store::new(pool.clone()).apply("replay", &batch_of(&recorded)).await.unwrap();
