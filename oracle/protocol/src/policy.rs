@@ -48,6 +48,9 @@ pub enum Interval {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Judgement {
+    /// Start of the first judged interval, and the intervals' length.
+    pub start: i64,
+    pub step: i64,
     pub proven_secs: u64,
     /// Each fault with the start of the interval where its run began.
     pub faults: Vec<(i64, Fault)>,
@@ -90,21 +93,25 @@ pub fn judge(
         });
     }
     let proven = intervals.iter().filter(|v| **v == Interval::Proven).count() as u64;
-    Judgement { proven_secs: proven * step as u64, faults: faults(start, step, &intervals, params), intervals }
+    Judgement {
+        start,
+        step,
+        proven_secs: proven * step as u64,
+        faults: faults(start, step, &intervals, params),
+        intervals,
+    }
 }
 
 impl Judgement {
-    /// What this judgement of `[start, …)` in intervals of `step` counts from `since` on: `(proven seconds of the
-    /// intervals that start at or after it, faults detected at or after it)`. Judging from the lease's start and
-    /// counting from a dispute resolution keeps runs and outages that straddle the resolution whole (a run the
-    /// decision already counted is not counted again, nor does an outage escape its tolerance).
-    pub fn counted_from(&self, start: i64, step: i64, since: i64) -> (u64, usize) {
-        let step = step.max(1);
-        let proven = (0..self.intervals.len())
-            .filter(|i| start + step * *i as i64 >= since && self.intervals[*i] == Interval::Proven)
-            .count() as u64;
+    /// What this judgement counts from `since` on: `(proven seconds of the intervals that start at or after it,
+    /// faults detected at or after it)`. Judging from the lease's start and counting from a dispute resolution
+    /// keeps runs and outages that straddle the resolution whole (a run the decision already counted is not
+    /// counted again, nor does an outage escape its tolerance).
+    pub fn counted_from(&self, since: i64) -> (u64, usize) {
+        let starts = (self.start..).step_by(self.step as usize);
+        let proven = starts.zip(&self.intervals).filter(|(at, v)| *at >= since && **v == Interval::Proven).count();
         let faults = self.faults.iter().filter(|(at, _)| *at >= since).count();
-        (proven * step as u64, faults)
+        (proven as u64 * self.step as u64, faults)
     }
 }
 
@@ -248,9 +255,9 @@ mod tests {
             *b = beat(b.timestamp, &[Some("job"), Some("miner")], 2);
         }
         let j = judge(START, START + 300, &beats, &[], EXPECT, PARAMS);
-        assert_eq!(j.counted_from(START, 30, START), (4 * 30, 1));
+        assert_eq!(j.counted_from(START), (4 * 30, 1));
         // From the decision on: proven intervals 240..300 only, and no new fault for the run it counted.
-        assert_eq!(j.counted_from(START, 30, START + 150), (2 * 30, 0));
+        assert_eq!(j.counted_from(START + 150), (2 * 30, 0));
     }
 
     #[test]

@@ -103,18 +103,14 @@ impl Attestor {
             let heartbeats = self.store.lease_heartbeats(&address.to_bytes(), lease.start_ts, judge_end).await?;
             let challenges = self.store.challenge_results(&lease.worker.to_bytes(), judge_end).await?;
             let expect = Expectation { gpu_count: usize::from(worker.gpu_count), gpu_model: &worker.gpu_model };
-            let policy = self.config.policy();
-            let verdict = judge(lease.start_ts, judge_end, &heartbeats, &challenges, expect, policy);
-            let (proven, faults) = verdict.counted_from(lease.start_ts, policy.interval_secs, since);
+            let verdict = judge(lease.start_ts, judge_end, &heartbeats, &challenges, expect, self.config.policy());
+            let (proven, faults) = verdict.counted_from(since);
             report.judged += 1;
             let proven_secs = u32::try_from(proven).unwrap_or(u32::MAX);
             let faults = u16::try_from(faults).unwrap_or(u16::MAX);
             let mine = lease.votes.iter().find(|v| v.oracle == me);
-            let news = mine.is_none_or(|v| {
-                !lease.counts_window(v.window_end)
-                    || u64::from(proven_secs) > v.proven_secs
-                    || u64::from(faults) > v.faults
-            });
+            // A resolution clears every vote, so after one this oracle has none and reports afresh.
+            let news = mine.is_none_or(|v| u64::from(proven_secs) > v.proven_secs || u64::from(faults) > v.faults);
             if news {
                 let resolution = lease.resolutions;
                 judged.push(Judged { lease: *address, report: LeaseReport { proven_secs, faults, resolution } });

@@ -67,9 +67,9 @@ pub fn quorum_value(votes: &mut [u64], threshold: usize) -> u64 {
     votes[threshold - 1]
 }
 
-/// Two-stage finality of a lease's proven seconds and of its faults (Filecoin FIP-0010 style): a newly attested total waits in `pending`
-/// for the dispute window before it becomes `final` (payable). A total attested while another waits is staged
-/// when that one matures, so payouts under continuous attestation lag by one to two windows; once the latest
+/// Two-stage finality of a lease's proven seconds and of its faults (Filecoin FIP-0010 style): a newly attested total
+/// waits in `pending` for the dispute window before it becomes `final` (payable). A total attested while another waits
+/// is staged when that one matures, so payouts under continuous attestation lag by one to two windows; once the latest
 /// total is itself a window old, it is final at once. No value ever skips its window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Finality {

@@ -7,6 +7,7 @@ use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, Tran
 
 use crate::errors::TimelockError;
 use crate::pda;
+use crate::state::Cluster;
 
 pub fn transfer<'info>(
     token_program: &Interface<'info, TokenInterface>,
@@ -37,6 +38,20 @@ pub fn transfer_from_vault<'info>(
     amount: u64,
 ) -> Result<()> {
     transfer(token_program, mint, vault, to, config, &[pda::CONFIG_SIGNER_SEEDS], amount)
+}
+
+/// Moves tokens out of a cluster's escrow, whose authority is the cluster PDA.
+pub fn transfer_from_escrow<'info>(
+    token_program: &Interface<'info, TokenInterface>,
+    mint: &InterfaceAccount<'info, Mint>,
+    escrow: &InterfaceAccount<'info, TokenAccount>,
+    to: &InterfaceAccount<'info, TokenAccount>,
+    cluster: &Account<'info, Cluster>,
+    amount: u64,
+) -> Result<()> {
+    let signer = cluster.signer();
+    let seeds: &[&[u8]] = &signer.seeds();
+    transfer(token_program, mint, escrow, to, cluster.to_account_info(), &[seeds], amount)
 }
 
 /// Creates a program-owned PDA account. Unlike a bare `create_account`, it also succeeds when someone has

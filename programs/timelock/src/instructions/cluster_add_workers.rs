@@ -94,9 +94,10 @@ impl<'info> ClusterFund<'info> {
         Ok(())
     }
 
-    /// Books the workers given as `(worker, supplier, lease)` triples in the remaining accounts, each on the
-    /// renter's `terms` for it (same order): each gets a lease at its current price until the cluster's end (no
-    /// later than its worker accepts), locks collateral from its supplier's free stake, and is marked leased. The renter pays all their escrow in one transfer.
+    /// Books the workers given as `(worker, supplier, lease)` triples in the remaining accounts, each on the renter's
+    /// `terms` for it (same order): each gets a lease at its current price until the cluster's end (no later than its
+    /// worker accepts), locks collateral from its supplier's free stake, and is marked leased. The renter pays all
+    /// their escrow in one transfer.
     pub fn add_workers(ctx: Context<'info, Self>, terms: Vec<BookingTerms>) -> Result<()> {
         let config = &ctx.accounts.config;
         config.require_not_paused()?;

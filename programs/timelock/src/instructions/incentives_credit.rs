@@ -1,4 +1,5 @@
-//! Crediting final credit to the incentive pool, done by `lease_settle` when the pool is enabled.
+//! Crediting what renters paid for final seconds to the incentive pool, done by `lease_settle` when the pool is
+//! enabled.
 
 use anchor_lang::prelude::*;
 

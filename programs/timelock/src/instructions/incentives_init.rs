@@ -52,8 +52,8 @@ pub struct IncentivesFund<'info> {
 }
 
 impl IncentivesInit<'_> {
-    /// Opens the incentive pool: from now on settlement credits what renters paid for final seconds to epochs of `epoch_secs`, and
-    /// each epoch pays up to `emission_per_epoch` (what the vault holds uncommitted) pro rata.
+    /// Opens the incentive pool: from now on settlement credits what renters paid for final seconds to epochs of
+    /// `epoch_secs`, and each epoch pays up to `emission_per_epoch` (what the vault holds uncommitted) pro rata.
     pub fn handler(ctx: Context<Self>, emission_per_epoch: u64, epoch_secs: i64) -> Result<()> {
         require!(epoch_secs > 0, TimelockError::InvalidEpoch);
         ctx.accounts.config.incentives_enabled = true;

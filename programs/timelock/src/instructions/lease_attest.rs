@@ -26,13 +26,12 @@ pub struct LeaseAttest<'info> {
 }
 
 impl<'info> LeaseAttest<'info> {
-    /// Records one oracle's reports for the leases in the remaining accounts (same order as `reports`). Each
-    /// lease keeps every oracle's latest vote; its proven seconds and faults become the last dispute resolution's
-    /// totals plus the largest values that `oracle_threshold` current oracles attest to since it, and never
-    /// decrease. A report for a window that ended before the lease began (or before its last resolution) changes
-    /// nothing. A report for a window this oracle
-    /// already attested (stale or replayed) changes nothing, and a lease that was settled and closed since the
-    /// oracle read it is skipped, so one lease never fails the batch for the others.
+    /// Records one oracle's reports for the leases in the remaining accounts (same order as `reports`). Each lease
+    /// keeps every oracle's latest vote; its proven seconds and faults become the last dispute resolution's totals plus
+    /// the largest values that `oracle_threshold` current oracles attest to since it, and never decrease. A report for
+    /// a window that ended before the lease began (or before its last resolution) changes nothing. A report for a
+    /// window this oracle already attested (stale or replayed) changes nothing, and a lease that was settled and closed
+    /// since the oracle read it is skipped, so one lease never fails the batch for the others.
     pub fn handler(ctx: Context<'info, Self>, window_end: i64, reports: Vec<LeaseReport>) -> Result<()> {
         let params = &ctx.accounts.config.params;
         let oracle = ctx.accounts.oracle.key();

@@ -60,18 +60,9 @@ impl LeaseDisputeResolve<'_> {
             );
             lease.resolve(&accounts.cluster.renter, proven_secs, faults, as_of, now)
         };
-        let signer = accounts.cluster.signer();
-        let seeds: &[&[u8]] = &signer.seeds();
         let destination = if upheld { &accounts.disputer_tokens } else { &accounts.treasury_tokens };
-        token::transfer(
-            &accounts.token_program,
-            &accounts.payment_mint,
-            &accounts.escrow,
-            destination,
-            accounts.cluster.to_account_info(),
-            &[seeds],
-            bond,
-        )?;
+        let (program, mint, escrow) = (&accounts.token_program, &accounts.payment_mint, &accounts.escrow);
+        token::transfer_from_escrow(program, mint, escrow, destination, &accounts.cluster, bond)?;
         let event = DisputeResolved {
             lease: accounts.lease.key(),
             disputer,

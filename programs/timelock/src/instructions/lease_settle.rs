@@ -76,17 +76,8 @@ pub struct LeaseSettle<'info> {
 impl<'info> LeaseSettle<'info> {
     /// Moves `amount` out of the cluster's escrow (signed by the cluster PDA) to one of the lease's parties.
     fn pay_from_escrow(&self, destination: &InterfaceAccount<'info, TokenAccount>, amount: u64) -> Result<()> {
-        let signer = self.cluster.signer();
-        let seeds: &[&[u8]] = &signer.seeds();
-        token::transfer(
-            &self.payment_token_program,
-            &self.payment_mint,
-            &self.escrow,
-            destination,
-            self.cluster.to_account_info(),
-            &[seeds],
-            amount,
-        )
+        let (program, mint) = (&self.payment_token_program, &self.payment_mint);
+        token::transfer_from_escrow(program, mint, &self.escrow, destination, &self.cluster, amount)
     }
 
     /// Brings a lease up to date: lapses a dispute nobody resolved in time, matures attested seconds and faults
@@ -152,9 +143,9 @@ impl<'info> LeaseSettle<'info> {
 
         // Credit the incentive pool's current epoch with what the renter paid for newly final seconds: weighting by
         // price means a supplier renting its own worker for next to nothing earns next to nothing, and at any
-        // price it pays the protocol fee on every unit of credit it farms.
+        // price it pays the protocol fee on every unit of credit it farms (so a lease booked while the fee was
+        // zero earns no credit).
         let mut incentive_credit = 0;
-        // A lease booked while the fee was zero earns no credit: it could be farmed for free.
         if accounts.config.incentives_enabled && payable > lease.incentive_credited_secs {
             incentive_credit = if lease.fee_bps == 0 { 0 } else { gross };
             let supplier_key = supplier.key();

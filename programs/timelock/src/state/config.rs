@@ -121,7 +121,8 @@ pub struct Config {
     pub payment_mint: Pubkey,
     pub stake_vault: Pubkey,
     pub paused: bool,
-    /// Set by `incentives_init`: from then on settlement credits what renters paid for final seconds to the incentive epochs.
+    /// Set by `incentives_init`: from then on settlement credits what renters paid for final seconds to the incentive
+    /// epochs.
     pub incentives_enabled: bool,
     /// Decimals of the mints, read at `config_init` (a mint's decimals never change).
     pub stake_decimals: u8,

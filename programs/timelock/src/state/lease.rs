@@ -63,9 +63,10 @@ pub struct Lease {
     pub dispute_opened_at: i64,
     /// Final seconds already credited to the incentive pool's epochs.
     pub incentive_credited_secs: u64,
-    /// The last dispute resolution: when, and the totals it decided for the lease up to then (0 if none). From
-    /// then on oracles report what they saw since `resolved_at`, and the lease counts the decision plus that: a
-    /// vote from before the decision never counts again, so a resolved span cannot come back.
+    /// The last dispute resolution: the moment its decision covers the lease up to (its `as_of`) and the totals
+    /// it decided (0 if none). From then on oracles report what they saw since `resolved_at`, and the lease counts
+    /// the decision plus that: a vote from before the decision never counts again, so a resolved span cannot come
+    /// back.
     pub resolved_at: i64,
     pub resolved_secs: u64,
     pub resolved_faults: u64,
@@ -155,14 +156,13 @@ impl Lease {
     }
 
     /// The oracles' quorum as `(proven seconds, faults)` since [`Lease::evidence_since`]: for each, the largest
-    /// value that `threshold` oracles of the current set attest to. Votes of keys no longer in the set, or from
-    /// before the last resolution, do not count.
+    /// value that `threshold` oracles of the current set attest to. Votes of keys no longer in the set do not
+    /// count; votes from before the last resolution no longer exist (`resolve` clears them).
     pub fn quorum(&self, oracles: &[Pubkey], threshold: usize) -> (u64, u64) {
         let mut proven = [0u64; MAX_ORACLES];
         let mut faults = [0u64; MAX_ORACLES];
         let mut voters = 0;
-        let counted = self.votes.iter().filter(|v| oracles.contains(&v.oracle) && self.counts_window(v.window_end));
-        for vote in counted {
+        for vote in self.votes.iter().filter(|v| oracles.contains(&v.oracle)) {
             proven[voters] = vote.proven_secs;
             faults[voters] = vote.faults;
             voters += 1;
