@@ -56,10 +56,10 @@ tests/ts/node_modules/.package-lock.json: tests/ts/package-lock.json | node
 
 # Regenerates the IDL from the program (checked in; a test fails when it drifts).
 idl:
-	$(CARGO) run --locked -p timelock-sdk --bin timelock-idl
+	$(CARGO) run --locked -p timelock-idl --bin timelock-idl
 
 bench: build localnet
-	$(CARGO) build --release --locked -p timelock-tests --bins
+	$(CARGO) build --release --locked -p timelock-tools --bins
 	$(CARGO_TARGET_DIR)/release/bench-cu
 	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/bench-oracle
 	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/bench-indexer
@@ -72,7 +72,7 @@ bench-setup:
 # The whole stack on a local validator: the lifecycle story, a summary from the indexer API, then the services
 # stay up until Ctrl-C.
 demo: build
-	$(CARGO) build --locked -p timelock-tests -p timelock-localnet --bin demo --bin timelock-localnet
+	$(CARGO) build --locked -p timelock-tools -p timelock-localnet --bin demo --bin timelock-localnet
 	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/debug/demo
 
 fmt:

@@ -473,7 +473,7 @@ pub fn lease_dispute_resolve(
     )
 }
 
-pub fn rewards_claim(
+pub fn earnings_claim(
     authority: Pubkey,
     payment_mint: Pubkey,
     destination: Pubkey,
@@ -481,7 +481,7 @@ pub fn rewards_claim(
 ) -> Instruction {
     let supplier = pda::supplier(&authority).0;
     build(
-        accounts::RewardsClaim {
+        accounts::EarningsClaim {
             authority,
             config: pda::config().0,
             supplier,
@@ -492,7 +492,7 @@ pub fn rewards_claim(
             event_authority: event_authority(),
             program: ID,
         },
-        instruction::RewardsClaim {},
+        instruction::EarningsClaim {},
     )
 }
 
@@ -512,7 +512,7 @@ pub fn incentives_init(
     stake_mint: Pubkey,
     token_program: Pubkey,
     emission_per_epoch: u64,
-    epoch_secs: i64,
+    emission_epoch_secs: i64,
 ) -> Instruction {
     build(
         accounts::IncentivesInit {
@@ -526,7 +526,7 @@ pub fn incentives_init(
             event_authority: event_authority(),
             program: ID,
         },
-        instruction::IncentivesInit { emission_per_epoch, epoch_secs },
+        instruction::IncentivesInit { emission_per_epoch, emission_epoch_secs },
     )
 }
 

@@ -73,7 +73,7 @@ program_events!(
     DisputeOpened,
     DisputeResolved,
     DisputeLapsed,
-    RewardsClaimed,
+    EarningsClaimed,
     IncentivesChanged,
     IncentivesClaimed,
 );

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod decode;
 pub mod openapi;
+pub mod rows;
 pub mod source;
 pub mod store;
 
@@ -101,6 +102,16 @@ async fn ingest<S: Source>(
     let slot = metrics.gauge("indexer_checkpoint_slot", "Slot of the newest applied transaction.", "");
     let rolled_back = metrics.counter("indexer_rolled_back_total", "Transactions undone after a fork switch.", "");
     let name = source.name().to_string();
+    // Every start first re-reads every program account, so that rows written by an older indexer (a column
+    // added since, a state missed while it was down) are current before anything else is served from them.
+    match source.resnapshot().await {
+        Ok(snapshot) => {
+            if let Err(error) = store.apply(&name, &snapshot).await {
+                tracing::warn!(%error, "storing the start-up snapshot failed; the accounts update as they change");
+            }
+        }
+        Err(error) => tracing::warn!(%error, "the start-up snapshot failed; the accounts update as they change"),
+    }
     loop {
         let step = async {
             let checkpoint = store.checkpoint(&name).await.map_err(|e| e.to_string())?;

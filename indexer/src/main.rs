@@ -1,35 +1,29 @@
-use std::path::PathBuf;
 use std::str::FromStr;
 
 use anchor_lang::prelude::Pubkey;
-use clap::Parser;
 use solana_commitment_config::CommitmentConfig;
 use sqlx::postgres::PgPoolOptions;
 use timelock_indexer::source::RpcSource;
 use timelock_indexer::Config;
-
-#[derive(Parser, Debug)]
-#[command(name = "timelock-indexer", version, about = "Mirrors timelock into Postgres and serves the query API")]
-struct Args {
-    /// TOML configuration file; every field can also be set as TIMELOCK_INDEXER_<FIELD> (DATABASE_URL too).
-    #[arg(long, env = "TIMELOCK_INDEXER_CONFIG")]
-    config: Option<PathBuf>,
-    /// Serve the API only, without ingesting (read replicas).
-    #[arg(long)]
-    api_only: bool,
-}
+use timelock_service_kit::ServiceArgs;
 
 #[tokio::main]
 async fn main() {
     timelock_service_kit::init_tracing();
-    if let Err(error) = run(Args::parse()).await {
+    let args = ServiceArgs::from_env(
+        "timelock-indexer",
+        "Mirrors timelock into Postgres and serves the query API",
+        "TIMELOCK_INDEXER_",
+        &[("api-only", "Serve the API only, without ingesting (read replicas)")],
+    );
+    if let Err(error) = run(args).await {
         tracing::error!("{error}");
         eprintln!("error: {error}");
         std::process::exit(1);
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
+async fn run(args: ServiceArgs) -> Result<(), String> {
     let config: Config = timelock_service_kit::load_config(args.config.as_deref(), "TIMELOCK_INDEXER_")?;
     let program = Pubkey::from_str(&config.program_id).map_err(|e| format!("program_id: {e}"))?;
     let commitment = CommitmentConfig::from_str(&config.commitment).map_err(|e| format!("commitment: {e}"))?;
@@ -39,7 +33,7 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot connect to {}: {e}", config.database_url))?;
     let url = timelock_sdk::rpc::resolve_url(&config.rpc_url);
-    let source = (!args.api_only).then(|| RpcSource::new(&url, program, commitment));
+    let source = (!args.has("api-only")).then(|| RpcSource::new(&url, program, commitment));
     let indexer = timelock_indexer::start(&config, pool, source).await?;
     println!("timelock-indexer listening on http://{}", indexer.addr);
     timelock_service_kit::shutdown_signal().await;

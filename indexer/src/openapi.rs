@@ -43,10 +43,12 @@ pub const PATHS: &[&str] = &[
     "/v1/workers/{address}",
     "/v1/suppliers",
     "/v1/suppliers/{address}",
+    "/v1/suppliers/{address}/totals",
     "/v1/clusters",
     "/v1/clusters/{address}",
     "/v1/leases",
     "/v1/leases/{address}",
+    "/v1/leases/{address}/attestations",
     "/v1/payouts",
     "/v1/slashes",
     "/v1/stats",
@@ -79,18 +81,20 @@ pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": { "title": "timelock indexer API", "version": env!("CARGO_PKG_VERSION"),
-                  "description": "The timelock program's accounts and events, mirrored from chain. Amounts are \
-                                  token base units; times are Unix seconds; every row carries the slot it was \
-                                  read at and whether that slot is finalized." },
+                  "description": "The timelock program's accounts and events, mirrored from chain. An account's \
+                                  body is its view (timelock_sdk::view), the JSON `timelock … -o json` prints. \
+                                  Amounts are token base units (exact u64); times are Unix seconds." },
         "paths": {
             "/v1/workers": get("Workers, filtered and sorted", workers, true),
             "/v1/workers/{address}": get("One worker", vec![path_param("address")], false),
             "/v1/suppliers": get("Suppliers by stake", paging(), true),
-            "/v1/suppliers/{address}": get("One supplier with earned and slashed totals", vec![path_param("address")], false),
+            "/v1/suppliers/{address}": get("One supplier", vec![path_param("address")], false),
+            "/v1/suppliers/{address}/totals": get("What a supplier was paid and slashed over its history", vec![path_param("address")], false),
             "/v1/clusters": get("Clusters, newest first", by(&["renter"]), true),
-            "/v1/clusters/{address}": get("One cluster with its leases", vec![path_param("address")], false),
+            "/v1/clusters/{address}": get("One cluster (its leases: /v1/leases?cluster=)", vec![path_param("address")], false),
             "/v1/leases": get("Leases, newest first", by(&["cluster", "worker", "supplier"]), true),
-            "/v1/leases/{address}": get("One lease with its attestations", vec![path_param("address")], false),
+            "/v1/leases/{address}": get("One lease", vec![path_param("address")], false),
+            "/v1/leases/{address}/attestations": get("Every oracle's attestation of a lease, oldest first", vec![path_param("address")], true),
             "/v1/payouts": get("Settlements and claims, newest first", money.clone(), true),
             "/v1/slashes": get("Slashes, newest first", money, true),
             "/v1/stats": get("Network totals: GPUs by model and region, utilisation, median prices, 24 h volume", vec![], false),

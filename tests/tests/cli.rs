@@ -3,19 +3,14 @@
 use clap::error::ErrorKind;
 use clap::Parser;
 use serde_json::Value;
-use timelock_sdk::cli::{self, Cli, Context, Output};
+use timelock_cli::{self as cli, Cli, Output};
 use timelock_sdk::client::{decode_transaction, encode_transaction, Client};
 use timelock_sdk::{batch, ix, pda, rpc};
 use timelock_tests::svm_backend::SvmBackend;
 use timelock_tests::*;
 
-/// Runs `timelock <args>` as `signer` and returns its JSON output.
 fn timelock(f: &mut TestFixture, signer: &Keypair, args: &str) -> Result<Value, String> {
-    let argv = std::iter::once("timelock").chain(args.split_whitespace());
-    let parsed = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
-    let client = Client::new(SvmBackend::new(&mut f.svm));
-    let result = cli::run(&parsed.command, &Context { client: &client, signer });
-    result.map_err(|e| e.to_string())
+    f.timelock(signer, args)
 }
 
 #[test]
@@ -35,7 +30,7 @@ fn argument_errors_say_what_is_wrong() {
         ("worker available 1 maybe", ErrorKind::InvalidValue),
         ("worker deregister", ErrorKind::MissingRequiredArgument),
         ("worker show", ErrorKind::MissingRequiredArgument),
-        ("worker list --min-tier high", ErrorKind::ValueValidation),
+        ("worker list --min-connectivity-tier high", ErrorKind::ValueValidation),
         ("cluster create --id 1 --hours 2", ErrorKind::MissingRequiredArgument),
         ("cluster create --id 1 --hours 2 --count 3 --purpose slurm", ErrorKind::InvalidValue),
         ("cluster extend --id 1", ErrorKind::MissingRequiredArgument),
@@ -102,7 +97,7 @@ fn cli_drives_a_full_lifecycle() {
             .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1, "only the cheaper worker is under the max price");
     let shown = timelock(&mut f, &supplier, "supplier show").unwrap();
-    assert_eq!(shown["workers"], 2);
+    assert_eq!(shown["worker_count"], 2);
 
     // A renter books both with a selection.
     let renter = f.actor();
@@ -112,7 +107,7 @@ fn cli_drives_a_full_lifecycle() {
             .unwrap();
     assert_eq!(booked["workers"], 2);
     let cluster = timelock(&mut f, &renter, "cluster show --id 9").unwrap();
-    assert_eq!((cluster["leases"].as_u64(), cluster["deposited"].as_u64()), (Some(2), Some(36 * ONE_USDC)));
+    assert_eq!((cluster["lease_count"].as_u64(), cluster["deposited"].as_u64()), (Some(2), Some(36 * ONE_USDC)));
     let workers: Vec<_> =
         listed.as_array().unwrap().iter().map(|w| w["address"].as_str().unwrap().to_string()).collect();
 
@@ -229,6 +224,7 @@ fn worker_layout_offsets_match_the_program() {
         window_faults: 0,
         registered_at: 0,
         bump: 0,
+        _reserved: [0; 64],
     };
     let mut data = Vec::new();
     anchor_lang::AccountSerialize::try_serialize(&worker, &mut data).unwrap();

@@ -4,7 +4,8 @@
 use std::process::Command;
 
 use serde_json::{json, Value};
-use timelock_sdk::{idl, ix, pda};
+use timelock_idl as idl;
+use timelock_sdk::{ix, pda};
 use timelock_tests::*;
 
 /// The IDL is generated from the program by a nested build of it with `idl-build` (minutes on a cold machine),

@@ -1,23 +1,19 @@
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::Parser;
 use sqlx::postgres::PgPoolOptions;
 use timelock_oracle::chain::SharedBackend;
 use timelock_oracle::Config;
+use timelock_service_kit::ServiceArgs;
 use timelock_sdk::rpc::{read_keypair, RpcBackend};
-
-#[derive(Parser, Debug)]
-#[command(name = "timelock-oracle", version, about = "Judges GPU heartbeats and attests proven time on chain")]
-struct Args {
-    /// TOML configuration file; every field can also be set as TIMELOCK_ORACLE_<FIELD> (DATABASE_URL too).
-    #[arg(long, env = "TIMELOCK_ORACLE_CONFIG")]
-    config: Option<PathBuf>,
-}
 
 fn main() {
     timelock_service_kit::init_tracing();
-    let args = Args::parse();
+    let args = ServiceArgs::from_env(
+        "timelock-oracle",
+        "Judges GPU heartbeats and attests proven time on chain",
+        "TIMELOCK_ORACLE_",
+        &[],
+    );
     let config: Config = timelock_service_kit::load_config(args.config.as_deref(), "TIMELOCK_ORACLE_")
         .unwrap_or_else(|error| fail(&error));
     let signer = read_keypair(&config.keypair).unwrap_or_else(|error| fail(&error));

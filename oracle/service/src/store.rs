@@ -1,13 +1,19 @@
-//! The oracle's Postgres tables (schema `oracle`, migrations in `migrations/`). Heartbeats go in as batches in
+//! The oracle's Postgres tables (schema `oracle`, migrations in `migrations/oracle/`). Heartbeats go in as batches in
 //! one statement and one transaction; nothing is acknowledged before its transaction commits.
 
 use std::collections::HashMap;
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use sqlx::migrate::Migrator;
 use sqlx::PgPool;
 use timelock_protocol::challenge::{Challenge, ChallengeVerdict};
 use timelock_protocol::policy::ChallengeResult;
 use timelock_protocol::{Heartbeat, SignedHeartbeat};
+
+/// The oracle's schema (`migrations/oracle/`). A database that also holds the indexer's schema (every database
+/// did before the two were split) upgrades in place: the indexer's applied versions are skipped. The fields of
+/// `Migrator` are sqlx's, public for its macro; `ignore_missing` is what `set_ignore_missing` sets.
+pub static MIGRATOR: Migrator = Migrator { ignore_missing: true, ..sqlx::migrate!("../../migrations/oracle") };
 
 pub type Key = [u8; 32];
 
@@ -69,7 +75,7 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        sqlx::migrate!("../../migrations").run(&self.pool).await
+        MIGRATOR.run(&self.pool).await
     }
 
     /// Highest stored sequence of each of `workers` (absent when none).

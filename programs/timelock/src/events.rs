@@ -1,5 +1,6 @@
 //! One event per state change, emitted with `emit_cpi!` so that it survives log truncation. Each carries the
-//! resulting state an indexer needs, so it never has to read accounts to follow the chain.
+//! resulting state an indexer needs, so it never has to read accounts to follow the chain, and ends with the
+//! same `timestamp` (the unix time of the instruction, from the `Clock` sysvar).
 
 use anchor_lang::event::EVENT_IX_TAG_LE;
 use anchor_lang::prelude::*;
@@ -15,30 +16,35 @@ pub struct ConfigInitialized {
     pub payment_mint: Pubkey,
     pub stake_vault: Pubkey,
     pub params: ConfigParams,
+    pub timestamp: i64,
 }
 
 #[event]
 pub struct ConfigUpdated {
     pub admin: Pubkey,
     pub params: ConfigParams,
+    pub timestamp: i64,
 }
 
 #[event]
 pub struct AdminTransferProposed {
     pub admin: Pubkey,
     pub pending_admin: Pubkey,
+    pub timestamp: i64,
 }
 
 #[event]
 pub struct AdminTransferred {
     pub previous_admin: Pubkey,
     pub admin: Pubkey,
+    pub timestamp: i64,
 }
 
 #[event]
 pub struct PauseChanged {
     pub admin: Pubkey,
     pub paused: bool,
+    pub timestamp: i64,
 }
 
 #[event]
@@ -121,6 +127,7 @@ pub struct ClusterCreated {
     pub start_ts: i64,
     pub end_ts: i64,
     pub hours: u32,
+    pub timestamp: i64,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -143,6 +150,7 @@ pub struct LeasesBooked {
     pub deposit: u64,
     pub hourly_rate_total: u64,
     pub leases: Vec<LeaseBooked>,
+    pub timestamp: i64,
 }
 
 #[event]
@@ -153,20 +161,23 @@ pub struct ClusterExtended {
     pub end_ts: i64,
     pub deposit: u64,
     pub deposited: u64,
+    pub timestamp: i64,
 }
 
 #[event]
 pub struct LeaseRemoved {
     pub cluster: Pubkey,
     pub lease: Pubkey,
-    pub ended_at: i64,
+    pub removed_at: i64,
     pub hourly_rate_total: u64,
+    pub timestamp: i64,
 }
 
 #[event]
 pub struct ClusterEnded {
     pub cluster: Pubkey,
     pub end_ts: i64,
+    pub timestamp: i64,
 }
 
 #[event]
@@ -178,6 +189,7 @@ pub struct ClusterClosed {
     pub refunded: u64,
     /// Tokens found in escrow beyond its accounting (sent by someone to the escrow) returned to the renter.
     pub swept: u64,
+    pub timestamp: i64,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -196,6 +208,7 @@ pub struct LeasesAttested {
     pub oracle: Pubkey,
     pub window_end: i64,
     pub leases: Vec<AttestedLease>,
+    pub timestamp: i64,
 }
 
 #[event]
@@ -221,6 +234,7 @@ pub struct LeaseSettled {
     pub supplier_locked: u64,
     /// Credit (payment base units the renter paid) added to the incentive pool's current epoch.
     pub incentive_credit: u64,
+    pub timestamp: i64,
 }
 
 #[event]
@@ -240,6 +254,7 @@ pub struct DisputeResolved {
     pub faults: u64,
     pub bond_returned: u64,
     pub bond_forfeited: u64,
+    pub timestamp: i64,
 }
 
 /// Nobody resolved a dispute in time: the attested totals stand and the bond went to the other party.
@@ -254,18 +269,20 @@ pub struct DisputeLapsed {
 }
 
 #[event]
-pub struct RewardsClaimed {
+pub struct EarningsClaimed {
     pub supplier: Pubkey,
     pub amount: u64,
     pub earnings_claimed: u64,
+    pub timestamp: i64,
 }
 
 #[event]
 pub struct IncentivesChanged {
     pub emission_per_epoch: u64,
-    pub epoch_secs: i64,
+    pub emission_epoch_secs: i64,
     pub funded: u64,
     pub genesis_ts: i64,
+    pub timestamp: i64,
 }
 
 #[event]
@@ -275,6 +292,7 @@ pub struct IncentivesClaimed {
     pub credit: u64,
     pub epoch_credit: u64,
     pub amount: u64,
+    pub timestamp: i64,
 }
 
 /// Emits `event` exactly as `emit_cpi!` does (a self-invocation signed by the event authority whose data is

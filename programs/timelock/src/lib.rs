@@ -2,8 +2,9 @@
 //!
 //! Suppliers bond stake and register GPU workers; renters book clusters of workers into escrow; oracles attest
 //! the seconds each GPU was provably committed to its renter; proven time is paid, unproven time refunded, and
-//! faults slashed. Layout follows Squads v4: one file per instruction under `instructions/`, one per account
-//! under `state/`, pure arithmetic in `math`.
+//! faults slashed. Layout follows Squads v4: under `instructions/` one file per instruction, or per accounts
+//! struct shared by several instructions (with all their handlers, named after the instruction); one file per
+//! account under `state/`; pure arithmetic in `math`; helpers that are not instructions under `utils/`.
 
 #[cfg(target_arch = "bpf")]
 use solana_compiler_builtins as _;
@@ -17,7 +18,7 @@ pub mod instructions;
 pub mod math;
 pub mod pda;
 pub mod state;
-mod token;
+pub mod utils;
 
 pub use instructions::*;
 pub use state::*;
@@ -58,11 +59,11 @@ pub mod timelock {
     }
 
     pub fn pause(ctx: Context<AdminConfig>) -> Result<()> {
-        AdminConfig::set_paused(ctx, true)
+        AdminConfig::pause(ctx)
     }
 
     pub fn unpause(ctx: Context<AdminConfig>) -> Result<()> {
-        AdminConfig::set_paused(ctx, false)
+        AdminConfig::unpause(ctx)
     }
 
     pub fn supplier_register(ctx: Context<SupplierRegister>) -> Result<()> {
@@ -111,11 +112,11 @@ pub mod timelock {
     }
 
     pub fn cluster_add_workers<'info>(ctx: Context<'info, ClusterFund<'info>>, terms: Vec<BookingTerms>) -> Result<()> {
-        ClusterFund::add_workers(ctx, terms)
+        ClusterFund::cluster_add_workers(ctx, terms)
     }
 
     pub fn cluster_extend<'info>(ctx: Context<'info, ClusterFund<'info>>, hours: u32) -> Result<()> {
-        ClusterFund::extend(ctx, hours)
+        ClusterFund::cluster_extend(ctx, hours)
     }
 
     pub fn cluster_remove_worker(ctx: Context<ClusterRemoveWorker>) -> Result<()> {
@@ -156,12 +157,16 @@ pub mod timelock {
         LeaseDisputeResolve::handler(ctx, proven_secs, faults, as_of, upheld)
     }
 
-    pub fn rewards_claim(ctx: Context<RewardsClaim>) -> Result<()> {
-        RewardsClaim::handler(ctx)
+    pub fn earnings_claim(ctx: Context<EarningsClaim>) -> Result<()> {
+        EarningsClaim::handler(ctx)
     }
 
-    pub fn incentives_init(ctx: Context<IncentivesInit>, emission_per_epoch: u64, epoch_secs: i64) -> Result<()> {
-        IncentivesInit::handler(ctx, emission_per_epoch, epoch_secs)
+    pub fn incentives_init(
+        ctx: Context<IncentivesInit>,
+        emission_per_epoch: u64,
+        emission_epoch_secs: i64,
+    ) -> Result<()> {
+        IncentivesInit::handler(ctx, emission_per_epoch, emission_epoch_secs)
     }
 
     pub fn incentives_fund(ctx: Context<IncentivesFund>, amount: u64) -> Result<()> {

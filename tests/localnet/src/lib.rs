@@ -13,7 +13,7 @@ use std::str::FromStr;
 use litesvm::LiteSVM;
 use solana_pubkey::Pubkey;
 
-/// The flags both nodes take (the harness in `tests/src/localnet.rs` starts either with them).
+/// The flags both nodes take (the harness in `tests/src/localnet/` starts either with them).
 #[derive(clap::Args, Debug)]
 pub struct NodeArgs {
     /// Upgrade authority of the program, which must be the one to initialise its config.

@@ -24,7 +24,8 @@ impl AdminAccept<'_> {
         let previous_admin = config.admin;
         config.admin = config.pending_admin;
         config.pending_admin = Pubkey::default();
-        events::emit(&ctx.accounts.event_authority, &AdminTransferred { previous_admin, admin: config.admin })?;
+        let event = AdminTransferred { previous_admin, admin: config.admin, timestamp: Clock::get()?.unix_timestamp };
+        events::emit(&ctx.accounts.event_authority, &event)?;
         Ok(())
     }
 }

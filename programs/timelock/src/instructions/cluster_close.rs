@@ -5,7 +5,7 @@ use crate::constants::*;
 use crate::errors::TimelockError;
 use crate::events::{self, ClusterClosed};
 use crate::state::Cluster;
-use crate::token;
+use crate::utils::token;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -65,6 +65,7 @@ impl ClusterClose<'_> {
             fees: cluster.fees,
             refunded: cluster.refunded,
             swept,
+            timestamp: now,
         };
         events::emit(&ctx.accounts.event_authority, &event)
     }

@@ -70,6 +70,7 @@ impl ClusterCreate<'_> {
             start_ts: cluster.start_ts,
             end_ts: cluster.end_ts,
             hours,
+            timestamp: now,
         };
         events::emit(&ctx.accounts.event_authority, &event)
     }

@@ -27,7 +27,7 @@ impl ClusterEnd<'_> {
         require!(cluster.status == ClusterStatus::Open, TimelockError::ClusterNotOpen);
         cluster.status = ClusterStatus::Ended;
         cluster.end_ts = cluster.end_ts.min(now);
-        let event = ClusterEnded { cluster: cluster.key(), end_ts: cluster.end_ts };
+        let event = ClusterEnded { cluster: cluster.key(), end_ts: cluster.end_ts, timestamp: now };
         events::emit(&ctx.accounts.event_authority, &event)
     }
 }

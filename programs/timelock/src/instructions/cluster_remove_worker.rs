@@ -29,15 +29,16 @@ impl ClusterRemoveWorker<'_> {
         require!(cluster.is_running(now), TimelockError::ClusterNotOpen);
         let mut lease = ctx.accounts.lease.load_mut()?;
         require!(!lease.is_removed(), TimelockError::LeaseEnded);
-        lease.ended_at = now;
+        lease.removed_at = now;
         lease.entitled_hours = cluster.hours;
         cluster.hourly_rate_total =
             cluster.hourly_rate_total.checked_sub(lease.hourly_rate).ok_or(TimelockError::Overflow)?;
         let event = LeaseRemoved {
             cluster: cluster.key(),
             lease: ctx.accounts.lease.key(),
-            ended_at: now,
+            removed_at: now,
             hourly_rate_total: cluster.hourly_rate_total,
+            timestamp: now,
         };
         drop(lease);
         events::emit(&ctx.accounts.event_authority, &event)

@@ -6,7 +6,7 @@ use crate::errors::TimelockError;
 use crate::events::{self, ConfigInitialized};
 use crate::pda;
 use crate::state::{Config, ConfigParams};
-use crate::token;
+use crate::utils::token;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -65,6 +65,7 @@ impl ConfigInit<'_> {
                 payment_mint: config.payment_mint,
                 stake_vault: config.stake_vault,
                 params,
+                timestamp: Clock::get()?.unix_timestamp,
             },
         )?;
         Ok(())

@@ -7,7 +7,7 @@ use crate::events::{self, IncentivesClaimed};
 use crate::math;
 use crate::pda;
 use crate::state::{Config, IncentiveEpoch, IncentivePool, Supplier, SupplierIncentive};
-use crate::token;
+use crate::utils::token;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -70,6 +70,7 @@ impl IncentivesClaim<'_> {
             credit: accounts.supplier_incentive.credit,
             epoch_credit: accounts.epoch.credit,
             amount,
+            timestamp: now,
         };
         events::emit(&ctx.accounts.event_authority, &event)
     }

@@ -76,7 +76,7 @@ impl<'info> LeaseAttest<'info> {
                 final_secs: lease.final_secs,
             });
         }
-        let event = LeasesAttested { oracle, window_end, leases: attested };
+        let event = LeasesAttested { oracle, window_end, leases: attested, timestamp: now };
         events::emit(&ctx.accounts.event_authority, &event)
     }
 }

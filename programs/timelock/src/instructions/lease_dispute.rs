@@ -5,7 +5,7 @@ use crate::errors::TimelockError;
 use crate::events::{self, DisputeOpened};
 use crate::pda;
 use crate::state::{Cluster, Config, Lease, Supplier};
-use crate::token;
+use crate::utils::token;
 
 #[event_cpi]
 #[derive(Accounts)]

@@ -5,7 +5,7 @@ use crate::errors::TimelockError;
 use crate::events::{self, DisputeResolved};
 use crate::pda;
 use crate::state::{Cluster, Config, Lease};
-use crate::token;
+use crate::utils::token;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -71,6 +71,7 @@ impl LeaseDisputeResolve<'_> {
             faults,
             bond_returned: if upheld { bond } else { 0 },
             bond_forfeited: if upheld { 0 } else { bond },
+            timestamp: now,
         };
         events::emit(&ctx.accounts.event_authority, &event)
     }

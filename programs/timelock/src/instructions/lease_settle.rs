@@ -6,9 +6,8 @@ use crate::events::{self, DisputeLapsed, LeaseSettled};
 use crate::math;
 use crate::pda;
 use crate::state::{Cluster, ClusterPurpose, Config, Lease, Supplier, Worker};
-use crate::token;
-
-use super::incentives_credit::IncentiveAccounts;
+use crate::utils::incentives::IncentiveAccounts;
+use crate::utils::token;
 
 /// Permissionless: anyone may crank a lease. Every destination is pinned to the lease's own parties (supplier
 /// earnings vault, the cluster's renter, the config's treasury), so a cranker can only choose when, not where.
@@ -249,6 +248,7 @@ impl<'info> LeaseSettle<'info> {
             supplier_staked: accounts.supplier.staked,
             supplier_locked: accounts.supplier.locked,
             incentive_credit,
+            timestamp: now,
         };
         drop(lease);
         if closable {

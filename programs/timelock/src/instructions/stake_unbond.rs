@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use super::stake_deposit::stake_event;
+use super::stake_transfer::stake_event;
 use crate::constants::*;
 use crate::errors::TimelockError;
 use crate::events::{self, StakeChangeKind};
@@ -34,7 +34,7 @@ impl StakeUnbond<'_> {
         require!(amount <= supplier.free_stake()?, TimelockError::InsufficientFreeStake);
         supplier.unbonding = supplier.unbonding.checked_add(amount).ok_or(TimelockError::Overflow)?;
         supplier.unbond_ready_at = now.checked_add(period).ok_or(TimelockError::Overflow)?;
-        let event = stake_event(supplier, StakeChangeKind::Unbond, amount)?;
+        let event = stake_event(supplier, StakeChangeKind::Unbond, amount, now);
         events::emit(&ctx.accounts.event_authority, &event)?;
         Ok(())
     }

@@ -24,7 +24,7 @@ pub struct SupplierRegister<'info> {
     pub supplier: Box<Account<'info, Supplier>>,
     #[account(address = config.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = payment_token_program)]
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
-    /// Receives the supplier's share at each settlement; `rewards_claim` empties it.
+    /// Receives the supplier's share at each settlement; `earnings_claim` empties it.
     #[account(
         init,
         payer = authority,

@@ -1,6 +1,8 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::*;
+use crate::errors::TimelockError;
+use crate::events::{self, WorkerAvailabilityChanged, WorkerUnjailed};
 use crate::pda;
 use crate::state::{Config, Supplier, Worker};
 
@@ -25,4 +27,28 @@ pub struct WorkerManage<'info> {
         has_one = supplier,
     )]
     pub worker: Box<Account<'info, Worker>>,
+}
+
+impl WorkerManage<'_> {
+    /// Whether new bookings may pick this worker; an existing lease is not affected.
+    pub fn worker_set_available(ctx: Context<Self>, available: bool) -> Result<()> {
+        let worker = &mut ctx.accounts.worker;
+        worker.available = available;
+        events::emit(
+            &ctx.accounts.event_authority,
+            &WorkerAvailabilityChanged { worker: worker.key(), available, timestamp: Clock::get()?.unix_timestamp },
+        )?;
+        Ok(())
+    }
+
+    /// Lets a jailed worker be booked again once its cool-down has passed. Its fault window is kept: while the
+    /// faults that jailed it still count, one more fault jails it again and it cannot deregister.
+    pub fn worker_unjail(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let worker = &mut ctx.accounts.worker;
+        require!(worker.is_jailed() && now >= worker.jailed_until, TimelockError::WorkerNotUnjailable);
+        worker.jailed_until = 0;
+        let event = WorkerUnjailed { worker: worker.key(), timestamp: now };
+        events::emit(&ctx.accounts.event_authority, &event)
+    }
 }

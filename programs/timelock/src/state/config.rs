@@ -128,6 +128,9 @@ pub struct Config {
     pub stake_decimals: u8,
     pub payment_decimals: u8,
     pub params: ConfigParams,
+    /// Zeroed room for fields added later without reallocating existing accounts. Last, so that the offsets of
+    /// the fields above never move.
+    pub _reserved: [u8; 64],
 }
 
 impl Config {

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::DEVICE_SEED;
 use crate::errors::TimelockError;
-use crate::token;
+use crate::utils::token;
 
 /// The one worker a device key (one host's agent) backs. PDA `["device", device_key]`: created when a worker
 /// registers or moves to the key, closed when it deregisters or moves away, so one host can never be sold as

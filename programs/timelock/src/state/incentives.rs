@@ -8,7 +8,9 @@ use anchor_lang::prelude::*;
 pub struct IncentivePool {
     pub vault: Pubkey,
     pub emission_per_epoch: u64,
-    pub epoch_secs: i64,
+    /// Length of an emission epoch (set by `incentives_init`); unrelated to the oracles' attestation epoch
+    /// (`ConfigParams::epoch_secs`).
+    pub emission_epoch_secs: i64,
     pub genesis_ts: i64,
     pub funded: u64,
     /// Emissions promised to epochs that have started; never more than `funded`.
@@ -21,12 +23,12 @@ impl IncentivePool {
     pub const SPACE: usize = 8 + Self::INIT_SPACE;
 
     pub fn epoch_at(&self, now: i64) -> u64 {
-        u64::try_from(now.saturating_sub(self.genesis_ts) / self.epoch_secs).unwrap_or(0)
+        u64::try_from(now.saturating_sub(self.genesis_ts) / self.emission_epoch_secs).unwrap_or(0)
     }
 
     pub fn epoch_end(&self, epoch: u64) -> i64 {
         let epochs = i64::try_from(epoch).unwrap_or(i64::MAX).saturating_add(1);
-        self.genesis_ts.saturating_add(epochs.saturating_mul(self.epoch_secs))
+        self.genesis_ts.saturating_add(epochs.saturating_mul(self.emission_epoch_secs))
     }
 }
 

@@ -35,8 +35,9 @@ pub struct Lease {
     /// cluster's end of the moment when the worker is jailed: extending the cluster never extends a lease past
     /// it (the renter is refunded what it escrowed beyond).
     pub max_end_ts: i64,
-    /// 0 while the lease runs to the cluster's end; set when the renter removes this worker.
-    pub ended_at: i64,
+    /// When the renter removed this worker from the cluster (`cluster_remove_worker`); 0 while the lease runs to
+    /// the cluster's end.
+    pub removed_at: i64,
     /// Cumulative proven seconds agreed by the oracle quorum (monotonic).
     pub proven_secs: u64,
     /// When `proven_secs` last increased.
@@ -91,7 +92,7 @@ impl Lease {
     pub const SPACE: usize = 8 + std::mem::size_of::<Lease>();
 
     pub fn is_removed(&self) -> bool {
-        self.ended_at != 0
+        self.removed_at != 0
     }
 
     pub fn is_disputed(&self) -> bool {
@@ -103,7 +104,7 @@ impl Lease {
     pub fn end_ts(&self, cluster_end_ts: i64) -> i64 {
         let end = cluster_end_ts.min(self.max_end_ts);
         if self.is_removed() {
-            self.ended_at.min(end)
+            self.removed_at.min(end)
         } else {
             end
         }

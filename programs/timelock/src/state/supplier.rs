@@ -30,6 +30,9 @@ pub struct Supplier {
     pub gpu_count: u32,
     pub created_at: i64,
     pub bump: u8,
+    /// Zeroed room for fields added later without reallocating existing accounts. Last, so that the offsets of
+    /// the fields above never move.
+    pub _reserved: [u8; 64],
 }
 
 impl Supplier {

@@ -76,6 +76,9 @@ pub struct Worker {
     pub window_faults: u64,
     pub registered_at: i64,
     pub bump: u8,
+    /// Zeroed room for fields added later without reallocating existing accounts. Last, so that the offsets of
+    /// the fields above never move.
+    pub _reserved: [u8; 64],
 }
 
 impl Worker {
@@ -157,6 +160,7 @@ mod tests {
             window_faults: 0,
             registered_at: 0,
             bump: 0,
+            _reserved: [0; 64],
         }
     }
 

@@ -1,0 +1,147 @@
+//! `timelock cluster …`: book, extend, add, remove, end, close, show, list.
+
+use anchor_lang::prelude::Pubkey;
+use clap::{Subcommand, ValueEnum};
+use serde_json::Value;
+use timelock::state::{Cluster, Worker};
+use timelock_sdk::client::{Backend, ClientError, Memcmp};
+use timelock_sdk::view::{ClusterView, Purpose};
+use timelock_sdk::{ix, pda};
+
+use super::json;
+use super::worker::WorkerFilterArgs;
+use crate::context::booking_as_listed;
+use crate::{usage, CliResult, Context};
+
+#[derive(Subcommand, Debug)]
+pub enum ClusterCommand {
+    /// Book a cluster: picks matching available workers and books them in as few transactions as fit.
+    Create {
+        #[arg(long)]
+        id: u64,
+        #[arg(long)]
+        hours: u32,
+        /// Number of workers to book.
+        #[arg(long)]
+        count: usize,
+        #[arg(long, value_enum, default_value_t = PurposeArg::Ray)]
+        purpose: PurposeArg,
+        #[command(flatten)]
+        filter: WorkerFilterArgs,
+    },
+    /// Book more hours for every running worker (pays their escrow now).
+    Extend {
+        #[arg(long)]
+        id: u64,
+        #[arg(long)]
+        hours: u32,
+    },
+    /// Add workers by address.
+    Add {
+        #[arg(long)]
+        id: u64,
+        #[arg(required = true)]
+        workers: Vec<Pubkey>,
+    },
+    /// Scale down: release one worker from now on (its unproven time is refunded at settlement).
+    Remove {
+        #[arg(long)]
+        id: u64,
+        #[arg(long)]
+        worker: Pubkey,
+    },
+    /// End the whole cluster now.
+    End {
+        #[arg(long)]
+        id: u64,
+    },
+    /// Close a settled cluster and recover its rent.
+    Close {
+        #[arg(long)]
+        id: u64,
+    },
+    /// Show a cluster.
+    Show {
+        #[arg(long)]
+        id: u64,
+        /// Renter [default: the keypair].
+        #[arg(long)]
+        renter: Option<Pubkey>,
+    },
+    /// List a renter's clusters [default: the keypair's].
+    List {
+        #[arg(long)]
+        renter: Option<Pubkey>,
+    },
+}
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PurposeArg {
+    Ray,
+    Kubernetes,
+    Containers,
+    BareMetal,
+}
+
+impl From<PurposeArg> for Purpose {
+    fn from(p: PurposeArg) -> Self {
+        match p {
+            PurposeArg::Ray => Purpose::Ray,
+            PurposeArg::Kubernetes => Purpose::Kubernetes,
+            PurposeArg::Containers => Purpose::Containers,
+            PurposeArg::BareMetal => Purpose::BareMetal,
+        }
+    }
+}
+
+pub fn run<B: Backend>(command: &ClusterCommand, ctx: &Context<B>) -> CliResult {
+    let me = ctx.me();
+    match command {
+        ClusterCommand::Create { id, hours, count, purpose, filter } => {
+            if *count == 0 {
+                return Err(usage("--count must be at least 1"));
+            }
+            let available = WorkerFilterArgs { available: true, ..filter.clone() };
+            let found = ctx.find_workers(&available.filter())?;
+            if found.len() < *count {
+                return Err(usage(format!(
+                    "only {} available workers match; relax the filters or lower --count",
+                    found.len()
+                )));
+            }
+            let (payment, _) = ctx.renter_payment(*id)?;
+            ctx.client.send(&[ix::cluster_create(payment, *hours, Purpose::from(*purpose).into())], &[ctx.signer])?;
+            // Booked on the terms listed when they were found: a worker whose supplier changed its price or
+            // hardware since is refused by the program, not booked at the new terms.
+            let bookings = found.iter().take(*count).map(|(a, w)| booking_as_listed(a, w)).collect();
+            ctx.book(*id, bookings)
+        }
+        ClusterCommand::Extend { id, hours } => {
+            let (payment, _) = ctx.renter_payment(*id)?;
+            ctx.send(vec![ix::cluster_extend(payment, *hours)])
+        }
+        ClusterCommand::Add { id, workers } => {
+            let accounts = ctx.client.accounts::<Worker>(workers)?;
+            let mut bookings = Vec::new();
+            for (address, worker) in workers.iter().zip(accounts) {
+                let worker = worker.ok_or(ClientError::AccountNotFound(*address))?;
+                bookings.push(booking_as_listed(address, &worker));
+            }
+            ctx.book(*id, bookings)
+        }
+        ClusterCommand::Remove { id, worker } => ctx.send(vec![ix::cluster_remove_worker(me, *id, *worker)]),
+        ClusterCommand::End { id } => ctx.send(vec![ix::cluster_end(me, *id)]),
+        ClusterCommand::Close { id } => {
+            let (payment, create) = ctx.renter_payment(*id)?;
+            ctx.send(vec![create, ix::cluster_close(payment)])
+        }
+        ClusterCommand::Show { id, renter } => {
+            let address = pda::cluster(&renter.unwrap_or(me), *id).0;
+            Ok(json(ClusterView::new(&address, &ctx.client.account::<Cluster>(&address)?)))
+        }
+        ClusterCommand::List { renter } => {
+            let renter = renter.unwrap_or(me);
+            let clusters = ctx.client.search::<Cluster>(&[Memcmp { offset: 8, bytes: renter.to_bytes().to_vec() }])?;
+            Ok(Value::Array(clusters.iter().map(|(a, c)| json(ClusterView::new(a, c))).collect()))
+        }
+    }
+}

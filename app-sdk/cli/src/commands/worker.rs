@@ -1,0 +1,260 @@
+//! `timelock worker …`: register, update, availability, deregister, unjail, show, search.
+
+use anchor_lang::prelude::Pubkey;
+use clap::{Args, Subcommand};
+use serde_json::Value;
+use timelock::state::WorkerSpec;
+use timelock_sdk::client::Backend;
+use timelock_sdk::filter::{WorkerFilter, WorkerSort};
+use timelock_sdk::view::WorkerView;
+use timelock_sdk::{catalog, ix};
+
+use super::json;
+use crate::{usage, CliError, CliResult, Context};
+
+#[derive(Args, Debug)]
+pub struct SpecArgs {
+    /// GPU model name, e.g. H100-SXM (see the catalog in the README).
+    #[arg(long)]
+    pub gpu_model: String,
+    #[arg(long)]
+    pub gpu_count: u16,
+    #[arg(long)]
+    pub vram_gib: u16,
+    #[arg(long)]
+    pub cpu_cores: u16,
+    #[arg(long)]
+    pub ram_gib: u32,
+    /// Region code, e.g. US-EAST.
+    #[arg(long)]
+    pub region: String,
+    /// Connectivity tier, 1 (lowest) to 4.
+    #[arg(long)]
+    pub tier: u8,
+    #[arg(long)]
+    pub soc2: bool,
+    #[arg(long)]
+    pub hipaa: bool,
+    #[arg(long)]
+    pub e2e: bool,
+    #[arg(long)]
+    pub green: bool,
+    /// Price per GPU-hour in payment-mint base units.
+    #[arg(long)]
+    pub price: u64,
+    /// Public key the worker agent signs heartbeats with.
+    #[arg(long)]
+    pub device_key: Pubkey,
+    /// Longest booking, extensions included, this worker accepts (hours).
+    #[arg(long, default_value_t = 720)]
+    pub max_lease_hours: u32,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WorkerCommand {
+    /// Register a GPU host; needs free stake of base × model multiplier × GPUs.
+    Register {
+        /// Index of this worker among the supplier's (any unused number).
+        #[arg(long)]
+        index: u32,
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
+    /// Replace a worker's spec (hardware is frozen while leased; the bond is recomputed).
+    Update {
+        #[arg(long)]
+        index: u32,
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
+    /// Accept new bookings (true) or not (false).
+    Available {
+        index: u32,
+        #[arg(action = clap::ArgAction::Set)]
+        available: bool,
+    },
+    /// Remove a worker that is not leased; releases its bond and returns its rent.
+    Deregister { index: u32 },
+    /// Make a jailed worker bookable again after its cool-down.
+    Unjail { index: u32 },
+    /// Show a worker by address.
+    Show { address: Pubkey },
+    /// Search workers on chain.
+    List {
+        #[command(flatten)]
+        filter: WorkerFilterArgs,
+    },
+}
+
+/// `WorkerFilter`'s fields as flags, under the same names as the indexer API's query parameters.
+#[derive(Args, Debug, Default, Clone)]
+pub struct WorkerFilterArgs {
+    /// GPU model name, any case (H100-SXM).
+    #[arg(long)]
+    pub gpu_model: Option<String>,
+    #[arg(long)]
+    pub min_gpus: Option<u16>,
+    #[arg(long)]
+    pub min_vram_gib: Option<u16>,
+    /// Region code, any case (US-EAST).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Lowest connectivity tier accepted (1-4).
+    #[arg(long)]
+    pub min_connectivity_tier: Option<u8>,
+    /// Compliance bits, all required (1 SOC 2, 2 HIPAA, 4 end-to-end encryption).
+    #[arg(long)]
+    pub compliance: Option<u8>,
+    /// Shorthand for compliance bit 1.
+    #[arg(long)]
+    pub soc2: bool,
+    /// Shorthand for compliance bit 2.
+    #[arg(long)]
+    pub hipaa: bool,
+    /// Shorthand for compliance bit 4.
+    #[arg(long)]
+    pub e2e: bool,
+    /// Only green-energy workers.
+    #[arg(long)]
+    pub green: bool,
+    /// Only workers bookable now (available, not leased, not jailed).
+    #[arg(long)]
+    pub available: bool,
+    /// Highest price per GPU-hour (payment-mint base units).
+    #[arg(long)]
+    pub max_price: Option<u64>,
+    /// Supplier account address.
+    #[arg(long)]
+    pub supplier: Option<Pubkey>,
+    /// price (default), -price, -gpus or -registered.
+    #[arg(long, value_parser = parse_sort, allow_hyphen_values = true)]
+    pub sort: Option<WorkerSort>,
+    /// At most this many workers (1-500, default 50).
+    #[arg(long)]
+    pub limit: Option<u32>,
+}
+
+fn parse_sort(text: &str) -> Result<WorkerSort, String> {
+    serde_json::from_value(Value::String(text.to_string()))
+        .map_err(|_| format!("{text:?}: use price, -price, -gpus or -registered"))
+}
+
+impl WorkerFilterArgs {
+    pub fn filter(&self) -> WorkerFilter {
+        let shorthand = catalog::compliance_flags(self.soc2, self.hipaa, self.e2e);
+        let compliance = match (self.compliance, shorthand) {
+            (None, 0) => None,
+            (bits, flags) => Some(bits.unwrap_or(0) | flags),
+        };
+        WorkerFilter {
+            gpu_model: self.gpu_model.clone(),
+            min_gpus: self.min_gpus,
+            min_vram_gib: self.min_vram_gib,
+            region: self.region.clone(),
+            min_connectivity_tier: self.min_connectivity_tier,
+            compliance,
+            green: self.green.then_some(true),
+            available: self.available.then_some(true),
+            max_price: self.max_price,
+            supplier: self.supplier.map(|k| k.to_string()),
+            sort: self.sort,
+            limit: self.limit,
+            cursor: None,
+        }
+    }
+}
+
+pub(crate) fn gpu_model(name: &str) -> std::result::Result<u16, CliError> {
+    catalog::gpu_model_code(name).ok_or_else(|| {
+        let known: Vec<_> = catalog::GPU_MODELS.iter().map(|(_, n)| *n).collect();
+        usage(format!("unknown GPU model {name:?}; known models: {}", known.join(", ")))
+    })
+}
+
+impl SpecArgs {
+    fn spec(&self) -> std::result::Result<WorkerSpec, CliError> {
+        Ok(WorkerSpec {
+            gpu_model: gpu_model(&self.gpu_model)?,
+            gpu_count: self.gpu_count,
+            vram_gib: self.vram_gib,
+            cpu_cores: self.cpu_cores,
+            ram_gib: self.ram_gib,
+            region: catalog::region_code(&self.region).map_err(|e| usage(e.to_string()))?,
+            connectivity_tier: self.tier,
+            compliance: catalog::compliance_flags(self.soc2, self.hipaa, self.e2e),
+            green_energy: self.green,
+            price_per_gpu_hour: self.price,
+            device_key: self.device_key,
+            max_lease_hours: self.max_lease_hours,
+        })
+    }
+}
+
+/// Byte offsets of `Worker` fields for `getProgramAccounts` filters, checked against a serialized worker in
+/// the tests (`worker_layout_offsets`).
+pub mod worker_layout {
+    /// discriminator (8) + supplier (32) + worker_index (4)
+    pub const GPU_MODEL: usize = 44;
+}
+
+pub fn run<B: Backend>(command: &WorkerCommand, ctx: &Context<B>) -> CliResult {
+    let me = ctx.me();
+    match command {
+        WorkerCommand::Register { index, spec } => ctx.send(vec![ix::worker_register(me, *index, spec.spec()?)]),
+        WorkerCommand::Update { index, spec } => {
+            let current = ctx.my_worker(*index)?.spec.device_key;
+            ctx.send(vec![ix::worker_update(me, *index, current, spec.spec()?)])
+        }
+        WorkerCommand::Available { index, available } => {
+            ctx.send(vec![ix::worker_set_available(me, *index, *available)])
+        }
+        WorkerCommand::Deregister { index } => {
+            let device_key = ctx.my_worker(*index)?.spec.device_key;
+            ctx.send(vec![ix::worker_deregister(me, *index, device_key)])
+        }
+        WorkerCommand::Unjail { index } => ctx.send(vec![ix::worker_unjail(me, *index)]),
+        WorkerCommand::Show { address } => Ok(json(WorkerView::new(address, &ctx.client.account(address)?))),
+        WorkerCommand::List { filter } => Ok(Value::Array(
+            ctx.find_workers(&filter.filter())?.iter().map(|(a, w)| json(WorkerView::new(a, w))).collect(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// `worker list`'s flags are the indexer API's query parameters: one name for each filter everywhere.
+    #[test]
+    fn the_filter_flags_are_the_api_parameter_names() {
+        let every = WorkerFilter {
+            gpu_model: Some(String::new()),
+            min_gpus: Some(0),
+            min_vram_gib: Some(0),
+            region: Some(String::new()),
+            min_connectivity_tier: Some(0),
+            compliance: Some(0),
+            green: Some(true),
+            available: Some(true),
+            max_price: Some(0),
+            supplier: Some(String::new()),
+            sort: Some(WorkerSort::Price),
+            limit: Some(1),
+            cursor: Some(String::new()),
+        };
+        let api = serde_json::to_value(every).unwrap();
+        let cli = crate::Cli::command();
+        let list = cli.find_subcommand("worker").unwrap().find_subcommand("list").unwrap();
+        let shorthands = ["soc2", "hipaa", "e2e"];
+        for arg in list.get_arguments().filter_map(|a| a.get_long()) {
+            let name = arg.replace('-', "_");
+            if !shorthands.contains(&name.as_str())
+                && !["url", "keypair", "output", "priority-fee", "help"].contains(&arg)
+            {
+                assert!(api.get(&name).is_some(), "--{arg} is not an API parameter");
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The rows the indexer derives from events (payouts, slashes, attestations, disputes): one struct per table,
+//! built from the program's own event types, written through `jsonb_populate_recordset` (so each value meets its
+//! column's type, u64 amounts as exact NUMERIC) and read back into the same struct (an unknown enum value or a
+//! missing column is an error, never a silent default).
+
+use anchor_lang::prelude::Pubkey;
+use serde::{Deserialize, Serialize};
+
+use crate::decode::{EventRecord, ProgramEvent};
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutKind {
+    /// A lease's settlement: the supplier's share, the fee and the renter's refund.
+    Settlement,
+    /// The supplier claimed its settled earnings.
+    Claim,
+}
+
+/// Money that reached a supplier.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Payout {
+    /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice
+    /// adds nothing).
+    pub signature: String,
+    pub ix_index: u16,
+    pub event_index: u16,
+    pub slot: u64,
+    pub block_time: Option<i64>,
+    pub kind: PayoutKind,
+    pub supplier: String,
+    pub lease: Option<String>,
+    pub cluster: Option<String>,
+    pub amount: u64,
+    pub fee: u64,
+    pub refund: u64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Slash {
+    /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice
+    /// adds nothing).
+    pub signature: String,
+    pub ix_index: u16,
+    pub event_index: u16,
+    pub slot: u64,
+    pub block_time: Option<i64>,
+    pub supplier: String,
+    pub worker: String,
+    pub lease: String,
+    pub amount: u64,
+    pub to_renter: u64,
+    pub faults: u64,
+    pub jailed_until: i64,
+}
+
+/// One lease's line of an oracle's attestation.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Attestation {
+    /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice
+    /// adds nothing).
+    pub signature: String,
+    pub ix_index: u16,
+    pub event_index: u16,
+    pub slot: u64,
+    pub lease: String,
+    pub oracle: String,
+    pub window_end: i64,
+    pub accepted: bool,
+    pub proven_secs: u64,
+    pub faults: u64,
+    pub final_secs: u64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeKind {
+    Opened,
+    /// The admin decided it.
+    Resolved,
+    /// Nobody decided it in time: the attested totals stand and the bond went to the other party.
+    Lapsed,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Dispute {
+    /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice
+    /// adds nothing).
+    pub signature: String,
+    pub ix_index: u16,
+    pub event_index: u16,
+    pub slot: u64,
+    pub lease: String,
+    pub disputer: String,
+    pub kind: DisputeKind,
+    pub bond: u64,
+    pub upheld: Option<bool>,
+    pub proven_secs: Option<u64>,
+    pub faults: Option<u64>,
+    /// For a lapse: who received the bond.
+    pub bond_to: Option<String>,
+}
+
+/// The derived rows of a batch of events, by table.
+#[derive(Default)]
+pub struct DerivedRows {
+    pub payouts: Vec<Payout>,
+    pub slashes: Vec<Slash>,
+    pub attestations: Vec<Attestation>,
+    pub disputes: Vec<Dispute>,
+}
+
+fn key(k: &Pubkey) -> String {
+    k.to_string()
+}
+
+impl DerivedRows {
+    pub fn of(events: &[EventRecord]) -> Self {
+        let mut rows = DerivedRows::default();
+        for e in events {
+            match &e.event {
+                ProgramEvent::LeaseSettled(s) => {
+                    rows.payouts.push(Payout {
+                        signature: e.signature.clone(),
+                        ix_index: e.ix_index,
+                        event_index: e.event_index,
+                        slot: e.slot,
+                        block_time: e.block_time,
+                        kind: PayoutKind::Settlement,
+                        supplier: key(&s.supplier),
+                        lease: Some(key(&s.lease)),
+                        cluster: Some(key(&s.cluster)),
+                        amount: s.paid_to_supplier,
+                        fee: s.fee,
+                        refund: s.refund,
+                    });
+                    if s.slashed > 0 {
+                        rows.slashes.push(Slash {
+                            signature: e.signature.clone(),
+                            ix_index: e.ix_index,
+                            event_index: e.event_index,
+                            slot: e.slot,
+                            block_time: e.block_time,
+                            supplier: key(&s.supplier),
+                            worker: key(&s.worker),
+                            lease: key(&s.lease),
+                            amount: s.slashed,
+                            to_renter: s.slash_to_renter,
+                            faults: s.faults,
+                            jailed_until: s.jailed_until,
+                        });
+                    }
+                }
+                ProgramEvent::EarningsClaimed(c) => rows.payouts.push(Payout {
+                    signature: e.signature.clone(),
+                    ix_index: e.ix_index,
+                    event_index: e.event_index,
+                    slot: e.slot,
+                    block_time: e.block_time,
+                    kind: PayoutKind::Claim,
+                    supplier: key(&c.supplier),
+                    lease: None,
+                    cluster: None,
+                    amount: c.amount,
+                    fee: 0,
+                    refund: 0,
+                }),
+                ProgramEvent::LeasesAttested(a) => rows.attestations.extend(a.leases.iter().map(|lease| Attestation {
+                    signature: e.signature.clone(),
+                    ix_index: e.ix_index,
+                    event_index: e.event_index,
+                    slot: e.slot,
+                    lease: key(&lease.lease),
+                    oracle: key(&a.oracle),
+                    window_end: a.window_end,
+                    accepted: lease.accepted,
+                    proven_secs: lease.proven_secs,
+                    faults: lease.faults,
+                    final_secs: lease.final_secs,
+                })),
+                ProgramEvent::DisputeOpened(d) => rows.disputes.push(Dispute {
+                    signature: e.signature.clone(),
+                    ix_index: e.ix_index,
+                    event_index: e.event_index,
+                    slot: e.slot,
+                    lease: key(&d.lease),
+                    disputer: key(&d.disputer),
+                    kind: DisputeKind::Opened,
+                    bond: d.bond,
+                    upheld: None,
+                    proven_secs: None,
+                    faults: None,
+                    bond_to: None,
+                }),
+                ProgramEvent::DisputeResolved(d) => rows.disputes.push(Dispute {
+                    signature: e.signature.clone(),
+                    ix_index: e.ix_index,
+                    event_index: e.event_index,
+                    slot: e.slot,
+                    lease: key(&d.lease),
+                    disputer: key(&d.disputer),
+                    kind: DisputeKind::Resolved,
+                    bond: d.bond_returned + d.bond_forfeited,
+                    upheld: Some(d.upheld),
+                    proven_secs: Some(d.proven_secs),
+                    faults: Some(d.faults),
+                    bond_to: None,
+                }),
+                ProgramEvent::DisputeLapsed(d) => rows.disputes.push(Dispute {
+                    signature: e.signature.clone(),
+                    ix_index: e.ix_index,
+                    event_index: e.event_index,
+                    slot: e.slot,
+                    lease: key(&d.lease),
+                    disputer: key(&d.disputer),
+                    kind: DisputeKind::Lapsed,
+                    bond: d.bond,
+                    upheld: None,
+                    proven_secs: None,
+                    faults: None,
+                    bond_to: Some(key(&d.bond_to)),
+                }),
+                _ => {}
+            }
+        }
+        rows
+    }
+}

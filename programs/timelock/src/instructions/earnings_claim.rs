@@ -1,0 +1,59 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::constants::*;
+use crate::errors::TimelockError;
+use crate::events::{self, EarningsClaimed};
+use crate::pda;
+use crate::state::{Config, Supplier};
+use crate::utils::token;
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct EarningsClaim<'info> {
+    pub authority: Signer<'info>,
+    #[account(address = pda::CONFIG.0)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        seeds = [SUPPLIER_SEED, authority.key().as_ref()],
+        bump = supplier.bump,
+        has_one = authority,
+        has_one = earnings_vault @ TimelockError::InvalidVault,
+    )]
+    pub supplier: Box<Account<'info, Supplier>>,
+    #[account(mut)]
+    pub earnings_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = config.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = token_program)]
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, token::mint = payment_mint, token::authority = authority, token::token_program = token_program)]
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl EarningsClaim<'_> {
+    /// Pays the supplier everything its settled leases earned. Allowed while paused: earnings are the supplier's.
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let accounts = &mut *ctx.accounts;
+        let amount = accounts.supplier.earnings_unclaimed;
+        require!(amount > 0, TimelockError::NothingToClaim);
+        let supplier = &mut accounts.supplier;
+        supplier.earnings_unclaimed = 0;
+        supplier.earnings_claimed = supplier.earnings_claimed.checked_add(amount).ok_or(TimelockError::Overflow)?;
+        token::transfer_from_vault(
+            &accounts.token_program,
+            &accounts.payment_mint,
+            &accounts.earnings_vault,
+            &accounts.destination,
+            accounts.config.to_account_info(),
+            amount,
+        )?;
+        let event = EarningsClaimed {
+            supplier: accounts.supplier.key(),
+            amount,
+            earnings_claimed: accounts.supplier.earnings_claimed,
+            timestamp: Clock::get()?.unix_timestamp,
+        };
+        events::emit(&ctx.accounts.event_authority, &event)
+    }
+}

@@ -1,0 +1,91 @@
+//! Crediting what renters paid for final seconds to the incentive pool, done by `lease_settle` when the pool is
+//! enabled.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::errors::TimelockError;
+use crate::pda;
+use crate::state::{IncentiveEpoch, IncentivePool, SupplierIncentive};
+use crate::utils::token;
+
+/// The remaining accounts `lease_settle` needs once incentives are enabled, in this order.
+pub struct IncentiveAccounts<'info> {
+    pub pool: &'info AccountInfo<'info>,
+    pub epoch: &'info AccountInfo<'info>,
+    pub supplier_incentive: &'info AccountInfo<'info>,
+    pub payer: &'info AccountInfo<'info>,
+    pub system_program: &'info AccountInfo<'info>,
+}
+
+impl<'info> IncentiveAccounts<'info> {
+    pub fn from_remaining(remaining: &'info [AccountInfo<'info>]) -> Result<Self> {
+        let [pool, epoch, supplier_incentive, payer, system_program, ..] = remaining else {
+            return err!(TimelockError::IncentiveAccountsMissing);
+        };
+        require_keys_eq!(*pool.key, pda::INCENTIVE_POOL.0, TimelockError::IncentiveAccountsMissing);
+        require_keys_eq!(*system_program.key, anchor_lang::system_program::ID, TimelockError::IncentiveAccountsMissing);
+        require!(payer.is_signer && payer.is_writable, TimelockError::IncentiveAccountsMissing);
+        Ok(IncentiveAccounts { pool, epoch, supplier_incentive, payer, system_program })
+    }
+
+    /// Credits `credit` to `supplier` in the current epoch, creating the epoch and the supplier's record on
+    /// first use. Returns the epoch credited.
+    pub fn credit(&self, supplier: Pubkey, credit: u64, now: i64) -> Result<u64> {
+        let mut pool = Account::<IncentivePool>::try_from(self.pool)?;
+        let epoch_index = pool.epoch_at(now);
+        let epoch_le = epoch_index.to_le_bytes();
+
+        let (epoch_address, epoch_bump) = Pubkey::find_program_address(&[INCENTIVE_EPOCH_SEED, &epoch_le], &crate::ID);
+        require_keys_eq!(epoch_address, *self.epoch.key, TimelockError::IncentiveAccountsMissing);
+        let mut epoch = if self.epoch.owner == &crate::ID {
+            Account::<IncentiveEpoch>::try_from(self.epoch)?
+        } else {
+            token::create_pda_account(
+                self.payer,
+                self.epoch,
+                self.system_program,
+                IncentiveEpoch::SPACE,
+                &[INCENTIVE_EPOCH_SEED, &epoch_le, &[epoch_bump]],
+            )?;
+            // An epoch promises at most what the pool still holds uncommitted.
+            let emission = pool.emission_per_epoch.min(pool.funded.saturating_sub(pool.committed));
+            pool.committed = pool.committed.checked_add(emission).ok_or(TimelockError::Overflow)?;
+            let fresh = IncentiveEpoch { epoch: epoch_index, emission, credit: 0, paid: 0, bump: epoch_bump };
+            token::write_new(self.epoch, &fresh)?;
+            Account::<IncentiveEpoch>::try_from(self.epoch)?
+        };
+        epoch.credit = epoch.credit.checked_add(credit).ok_or(TimelockError::Overflow)?;
+
+        let (record_address, record_bump) =
+            Pubkey::find_program_address(&[SUPPLIER_INCENTIVE_SEED, supplier.as_ref(), &epoch_le], &crate::ID);
+        require_keys_eq!(record_address, *self.supplier_incentive.key, TimelockError::IncentiveAccountsMissing);
+        let mut record = if self.supplier_incentive.owner == &crate::ID {
+            Account::<SupplierIncentive>::try_from(self.supplier_incentive)?
+        } else {
+            token::create_pda_account(
+                self.payer,
+                self.supplier_incentive,
+                self.system_program,
+                SupplierIncentive::SPACE,
+                &[SUPPLIER_INCENTIVE_SEED, supplier.as_ref(), &epoch_le, &[record_bump]],
+            )?;
+            let fresh = SupplierIncentive {
+                supplier,
+                epoch: epoch_index,
+                credit: 0,
+                rent_payer: *self.payer.key,
+                bump: record_bump,
+            };
+            token::write_new(self.supplier_incentive, &fresh)?;
+            Account::<SupplierIncentive>::try_from(self.supplier_incentive)?
+        };
+        require_keys_eq!(record.supplier, supplier, TimelockError::IncentiveAccountsMissing);
+        record.credit = record.credit.checked_add(credit).ok_or(TimelockError::Overflow)?;
+
+        pool.exit(&crate::ID)?;
+        epoch.exit(&crate::ID)?;
+        record.exit(&crate::ID)?;
+        Ok(epoch_index)
+    }
+}

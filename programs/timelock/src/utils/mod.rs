@@ -1,0 +1,4 @@
+//! Helpers shared by instructions that are not instructions themselves.
+
+pub mod incentives;
+pub(crate) mod token;

@@ -1,0 +1,298 @@
+//! What every timelock service shares, so that the oracle and the indexer behave alike: configuration from a
+//! file and the environment, JSON errors, Prometheus metrics, the HTTP layers (timeouts, CORS, tracing) and a
+//! graceful shutdown on Ctrl-C or SIGTERM.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tower_http::cors::CorsLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Defaults, then the TOML file (when given), then `PREFIX_FIELD` environment variables, then `DATABASE_URL`
+/// for the field `database_url` (the variable every Postgres tool already honours).
+pub fn load_config<T: Serialize + DeserializeOwned + Default>(
+    file: Option<&Path>,
+    env_prefix: &str,
+) -> Result<T, String> {
+    let mut figment = Figment::from(Serialized::defaults(T::default()));
+    if let Some(file) = file {
+        if !file.exists() {
+            return Err(format!("config file {} does not exist", file.display()));
+        }
+        figment = figment.merge(Toml::file(file));
+    }
+    figment
+        .merge(Env::prefixed(env_prefix))
+        .merge(Env::raw().only(&["DATABASE_URL"]))
+        .extract()
+        .map_err(|e| format!("invalid configuration: {e}"))
+}
+
+/// A service's command line. Settings come from the config file and the environment, so the only flags are
+/// `--config FILE` (or the `<PREFIX>CONFIG` variable), the service's on/off switches, `--help` and `--version`:
+/// no argument-parser crate is needed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ServiceArgs {
+    pub config: Option<std::path::PathBuf>,
+    /// The switches given, by name without the dashes.
+    pub switches: Vec<String>,
+}
+
+/// What a service's command line asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invocation {
+    Run(ServiceArgs),
+    /// `--help` or `--version`: print this and exit 0.
+    Print(String),
+}
+
+impl ServiceArgs {
+    /// Parses `args` (without the program name). `switches` are `(name, help)` pairs.
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        name: &str,
+        about: &str,
+        env_prefix: &str,
+        switches: &[(&str, &str)],
+    ) -> Result<Invocation, String> {
+        let mut parsed = ServiceArgs {
+            config: std::env::var_os(format!("{env_prefix}CONFIG")).map(Into::into),
+            ..Default::default()
+        };
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--help" | "-h" => {
+                    let mut help = format!(
+                        "{about}\n\nUsage: {name} [--config FILE]{}\n\nOptions:\n  --config FILE  TOML settings; \
+                         every field can also be set as {env_prefix}<FIELD> (DATABASE_URL too) [env: {env_prefix}CONFIG]\n",
+                        switches.iter().map(|(s, _)| format!(" [--{s}]")).collect::<String>()
+                    );
+                    for (switch, text) in switches {
+                        help.push_str(&format!("  --{switch}  {text}\n"));
+                    }
+                    help.push_str("  --help         Print help\n  --version      Print version\n");
+                    return Ok(Invocation::Print(help));
+                }
+                "--version" | "-V" => return Ok(Invocation::Print(format!("{name} {}", env!("CARGO_PKG_VERSION")))),
+                "--config" => {
+                    let file = args.next().ok_or("--config needs a file")?;
+                    parsed.config = Some(file.into());
+                }
+                other => match other.strip_prefix("--config=") {
+                    Some(file) => parsed.config = Some(file.into()),
+                    None => match other.strip_prefix("--").filter(|s| switches.iter().any(|(n, _)| n == s)) {
+                        Some(switch) => parsed.switches.push(switch.to_string()),
+                        None => return Err(format!("unexpected argument {other:?} (see --help)")),
+                    },
+                },
+            }
+        }
+        Ok(Invocation::Run(parsed))
+    }
+
+    /// Parses the process's arguments; prints help or version and exits 0, or an error and exits 2.
+    pub fn from_env(name: &str, about: &str, env_prefix: &str, switches: &[(&str, &str)]) -> Self {
+        match Self::parse(std::env::args().skip(1), name, about, env_prefix, switches) {
+            Ok(Invocation::Run(args)) => args,
+            Ok(Invocation::Print(text)) => {
+                println!("{text}");
+                std::process::exit(0)
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                std::process::exit(2)
+            }
+        }
+    }
+
+    pub fn has(&self, switch: &str) -> bool {
+        self.switches.iter().any(|s| s == switch)
+    }
+}
+
+/// `RUST_LOG` filtering (default `info`); JSON lines when `LOG_FORMAT=json`, for log shippers.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested; finishing in-flight work");
+}
+
+/// An error answered as `{"error": {"code": "...", "message": "..."}}` with its HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into() }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    /// A failure of ours, not the caller's: logged in full, answered without internals.
+    pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "{context}");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("{context}; try again later"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS || self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+/// Counters and gauges in the Prometheus text format. Each series is an atomic, so hot paths pay one add.
+#[derive(Default)]
+pub struct Metrics {
+    series: Mutex<BTreeMap<String, Series>>,
+}
+
+struct Series {
+    help: &'static str,
+    kind: &'static str,
+    values: BTreeMap<String, Arc<AtomicU64>>,
+}
+
+impl Metrics {
+    /// A monotonic counter; `labels` like `reason="replay"` (empty for none).
+    pub fn counter(&self, name: &str, help: &'static str, labels: &str) -> Arc<AtomicU64> {
+        self.series(name, help, "counter", labels)
+    }
+
+    /// A value that goes up and down (set with `store`).
+    pub fn gauge(&self, name: &str, help: &'static str, labels: &str) -> Arc<AtomicU64> {
+        self.series(name, help, "gauge", labels)
+    }
+
+    fn series(&self, name: &str, help: &'static str, kind: &'static str, labels: &str) -> Arc<AtomicU64> {
+        let mut series = self.series.lock().expect("metrics lock");
+        let entry = series.entry(name.to_string()).or_insert_with(|| Series { help, kind, values: BTreeMap::new() });
+        entry.values.entry(labels.to_string()).or_default().clone()
+    }
+
+    pub fn render(&self) -> String {
+        let series = self.series.lock().expect("metrics lock");
+        let mut out = String::new();
+        for (name, s) in series.iter() {
+            out.push_str(&format!("# HELP {name} {}\n# TYPE {name} {}\n", s.help, s.kind));
+            for (labels, value) in &s.values {
+                let labels = if labels.is_empty() { String::new() } else { format!("{{{labels}}}") };
+                out.push_str(&format!("{name}{labels} {}\n", value.load(Ordering::Relaxed)));
+            }
+        }
+        out
+    }
+}
+
+/// The layers every API gets: a request timeout answered as JSON 503, permissive CORS (read-only explorers
+/// call from browsers), request tracing, and a JSON 404 for unknown routes.
+pub fn with_common_layers(router: Router, request_timeout: Duration) -> Router {
+    router
+        .fallback(|| async { ApiError::not_found("no_such_route", "no such route; see /openapi.json or the README") })
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
+        .layer(CorsLayer::permissive())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, serde::Deserialize, Default, Debug, PartialEq)]
+    struct Sample {
+        listen: String,
+        database_url: String,
+        batch: u32,
+    }
+
+    #[test]
+    // figment's `Jail` closure returns its own (large) error type.
+    #[allow(clippy::result_large_err)]
+    fn config_layers_file_then_env() {
+        let dir = std::env::temp_dir().join(format!("kit-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:1\"\nbatch = 5\n").unwrap();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("KITTEST_BATCH", "9");
+            jail.set_env("DATABASE_URL", "postgres://x/y");
+            let config: Sample = load_config(Some(&file), "KITTEST_").unwrap();
+            assert_eq!(config, Sample { listen: "0.0.0.0:1".into(), database_url: "postgres://x/y".into(), batch: 9 });
+            Ok(())
+        });
+        assert!(load_config::<Sample>(Some(&dir.join("missing.toml")), "KITTEST_")
+            .unwrap_err()
+            .contains("does not exist"));
+    }
+
+    #[test]
+    fn metrics_render_in_prometheus_text_format() {
+        let metrics = Metrics::default();
+        metrics.counter("requests_total", "Requests.", "code=\"202\"").fetch_add(3, Ordering::Relaxed);
+        metrics.counter("requests_total", "Requests.", "code=\"409\"").fetch_add(1, Ordering::Relaxed);
+        let text = metrics.render();
+        assert!(text.contains("# TYPE requests_total counter\n"));
+        assert!(text.contains("requests_total{code=\"202\"} 3\n"));
+        assert!(text.contains("requests_total{code=\"409\"} 1\n"));
+    }
+}

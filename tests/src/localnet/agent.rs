@@ -1,0 +1,79 @@
+//! Simulated worker agents: [`SimulatedAgent`] threads and the telemetry files they read.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use timelock_agent::client::Agent;
+use timelock_agent::telemetry::FileSource;
+use timelock_agent::Identity;
+
+use super::GPUS_PER_HOST;
+
+/// A simulated worker agent: a thread that ticks every `interval` with the telemetry in `telemetry` (which the
+/// caller may rewrite to simulate a foreign process or a lost GPU) until `online` is cleared.
+pub struct SimulatedAgent {
+    pub telemetry: PathBuf,
+    pub online: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SimulatedAgent {
+    pub fn start(
+        identity: Identity,
+        device: ed25519_dalek::SigningKey,
+        telemetry: PathBuf,
+        oracles: Vec<String>,
+        interval: Duration,
+    ) -> Self {
+        let online = Arc::new(AtomicBool::new(true));
+        let (running, path) = (online.clone(), telemetry.clone());
+        let thread = std::thread::spawn(move || {
+            let mut agent = Agent::new(identity, device, Box::new(FileSource { path }), oracles);
+            while running.load(Ordering::SeqCst) {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+                let tick = agent.tick(now as u64);
+                for error in tick.errors {
+                    eprintln!("agent: {error}");
+                }
+                std::thread::sleep(interval);
+            }
+        });
+        SimulatedAgent { telemetry, online, thread: Some(thread) }
+    }
+
+    /// The agent goes offline (its host lost power or network).
+    pub fn stop(&mut self) {
+        self.online.store(false, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for SimulatedAgent {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// What an agent's telemetry file says: 8 H100s, each running processes in these containers.
+pub fn write_telemetry(path: &Path, host: u32, containers: &[Option<&str>]) {
+    let gpus: Vec<timelock_protocol::GpuSample> = (0..GPUS_PER_HOST)
+        .map(|g| timelock_protocol::GpuSample {
+            uuid: format!("GPU-{host}-{g}"),
+            model: "H100-SXM".into(),
+            utilization_pct: 97,
+            memory_used_mib: 70_000,
+            processes: containers
+                .iter()
+                .enumerate()
+                .map(|(p, c)| timelock_protocol::GpuProcess { pid: 4_000 + p as u32, container: c.map(str::to_string) })
+                .collect(),
+        })
+        .collect();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_string(&gpus).unwrap()).expect("telemetry");
+    std::fs::rename(&tmp, path).expect("telemetry");
+}

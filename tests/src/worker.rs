@@ -1,0 +1,115 @@
+//! Workers: the H100 spec, registration, updates and deregistration, and suppliers with workers ready to book.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use timelock::state::WorkerSpec;
+use timelock_sdk::{catalog, ix, pda};
+
+use crate::{Failed, SendResult, SupplierActor, TestFixture, ONE_STAKE};
+
+impl TestFixture {
+    /// An 8 × H100 worker spec as io.net lists them.
+    pub fn h100_spec(&self) -> WorkerSpec {
+        WorkerSpec {
+            gpu_model: catalog::gpu_model_code("H100-SXM").unwrap(),
+            gpu_count: 8,
+            vram_gib: 80,
+            cpu_cores: 96,
+            ram_gib: 1_024,
+            region: catalog::region_code("US-EAST").unwrap(),
+            connectivity_tier: 4,
+            compliance: catalog::compliance_flags(true, false, true),
+            green_energy: true,
+            price_per_gpu_hour: 2_000_000,
+            device_key: Pubkey::new_unique(),
+            max_lease_hours: 720,
+        }
+    }
+
+    pub fn next_worker_index(&mut self) -> u32 {
+        self.next_worker_index += 1;
+        self.next_worker_index
+    }
+
+    /// Registers a worker for `supplier`; returns its index.
+    pub fn register_worker(&mut self, supplier: &SupplierActor, spec: WorkerSpec) -> Result<u32, Failed> {
+        let index = self.next_worker_index();
+        let ix = ix::worker_register(supplier.key(), index, spec);
+        self.send(&[ix], &[&supplier.authority]).map(|_| index)
+    }
+
+    /// `worker_update` for the worker as it is registered now (its current device key).
+    pub fn update_worker_ix(&self, supplier: &SupplierActor, index: u32, spec: WorkerSpec) -> Instruction {
+        let current = self.worker_of(supplier, index).spec.device_key;
+        ix::worker_update(supplier.key(), index, current, spec)
+    }
+
+    pub fn update_worker(&mut self, supplier: &SupplierActor, index: u32, spec: WorkerSpec) -> SendResult {
+        let ix = self.update_worker_ix(supplier, index, spec);
+        self.send(&[ix], &[&supplier.authority])
+    }
+
+    pub fn deregister_worker_ix(&self, supplier: &SupplierActor, index: u32) -> Instruction {
+        let device_key = self.worker_of(supplier, index).spec.device_key;
+        ix::worker_deregister(supplier.key(), index, device_key)
+    }
+
+    pub fn deregister_worker(&mut self, supplier: &SupplierActor, index: u32) -> SendResult {
+        let ix = self.deregister_worker_ix(supplier, index);
+        self.send(&[ix], &[&supplier.authority])
+    }
+
+    pub fn worker_of(&self, supplier: &SupplierActor, index: u32) -> timelock::state::Worker {
+        self.account(&pda::worker(&supplier.supplier(), index).0)
+    }
+
+    pub fn worker_ref(&self, supplier: &SupplierActor, index: u32) -> ix::WorkerRef {
+        self.worker_ref_for(&supplier.key(), index)
+    }
+
+    pub fn worker_ref_for(&self, authority: &Pubkey, index: u32) -> ix::WorkerRef {
+        let supplier = pda::supplier(authority).0;
+        ix::WorkerRef { worker: pda::worker(&supplier, index).0, supplier }
+    }
+
+    /// A staked supplier with `count` registered 8 × H100 workers.
+    pub fn supplier_with_workers(&mut self, count: u32) -> (SupplierActor, Vec<ix::WorkerRef>) {
+        // Bond (8,000 per worker) plus collateral headroom.
+        let supplier = self.staked_supplier(u64::from(count) * 8_100 * ONE_STAKE);
+        let workers = (0..count)
+            .map(|_| {
+                let spec = WorkerSpec { device_key: Pubkey::new_unique(), ..self.h100_spec() };
+                let index = self.register_worker(&supplier, spec).expect("register worker");
+                self.worker_ref(&supplier, index)
+            })
+            .collect();
+        (supplier, workers)
+    }
+
+    /// One staked supplier with an H100 worker of `gpu_count` GPUs for each device key (what its agent signs with).
+    pub fn workers_with_devices(&mut self, devices: &[Pubkey], gpu_count: u16) -> Vec<ix::WorkerRef> {
+        let supplier = self.staked_supplier(devices.len() as u64 * 8_100 * ONE_STAKE);
+        devices
+            .iter()
+            .map(|device| {
+                let spec = WorkerSpec { gpu_count, device_key: *device, ..self.h100_spec() };
+                let index = self.register_worker(&supplier, spec).expect("register worker");
+                self.worker_ref(&supplier, index)
+            })
+            .collect()
+    }
+
+    /// `suppliers` staked suppliers with `per_supplier` single-H100 workers each (a 100-GPU cluster is 4 × 25).
+    pub fn single_gpu_workers(&mut self, suppliers: usize, per_supplier: usize) -> Vec<ix::WorkerRef> {
+        let mut workers = Vec::new();
+        for _ in 0..suppliers {
+            let supplier = self.staked_supplier(100_000 * ONE_STAKE);
+            for _ in 0..per_supplier {
+                let spec = WorkerSpec { gpu_count: 1, device_key: Pubkey::new_unique(), ..self.h100_spec() };
+                let index = self.register_worker(&supplier, spec).expect("register worker");
+                workers.push(self.worker_ref(&supplier, index));
+            }
+        }
+        workers
+    }
+}

@@ -1,0 +1,76 @@
+//! Recovery: a crash between batches loses and duplicates nothing, and a transaction dropped with its fork is undone.
+
+use super::*;
+
+async fn wait_for_checkpoint(store: &Store, signature: &str) {
+    for _ in 0..200 {
+        if store.checkpoint("replay").await.unwrap().and_then(|(_, s)| s).as_deref() == Some(signature) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the indexer did not reach {signature}");
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_crash_between_batches_loses_nothing_and_duplicates_nothing(pool: PgPool) {
+    let mut m = market();
+    let recorded = journal(&mut m);
+    let total_events: usize = batch_of(&recorded).events.len();
+    let config = Config { listen: "127.0.0.1:0".into(), poll_interval_ms: 10, ..Config::default() };
+
+    // A first run applies a third of the history, then dies (its task is dropped between batches).
+    let store = Store::new(pool.clone());
+    let third = recorded.len() / 3;
+    for chunk in recorded[..third].chunks(3) {
+        store.apply("replay", &batch_of(chunk)).await.unwrap();
+    }
+    // A new process picks up from the checkpoint and catches up.
+    let last = recorded.last().unwrap().signature.clone();
+    let indexer =
+        timelock_indexer::start(&config, pool.clone(), Some(Replay { journal: recorded, per_batch: 3, fork: None }))
+            .await
+            .unwrap();
+    wait_for_checkpoint(&indexer.store, &last).await;
+    indexer.stop().await;
+
+    assert_mirror(&m.f, &pool).await;
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.events").fetch_one(&pool).await.unwrap();
+    assert_eq!(events as usize, total_events);
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_transaction_dropped_with_its_fork_is_undone_and_the_rest_finalized(pool: PgPool) {
+    let mut m = market();
+    let recorded = journal(&mut m);
+    // The cheater's settlement was on a fork the cluster abandoned.
+    let settlement = recorded
+        .iter()
+        .rev()
+        .find(|r| r.accounts.iter().any(|(a, _)| *a == m.cheater_lease))
+        .map(|r| r.signature.clone())
+        .unwrap();
+    let slot = m.f.svm.get_sysvar::<anchor_lang::prelude::Clock>().slot + 1;
+    let accounts_now =
+        m.f.svm.get_program_accounts(&timelock::ID).into_iter().map(|(a, acc)| (a, acc.data, slot)).collect();
+    let last = recorded.last().unwrap().signature.clone();
+    let replay = Replay { journal: recorded, per_batch: 4, fork: Some((vec![settlement.clone()], accounts_now)) };
+    let config = Config { listen: "127.0.0.1:0".into(), poll_interval_ms: 10, ..Config::default() };
+    let indexer = timelock_indexer::start(&config, pool.clone(), Some(replay)).await.unwrap();
+    wait_for_checkpoint(&indexer.store, &last).await;
+    indexer.stop().await;
+
+    let undone: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.events WHERE signature = $1")
+        .bind(&settlement)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let slashes: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.slashes").fetch_one(&pool).await.unwrap();
+    assert_eq!((undone, slashes), (0, 0), "the dropped settlement's events and slash are gone");
+    let unfinal: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM indexer.events WHERE NOT finalized").fetch_one(&pool).await.unwrap();
+    assert_eq!(unfinal, 0, "everything else is final");
+    let payouts: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.payouts").fetch_one(&pool).await.unwrap();
+    assert_eq!(payouts, 2, "the honest settlement and the claim stay");
+    assert_mirror(&m.f, &pool).await;
+}

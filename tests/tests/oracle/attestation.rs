@@ -1,0 +1,124 @@
+//! Attestation rounds that put the quorum's verdict on chain, also after a dispute resolution.
+
+use super::*;
+
+/// Heartbeats every 30 s from `from` for `intervals` intervals, 5 s into each.
+fn beats(world: &OracleWorld, worker: usize, from: i64, intervals: i64, foreign: bool) -> Vec<StoredHeartbeat> {
+    (0..intervals)
+        .map(|i| {
+            let at = from + 30 * i + 5;
+            let gpus = if foreign {
+                world.gpus(worker, &[Some(timelock_tests::oracle_world::JOB_CONTAINER), Some("crypto-miner")])
+            } else {
+                world.honest_gpus(worker)
+            };
+            StoredHeartbeat::from_verified(&world.heartbeat(worker, at as u64, at, gpus))
+        })
+        .collect()
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn attestation_rounds_put_the_quorums_verdict_on_chain_once(pool: PgPool) {
+    // Leases that started 15 minutes ago: an honest worker, a cheater from minute 5, one gone after 150 s.
+    let world = OracleWorld::new(3, 8, 2, 900);
+    let store = Store::new(pool.clone());
+    let start = world.start;
+    let mut rows = beats(&world, 0, start, 30, false);
+    rows.extend(beats(&world, 1, start, 10, false));
+    rows.extend(beats(&world, 1, start + 300, 20, true));
+    rows.extend(beats(&world, 2, start, 5, false));
+    store.insert_heartbeats(&rows).await.unwrap();
+
+    let config = Config { challenge_timeout_secs: 1_000_000, ..OracleWorld::oracle_config() };
+    let first = world.start_oracle(pool.clone(), 0, config.clone()).await;
+    let second = world.start_oracle(pool.clone(), 1, config.clone()).await;
+    let mut round = first.attestor.round().await.unwrap();
+    // Judged up to the chain's clock less the skew allowance: 840 s, 28 intervals.
+    let window = world.chain.lock().now() - config.max_clock_skew_secs - start;
+    let expected_honest = (window / 30 * 30) as u32;
+    round.sent.sort_by_key(|(lease, ..)| world.workers.iter().position(|w| w.lease == *lease));
+    assert_eq!(
+        round.sent,
+        vec![
+            (world.workers[0].lease, expected_honest, 0),
+            (world.workers[1].lease, 300, 1),
+            (world.workers[2].lease, 150, 1),
+        ]
+    );
+    assert_eq!((round.transactions, round.failed_transactions, round.challenges_issued), (1, 0, 3));
+    assert_eq!(world.lease(0).proven_secs, 0, "one oracle is not a quorum");
+
+    second.attestor.round().await.unwrap();
+    let on_chain: Vec<(u64, u64)> = (0..3).map(|w| (world.lease(w).proven_secs, world.lease(w).faults)).collect();
+    assert_eq!(on_chain, vec![(u64::from(expected_honest), 0), (300, 1), (150, 1)]);
+
+    // Nothing new: nothing sent, also after a restart (the chain holds each oracle's latest vote).
+    assert!(first.attestor.round().await.unwrap().sent.is_empty());
+    first.stop().await;
+    let restarted = world.start_oracle(pool.clone(), 0, config).await;
+    assert!(restarted.attestor.round().await.unwrap().sent.is_empty());
+
+    // Two more minutes of honest work: only the honest lease is news.
+    world.chain.lock().warp(120);
+    store.insert_heartbeats(&beats(&world, 0, start + 900, 4, false)).await.unwrap();
+    let round = restarted.attestor.round().await.unwrap();
+    assert_eq!(round.sent.len(), 1);
+    assert_eq!(round.sent[0].0, world.workers[0].lease);
+    assert!(round.sent[0].1 > expected_honest);
+    let reports: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.reports WHERE signature IS NOT NULL")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(reports, 7);
+    restarted.stop().await;
+    second.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn after_a_dispute_resolution_the_oracles_report_what_they_saw_since_it(pool: PgPool) {
+    use timelock_tests::Signer;
+    // An honest lease, 15 minutes in, attested by the quorum.
+    let world = OracleWorld::new(1, 8, 2, 900);
+    let store = Store::new(pool.clone());
+    let start = world.start;
+    store.insert_heartbeats(&beats(&world, 0, start, 30, false)).await.unwrap();
+    let config = Config { challenge_timeout_secs: 1_000_000, ..OracleWorld::oracle_config() };
+    let first = world.start_oracle(pool.clone(), 0, config.clone()).await;
+    let second = world.start_oracle(pool.clone(), 1, config.clone()).await;
+    first.attestor.round().await.unwrap();
+    second.attestor.round().await.unwrap();
+    let attested = world.lease(0);
+    assert!(attested.proven_secs > 600);
+
+    // The renter disputes and the admin decides 300 s as of the oracles' window.
+    let as_of = attested.votes[0].window_end;
+    {
+        let mut f = world.chain.lock();
+        let payment = f.payment(&world.renter, timelock_tests::oracle_world::CLUSTER_ID);
+        let w = &world.workers[0];
+        let renter = world.renter.authority.insecure_clone();
+        f.exec(
+            ix::lease_dispute(renter.pubkey(), world.renter.payment_tokens, payment, w.worker, w.supplier),
+            &[&renter],
+        );
+        let admin = f.admin.insecure_clone();
+        let treasury = f.treasury_payment_tokens;
+        let tokens = world.renter.payment_tokens;
+        let resolve =
+            ix::lease_dispute_resolve(admin.pubkey(), payment, w.worker, tokens, treasury, 300, 0, as_of, false);
+        f.exec(resolve, &[&admin]);
+    }
+    assert_eq!((world.lease(0).proven_secs, world.lease(0).resolved_at), (300, as_of));
+
+    // Two more minutes of honest work: each oracle reports only the time since the decision, naming it, and the
+    // chain adds the quorum's count to the 300 s decided.
+    world.chain.lock().warp(120);
+    store.insert_heartbeats(&beats(&world, 0, start + 900, 4, false)).await.unwrap();
+    let sent = first.attestor.round().await.unwrap().sent;
+    let since_decision = sent[0].1;
+    assert!(since_decision > 0 && i64::from(since_decision) <= world.chain.lock().now() - as_of, "{sent:?}");
+    second.attestor.round().await.unwrap();
+    assert_eq!(world.lease(0).proven_secs, 300 + u64::from(since_decision));
+    first.stop().await;
+    second.stop().await;
+}

@@ -1,0 +1,193 @@
+//! The heartbeat API: the honest path, every refusal, back-pressure, and durability across `kill -9`.
+
+use super::*;
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn an_honest_heartbeat_is_stored_before_its_202(pool: PgPool) {
+    let world = OracleWorld::new(1, 8, 2, 0);
+    let oracle = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
+    let heartbeat = world.heartbeat(0, 1, unix_now(), world.honest_gpus(0));
+
+    let (status, body) = post_heartbeat(&oracle, &heartbeat).await;
+    assert_eq!((status, body), (202, json!({ "accepted": true, "sequence": 1 })));
+
+    let stored = Store::new(pool).lease_heartbeats(&world.workers[0].lease.to_bytes(), 0, i64::MAX).await.unwrap();
+    assert_eq!(stored, vec![heartbeat.heartbeat]);
+    let (status, health) = send(&oracle, "GET", "/health", String::new()).await;
+    assert_eq!((status, health), (200, json!({ "status": "ok" })));
+    let metrics = reqwest::get(format!("http://{}/metrics", oracle.addr)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("oracle_heartbeats_stored_total 1\n"), "{metrics}");
+    oracle.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn every_bad_heartbeat_is_refused_with_its_status_and_a_json_error(pool: PgPool) {
+    let world = OracleWorld::new(2, 8, 2, 0);
+    let oracle = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
+    let now = unix_now();
+    let honest = |sequence: u64| world.heartbeat(0, sequence, now, world.honest_gpus(0));
+
+    // 400: not JSON, not a heartbeat, a sequence beyond what is stored.
+    assert_refused(send(&oracle, "POST", "/v1/heartbeats", "{not json".into()).await, 400, "malformed");
+    assert_refused(send(&oracle, "POST", "/v1/heartbeats", r#"{"heartbeat":{}}"#.into()).await, 400, "malformed");
+    assert_refused(post_heartbeat(&oracle, &honest(u64::MAX)).await, 400, "malformed");
+
+    // 401: signed by a key other than the worker's registered device key, or tampered with after signing.
+    let mut forged = world.heartbeat(0, 1, now, world.honest_gpus(0)).heartbeat.sign(&SigningKey::from_bytes(&[1; 32]));
+    assert_refused(post_heartbeat(&oracle, &forged).await, 401, "bad_signature");
+    forged = honest(1);
+    forged.heartbeat.gpus[0].processes.clear();
+    assert_refused(post_heartbeat(&oracle, &forged).await, 401, "bad_signature");
+
+    // 404: no such worker; no such lease; a lease of another worker.
+    let mut stranger = honest(1).heartbeat;
+    stranger.worker = [9; 32];
+    assert_refused(post_heartbeat(&oracle, &stranger.sign(&device_key(0))).await, 404, "unknown_worker");
+    let mut no_lease = honest(1).heartbeat;
+    no_lease.lease = [9; 32];
+    assert_refused(post_heartbeat(&oracle, &no_lease.sign(&device_key(0))).await, 404, "unknown_lease");
+    let mut others_lease = honest(1).heartbeat;
+    others_lease.lease = world.workers[1].lease.to_bytes();
+    assert_refused(post_heartbeat(&oracle, &others_lease.sign(&device_key(0))).await, 404, "unknown_lease");
+
+    // 422: outside the clock skew either way; before the lease started (within the skew).
+    let at = |timestamp: i64| world.heartbeat(0, 2, timestamp, world.honest_gpus(0));
+    assert_refused(post_heartbeat(&oracle, &at(now - 3_600)).await, 422, "too_old");
+    assert_refused(post_heartbeat(&oracle, &at(now + 3_600)).await, 422, "too_new");
+    assert_refused(post_heartbeat(&oracle, &at(world.start - 30)).await, 422, "lease_not_active");
+
+    // 409: a sequence not above the last accepted one, even re-signed.
+    assert_eq!(post_heartbeat(&oracle, &honest(5)).await.0, 202);
+    assert_refused(post_heartbeat(&oracle, &honest(5)).await, 409, "replay");
+    assert_refused(post_heartbeat(&oracle, &honest(4)).await, 409, "replay");
+    assert_eq!(post_heartbeat(&oracle, &honest(6)).await.0, 202);
+
+    // 413: the body is bounded.
+    let huge = format!("{{\"padding\":\"{}\"}}", "x".repeat(100_000));
+    assert_refused(send(&oracle, "POST", "/v1/heartbeats", huge).await, 413, "body_too_large");
+    assert_refused(send(&oracle, "GET", "/v2/nothing", String::new()).await, 404, "no_such_route");
+
+    let stored: Vec<i64> =
+        sqlx::query_scalar("SELECT sequence FROM oracle.heartbeats ORDER BY sequence").fetch_all(&pool).await.unwrap();
+    assert_eq!(stored, vec![5, 6], "only the accepted heartbeats are stored");
+    oracle.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_full_queue_answers_429_and_loses_nothing_it_accepted(pool: PgPool) {
+    let world = OracleWorld::new(8, 1, 2, 0);
+    let config = Config { queue_capacity: 2, max_batch: 1, ..OracleWorld::oracle_config() };
+    let oracle = world.start_oracle(pool.clone(), 0, config).await;
+    // Hold the table so that the writer blocks on its first batch and the queue fills behind it.
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE oracle.heartbeats IN EXCLUSIVE MODE").execute(&mut *blocker).await.unwrap();
+    let now = unix_now();
+    let heartbeats: Vec<_> = (0..8).map(|w| world.heartbeat(w, 1, now, world.honest_gpus(w))).collect();
+    let sends: Vec<_> = heartbeats
+        .iter()
+        .map(|h| {
+            let (url, body) = (format!("http://{}/v1/heartbeats", oracle.addr), serde_json::to_string(h).unwrap());
+            tokio::spawn(async move {
+                let response = reqwest::Client::new().post(url).body(body).send().await.unwrap();
+                let retry_after = response.headers().get("retry-after").is_some();
+                (response.status().as_u16(), retry_after)
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    blocker.rollback().await.unwrap();
+    let mut statuses = Vec::new();
+    for send in sends {
+        statuses.push(send.await.unwrap());
+    }
+    let accepted = statuses.iter().filter(|s| s.0 == 202).count();
+    let overloaded = statuses.iter().filter(|s| s.0 == 429).count();
+    assert_eq!(accepted + overloaded, 8, "{statuses:?}");
+    assert!(overloaded >= 1 && accepted >= 1, "{statuses:?}");
+    assert!(statuses.iter().filter(|s| s.0 == 429).all(|s| s.1), "429 says when to retry");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.heartbeats").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored, accepted as i64);
+    oracle.stop().await;
+}
+
+fn database_url(pool: &PgPool) -> String {
+    let options = pool.connect_options();
+    format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("postgres")
+    )
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_heartbeat_acknowledged_survives_kill_9(pool: PgPool) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_oracle-svm"))
+        .arg("4")
+        .env("DATABASE_URL", database_url(&pool))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("oracle-svm starts");
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(child.stdout.take().unwrap()));
+    let ready: Value = serde_json::from_str(&lines.next_line().await.unwrap().expect("ready line")).unwrap();
+    let url = format!("http://{}/v1/heartbeats", ready["addr"].as_str().unwrap());
+    let key = |text: &Value| -> [u8; 32] {
+        text.as_str().unwrap().parse::<anchor_lang::prelude::Pubkey>().unwrap().to_bytes()
+    };
+
+    // Four agents post as fast as they are answered; the service is killed the moment the 100th 202 arrives.
+    let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel();
+    for (i, worker) in ready["workers"].as_array().unwrap().iter().enumerate() {
+        let (url, acked) = (url.clone(), acked_tx.clone());
+        let (worker, lease) = (key(&worker["worker"]), key(&worker["lease"]));
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for sequence in 1.. {
+                let heartbeat = timelock_protocol::Heartbeat {
+                    worker,
+                    lease,
+                    sequence,
+                    timestamp: unix_now(),
+                    gpus: vec![],
+                    allowed_containers: vec![],
+                }
+                .sign(&device_key(i));
+                match client.post(&url).json(&heartbeat).send().await {
+                    Ok(response) if response.status() == 202 => {
+                        if acked.send((worker, sequence as i64)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(response) => panic!("unexpected {}", response.status()),
+                    Err(_) => return, // the service is gone
+                }
+            }
+        });
+    }
+    drop(acked_tx);
+    let mut acknowledged = BTreeSet::new();
+    while let Some(ack) = acked_rx.recv().await {
+        acknowledged.insert(ack);
+        if acknowledged.len() == 100 {
+            child.start_kill().unwrap(); // SIGKILL: no shutdown path runs
+            break;
+        }
+    }
+    child.wait().await.unwrap();
+    while let Ok(ack) = acked_rx.try_recv() {
+        acknowledged.insert(ack);
+    }
+
+    let stored: BTreeSet<(Vec<u8>, i64)> = sqlx::query_as("SELECT worker, sequence FROM oracle.heartbeats")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    let missing: Vec<_> = acknowledged.iter().filter(|(w, s)| !stored.contains(&(w.to_vec(), *s))).collect();
+    assert!(missing.is_empty(), "{} acknowledged heartbeats lost: {missing:?}", missing.len());
+    assert!(acknowledged.len() >= 100);
+}
