@@ -17,9 +17,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::{PgPool, Postgres, QueryBuilder};
-use timelock_sdk::filter::{WorkerFilter, WorkerSort, DEFAULT_LIMIT, MAX_LIMIT};
+use timelock_sdk::filter::{FilterError, WorkerFilter, WorkerSort, DEFAULT_LIMIT, MAX_LIMIT};
 use timelock_sdk::view::{ClusterView, LeaseView, SupplierView, WorkerView};
-use timelock_service_kit::{ApiError, Metrics};
+use timelock_service_kit::{ApiError, ErrorCode, Metrics};
 
 use crate::rows::{Attestation, Payout, Slash};
 
@@ -56,7 +56,7 @@ pub fn router(state: Arc<ApiState>, request_timeout: Duration) -> Router {
 type ApiResult = Result<Response, ApiError>;
 
 fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query.map(|Query(q)| q).map_err(|e| ApiError::bad_request("bad_filter", e.body_text()))
+    query.map(|Query(q)| q).map_err(|e| ApiError::new(ErrorCode::BadFilter, e.body_text()))
 }
 
 fn database(error: sqlx::Error) -> ApiError {
@@ -72,7 +72,7 @@ fn corrupt(error: serde_json::Error) -> ApiError {
 fn address(text: &str) -> Result<String, ApiError> {
     text.parse::<Pubkey>()
         .map(|k| k.to_string())
-        .map_err(|_| ApiError::bad_request("bad_address", format!("{text:?} is not a base58 public key")))
+        .map_err(|_| ApiError::new(ErrorCode::BadAddress, format!("{text:?} is not a base58 public key")))
 }
 
 fn optional_address(text: &Option<String>) -> Result<Option<String>, ApiError> {
@@ -82,7 +82,7 @@ fn optional_address(text: &Option<String>) -> Result<Option<String>, ApiError> {
 fn limit(requested: Option<u32>) -> Result<i64, ApiError> {
     match requested.unwrap_or(DEFAULT_LIMIT) {
         n @ 1..=MAX_LIMIT => Ok(i64::from(n)),
-        n => Err(ApiError::bad_request("bad_filter", format!("limit must be 1-{MAX_LIMIT}, got {n}"))),
+        n => Err(ApiError::new(ErrorCode::BadFilter, format!("limit must be 1-{MAX_LIMIT}, got {n}"))),
     }
 }
 
@@ -106,7 +106,7 @@ fn encode_cursor(value: &str, key: &str) -> String {
 
 fn decode_cursor(cursor: &Option<String>) -> Result<Option<(String, String)>, ApiError> {
     let Some(cursor) = cursor else { return Ok(None) };
-    let invalid = || ApiError::bad_request("bad_cursor", "cursor is not one this API returned");
+    let invalid = || ApiError::new(ErrorCode::BadCursor, "cursor is not one this API returned");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (value, key) = text.split_once(':').ok_or_else(invalid)?;
@@ -123,7 +123,8 @@ struct Page<T> {
     next_cursor: Option<String>,
 }
 
-/// Runs a list query whose columns are each row's JSON (read back as `T`), its sort value as text and its key,
+/// Runs a list query whose columns are each row's JSON (read back as `T`), its sort value as text (named
+/// `cursor_value`: under the column's own name, ORDER BY would sort the text) and its key,
 /// and pages it by `order`: the rows with their keys, and the next page's cursor.
 async fn page_rows<T: DeserializeOwned>(
     pool: &PgPool,
@@ -168,7 +169,7 @@ async fn page<T: DeserializeOwned + Serialize>(
 
 /// The list query over a view table: each row's view, its sort value as text, its address.
 fn view_list(table: &str, column: &str) -> QueryBuilder<'static, Postgres> {
-    QueryBuilder::new(format!("SELECT {VIEW_OF}, ({column})::text, address FROM indexer.{table} t WHERE NOT closed"))
+    QueryBuilder::new(format!("SELECT {VIEW_OF}, ({column})::text AS cursor_value, address FROM indexer.{table} t WHERE NOT closed"))
 }
 
 async fn list_workers(
@@ -176,7 +177,10 @@ async fn list_workers(
     filter: Result<Query<WorkerFilter>, QueryRejection>,
 ) -> ApiResult {
     let f = query(filter)?;
-    let checked = f.check().map_err(|e| ApiError::bad_request("bad_filter", e.to_string()))?;
+    let checked = f.check().map_err(|e| {
+        let code = if matches!(e, FilterError::BadAddress(_)) { ErrorCode::BadAddress } else { ErrorCode::BadFilter };
+        ApiError::new(code, e.to_string())
+    })?;
     let (column, sql_type, descending) = match checked.sort {
         WorkerSort::Price => ("price_per_gpu_hour", "numeric", false),
         WorkerSort::PriceDescending => ("price_per_gpu_hour", "numeric", true),
@@ -228,7 +232,7 @@ async fn one<V: DeserializeOwned + Serialize>(
     pool: &PgPool,
     table: &str,
     address_text: &str,
-    what: &'static str,
+    unknown: ErrorCode,
 ) -> ApiResult {
     let address = address(address_text)?;
     let row: Option<Value> = sqlx::query_scalar(&format!("SELECT {VIEW_OF} FROM indexer.{table} t WHERE address = $1"))
@@ -236,12 +240,12 @@ async fn one<V: DeserializeOwned + Serialize>(
         .fetch_optional(pool)
         .await
         .map_err(database)?;
-    let row = row.ok_or_else(|| ApiError::not_found(what, format!("no {table} row for {address}")))?;
+    let row = row.ok_or_else(|| ApiError::new(unknown, format!("no {table} row for {address}")))?;
     Ok(Json(serde_json::from_value::<V>(row).map_err(corrupt)?).into_response())
 }
 
 async fn one_worker(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
-    one::<WorkerView>(&state.pool, "workers", &address, "unknown_worker").await
+    one::<WorkerView>(&state.pool, "workers", &address, ErrorCode::UnknownWorker).await
 }
 
 #[derive(Deserialize)]
@@ -262,7 +266,7 @@ async fn list_suppliers(
 }
 
 async fn one_supplier(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
-    one::<SupplierView>(&state.pool, "suppliers", &address, "unknown_supplier").await
+    one::<SupplierView>(&state.pool, "suppliers", &address, ErrorCode::UnknownSupplier).await
 }
 
 /// What the events say a supplier was paid and slashed over its whole history (the account holds only what
@@ -309,7 +313,7 @@ async fn list_clusters(
 }
 
 async fn one_cluster(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
-    one::<ClusterView>(&state.pool, "clusters", &address, "unknown_cluster").await
+    one::<ClusterView>(&state.pool, "clusters", &address, ErrorCode::UnknownCluster).await
 }
 
 #[derive(Deserialize)]
@@ -330,7 +334,7 @@ async fn list_leases(
     let f = query(filter)?;
     let order = Order { column: "start_ts", sql_type: "int8", key: "address", descending: true };
     let mut sql =
-        QueryBuilder::new(format!("SELECT {VIEW_OF}, start_ts::text, address FROM indexer.leases t WHERE true"));
+        QueryBuilder::new(format!("SELECT {VIEW_OF}, start_ts::text AS cursor_value, address FROM indexer.leases t WHERE true"));
     for (column, value) in [("cluster", &f.cluster), ("worker", &f.worker), ("supplier", &f.supplier)] {
         if let Some(value) = optional_address(value)? {
             sql.push(format!(" AND {column} = ")).push_bind(value);
@@ -340,7 +344,7 @@ async fn list_leases(
 }
 
 async fn one_lease(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
-    one::<LeaseView>(&state.pool, "leases", &address, "unknown_lease").await
+    one::<LeaseView>(&state.pool, "leases", &address, ErrorCode::UnknownLease).await
 }
 
 /// Every oracle's attestation line for a lease, oldest first.
@@ -387,11 +391,11 @@ async fn money<T: DeserializeOwned + Serialize>(
     let f = query(filter)?;
     if let (Some(from), Some(to)) = (f.from, f.to) {
         if from >= to {
-            return Err(ApiError::bad_request("bad_filter", "from must be before to"));
+            return Err(ApiError::new(ErrorCode::BadFilter, "from must be before to"));
         }
     }
     let mut sql = QueryBuilder::new(format!(
-        "SELECT to_jsonb(r) - 'at' - 'id', at::text, id FROM \
+        "SELECT to_jsonb(r) - 'at' - 'id', at::text AS cursor_value, id FROM \
          (SELECT *, signature || '/' || ix_index || '/' || event_index AS id, COALESCE(block_time, 0) AS at \
           FROM indexer.{table}) r WHERE true"
     ));
@@ -471,7 +475,7 @@ async fn stats(State(state): State<Arc<ApiState>>) -> ApiResult {
 async fn health(State(state): State<Arc<ApiState>>) -> Response {
     match sqlx::query("SELECT 1").execute(&state.pool).await {
         Ok(_) => Json(json!({ "status": "ok" })).into_response(),
-        Err(e) => ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", e.to_string())
+        Err(e) => ApiError::new(ErrorCode::DatabaseUnavailable, e.to_string())
             .into_response(),
     }
 }

@@ -118,6 +118,26 @@ fn key(k: &Pubkey) -> String {
     k.to_string()
 }
 
+impl Dispute {
+    /// A dispute row with what every outcome has; the outcome's own fields are set by the caller.
+    fn of(e: &EventRecord, lease: &Pubkey, disputer: &Pubkey, kind: DisputeKind, bond: u64) -> Self {
+        Dispute {
+            signature: e.signature.clone(),
+            ix_index: e.ix_index,
+            event_index: e.event_index,
+            slot: e.slot,
+            lease: key(lease),
+            disputer: key(disputer),
+            kind,
+            bond,
+            upheld: None,
+            proven_secs: None,
+            faults: None,
+            bond_to: None,
+        }
+    }
+}
+
 impl DerivedRows {
     pub fn of(events: &[EventRecord]) -> Self {
         let mut rows = DerivedRows::default();
@@ -182,47 +202,18 @@ impl DerivedRows {
                     faults: lease.faults,
                     final_secs: lease.final_secs,
                 })),
-                ProgramEvent::DisputeOpened(d) => rows.disputes.push(Dispute {
-                    signature: e.signature.clone(),
-                    ix_index: e.ix_index,
-                    event_index: e.event_index,
-                    slot: e.slot,
-                    lease: key(&d.lease),
-                    disputer: key(&d.disputer),
-                    kind: DisputeKind::Opened,
-                    bond: d.bond,
-                    upheld: None,
-                    proven_secs: None,
-                    faults: None,
-                    bond_to: None,
-                }),
+                ProgramEvent::DisputeOpened(d) => {
+                    rows.disputes.push(Dispute::of(e, &d.lease, &d.disputer, DisputeKind::Opened, d.bond))
+                }
                 ProgramEvent::DisputeResolved(d) => rows.disputes.push(Dispute {
-                    signature: e.signature.clone(),
-                    ix_index: e.ix_index,
-                    event_index: e.event_index,
-                    slot: e.slot,
-                    lease: key(&d.lease),
-                    disputer: key(&d.disputer),
-                    kind: DisputeKind::Resolved,
-                    bond: d.bond_returned + d.bond_forfeited,
                     upheld: Some(d.upheld),
                     proven_secs: Some(d.proven_secs),
                     faults: Some(d.faults),
-                    bond_to: None,
+                    ..Dispute::of(e, &d.lease, &d.disputer, DisputeKind::Resolved, d.bond_returned + d.bond_forfeited)
                 }),
                 ProgramEvent::DisputeLapsed(d) => rows.disputes.push(Dispute {
-                    signature: e.signature.clone(),
-                    ix_index: e.ix_index,
-                    event_index: e.event_index,
-                    slot: e.slot,
-                    lease: key(&d.lease),
-                    disputer: key(&d.disputer),
-                    kind: DisputeKind::Lapsed,
-                    bond: d.bond,
-                    upheld: None,
-                    proven_secs: None,
-                    faults: None,
                     bond_to: Some(key(&d.bond_to)),
+                    ..Dispute::of(e, &d.lease, &d.disputer, DisputeKind::Lapsed, d.bond)
                 }),
                 _ => {}
             }

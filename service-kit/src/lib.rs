@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::Router;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -18,6 +17,12 @@ use serde::Serialize;
 use tower_http::cors::CorsLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+
+mod args;
+mod error;
+
+pub use args::{Invocation, ServiceArgs};
+pub use error::{ApiError, ErrorCode};
 
 /// Defaults, then the TOML file (when given), then `PREFIX_FIELD` environment variables, then `DATABASE_URL`
 /// for the field `database_url` (the variable every Postgres tool already honours).
@@ -37,89 +42,6 @@ pub fn load_config<T: Serialize + DeserializeOwned + Default>(
         .merge(Env::raw().only(&["DATABASE_URL"]))
         .extract()
         .map_err(|e| format!("invalid configuration: {e}"))
-}
-
-/// A service's command line. Settings come from the config file and the environment, so the only flags are
-/// `--config FILE` (or the `<PREFIX>CONFIG` variable), the service's on/off switches, `--help` and `--version`:
-/// no argument-parser crate is needed.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ServiceArgs {
-    pub config: Option<std::path::PathBuf>,
-    /// The switches given, by name without the dashes.
-    pub switches: Vec<String>,
-}
-
-/// What a service's command line asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Invocation {
-    Run(ServiceArgs),
-    /// `--help` or `--version`: print this and exit 0.
-    Print(String),
-}
-
-impl ServiceArgs {
-    /// Parses `args` (without the program name). `switches` are `(name, help)` pairs.
-    pub fn parse(
-        args: impl IntoIterator<Item = String>,
-        name: &str,
-        about: &str,
-        env_prefix: &str,
-        switches: &[(&str, &str)],
-    ) -> Result<Invocation, String> {
-        let mut parsed = ServiceArgs {
-            config: std::env::var_os(format!("{env_prefix}CONFIG")).map(Into::into),
-            ..Default::default()
-        };
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--help" | "-h" => {
-                    let mut help = format!(
-                        "{about}\n\nUsage: {name} [--config FILE]{}\n\nOptions:\n  --config FILE  TOML settings; \
-                         every field can also be set as {env_prefix}<FIELD> (DATABASE_URL too) [env: {env_prefix}CONFIG]\n",
-                        switches.iter().map(|(s, _)| format!(" [--{s}]")).collect::<String>()
-                    );
-                    for (switch, text) in switches {
-                        help.push_str(&format!("  --{switch}  {text}\n"));
-                    }
-                    help.push_str("  --help         Print help\n  --version      Print version\n");
-                    return Ok(Invocation::Print(help));
-                }
-                "--version" | "-V" => return Ok(Invocation::Print(format!("{name} {}", env!("CARGO_PKG_VERSION")))),
-                "--config" => {
-                    let file = args.next().ok_or("--config needs a file")?;
-                    parsed.config = Some(file.into());
-                }
-                other => match other.strip_prefix("--config=") {
-                    Some(file) => parsed.config = Some(file.into()),
-                    None => match other.strip_prefix("--").filter(|s| switches.iter().any(|(n, _)| n == s)) {
-                        Some(switch) => parsed.switches.push(switch.to_string()),
-                        None => return Err(format!("unexpected argument {other:?} (see --help)")),
-                    },
-                },
-            }
-        }
-        Ok(Invocation::Run(parsed))
-    }
-
-    /// Parses the process's arguments; prints help or version and exits 0, or an error and exits 2.
-    pub fn from_env(name: &str, about: &str, env_prefix: &str, switches: &[(&str, &str)]) -> Self {
-        match Self::parse(std::env::args().skip(1), name, about, env_prefix, switches) {
-            Ok(Invocation::Run(args)) => args,
-            Ok(Invocation::Print(text)) => {
-                println!("{text}");
-                std::process::exit(0)
-            }
-            Err(message) => {
-                eprintln!("error: {message}");
-                std::process::exit(2)
-            }
-        }
-    }
-
-    pub fn has(&self, switch: &str) -> bool {
-        self.switches.iter().any(|s| s == switch)
-    }
 }
 
 /// `RUST_LOG` filtering (default `info`); JSON lines when `LOG_FORMAT=json`, for log shippers.
@@ -153,44 +75,6 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown requested; finishing in-flight work");
 }
 
-/// An error answered as `{"error": {"code": "...", "message": "..."}}` with its HTTP status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
-    }
-
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, message)
-    }
-
-    /// A failure of ours, not the caller's: logged in full, answered without internals.
-    pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
-        tracing::error!(%error, "{context}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("{context}; try again later"))
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if self.status == StatusCode::TOO_MANY_REQUESTS || self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
-        }
-        response
-    }
-}
 
 /// Counters and gauges in the Prometheus text format. Each series is an atomic, so hot paths pay one add.
 #[derive(Default)]
@@ -239,7 +123,7 @@ impl Metrics {
 /// call from browsers), request tracing, and a JSON 404 for unknown routes.
 pub fn with_common_layers(router: Router, request_timeout: Duration) -> Router {
     router
-        .fallback(|| async { ApiError::not_found("no_such_route", "no such route; see /openapi.json or the README") })
+        .fallback(|| async { ApiError::new(ErrorCode::NoSuchRoute, "no such route; see /openapi.json or the README") })
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
         .layer(CorsLayer::permissive())
         .layer(TraceLayer::new_for_http())

@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use timelock_protocol::challenge::{self, ChallengeVerdict, SignedAnswer};
 use timelock_protocol::SignedHeartbeat;
-use timelock_service_kit::{ApiError, Metrics};
+use timelock_service_kit::{ApiError, ErrorCode, Metrics};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::chain::{Chain, WorkerInfo};
@@ -70,17 +70,17 @@ pub fn unix_now() -> i64 {
 fn parse_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", rejection.body_text())
+            ApiError::new(ErrorCode::BodyTooLarge, rejection.body_text())
         } else {
-            ApiError::bad_request("malformed", rejection.body_text())
+            ApiError::new(ErrorCode::Malformed, rejection.body_text())
         }
     })?;
-    serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("malformed", format!("invalid JSON: {e}")))
+    serde_json::from_slice(&body).map_err(|e| ApiError::new(ErrorCode::Malformed, format!("invalid JSON: {e}")))
 }
 
 fn chain_unavailable(error: impl std::fmt::Display) -> ApiError {
     tracing::warn!(%error, "chain read failed");
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "chain_unavailable", "cannot read the chain right now; retry")
+    ApiError::new(ErrorCode::ChainUnavailable, "cannot read the chain right now; retry")
 }
 
 async fn registered_worker(state: &AppState, worker: [u8; 32]) -> Result<WorkerInfo, ApiError> {
@@ -90,7 +90,7 @@ async fn registered_worker(state: &AppState, worker: [u8; 32]) -> Result<WorkerI
         .worker(address)
         .await
         .map_err(chain_unavailable)?
-        .ok_or_else(|| ApiError::not_found("unknown_worker", format!("no worker account {address}")))
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownWorker, format!("no worker account {address}")))
 }
 
 async fn post_heartbeat(
@@ -100,21 +100,19 @@ async fn post_heartbeat(
     let signed: SignedHeartbeat = parse_body(body)?;
     let beat = &signed.heartbeat;
     if i64::try_from(beat.sequence).is_err() {
-        return Err(ApiError::bad_request("malformed", "sequence must be below 2^63"));
+        return Err(ApiError::new(ErrorCode::Malformed, "sequence must be below 2^63"));
     }
     let now = unix_now();
     let skew = state.config.max_clock_skew_secs;
     if beat.timestamp < now - skew {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "too_old",
+            ErrorCode::TooOld,
             format!("timestamp {} is more than {skew} s behind the oracle's clock ({now})", beat.timestamp),
         ));
     }
     if beat.timestamp > now + skew {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "too_new",
+            ErrorCode::TooNew,
             format!("timestamp {} is more than {skew} s ahead of the oracle's clock ({now})", beat.timestamp),
         ));
     }
@@ -126,17 +124,16 @@ async fn post_heartbeat(
         lease = state.chain.lease(lease_address, true).await.map_err(chain_unavailable)?;
     }
     let lease =
-        lease.ok_or_else(|| ApiError::not_found("unknown_lease", format!("no lease account {lease_address}")))?;
+        lease.ok_or_else(|| ApiError::new(ErrorCode::UnknownLease, format!("no lease account {lease_address}")))?;
     if lease.worker.to_bytes() != beat.worker {
-        return Err(ApiError::not_found(
-            "unknown_lease",
+        return Err(ApiError::new(
+            ErrorCode::UnknownLease,
             format!("lease {lease_address} belongs to worker {}, not this one", lease.worker),
         ));
     }
     if beat.timestamp < lease.start_ts || beat.timestamp > lease.end_ts {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "lease_not_active",
+            ErrorCode::LeaseNotActive,
             format!(
                 "lease {lease_address} runs from {} to {}, not at {}",
                 lease.start_ts, lease.end_ts, beat.timestamp
@@ -151,10 +148,10 @@ async fn post_heartbeat(
         return Err(match error {
             mpsc::error::TrySendError::Full(_) => {
                 state.overloaded.fetch_add(1, Ordering::Relaxed);
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "overloaded", "too many heartbeats queued; retry shortly")
+                ApiError::new(ErrorCode::Overloaded, "too many heartbeats queued; retry shortly")
             }
             mpsc::error::TrySendError::Closed(_) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the oracle is shutting down")
+                ApiError::new(ErrorCode::ShuttingDown, "the oracle is shutting down")
             }
         });
     }
@@ -163,17 +160,15 @@ async fn post_heartbeat(
             Ok((StatusCode::ACCEPTED, Json(json!({ "accepted": true, "sequence": sequence }))).into_response())
         }
         Ok(Err(Refusal::BadSignature)) => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_signature",
+            ErrorCode::BadSignature,
             "signature does not match the worker's registered device key",
         )),
         Ok(Err(Refusal::Replay { last })) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "replay",
+            ErrorCode::Replay,
             format!("sequence {sequence} is not above the last accepted sequence {last}"),
         )),
         Ok(Err(Refusal::Storage)) | Err(_) => {
-            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "not stored; retry"))
+            Err(ApiError::new(ErrorCode::StorageUnavailable, "not stored; retry"))
         }
     }
 }
@@ -181,7 +176,7 @@ async fn post_heartbeat(
 fn parse_key(text: &str) -> Result<[u8; 32], ApiError> {
     text.parse::<Pubkey>()
         .map(|k| k.to_bytes())
-        .map_err(|_| ApiError::bad_request("malformed", format!("{text:?} is not a base58 public key")))
+        .map_err(|_| ApiError::new(ErrorCode::Malformed, format!("{text:?} is not a base58 public key")))
 }
 
 /// The worker's open challenge, issuing one when it is due; 204 when none is.
@@ -206,10 +201,10 @@ async fn post_answer(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let id: i64 =
-        id.parse().map_err(|_| ApiError::bad_request("malformed", format!("{id:?} is not a challenge id")))?;
+        id.parse().map_err(|_| ApiError::new(ErrorCode::Malformed, format!("{id:?} is not a challenge id")))?;
     let signed: SignedAnswer = parse_body(body)?;
     if signed.answer.id != id as u64 {
-        return Err(ApiError::bad_request("malformed", "the answer's id differs from the URL's"));
+        return Err(ApiError::new(ErrorCode::Malformed, "the answer's id differs from the URL's"));
     }
     let record = state
         .store
@@ -217,19 +212,18 @@ async fn post_answer(
         .await
         .map_err(|e| ApiError::internal("reading challenges", e))?
         .filter(|r| r.worker == signed.worker)
-        .ok_or_else(|| ApiError::not_found("unknown_challenge", format!("no challenge {id} for this worker")))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownChallenge, format!("no challenge {id} for this worker")))?;
     let worker = registered_worker(&state, record.worker).await?;
     signed.verify(&worker.device_key).map_err(|_| {
-        ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", "answer not signed by the worker's device key")
+        ApiError::new(ErrorCode::BadSignature, "answer not signed by the worker's device key")
     })?;
     if record.answered {
-        return Err(ApiError::new(StatusCode::CONFLICT, "already_answered", format!("challenge {id} has an answer")));
+        return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has an answer")));
     }
     let now = unix_now();
     if now > record.deadline {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "too_old",
+            ErrorCode::TooOld,
             format!("challenge {id} expired at {} and counts as failed", record.deadline),
         ));
     }
@@ -253,7 +247,7 @@ async fn post_answer(
         .await
         .map_err(|e| ApiError::internal("recording an answer", e))?;
     if !recorded {
-        return Err(ApiError::new(StatusCode::CONFLICT, "already_answered", format!("challenge {id} has an answer")));
+        return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has an answer")));
     }
     let verdict = format!("{verdict:?}");
     tracing::info!(challenge = id, %verdict, "challenge answered");
@@ -263,7 +257,7 @@ async fn post_answer(
 async fn health(State(state): State<Arc<AppState>>) -> Response {
     match sqlx::query("SELECT 1").execute(&state.store.pool).await {
         Ok(_) => Json(json!({ "status": "ok" })).into_response(),
-        Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", e.to_string()).into_response(),
+        Err(e) => ApiError::new(ErrorCode::DatabaseUnavailable, e.to_string()).into_response(),
     }
 }
 

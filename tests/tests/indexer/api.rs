@@ -66,15 +66,15 @@ async fn bookable_means_the_same_on_chain_in_the_cli_and_in_the_api(pool: PgPool
     assert_eq!(api, chain, "the API's available=true");
 
     // One shape everywhere: for each kind of account, the API's body is what `timelock … show -o json` prints.
-    let renter_key = renter.authority.pubkey();
+    let renter_key = renter.key();
     let viewer = f.actor();
     for w in &workers {
         let (status, body) = get(&base, &format!("/v1/workers/{}", w.worker)).await;
         assert_eq!(status, 200);
         assert_eq!(body, f.timelock(&viewer, &format!("worker show {}", w.worker)).unwrap(), "worker");
     }
-    let (_, body) = get(&base, &format!("/v1/suppliers/{}", supplier.key())).await;
-    assert_eq!(body, f.timelock(&viewer, &format!("supplier show {}", supplier.authority.pubkey())).unwrap());
+    let (_, body) = get(&base, &format!("/v1/suppliers/{}", supplier.supplier())).await;
+    assert_eq!(body, f.timelock(&viewer, &format!("supplier show {}", supplier.key())).unwrap());
     let (_, body) = get(&base, &format!("/v1/clusters/{}", pda::cluster(&renter_key, 1).0)).await;
     assert_eq!(body, f.timelock(&viewer, &format!("cluster show --id 1 --renter {renter_key}")).unwrap());
     let (_, body) = get(&base, &format!("/v1/leases/{}", f.lease_address(&renter, 1, &workers[1]))).await;

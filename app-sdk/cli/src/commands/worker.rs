@@ -31,12 +31,8 @@ pub struct SpecArgs {
     /// Connectivity tier, 1 (lowest) to 4.
     #[arg(long)]
     pub tier: u8,
-    #[arg(long)]
-    pub soc2: bool,
-    #[arg(long)]
-    pub hipaa: bool,
-    #[arg(long)]
-    pub e2e: bool,
+    #[command(flatten)]
+    pub compliance: ComplianceArgs,
     #[arg(long)]
     pub green: bool,
     /// Price per GPU-hour in payment-mint base units.
@@ -86,6 +82,26 @@ pub enum WorkerCommand {
     },
 }
 
+/// Compliance bits by name: what a worker has, or what a search requires.
+#[derive(Args, Debug, Default, Clone)]
+pub struct ComplianceArgs {
+    /// SOC 2 (bit 1).
+    #[arg(long)]
+    pub soc2: bool,
+    /// HIPAA (bit 2).
+    #[arg(long)]
+    pub hipaa: bool,
+    /// End-to-end encryption (bit 4).
+    #[arg(long)]
+    pub e2e: bool,
+}
+
+impl ComplianceArgs {
+    pub fn bits(&self) -> u8 {
+        catalog::compliance_flags(self.soc2, self.hipaa, self.e2e)
+    }
+}
+
 /// `WorkerFilter`'s fields as flags, under the same names as the indexer API's query parameters.
 #[derive(Args, Debug, Default, Clone)]
 pub struct WorkerFilterArgs {
@@ -105,15 +121,9 @@ pub struct WorkerFilterArgs {
     /// Compliance bits, all required (1 SOC 2, 2 HIPAA, 4 end-to-end encryption).
     #[arg(long)]
     pub compliance: Option<u8>,
-    /// Shorthand for compliance bit 1.
-    #[arg(long)]
-    pub soc2: bool,
-    /// Shorthand for compliance bit 2.
-    #[arg(long)]
-    pub hipaa: bool,
-    /// Shorthand for compliance bit 4.
-    #[arg(long)]
-    pub e2e: bool,
+    /// The same bits by name.
+    #[command(flatten)]
+    pub certified: ComplianceArgs,
     /// Only green-energy workers.
     #[arg(long)]
     pub green: bool,
@@ -141,7 +151,7 @@ fn parse_sort(text: &str) -> Result<WorkerSort, String> {
 
 impl WorkerFilterArgs {
     pub fn filter(&self) -> WorkerFilter {
-        let shorthand = catalog::compliance_flags(self.soc2, self.hipaa, self.e2e);
+        let shorthand = self.certified.bits();
         let compliance = match (self.compliance, shorthand) {
             (None, 0) => None,
             (bits, flags) => Some(bits.unwrap_or(0) | flags),
@@ -181,7 +191,7 @@ impl SpecArgs {
             ram_gib: self.ram_gib,
             region: catalog::region_code(&self.region).map_err(|e| usage(e.to_string()))?,
             connectivity_tier: self.tier,
-            compliance: catalog::compliance_flags(self.soc2, self.hipaa, self.e2e),
+            compliance: self.compliance.bits(),
             green_energy: self.green,
             price_per_gpu_hour: self.price,
             device_key: self.device_key,

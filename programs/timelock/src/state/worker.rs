@@ -94,8 +94,8 @@ impl Worker {
     }
 
     /// The one definition of a worker that `cluster_add_workers` will book: available, not leased, not jailed.
-    /// The CLI's `--available` filter and `stats`, and the indexer API's `available` (`BOOKABLE_SQL`) follow it;
-    /// `tests/tests/indexer.rs` feeds the same accounts to all three.
+    /// The SDK's `WorkerView::bookable` and `WorkerFilter` carry it to the CLI's `--available` and `stats` and to
+    /// the indexer (which stores the view); `tests/tests/indexer/` feeds the same accounts to all three.
     pub fn is_bookable(&self) -> bool {
         self.available && !self.is_leased() && !self.is_jailed()
     }
