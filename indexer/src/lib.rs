@@ -53,6 +53,29 @@ impl Default for Config {
     }
 }
 
+/// Why the indexer did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The database URL is not repeated here: it may hold a password.
+    #[error("cannot connect to the database: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("database migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: String, source: std::io::Error },
+}
+
+/// Why an ingest step failed (it is retried from the stored checkpoint).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("database: {0}")]
+    Store(#[from] sqlx::Error),
+    #[error("source: {0}")]
+    Source(#[from] source::SourceError),
+}
+
 pub struct RunningIndexer {
     pub addr: SocketAddr,
     pub store: Store,
@@ -67,14 +90,14 @@ pub async fn start<S: Source + 'static>(
     config: &Config,
     pool: PgPool,
     source: Option<S>,
-) -> Result<RunningIndexer, String> {
+) -> Result<RunningIndexer, StartError> {
     let store = Store::new(pool.clone());
-    store.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+    store.migrate().await?;
     let metrics = Arc::new(Metrics::default());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|source| StartError::Listen { addr: config.listen.clone(), source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen.clone(), source })?;
     let (stop, stopped) = watch::channel(false);
     let state = Arc::new(api::ApiState { pool, metrics: metrics.clone() });
     let router = api::router(state, Duration::from_secs(config.request_timeout_secs));
@@ -114,11 +137,11 @@ async fn ingest<S: Source>(
     }
     loop {
         let step = async {
-            let checkpoint = store.checkpoint(&name).await.map_err(|e| e.to_string())?;
-            let Some(batch) = source.next_batch(checkpoint).await.map_err(|e| e.to_string())? else {
-                return Ok::<bool, String>(false);
+            let checkpoint = store.checkpoint(&name).await?;
+            let Some(batch) = source.next_batch(checkpoint).await? else {
+                return Ok::<bool, IngestError>(false);
             };
-            store.apply(&name, &batch).await.map_err(|e| e.to_string())?;
+            store.apply(&name, &batch).await?;
             if let Some(finalized) = batch.finalized_slot {
                 settle_finality(&mut source, &store, finalized, &rolled_back).await?;
             }
@@ -152,19 +175,19 @@ async fn settle_finality<S: Source>(
     store: &Store,
     finalized: u64,
     rolled_back: &std::sync::atomic::AtomicU64,
-) -> Result<(), String> {
-    let pending = store.unfinalized_signatures(finalized).await.map_err(|e| e.to_string())?;
+) -> Result<(), IngestError> {
+    let pending = store.unfinalized_signatures(finalized).await?;
     if !pending.is_empty() {
-        let dropped = source.dropped(pending).await.map_err(|e| e.to_string())?;
+        let dropped = source.dropped(pending).await?;
         if !dropped.is_empty() {
             tracing::warn!(count = dropped.len(), "transactions rolled back; undoing them");
-            store.undo(&dropped).await.map_err(|e| e.to_string())?;
-            let snapshot = source.resnapshot().await.map_err(|e| e.to_string())?;
-            store.apply(source.name(), &snapshot).await.map_err(|e| e.to_string())?;
+            store.undo(&dropped).await?;
+            let snapshot = source.resnapshot().await?;
+            store.apply(source.name(), &snapshot).await?;
             rolled_back.fetch_add(dropped.len() as u64, Ordering::Relaxed);
         }
     }
-    store.finalize(finalized).await.map_err(|e| e.to_string())
+    Ok(store.finalize(finalized).await?)
 }
 
 impl RunningIndexer {

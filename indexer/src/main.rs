@@ -4,7 +4,7 @@ use anchor_lang::prelude::Pubkey;
 use solana_commitment_config::CommitmentConfig;
 use sqlx::postgres::PgPoolOptions;
 use timelock_indexer::source::RpcSource;
-use timelock_indexer::Config;
+use timelock_indexer::{Config, StartError};
 use timelock_service_kit::ServiceArgs;
 
 #[tokio::main]
@@ -23,15 +23,14 @@ async fn main() {
     }
 }
 
-async fn run(args: ServiceArgs) -> Result<(), String> {
-    let config: Config = timelock_service_kit::load_config(args.config.as_deref(), "TIMELOCK_INDEXER_")?;
-    let program = Pubkey::from_str(&config.program_id).map_err(|e| format!("program_id: {e}"))?;
-    let commitment = CommitmentConfig::from_str(&config.commitment).map_err(|e| format!("commitment: {e}"))?;
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .connect(&config.database_url)
-        .await
-        .map_err(|e| format!("cannot connect to {}: {e}", config.database_url))?;
+async fn run(args: ServiceArgs) -> Result<(), StartError> {
+    let config: Config =
+        timelock_service_kit::load_config(args.config.as_deref(), "TIMELOCK_INDEXER_").map_err(StartError::Config)?;
+    let program = Pubkey::from_str(&config.program_id).map_err(|e| StartError::Config(format!("program_id: {e}")))?;
+    let commitment =
+        CommitmentConfig::from_str(&config.commitment).map_err(|e| StartError::Config(format!("commitment: {e}")))?;
+    let pool =
+        PgPoolOptions::new().max_connections(16).connect(&config.database_url).await.map_err(StartError::Database)?;
     let url = timelock_sdk::rpc::resolve_url(&config.rpc_url);
     let source = (!args.has("api-only")).then(|| RpcSource::new(&url, program, commitment));
     let indexer = timelock_indexer::start(&config, pool, source).await?;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::{EventRecord, ProgramEvent};
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(utoipa::ToSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutKind {
     /// A lease's settlement: the supplier's share, the fee and the renter's refund.
@@ -18,7 +18,7 @@ pub enum PayoutKind {
 }
 
 /// Money that reached a supplier.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(utoipa::ToSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Payout {
     /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice
@@ -37,7 +37,7 @@ pub struct Payout {
     pub refund: u64,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(utoipa::ToSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Slash {
     /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice
@@ -57,7 +57,7 @@ pub struct Slash {
 }
 
 /// One lease's line of an oracle's attestation.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(utoipa::ToSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Attestation {
     /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice
@@ -75,7 +75,7 @@ pub struct Attestation {
     pub final_secs: u64,
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(utoipa::ToSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum DisputeKind {
     Opened,
@@ -85,7 +85,7 @@ pub enum DisputeKind {
     Lapsed,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(utoipa::ToSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Dispute {
     /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice

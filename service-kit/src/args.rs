@@ -82,4 +82,3 @@ impl ServiceArgs {
         self.switches.iter().any(|s| s == switch)
     }
 }
-

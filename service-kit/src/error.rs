@@ -8,7 +8,7 @@ use serde::Serialize;
 macro_rules! error_codes {
     ($($variant:ident = $name:literal, $status:ident, $when:literal;)*) => {
         /// What went wrong, as a client can branch on it.
-        #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum ErrorCode { $($variant),* }
 
@@ -66,6 +66,18 @@ error_codes! {
     ShuttingDown = "shutting_down", SERVICE_UNAVAILABLE, "the service is stopping";
 }
 
+/// The body of every error response.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
 /// An error answered as `{"error": {"code": "...", "message": "..."}}` with its code's HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -92,7 +104,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));

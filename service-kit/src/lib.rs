@@ -22,7 +22,7 @@ mod args;
 mod error;
 
 pub use args::{Invocation, ServiceArgs};
-pub use error::{ApiError, ErrorCode};
+pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 
 /// Defaults, then the TOML file (when given), then `PREFIX_FIELD` environment variables, then `DATABASE_URL`
 /// for the field `database_url` (the variable every Postgres tool already honours).
@@ -74,7 +74,6 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutdown requested; finishing in-flight work");
 }
-
 
 /// Counters and gauges in the Prometheus text format. Each series is an atomic, so hot paths pay one add.
 #[derive(Default)]

@@ -1,0 +1,209 @@
+//! The account endpoints: each answers an account's view, the JSON `timelock … show -o json` prints.
+
+use super::*;
+
+#[utoipa::path(get, path = "/v1/workers", summary = "Workers, filtered and sorted", params(WorkerFilter), responses((status = 200, description = "OK", body = Page<WorkerView>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+pub async fn list_workers(
+    State(state): State<Arc<ApiState>>,
+    filter: Result<Query<WorkerFilter>, QueryRejection>,
+) -> ApiResult {
+    let f = query(filter)?;
+    let checked = f.check().map_err(|e| {
+        let code = if matches!(e, FilterError::BadAddress(_)) { ErrorCode::BadAddress } else { ErrorCode::BadFilter };
+        ApiError::new(code, e.to_string())
+    })?;
+    let (column, sql_type, descending) = match checked.sort {
+        WorkerSort::Price => ("price_per_gpu_hour", "numeric", false),
+        WorkerSort::PriceDescending => ("price_per_gpu_hour", "numeric", true),
+        WorkerSort::GpusDescending => ("gpu_count", "int4", true),
+        WorkerSort::RegisteredDescending => ("registered_at", "int8", true),
+    };
+    let cursor = decode_cursor(&f.cursor)?;
+    let mut sql = view_list("workers", column);
+    if let Some((_, name)) = checked.gpu_model {
+        sql.push(" AND gpu_model = ").push_bind(name);
+    }
+    if let Some(n) = f.min_gpus {
+        sql.push(" AND gpu_count >= ").push_bind(i32::from(n));
+    }
+    if let Some(n) = f.min_vram_gib {
+        sql.push(" AND vram_gib >= ").push_bind(i32::from(n));
+    }
+    if let Some((_, region)) = checked.region {
+        sql.push(" AND region = ").push_bind(region);
+    }
+    if let Some(tier) = f.min_connectivity_tier {
+        sql.push(" AND connectivity_tier >= ").push_bind(i32::from(tier));
+    }
+    if let Some(bits) = f.compliance {
+        let bits = i32::from(bits);
+        sql.push(" AND compliance & ").push_bind(bits).push(" = ").push_bind(bits);
+    }
+    if let Some(green) = f.green {
+        sql.push(" AND green_energy = ").push_bind(green);
+    }
+    // Spelled out (not compared with a parameter) so that the planner can use the bookable-workers indexes.
+    match f.available {
+        Some(true) => sql.push(" AND bookable"),
+        Some(false) => sql.push(" AND NOT bookable"),
+        None => &mut sql,
+    };
+    if let Some(price) = f.max_price {
+        sql.push(" AND price_per_gpu_hour <= ").push_bind(price.to_string()).push("::numeric");
+    }
+    if let Some(supplier) = checked.supplier {
+        sql.push(" AND supplier = ").push_bind(supplier.to_string());
+    }
+    let order = Order { column, sql_type, key: "address", descending };
+    page::<WorkerView>(&state.pool, sql, order, cursor, i64::from(checked.limit)).await
+}
+
+/// One mirrored account, as its view.
+async fn one<V: DeserializeOwned + Serialize>(
+    pool: &PgPool,
+    table: &str,
+    address_text: &str,
+    unknown: ErrorCode,
+) -> ApiResult {
+    let address = address(address_text)?;
+    let row: Option<Value> = sqlx::query_scalar(&format!("SELECT {VIEW_OF} FROM indexer.{table} t WHERE address = $1"))
+        .bind(&address)
+        .fetch_optional(pool)
+        .await
+        .map_err(database)?;
+    let row = row.ok_or_else(|| ApiError::new(unknown, format!("no {table} row for {address}")))?;
+    Ok(Json(serde_json::from_value::<V>(row).map_err(corrupt)?).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/workers/{address}", summary = "One worker", params(("address" = String, Path, description = "base58 account address")), responses((status = 200, description = "OK", body = WorkerView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+pub async fn one_worker(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
+    one::<WorkerView>(&state.pool, "workers", &address, ErrorCode::UnknownWorker).await
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct Paging {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/suppliers", summary = "Suppliers, most stake first", params(Paging), responses((status = 200, description = "OK", body = Page<SupplierView>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+pub async fn list_suppliers(
+    State(state): State<Arc<ApiState>>,
+    paging: Result<Query<Paging>, QueryRejection>,
+) -> ApiResult {
+    let p = query(paging)?;
+    let order = Order { column: "staked", sql_type: "numeric", key: "address", descending: true };
+    let sql = view_list("suppliers", order.column);
+    page::<SupplierView>(&state.pool, sql, order, decode_cursor(&p.cursor)?, limit(p.limit)?).await
+}
+
+#[utoipa::path(get, path = "/v1/suppliers/{address}", summary = "One supplier", params(("address" = String, Path, description = "base58 account address")), responses((status = 200, description = "OK", body = SupplierView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+pub async fn one_supplier(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
+    one::<SupplierView>(&state.pool, "suppliers", &address, ErrorCode::UnknownSupplier).await
+}
+
+/// What the events say a supplier was paid and slashed over its whole history (the account holds only what
+/// is unclaimed and its running slash total).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SupplierTotals {
+    /// Payment-mint base units paid by settlements.
+    pub earned_total: u128,
+    /// Stake-mint base units slashed.
+    pub slashes_total: u128,
+}
+
+#[utoipa::path(get, path = "/v1/suppliers/{address}/totals", summary = "What a supplier was paid and slashed over its whole history", params(("address" = String, Path, description = "base58 account address")), responses((status = 200, description = "OK", body = SupplierTotals), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+pub async fn supplier_totals(State(state): State<Arc<ApiState>>, Path(address_text): Path<String>) -> ApiResult {
+    let address = address(&address_text)?;
+    let (earned, slashed): (String, String) = sqlx::query_as(
+        "SELECT COALESCE((SELECT sum(amount) FROM indexer.payouts WHERE supplier = $1 AND kind = 'settlement'), 0)::text, \
+                COALESCE((SELECT sum(amount) FROM indexer.slashes WHERE supplier = $1), 0)::text",
+    )
+    .bind(&address)
+    .fetch_one(&state.pool)
+    .await
+    .map_err(database)?;
+    let total = |text: String| text.parse::<u128>().map_err(|e| ApiError::internal("sum is not an integer", e));
+    Ok(Json(SupplierTotals { earned_total: total(earned)?, slashes_total: total(slashed)? }).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterFilter {
+    pub renter: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/clusters", summary = "Clusters, newest first", params(ClusterFilter), responses((status = 200, description = "OK", body = Page<ClusterView>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+pub async fn list_clusters(
+    State(state): State<Arc<ApiState>>,
+    filter: Result<Query<ClusterFilter>, QueryRejection>,
+) -> ApiResult {
+    let f = query(filter)?;
+    let order = Order { column: "start_ts", sql_type: "int8", key: "address", descending: true };
+    let mut sql = view_list("clusters", order.column);
+    if let Some(renter) = optional_address(&f.renter)? {
+        sql.push(" AND renter = ").push_bind(renter);
+    }
+    page::<ClusterView>(&state.pool, sql, order, decode_cursor(&f.cursor)?, limit(f.limit)?).await
+}
+
+#[utoipa::path(get, path = "/v1/clusters/{address}", summary = "One cluster (its leases: /v1/leases?cluster=)", params(("address" = String, Path, description = "base58 account address")), responses((status = 200, description = "OK", body = ClusterView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+pub async fn one_cluster(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
+    one::<ClusterView>(&state.pool, "clusters", &address, ErrorCode::UnknownCluster).await
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseFilter {
+    pub cluster: Option<String>,
+    pub worker: Option<String>,
+    pub supplier: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Leases, closed ones included (a settled lease's account is closed; its row is its record).
+#[utoipa::path(get, path = "/v1/leases", summary = "Leases, newest first, settled ones included", params(LeaseFilter), responses((status = 200, description = "OK", body = Page<LeaseView>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+pub async fn list_leases(
+    State(state): State<Arc<ApiState>>,
+    filter: Result<Query<LeaseFilter>, QueryRejection>,
+) -> ApiResult {
+    let f = query(filter)?;
+    let order = Order { column: "start_ts", sql_type: "int8", key: "address", descending: true };
+    let mut sql = QueryBuilder::new(format!(
+        "SELECT {VIEW_OF}, start_ts::text AS cursor_value, address FROM indexer.leases t WHERE true"
+    ));
+    for (column, value) in [("cluster", &f.cluster), ("worker", &f.worker), ("supplier", &f.supplier)] {
+        if let Some(value) = optional_address(value)? {
+            sql.push(format!(" AND {column} = ")).push_bind(value);
+        }
+    }
+    page::<LeaseView>(&state.pool, sql, order, decode_cursor(&f.cursor)?, limit(f.limit)?).await
+}
+
+#[utoipa::path(get, path = "/v1/leases/{address}", summary = "One lease", params(("address" = String, Path, description = "base58 account address")), responses((status = 200, description = "OK", body = LeaseView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+pub async fn one_lease(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
+    one::<LeaseView>(&state.pool, "leases", &address, ErrorCode::UnknownLease).await
+}
+
+/// Every oracle's attestation line for a lease, oldest first.
+#[utoipa::path(get, path = "/v1/leases/{address}/attestations", summary = "Every oracle's attestation of a lease, oldest first", params(("address" = String, Path, description = "base58 account address")), responses((status = 200, description = "OK", body = Page<Attestation>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+pub async fn lease_attestations(State(state): State<Arc<ApiState>>, Path(address_text): Path<String>) -> ApiResult {
+    let address = address(&address_text)?;
+    let rows: Vec<Value> = sqlx::query_scalar(
+        "SELECT to_jsonb(a) FROM indexer.attestations a WHERE lease = $1 ORDER BY slot, signature, event_index",
+    )
+    .bind(&address)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(database)?;
+    let items =
+        rows.into_iter().map(serde_json::from_value::<Attestation>).collect::<Result<Vec<_>, _>>().map_err(corrupt)?;
+    Ok(Json(Page { items, next_cursor: None }).into_response())
+}
