@@ -8,6 +8,27 @@ use timelock_idl as idl;
 use timelock_sdk::{ix, pda};
 use timelock_tests::*;
 
+/// The services link the client SDK, not the command line (clap) nor the IDL builder (`anchor-lang-idl` with its
+/// `build` feature, which shells out to cargo). anchor-lang's own macros keep `anchor-lang-idl` for parsing
+/// (`convert`): every Anchor crate has that, at compile time only.
+#[test]
+fn the_services_link_neither_the_command_line_nor_the_idl_builder() {
+    for service in ["timelock-indexer", "timelock-oracle"] {
+        let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["tree", "--locked", "--offline", "-p", service, "-e", "normal,build", "--prefix", "none"])
+            .args(["--format", "{p} [{f}]"])
+            .current_dir(idl::workspace_root())
+            .output()
+            .expect("cargo tree runs");
+        let tree = String::from_utf8(output.stdout).unwrap();
+        assert!(output.status.success() && tree.contains(service), "{}", String::from_utf8_lossy(&output.stderr));
+        for line in tree.lines() {
+            assert!(!line.starts_with("clap "), "{service} links {line}");
+            assert!(!(line.starts_with("anchor-lang-idl ") && line.contains("build")), "{service} links {line}");
+        }
+    }
+}
+
 /// The IDL is generated from the program by a nested build of it with `idl-build` (minutes on a cold machine),
 /// so the check runs in two steps: the digest of the program's sources, its locked dependencies and the IDL, recorded by
 /// `make idl`, proves that nothing changed since the IDL was generated; only when it differs (or with
