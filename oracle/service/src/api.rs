@@ -159,17 +159,14 @@ async fn post_heartbeat(
         Ok(Ok(())) => {
             Ok((StatusCode::ACCEPTED, Json(json!({ "accepted": true, "sequence": sequence }))).into_response())
         }
-        Ok(Err(Refusal::BadSignature)) => Err(ApiError::new(
-            ErrorCode::BadSignature,
-            "signature does not match the worker's registered device key",
-        )),
+        Ok(Err(Refusal::BadSignature)) => {
+            Err(ApiError::new(ErrorCode::BadSignature, "signature does not match the worker's registered device key"))
+        }
         Ok(Err(Refusal::Replay { last })) => Err(ApiError::new(
             ErrorCode::Replay,
             format!("sequence {sequence} is not above the last accepted sequence {last}"),
         )),
-        Ok(Err(Refusal::Storage)) | Err(_) => {
-            Err(ApiError::new(ErrorCode::StorageUnavailable, "not stored; retry"))
-        }
+        Ok(Err(Refusal::Storage)) | Err(_) => Err(ApiError::new(ErrorCode::StorageUnavailable, "not stored; retry")),
     }
 }
 
@@ -214,9 +211,9 @@ async fn post_answer(
         .filter(|r| r.worker == signed.worker)
         .ok_or_else(|| ApiError::new(ErrorCode::UnknownChallenge, format!("no challenge {id} for this worker")))?;
     let worker = registered_worker(&state, record.worker).await?;
-    signed.verify(&worker.device_key).map_err(|_| {
-        ApiError::new(ErrorCode::BadSignature, "answer not signed by the worker's device key")
-    })?;
+    signed
+        .verify(&worker.device_key)
+        .map_err(|_| ApiError::new(ErrorCode::BadSignature, "answer not signed by the worker's device key"))?;
     if record.answered {
         return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has an answer")));
     }

@@ -3,8 +3,8 @@ use std::sync::Arc;
 use sqlx::postgres::PgPoolOptions;
 use timelock_oracle::chain::SharedBackend;
 use timelock_oracle::Config;
-use timelock_service_kit::ServiceArgs;
 use timelock_sdk::rpc::{read_keypair, RpcBackend};
+use timelock_service_kit::ServiceArgs;
 
 fn main() {
     timelock_service_kit::init_tracing();
