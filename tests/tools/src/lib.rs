@@ -18,7 +18,7 @@ pub fn report(name: &str, rows: &[Row]) -> std::io::Result<PathBuf> {
         .map(|row| (row.name.clone(), serde_json::json!({ "value": row.value, "unit": row.unit })))
         .collect();
     let json = serde_json::json!({ "name": name, "rows": rows_json });
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("{name}.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&json)? + "\n")?;
