@@ -56,6 +56,8 @@ impl Default for Config {
 /// Why the indexer did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error(transparent)]
+    Settings(#[from] timelock_service_kit::ConfigError),
     #[error("invalid configuration: {0}")]
     Config(String),
     /// The database URL is not repeated here: it may hold a password.

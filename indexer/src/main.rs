@@ -24,8 +24,7 @@ async fn main() {
 }
 
 async fn run(args: ServiceArgs) -> Result<(), StartError> {
-    let config: Config =
-        timelock_service_kit::load_config(args.config.as_deref(), "TIMELOCK_INDEXER_").map_err(StartError::Config)?;
+    let config: Config = timelock_service_kit::load_config(args.config.as_deref(), "TIMELOCK_INDEXER_")?;
     let program = Pubkey::from_str(&config.program_id).map_err(|e| StartError::Config(format!("program_id: {e}")))?;
     let commitment =
         CommitmentConfig::from_str(&config.commitment).map_err(|e| StartError::Config(format!("commitment: {e}")))?;

@@ -24,16 +24,25 @@ mod error;
 pub use args::{Invocation, ServiceArgs};
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 
+/// Why a service's settings could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist")]
+    MissingFile(std::path::PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+}
+
 /// Defaults, then the TOML file (when given), then `PREFIX_FIELD` environment variables, then `DATABASE_URL`
 /// for the field `database_url` (the variable every Postgres tool already honours).
 pub fn load_config<T: Serialize + DeserializeOwned + Default>(
     file: Option<&Path>,
     env_prefix: &str,
-) -> Result<T, String> {
+) -> Result<T, ConfigError> {
     let mut figment = Figment::from(Serialized::defaults(T::default()));
     if let Some(file) = file {
         if !file.exists() {
-            return Err(format!("config file {} does not exist", file.display()));
+            return Err(ConfigError::MissingFile(file.to_path_buf()));
         }
         figment = figment.merge(Toml::file(file));
     }
@@ -41,7 +50,7 @@ pub fn load_config<T: Serialize + DeserializeOwned + Default>(
         .merge(Env::prefixed(env_prefix))
         .merge(Env::raw().only(&["DATABASE_URL"]))
         .extract()
-        .map_err(|e| format!("invalid configuration: {e}"))
+        .map_err(|e| ConfigError::Invalid(Box::new(e)))
 }
 
 /// `RUST_LOG` filtering (default `info`); JSON lines when `LOG_FORMAT=json`, for log shippers.
@@ -165,6 +174,7 @@ mod tests {
         });
         assert!(load_config::<Sample>(Some(&dir.join("missing.toml")), "KITTEST_")
             .unwrap_err()
+            .to_string()
             .contains("does not exist"));
     }
 

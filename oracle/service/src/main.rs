@@ -15,7 +15,7 @@ fn main() {
         &[],
     );
     let config: Config = timelock_service_kit::load_config(args.config.as_deref(), "TIMELOCK_ORACLE_")
-        .unwrap_or_else(|error| fail(&error));
+        .unwrap_or_else(|error| fail(&error.to_string()));
     let signer = read_keypair(&config.keypair).unwrap_or_else(|error| fail(&error));
     // The blocking RPC client owns a runtime of its own: it is made, and finally dropped, outside the service's.
     let backend: SharedBackend = Arc::new(RpcBackend::new(&config.rpc_url));
