@@ -1,6 +1,8 @@
 //! The one JSON shape of each program account. The CLI's `-o json` prints these, the indexer stores them (its
 //! tables have exactly these columns) and its API returns them, so a reader sees the same field names and values
 //! wherever it looks. Derived fields (`bookable`, `free`, `disputed`) come from the program's own predicates.
+//! Reading one ignores fields it does not know (a column a newer indexer added while an older one still serves),
+//! but a missing field or an unknown enum value is an error.
 
 use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
@@ -15,7 +17,6 @@ fn optional(key: &Pubkey) -> Option<String> {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct WorkerView {
     pub address: String,
     pub supplier: String,
@@ -78,7 +79,6 @@ impl WorkerView {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct SupplierView {
     pub address: String,
     pub authority: String,
@@ -176,7 +176,6 @@ impl From<ClusterStatus> for Status {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct ClusterView {
     pub address: String,
     pub renter: String,
@@ -222,7 +221,6 @@ impl ClusterView {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct LeaseView {
     pub address: String,
     pub cluster: String,

@@ -95,6 +95,20 @@ pub async fn start<S: Source + 'static>(
 ) -> Result<RunningIndexer, StartError> {
     let store = Store::new(pool.clone());
     store.migrate().await?;
+    // Every start first re-reads every program account, before the API serves a row: rows written by an older
+    // indexer (a column added since, a state missed while it was down) are current from the first request. If
+    // the node cannot be read now, the API starts anyway and the ingest loop takes the snapshot first.
+    let mut source = source;
+    let snapshotted = match source.as_mut() {
+        Some(source) => match snapshot(source, &store).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%error, "the start-up snapshot failed; the ingest loop retries it first");
+                false
+            }
+        },
+        None => true,
+    };
     let metrics = Arc::new(Metrics::default());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -108,7 +122,8 @@ pub async fn start<S: Source + 'static>(
         let _ = server_stopped.wait_for(|s| *s).await;
     }));
     let interval = Duration::from_millis(config.poll_interval_ms.max(10));
-    let ingest = source.map(|source| tokio::spawn(ingest(source, store.clone(), interval, stopped, metrics.clone())));
+    let ingest = source
+        .map(|source| tokio::spawn(ingest(source, snapshotted, store.clone(), interval, stopped, metrics.clone())));
     tracing::info!(%addr, "indexer listening");
     Ok(RunningIndexer { addr, store, metrics, stop, server, ingest })
 }
@@ -116,6 +131,7 @@ pub async fn start<S: Source + 'static>(
 /// Applies batches until stopped. A failed step is retried from the stored checkpoint after a pause.
 async fn ingest<S: Source>(
     mut source: S,
+    snapshotted: bool,
     store: Store,
     interval: Duration,
     mut stopped: watch::Receiver<bool>,
@@ -127,18 +143,14 @@ async fn ingest<S: Source>(
     let slot = metrics.gauge("indexer_checkpoint_slot", "Slot of the newest applied transaction.", "");
     let rolled_back = metrics.counter("indexer_rolled_back_total", "Transactions undone after a fork switch.", "");
     let name = source.name().to_string();
-    // Every start first re-reads every program account, so that rows written by an older indexer (a column
-    // added since, a state missed while it was down) are current before anything else is served from them.
-    match source.resnapshot().await {
-        Ok(snapshot) => {
-            if let Err(error) = store.apply(&name, &snapshot).await {
-                tracing::warn!(%error, "storing the start-up snapshot failed; the accounts update as they change");
-            }
-        }
-        Err(error) => tracing::warn!(%error, "the start-up snapshot failed; the accounts update as they change"),
-    }
+    // Until the start-up snapshot is stored (see `start`), every step tries it again first.
+    let mut snapshotted = snapshotted;
     loop {
         let step = async {
+            if !snapshotted {
+                snapshot(&mut source, &store).await?;
+                snapshotted = true;
+            }
             let checkpoint = store.checkpoint(&name).await?;
             let Some(batch) = source.next_batch(checkpoint).await? else {
                 return Ok::<bool, IngestError>(false);
@@ -168,6 +180,12 @@ async fn ingest<S: Source>(
             () = tokio::time::sleep(pause) => {}
         }
     }
+}
+
+/// Stores a snapshot of every program account (the checkpoint does not move).
+async fn snapshot<S: Source>(source: &mut S, store: &Store) -> Result<(), IngestError> {
+    let snapshot = source.resnapshot().await?;
+    Ok(store.apply(source.name(), &snapshot).await?)
 }
 
 /// Rows below the finalized slot become final, except those of transactions the cluster dropped with their

@@ -1,7 +1,7 @@
 //! The rows the indexer derives from events (payouts, slashes, attestations, disputes): one struct per table,
 //! built from the program's own event types, written through `jsonb_populate_recordset` (so each value meets its
 //! column's type, u64 amounts as exact NUMERIC) and read back into the same struct (an unknown enum value or a
-//! missing column is an error, never a silent default).
+//! missing column is an error, never a silent default; a column it does not know is ignored).
 
 use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,6 @@ pub enum PayoutKind {
 
 /// Money that reached a supplier.
 #[derive(utoipa::ToSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
 pub struct Payout {
     /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice
     /// adds nothing).
@@ -38,7 +37,6 @@ pub struct Payout {
 }
 
 #[derive(utoipa::ToSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
 pub struct Slash {
     /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice
     /// adds nothing).
@@ -58,7 +56,6 @@ pub struct Slash {
 
 /// One lease's line of an oracle's attestation.
 #[derive(utoipa::ToSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
 pub struct Attestation {
     /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice
     /// adds nothing).
@@ -86,7 +83,6 @@ pub enum DisputeKind {
 }
 
 #[derive(utoipa::ToSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
 pub struct Dispute {
     /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice
     /// adds nothing).
@@ -209,7 +205,13 @@ impl DerivedRows {
                     upheld: Some(d.upheld),
                     proven_secs: Some(d.proven_secs),
                     faults: Some(d.faults),
-                    ..Dispute::of(e, &d.lease, &d.disputer, DisputeKind::Resolved, d.bond_returned + d.bond_forfeited)
+                    ..Dispute::of(
+                        e,
+                        &d.lease,
+                        &d.disputer,
+                        DisputeKind::Resolved,
+                        d.bond_returned.saturating_add(d.bond_forfeited),
+                    )
                 }),
                 ProgramEvent::DisputeLapsed(d) => rows.disputes.push(Dispute {
                     bond_to: Some(key(&d.bond_to)),

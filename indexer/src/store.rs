@@ -2,8 +2,9 @@
 //! checkpoint) is one database transaction: a crash between batches loses nothing and applying a batch again
 //! changes nothing.
 
+use std::collections::BTreeMap;
+
 use anchor_lang::prelude::Pubkey;
-use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -111,33 +112,38 @@ impl Store {
     }
 }
 
-/// The newest state of each account in the batch (a later record at the same slot wins: the source lists them
-/// in the order it read them), written one statement per table.
+/// The newest state of each account in the batch and its newest close, written one statement per table in
+/// address order (two writers on one database take row locks in the same order). A state is written even when
+/// the account closed later in the batch, and the close then marks it: the row is the closed account's record.
 async fn apply_accounts(tx: &mut Tx<'_>, records: &[AccountRecord]) -> sqlx::Result<()> {
-    let mut newest: HashMap<_, &AccountRecord> = HashMap::new();
+    let mut states: BTreeMap<Pubkey, (&[u8], u64)> = BTreeMap::new();
+    let mut closes: BTreeMap<Pubkey, u64> = BTreeMap::new();
     for record in records {
-        let entry = newest.entry(record.address).or_insert(record);
-        if record.slot >= entry.slot {
-            *entry = record;
+        match &record.data {
+            Some(data) => {
+                let newest = states.entry(record.address).or_insert((data, record.slot));
+                if record.slot >= newest.1 {
+                    *newest = (data, record.slot);
+                }
+            }
+            None => {
+                let newest = closes.entry(record.address).or_insert(record.slot);
+                *newest = (*newest).max(record.slot);
+            }
         }
     }
-    let mut closed = Vec::new();
     let (mut suppliers, mut workers, mut clusters, mut leases) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for record in newest.values() {
-        let Some(data) = &record.data else {
-            closed.push((record.address.to_string(), record.slot));
-            continue;
-        };
-        let (address, slot) = (&record.address, record.slot);
+    for (address, (data, slot)) in &states {
         match ProgramAccount::decode(data) {
-            Some(ProgramAccount::Config(c)) => upsert_config(tx, address, slot, &c).await?,
-            Some(ProgramAccount::Supplier(s)) => suppliers.push((SupplierView::new(address, &s), slot)),
-            Some(ProgramAccount::Worker(w)) => workers.push((WorkerView::new(address, &w), slot)),
-            Some(ProgramAccount::Cluster(c)) => clusters.push((ClusterView::new(address, &c), slot)),
-            Some(ProgramAccount::Lease(l)) => leases.push((LeaseView::new(address, &l), slot)),
+            Some(ProgramAccount::Config(c)) => upsert_config(tx, address, *slot, &c).await?,
+            Some(ProgramAccount::Supplier(s)) => suppliers.push((SupplierView::new(address, &s), *slot)),
+            Some(ProgramAccount::Worker(w)) => workers.push((WorkerView::new(address, &w), *slot)),
+            Some(ProgramAccount::Cluster(c)) => clusters.push((ClusterView::new(address, &c), *slot)),
+            Some(ProgramAccount::Lease(l)) => leases.push((LeaseView::new(address, &l), *slot)),
             None => {}
         }
     }
+    let closed: Vec<_> = closes.into_iter().map(|(address, slot)| (address.to_string(), slot)).collect();
     upsert_views(tx, "suppliers", &suppliers).await?;
     upsert_views(tx, "workers", &workers).await?;
     upsert_views(tx, "clusters", &clusters).await?;
@@ -147,7 +153,8 @@ async fn apply_accounts(tx: &mut Tx<'_>, records: &[AccountRecord]) -> sqlx::Res
         let (addresses, slots): (Vec<String>, Vec<i64>) = closed.into_iter().map(|(a, s)| (a, s as i64)).unzip();
         for table in ["suppliers", "workers", "clusters", "leases"] {
             sqlx::query(&format!(
-                "UPDATE indexer.{table} t SET closed = true, slot = c.slot FROM UNNEST($1::text[], $2::int8[]) \
+                "UPDATE indexer.{table} t SET closed = true, finalized = t.finalized AND t.slot = c.slot, slot = c.slot \
+                 FROM UNNEST($1::text[], $2::int8[]) \
                  AS c(address, slot) WHERE t.address = c.address AND t.slot <= c.slot"
             ))
             .bind(&addresses)
@@ -203,7 +210,9 @@ async fn upsert_views<V: Serialize>(tx: &mut Tx<'_>, table: &str, views: &[(V, u
     sqlx::query(&format!(
         "INSERT INTO indexer.{table} ({list}, closed) SELECT {list}, false \
          FROM jsonb_populate_recordset(NULL::indexer.{table}, $1) \
-         ON CONFLICT (address) DO UPDATE SET {}, closed = false WHERE indexer.{table}.slot <= EXCLUDED.slot",
+         ON CONFLICT (address) DO UPDATE SET {}, closed = false, \
+         finalized = indexer.{table}.finalized AND indexer.{table}.slot = EXCLUDED.slot \
+         WHERE indexer.{table}.slot <= EXCLUDED.slot",
         updates.join(", ")
     ))
     .bind(Value::Array(rows))

@@ -10,7 +10,7 @@ use serde_json::json;
 use solana_signer::Signer;
 use timelock::state::{Config, ConfigParams, Worker};
 use timelock_sdk::client::{Backend, Client, ClientError, Memcmp};
-use timelock_sdk::filter::WorkerFilter;
+use timelock_sdk::filter::{WorkerFilter, WorkerSort};
 use timelock_sdk::{batch, ix, pda};
 
 use crate::commands::worker::worker_layout;
@@ -86,8 +86,8 @@ impl<B: Backend> Context<'_, B> {
         Ok((payment, create))
     }
 
-    /// Workers on chain that pass `filter`, in its order, at most its `limit` (the exact GPU model is matched
-    /// by the RPC node, the rest on the decoded worker).
+    /// Every worker on chain that passes `filter`, in its order (the exact GPU model is matched by the RPC node,
+    /// the rest on the decoded worker); `worker list` shows a page of them, `cluster create` books from all.
     pub(crate) fn find_workers(&self, filter: &WorkerFilter) -> std::result::Result<Vec<(Pubkey, Worker)>, CliError> {
         let checked = filter.check().map_err(|e| usage(e.to_string()))?;
         let prefilter: Vec<Memcmp> = checked
@@ -101,18 +101,18 @@ impl<B: Backend> Context<'_, B> {
             .into_iter()
             .filter(|(_, worker)| filter.matches(&checked, worker))
             .collect();
-        // The API's order: the sort value, then the address for a stable order.
-        found.sort_by(|(a, x), (b, y)| {
-            use timelock_sdk::filter::WorkerSort::*;
-            let (sx, sy) = (&x.spec, &y.spec);
-            match checked.sort {
-                Price => sx.price_per_gpu_hour.cmp(&sy.price_per_gpu_hour).then(a.cmp(b)),
-                PriceDescending => sy.price_per_gpu_hour.cmp(&sx.price_per_gpu_hour).then(b.cmp(a)),
-                GpusDescending => sy.gpu_count.cmp(&sx.gpu_count).then(b.cmp(a)),
-                RegisteredDescending => y.registered_at.cmp(&x.registered_at).then(b.cmp(a)),
-            }
+        // The API's order: the sort value, then the address (as text, byte-wise: the API's `COLLATE "C"`).
+        // The API's order: the sort value, then the address as text, byte-wise (the API's `COLLATE "C"`).
+        found.sort_by_cached_key(|(address, w)| {
+            let key = match checked.sort {
+                WorkerSort::Price => i128::from(w.spec.price_per_gpu_hour),
+                WorkerSort::PriceDescending => -i128::from(w.spec.price_per_gpu_hour),
+                WorkerSort::GpusDescending => -i128::from(w.spec.gpu_count),
+                WorkerSort::RegisteredDescending => -i128::from(w.registered_at),
+            };
+            let ascending = checked.sort == WorkerSort::Price;
+            (key, if ascending { address.to_string() } else { String::new() }, std::cmp::Reverse(address.to_string()))
         });
-        found.truncate(checked.limit as usize);
         Ok(found)
     }
 

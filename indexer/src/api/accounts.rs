@@ -58,7 +58,8 @@ pub async fn list_workers(
     page::<WorkerView>(&state.pool, sql, order, cursor, i64::from(checked.limit)).await
 }
 
-/// One mirrored account, as its view.
+/// One account that exists on chain now, as its view. A closed account is unknown here, as it is to the chain
+/// and the CLI; the lists of clusters and leases keep closed ones as history (`open=false`).
 async fn one<V: DeserializeOwned + Serialize>(
     pool: &PgPool,
     table: &str,
@@ -66,11 +67,12 @@ async fn one<V: DeserializeOwned + Serialize>(
     unknown: ErrorCode,
 ) -> ApiResult {
     let address = address(address_text)?;
-    let row: Option<Value> = sqlx::query_scalar(&format!("SELECT {VIEW_OF} FROM indexer.{table} t WHERE address = $1"))
-        .bind(&address)
-        .fetch_optional(pool)
-        .await
-        .map_err(database)?;
+    let row: Option<Value> =
+        sqlx::query_scalar(&format!("SELECT {VIEW_OF} FROM indexer.{table} t WHERE address = $1 AND NOT closed"))
+            .bind(&address)
+            .fetch_optional(pool)
+            .await
+            .map_err(database)?;
     let row = row.ok_or_else(|| ApiError::new(unknown, format!("no {table} row for {address}")))?;
     Ok(Json(serde_json::from_value::<V>(row).map_err(corrupt)?).into_response())
 }
@@ -134,18 +136,20 @@ pub async fn supplier_totals(State(state): State<Arc<ApiState>>, Path(address_te
 #[serde(deny_unknown_fields)]
 pub struct ClusterFilter {
     pub renter: Option<String>,
+    /// Only clusters that exist on chain (true) or only closed ones (false); both when absent.
+    pub open: Option<bool>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/clusters", summary = "Clusters, newest first", params(ClusterFilter), responses((status = 200, description = "OK", body = Page<ClusterView>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/clusters", summary = "Clusters, newest first, closed ones included", params(ClusterFilter), responses((status = 200, description = "OK", body = Page<ClusterView>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn list_clusters(
     State(state): State<Arc<ApiState>>,
     filter: Result<Query<ClusterFilter>, QueryRejection>,
 ) -> ApiResult {
     let f = query(filter)?;
     let order = Order { column: "start_ts", sql_type: "int8", key: "address", descending: true };
-    let mut sql = view_list("clusters", order.column);
+    let mut sql = history_list("clusters", order.column, f.open);
     if let Some(renter) = optional_address(&f.renter)? {
         sql.push(" AND renter = ").push_bind(renter);
     }
@@ -161,6 +165,8 @@ pub async fn one_cluster(State(state): State<Arc<ApiState>>, Path(address): Path
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LeaseFilter {
+    /// Only leases that exist on chain (true) or only settled and closed ones (false); both when absent.
+    pub open: Option<bool>,
     pub cluster: Option<String>,
     pub worker: Option<String>,
     pub supplier: Option<String>,
@@ -168,7 +174,7 @@ pub struct LeaseFilter {
     pub cursor: Option<String>,
 }
 
-/// Leases, closed ones included (a settled lease's account is closed; its row is its record).
+/// Leases, closed ones included unless `open=true` (a settled lease's account is closed; its row is its record).
 #[utoipa::path(get, path = "/v1/leases", summary = "Leases, newest first, settled ones included", params(LeaseFilter), responses((status = 200, description = "OK", body = Page<LeaseView>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn list_leases(
     State(state): State<Arc<ApiState>>,
@@ -176,9 +182,7 @@ pub async fn list_leases(
 ) -> ApiResult {
     let f = query(filter)?;
     let order = Order { column: "start_ts", sql_type: "int8", key: "address", descending: true };
-    let mut sql = QueryBuilder::new(format!(
-        "SELECT {VIEW_OF}, start_ts::text AS cursor_value, address FROM indexer.leases t WHERE true"
-    ));
+    let mut sql = history_list("leases", order.column, f.open);
     for (column, value) in [("cluster", &f.cluster), ("worker", &f.worker), ("supplier", &f.supplier)] {
         if let Some(value) = optional_address(value)? {
             sql.push(format!(" AND {column} = ")).push_bind(value);

@@ -116,10 +116,17 @@ fn decode_cursor(cursor: &Option<String>) -> Result<Option<(String, String)>, Ap
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (value, key) = text.split_once(':').ok_or_else(invalid)?;
-    if value.parse::<i128>().is_err() {
-        return Err(invalid());
-    }
     Ok(Some((value.to_string(), key.to_string())))
+}
+
+/// Whether a cursor's value fits the sort column's type (a cursor of another sort, or made up, is refused
+/// here rather than failing the cast in the query).
+fn fits(value: &str, sql_type: &str) -> bool {
+    match sql_type {
+        "int4" => value.parse::<i32>().is_ok(),
+        "int8" => value.parse::<i64>().is_ok(),
+        _ => value.parse::<u64>().is_ok(),
+    }
 }
 
 /// A page of rows of type `T`: `items` and the cursor of the next page (`null` on the last).
@@ -141,7 +148,12 @@ async fn page_rows<T: DeserializeOwned>(
     limit: i64,
 ) -> Result<(Vec<(T, String)>, Option<String>), ApiError> {
     let Order { column, sql_type, key, descending } = order;
+    // Keys compare byte-wise, as the CLI sorts addresses and as the list indexes are built.
+    let key = format!("{key} COLLATE \"C\"");
     if let Some((value, after)) = cursor {
+        if !fits(&value, sql_type) {
+            return Err(ApiError::new(ErrorCode::BadCursor, "cursor is not one of this list and order"));
+        }
         sql.push(format!(" AND ({column}, {key}) {} (", if descending { "<" } else { ">" }));
         sql.push_bind(value).push(format!("::{sql_type}, ")).push_bind(after).push(")");
     }
@@ -174,7 +186,7 @@ async fn page<T: DeserializeOwned + Serialize>(
     Ok(Json(Page { items: rows.into_iter().map(|(row, _)| row).collect(), next_cursor }).into_response())
 }
 
-/// The list query over a view table: each row's view, its sort value as text, its address.
+/// The list query over a view table's live rows: each row's view, its sort value as text, its address.
 fn view_list(table: &str, column: &str) -> QueryBuilder<'static, Postgres> {
     QueryBuilder::new(format!(
         "SELECT {VIEW_OF}, ({column})::text AS cursor_value, address FROM indexer.{table} t WHERE NOT closed"
@@ -197,4 +209,17 @@ pub async fn health(State(state): State<Arc<ApiState>>) -> Response {
 
 async fn metrics(State(state): State<Arc<ApiState>>) -> impl IntoResponse {
     ([("content-type", "text/plain; version=0.0.4")], state.metrics.render())
+}
+
+/// The list query over a table whose closed rows are history (clusters, leases): all of them, or only the open
+/// (`Some(true)`) or closed (`Some(false)`) ones.
+fn history_list(table: &str, column: &str, open: Option<bool>) -> QueryBuilder<'static, Postgres> {
+    let which = match open {
+        Some(true) => "NOT closed",
+        Some(false) => "closed",
+        None => "true",
+    };
+    QueryBuilder::new(format!(
+        "SELECT {VIEW_OF}, ({column})::text AS cursor_value, address FROM indexer.{table} t WHERE {which}"
+    ))
 }

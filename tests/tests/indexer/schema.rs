@@ -100,3 +100,42 @@ async fn amounts_above_i64_max_and_enum_values_round_trip_exactly(pool: PgPool) 
     assert_eq!(body["error"]["code"], "internal", "{body}");
     indexer.stop().await;
 }
+
+/// Both folders number their migrations from one sequence: a version in both would fail whichever service
+/// migrates a shared database second.
+#[test]
+fn the_two_schemas_never_share_a_version() {
+    let oracle: std::collections::BTreeSet<i64> = timelock_oracle::store::MIGRATOR.iter().map(|m| m.version).collect();
+    let indexer: std::collections::BTreeSet<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+    assert!(oracle.is_disjoint(&indexer), "oracle {oracle:?} and indexer {indexer:?} share a version");
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn an_account_opened_and_closed_in_one_batch_keeps_its_record(pool: PgPool) {
+    let mut f = TestFixture::deployed();
+    f.init_config().unwrap();
+    let renter = f.renter(10 * ONE_USDC);
+    f.create_cluster(&renter, 7, 1).unwrap();
+    let address = pda::cluster(&renter.key(), 7).0;
+    let cluster: Cluster = f.account(&address);
+    let mut data = Vec::new();
+    cluster.try_serialize(&mut data).unwrap();
+    let accounts =
+        vec![AccountRecord { address, slot: 5, data: Some(data) }, AccountRecord { address, slot: 6, data: None }];
+    Store::new(pool.clone()).apply("synthetic", &Batch { accounts, ..Batch::default() }).await.unwrap();
+
+    let config = Config { listen: "127.0.0.1:0".into(), ..Config::default() };
+    let indexer = timelock_indexer::start::<Replay>(&config, pool.clone(), None).await.unwrap();
+    let base = format!("http://{}", indexer.addr);
+    let get = |path: String| async move {
+        let response = reqwest::get(path).await.unwrap();
+        (response.status().as_u16(), response.json::<Value>().await.unwrap())
+    };
+    let (status, _) = get(format!("{base}/v1/clusters/{address}")).await;
+    assert_eq!(status, 404, "closed on chain: unknown here too, as to the CLI");
+    let (_, closed) = get(format!("{base}/v1/clusters?open=false")).await;
+    assert_eq!(closed["items"][0], json(ClusterView::new(&address, &cluster)), "its last state is its record");
+    let (_, open) = get(format!("{base}/v1/clusters?open=true")).await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 0);
+    indexer.stop().await;
+}

@@ -224,9 +224,12 @@ pub fn run<B: Backend>(command: &WorkerCommand, ctx: &Context<B>) -> CliResult {
         }
         WorkerCommand::Unjail { index } => ctx.send(vec![ix::worker_unjail(me, *index)]),
         WorkerCommand::Show { address } => Ok(json(WorkerView::new(address, &ctx.client.account(address)?))),
-        WorkerCommand::List { filter } => Ok(Value::Array(
-            ctx.find_workers(&filter.filter())?.iter().map(|(a, w)| json(WorkerView::new(a, w))).collect(),
-        )),
+        WorkerCommand::List { filter } => {
+            let filter = filter.filter();
+            let page = filter.check().map_err(|e| usage(e.to_string()))?.limit as usize;
+            let found = ctx.find_workers(&filter)?;
+            Ok(Value::Array(found.iter().take(page).map(|(a, w)| json(WorkerView::new(a, w))).collect()))
+        }
     }
 }
 
