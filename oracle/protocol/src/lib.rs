@@ -123,12 +123,16 @@ pub(crate) mod signature_hex {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
         let text = String::deserialize(d)?;
         let invalid = || serde::de::Error::custom("signature must be 128 hex digits");
-        if text.len() != 128 {
+        // Read as bytes: a string of 128 bytes may hold multi-byte characters, and slicing it by byte offsets
+        // would split one (a panic, not a refusal).
+        let digits = text.as_bytes();
+        if digits.len() != 128 {
             return Err(invalid());
         }
+        let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8).ok_or_else(invalid);
         let mut bytes = [0u8; 64];
-        for (i, byte) in bytes.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|_| invalid())?;
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            *byte = digit(pair[0])? << 4 | digit(pair[1])?;
         }
         Ok(bytes)
     }
@@ -170,6 +174,18 @@ mod tests {
         assert_eq!(tampered.verify(&key), Err(VerifyError::BadSignature));
         let other = SigningKey::from_bytes(&[8; 32]).verifying_key().to_bytes();
         assert_eq!(signed.verify(&other), Err(VerifyError::BadSignature));
+    }
+
+    #[test]
+    fn a_signature_of_non_ascii_characters_is_refused_not_a_panic() {
+        let json = serde_json::to_string(&heartbeat(1).sign(&device())).unwrap();
+        let start = json.find("\"signature\":\"").unwrap() + "\"signature\":\"".len();
+        // 128 bytes: '€' is three, so byte offsets 1..4 are inside one character.
+        let forged = format!("0€{}", "0".repeat(124));
+        assert_eq!(forged.len(), 128);
+        let body = format!("{}{}{}", &json[..start], forged, &json[start + 128..]);
+        let refused = serde_json::from_str::<SignedHeartbeat>(&body).unwrap_err();
+        assert!(refused.to_string().contains("128 hex digits"), "{refused}");
     }
 
     #[test]

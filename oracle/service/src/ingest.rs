@@ -171,11 +171,17 @@ impl Writer {
 
 async fn commit(store: Store, sequences: Sequences, counters: Counters, prepared: Prepared) {
     match store.insert_heartbeats(&prepared.rows).await {
-        Ok(()) => {
+        Ok(inserted) => {
             counters.batches.fetch_add(1, Ordering::Relaxed);
-            counters.stored.fetch_add(prepared.rows.len() as u64, Ordering::Relaxed);
-            for reply in prepared.replies {
-                let _ = reply.send(Ok(()));
+            for ((row, reply), new) in prepared.rows.iter().zip(prepared.replies).zip(inserted) {
+                if new {
+                    counters.stored.fetch_add(1, Ordering::Relaxed);
+                    let _ = reply.send(Ok(()));
+                } else {
+                    // Already stored, by another writer or before a restart: a replay, not a failure.
+                    counters.refused_replay.fetch_add(1, Ordering::Relaxed);
+                    let _ = reply.send(Err(Refusal::Replay { last: row.sequence }));
+                }
             }
         }
         Err(error) => {

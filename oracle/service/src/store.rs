@@ -90,17 +90,20 @@ impl Store {
         Ok(rows.into_iter().map(|(worker, sequence)| (key(worker), sequence)).collect())
     }
 
-    /// Stores a batch in one transaction (one multi-row statement, prepared once per connection).
-    pub async fn insert_heartbeats(&self, rows: &[StoredHeartbeat]) -> sqlx::Result<()> {
+    /// Stores a batch in one statement (prepared once per connection) and says, row by row, whether it was new.
+    /// A row whose (worker, sequence) is already stored (another process on this database wrote it, or this
+    /// one before a restart) is skipped: one duplicate never fails the rest of the batch.
+    pub async fn insert_heartbeats(&self, rows: &[StoredHeartbeat]) -> sqlx::Result<Vec<bool>> {
         let workers: Vec<&[u8]> = rows.iter().map(|r| &r.worker[..]).collect();
         let sequences: Vec<i64> = rows.iter().map(|r| r.sequence).collect();
         let leases: Vec<&[u8]> = rows.iter().map(|r| &r.lease[..]).collect();
         let timestamps: Vec<i64> = rows.iter().map(|r| r.timestamp).collect();
         let payloads: Vec<&[u8]> = rows.iter().map(|r| &r.payload[..]).collect();
         let signatures: Vec<&[u8]> = rows.iter().map(|r| &r.signature[..]).collect();
-        sqlx::query(
+        let inserted: Vec<(Vec<u8>, i64)> = sqlx::query_as(
             "INSERT INTO oracle.heartbeats (worker, sequence, lease, ts, payload, signature) \
-             SELECT * FROM UNNEST($1::bytea[], $2::int8[], $3::bytea[], $4::int8[], $5::bytea[], $6::bytea[])",
+             SELECT * FROM UNNEST($1::bytea[], $2::int8[], $3::bytea[], $4::int8[], $5::bytea[], $6::bytea[]) \
+             ON CONFLICT (worker, sequence) DO NOTHING RETURNING worker, sequence",
         )
         .bind(&workers)
         .bind(&sequences)
@@ -108,9 +111,11 @@ impl Store {
         .bind(&timestamps)
         .bind(&payloads)
         .bind(&signatures)
-        .execute(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(())
+        let inserted: std::collections::HashSet<(Key, i64)> =
+            inserted.into_iter().map(|(worker, sequence)| (key(worker), sequence)).collect();
+        Ok(rows.iter().map(|r| inserted.contains(&(r.worker, r.sequence))).collect())
     }
 
     /// The lease's heartbeats with timestamps in `[from, to)`, by time.

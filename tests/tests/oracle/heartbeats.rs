@@ -21,6 +21,27 @@ async fn an_honest_heartbeat_is_stored_before_its_202(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_heartbeat_another_writer_stored_is_a_replay_and_fails_nothing_else(pool: PgPool) {
+    let world = OracleWorld::new(1, 8, 2, 0);
+    let oracle = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
+    let now = unix_now();
+    let beat = |sequence: u64| world.heartbeat(0, sequence, now, world.honest_gpus(0));
+    assert_eq!(post_heartbeat(&oracle, &beat(1)).await.0, 202);
+    // Another process on this database (or this one before a restart) stores sequence 2 behind the oracle's
+    // back: its memory of the worker's last sequence is now stale.
+    Store::new(pool.clone()).insert_heartbeats(&[StoredHeartbeat::from_verified(&beat(2))]).await.unwrap();
+
+    // Once a failed batch, every heartbeat in it answered 503; now only the duplicate is refused.
+    let (second, third) = (beat(2), beat(3));
+    let (duplicate, fresh) = tokio::join!(post_heartbeat(&oracle, &second), post_heartbeat(&oracle, &third));
+    assert_refused(duplicate, 409, "replay");
+    assert_eq!(fresh.0, 202, "{}", fresh.1);
+    let stored = Store::new(pool).lease_heartbeats(&world.workers[0].lease.to_bytes(), 0, i64::MAX).await.unwrap();
+    assert_eq!(stored.iter().map(|h| h.sequence).collect::<Vec<_>>(), vec![1, 2, 3]);
+    oracle.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
 async fn every_bad_heartbeat_is_refused_with_its_status_and_a_json_error(pool: PgPool) {
     let world = OracleWorld::new(2, 8, 2, 0);
     let oracle = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
@@ -31,6 +52,11 @@ async fn every_bad_heartbeat_is_refused_with_its_status_and_a_json_error(pool: P
     assert_refused(send(&oracle, "POST", "/v1/heartbeats", "{not json".into()).await, 400, "malformed");
     assert_refused(send(&oracle, "POST", "/v1/heartbeats", r#"{"heartbeat":{}}"#.into()).await, 400, "malformed");
     assert_refused(post_heartbeat(&oracle, &honest(u64::MAX)).await, 400, "malformed");
+    // A signature of 128 bytes that are not 128 hex digits: once a panic that dropped the connection.
+    let json = serde_json::to_string(&honest(1)).unwrap();
+    let at = json.find("\"signature\":\"").unwrap() + "\"signature\":\"".len();
+    let non_ascii = format!("{}0€{}{}", &json[..at], "0".repeat(124), &json[at + 128..]);
+    assert_refused(send(&oracle, "POST", "/v1/heartbeats", non_ascii).await, 400, "malformed");
 
     // 401: signed by a key other than the worker's registered device key, or tampered with after signing.
     let mut forged = world.heartbeat(0, 1, now, world.honest_gpus(0)).heartbeat.sign(&SigningKey::from_bytes(&[1; 32]));
