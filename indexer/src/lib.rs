@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-use timelock_service_kit::Metrics;
+use timelock_service_kit::{Metrics, WriterLock};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -67,6 +67,8 @@ pub enum StartError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: String, source: std::io::Error },
+    #[error(transparent)]
+    Writer(#[from] timelock_service_kit::WriterLockError),
 }
 
 /// Why an ingest step failed (it is retried from the stored checkpoint).
@@ -85,7 +87,11 @@ pub struct RunningIndexer {
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     ingest: Option<JoinHandle<()>>,
+    writer_lock: Option<WriterLock>,
 }
+
+/// How long a start waits for a previous indexer on the same database to let go of the writer lock.
+const WRITER_LOCK_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs migrations, serves the API and (when a source is given) ingests from it every `poll_interval`.
 pub async fn start<S: Source + 'static>(
@@ -95,6 +101,12 @@ pub async fn start<S: Source + 'static>(
 ) -> Result<RunningIndexer, StartError> {
     let store = Store::new(pool.clone());
     store.migrate().await?;
+    // One ingesting indexer per database (read replicas, without a source, take no lock): two would race each
+    // other's checkpoint and finality passes.
+    let writer_lock = match source {
+        Some(_) => Some(WriterLock::acquire(&pool, "timelock-indexer", WRITER_LOCK_WAIT).await?),
+        None => None,
+    };
     // Every start first re-reads every program account, before the API serves a row: rows written by an older
     // indexer (a column added since, a state missed while it was down) are current from the first request. If
     // the node cannot be read now, the API starts anyway and the ingest loop takes the snapshot first.
@@ -125,7 +137,7 @@ pub async fn start<S: Source + 'static>(
     let ingest = source
         .map(|source| tokio::spawn(ingest(source, snapshotted, store.clone(), interval, stopped, metrics.clone())));
     tracing::info!(%addr, "indexer listening");
-    Ok(RunningIndexer { addr, store, metrics, stop, server, ingest })
+    Ok(RunningIndexer { addr, store, metrics, stop, server, ingest, writer_lock })
 }
 
 /// Applies batches until stopped. A failed step is retried from the stored checkpoint after a pause.
@@ -217,6 +229,9 @@ impl RunningIndexer {
             let _ = ingest.await;
         }
         let _ = self.server.await;
+        if let Some(lock) = self.writer_lock {
+            lock.release().await;
+        }
         tracing::info!("indexer stopped");
     }
 }

@@ -20,9 +20,11 @@ use tower_http::trace::TraceLayer;
 
 mod args;
 mod error;
+mod writer_lock;
 
 pub use args::{Invocation, ServiceArgs};
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
+pub use writer_lock::{WriterLock, WriterLockError};
 
 /// Why a service's settings could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -117,9 +117,18 @@ impl OracleWorld {
 
     /// Starts oracle `index` of the fixture's oracle set (no background rounds: tests call them).
     pub async fn start_oracle(&self, pool: PgPool, index: usize, config: Config) -> RunningOracle {
+        self.try_start_oracle(pool, index, config).await.expect("oracle starts")
+    }
+
+    pub async fn try_start_oracle(
+        &self,
+        pool: PgPool,
+        index: usize,
+        config: Config,
+    ) -> Result<RunningOracle, timelock_oracle::StartError> {
         let signer = self.chain.lock().oracles[index].insecure_clone();
         assert!(self.chain.lock().config().params.oracles.contains(&signer.pubkey()));
-        timelock_oracle::start(config, self.chain.clone(), pool, signer, false).await.expect("oracle starts")
+        timelock_oracle::start(config, self.chain.clone(), pool, signer, false).await
     }
 
     pub fn lease(&self, worker: usize) -> timelock::state::Lease {

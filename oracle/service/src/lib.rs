@@ -15,9 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use solana_keypair::Keypair;
+use solana_signer::Signer;
 use sqlx::PgPool;
 use timelock_sdk::client::Client;
-use timelock_service_kit::Metrics;
+use timelock_service_kit::{Metrics, WriterLock};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -38,7 +39,11 @@ pub struct RunningOracle {
     server: JoinHandle<std::io::Result<()>>,
     writer: JoinHandle<()>,
     attest_loop: Option<JoinHandle<()>>,
+    writer_lock: WriterLock,
 }
+
+/// How long a start waits for a previous process of the same oracle to let go of the writer lock.
+const WRITER_LOCK_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -46,6 +51,8 @@ pub enum StartError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot listen on {0}: {1}")]
     Listen(String, std::io::Error),
+    #[error(transparent)]
+    Writer(#[from] timelock_service_kit::WriterLockError),
 }
 
 /// Starts the API, the writer and (when `attest_loop`) the periodic attestation rounds.
@@ -56,6 +63,10 @@ pub async fn start(
     signer: Keypair,
     attest_loop: bool,
 ) -> Result<RunningOracle, StartError> {
+    // One process per oracle identity and database: two would both store heartbeats under one sequence check
+    // and both attest, posting every report twice.
+    let writer_lock =
+        WriterLock::acquire(&pool, &format!("timelock-oracle:{}", signer.pubkey()), WRITER_LOCK_WAIT).await?;
     let store = Store::new(pool);
     store.migrate().await?;
     let metrics = Arc::new(Metrics::default());
@@ -82,7 +93,7 @@ pub async fn start(
     }));
     let attest_loop = attest_loop.then(|| tokio::spawn(run_rounds(attestor.clone(), every, stopped, &metrics)));
     tracing::info!(%addr, "oracle listening");
-    Ok(RunningOracle { addr, attestor, metrics, stop, server, writer, attest_loop })
+    Ok(RunningOracle { addr, attestor, metrics, stop, server, writer, attest_loop, writer_lock })
 }
 
 /// Rounds every `every`; after a failed round, retries sooner with exponential backoff (1 s doubling, capped at
@@ -139,6 +150,7 @@ impl RunningOracle {
         if let Some(rounds) = self.attest_loop {
             let _ = rounds.await;
         }
+        self.writer_lock.release().await;
         tracing::info!("oracle stopped");
     }
 }

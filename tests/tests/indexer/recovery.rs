@@ -74,3 +74,19 @@ async fn a_transaction_dropped_with_its_fork_is_undone_and_the_rest_finalized(po
     assert_eq!(payouts, 2, "the honest settlement and the claim stay");
     assert_mirror(&m.f, &pool).await;
 }
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_second_ingesting_indexer_on_one_database_is_refused(pool: PgPool) {
+    let config = Config { listen: "127.0.0.1:0".into(), ..Config::default() };
+    let source = || Some(Replay { journal: Vec::new(), per_batch: 1, fork: None });
+    let first = timelock_indexer::start(&config, pool.clone(), source()).await.unwrap();
+    // Two writers would race each other's checkpoint and finality passes.
+    let second = timelock_indexer::start(&config, pool.clone(), source()).await;
+    assert!(matches!(second, Err(timelock_indexer::StartError::Writer(_))), "a second writer must be refused");
+    // A read replica takes no lock; a new writer starts once the first has stopped.
+    let replica = timelock_indexer::start::<Replay>(&config, pool.clone(), None).await.unwrap();
+    first.stop().await;
+    let next = timelock_indexer::start(&config, pool.clone(), source()).await.unwrap();
+    next.stop().await;
+    replica.stop().await;
+}

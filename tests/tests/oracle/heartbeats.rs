@@ -42,6 +42,21 @@ async fn a_heartbeat_another_writer_stored_is_a_replay_and_fails_nothing_else(po
 }
 
 #[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_second_process_of_one_oracle_on_its_database_is_refused(pool: PgPool) {
+    let world = OracleWorld::new(1, 8, 2, 0);
+    let first = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
+    // The same oracle twice would store under one sequence check and post every report twice.
+    let second = world.try_start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
+    assert!(matches!(second, Err(timelock_oracle::StartError::Writer(_))), "a second writer must be refused");
+    // Another oracle may share the database; the same one starts again once the first has stopped.
+    let other = world.start_oracle(pool.clone(), 1, OracleWorld::oracle_config()).await;
+    first.stop().await;
+    let restarted = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
+    restarted.stop().await;
+    other.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
 async fn every_bad_heartbeat_is_refused_with_its_status_and_a_json_error(pool: PgPool) {
     let world = OracleWorld::new(2, 8, 2, 0);
     let oracle = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
