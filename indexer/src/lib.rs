@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-use timelock_service_kit::{Metrics, WriterLock};
+use timelock_service_kit::{Metrics, Readiness, WriterLock};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -34,6 +34,8 @@ pub struct Config {
     pub program_id: String,
     pub poll_interval_ms: u64,
     pub request_timeout_secs: u64,
+    /// `/ready` turns 503 when ingestion has not succeeded for this long.
+    pub ready_max_silence_secs: u64,
     /// Optional TOML file this was read from (for logs).
     pub config_file: Option<PathBuf>,
 }
@@ -48,6 +50,7 @@ impl Default for Config {
             program_id: timelock::ID.to_string(),
             poll_interval_ms: 400,
             request_timeout_secs: 5,
+            ready_max_silence_secs: 60,
             config_file: None,
         }
     }
@@ -90,6 +93,9 @@ pub struct RunningIndexer {
     writer_lock: Option<WriterLock>,
 }
 
+/// The ingest loop's name in `/ready`.
+const INGEST: &str = "ingest";
+
 /// How long a start waits for a previous indexer on the same database to let go of the writer lock.
 const WRITER_LOCK_WAIT: Duration = Duration::from_secs(5);
 
@@ -127,15 +133,20 @@ pub async fn start<S: Source + 'static>(
         .map_err(|source| StartError::Listen { addr: config.listen.clone(), source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen.clone(), source })?;
     let (stop, stopped) = watch::channel(false);
-    let state = Arc::new(api::ApiState { pool, metrics: metrics.clone() });
+    let readiness = Readiness::default();
+    if source.is_some() {
+        readiness.register(INGEST, Duration::from_secs(config.ready_max_silence_secs.max(1)));
+    }
+    let state = Arc::new(api::ApiState { pool, metrics: metrics.clone(), readiness: readiness.clone() });
     let router = api::router(state, Duration::from_secs(config.request_timeout_secs));
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(timelock_service_kit::serve(listener, router, async move {
         let _ = server_stopped.wait_for(|s| *s).await;
     }));
     let interval = Duration::from_millis(config.poll_interval_ms.max(10));
-    let ingest = source
-        .map(|source| tokio::spawn(ingest(source, snapshotted, store.clone(), interval, stopped, metrics.clone())));
+    let ingest = source.map(|source| {
+        tokio::spawn(ingest(source, snapshotted, store.clone(), interval, stopped, metrics.clone(), readiness))
+    });
     tracing::info!(%addr, "indexer listening");
     Ok(RunningIndexer { addr, store, metrics, stop, server, ingest, writer_lock })
 }
@@ -148,6 +159,7 @@ async fn ingest<S: Source>(
     interval: Duration,
     mut stopped: watch::Receiver<bool>,
     metrics: Arc<Metrics>,
+    readiness: Readiness,
 ) {
     let events = metrics.counter("indexer_events_total", "Events applied.", "");
     let accounts = metrics.counter("indexer_account_updates_total", "Account states applied.", "");
@@ -178,7 +190,11 @@ async fn ingest<S: Source>(
             }
             Ok(!batch.events.is_empty() || !batch.accounts.is_empty())
         };
-        let pause = match step.await {
+        let outcome = step.await;
+        if outcome.is_ok() {
+            readiness.beat(INGEST);
+        }
+        let pause = match outcome {
             Ok(true) => Duration::ZERO, // more may be waiting
             Ok(false) => interval,
             Err(error) => {

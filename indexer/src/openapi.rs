@@ -34,7 +34,8 @@ use crate::rows::{Attestation, Dispute, DisputeKind, Payout, PayoutKind, Slash};
         list_payouts,
         list_slashes,
         stats,
-        health
+        health,
+        ready
     ),
     components(schemas(
         WorkerView,
@@ -73,6 +74,7 @@ pub const PATHS: &[&str] = &[
     "/v1/slashes",
     "/v1/stats",
     "/health",
+    "/ready",
 ];
 
 pub fn document() -> Value {

@@ -64,6 +64,7 @@ error_codes! {
     ChainUnavailable = "chain_unavailable", SERVICE_UNAVAILABLE, "the chain cannot be read right now";
     StorageUnavailable = "storage_unavailable", SERVICE_UNAVAILABLE, "the heartbeat could not be stored; retry";
     ShuttingDown = "shutting_down", SERVICE_UNAVAILABLE, "the service is stopping";
+    NotReady = "not_ready", SERVICE_UNAVAILABLE, "`/ready`: the database is unreachable or a background loop has stopped succeeding (the message says which)";
 }
 
 /// The body of every error response.

@@ -20,10 +20,12 @@ use tower_http::trace::TraceLayer;
 
 mod args;
 mod error;
+mod readiness;
 mod writer_lock;
 
 pub use args::{Invocation, ServiceArgs};
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
+pub use readiness::Readiness;
 pub use writer_lock::{WriterLock, WriterLockError};
 
 /// Why a service's settings could not be read.

@@ -19,7 +19,7 @@ use serde_json::Value;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use timelock_sdk::filter::{FilterError, WorkerFilter, WorkerSort, DEFAULT_LIMIT, MAX_LIMIT};
 use timelock_sdk::view::{ClusterView, LeaseView, SupplierView, WorkerView};
-use timelock_service_kit::{ApiError, ErrorBody, ErrorCode, Metrics};
+use timelock_service_kit::{ApiError, ErrorBody, ErrorCode, Metrics, Readiness};
 
 use crate::rows::{Attestation, Payout, Slash};
 
@@ -35,6 +35,7 @@ use money::*;
 pub struct ApiState {
     pub pool: PgPool,
     pub metrics: Arc<Metrics>,
+    pub readiness: Readiness,
 }
 
 pub fn router(state: Arc<ApiState>, request_timeout: Duration) -> Router {
@@ -54,6 +55,7 @@ pub fn router(state: Arc<ApiState>, request_timeout: Duration) -> Router {
         .route("/v1/stats", get(stats))
         .route("/openapi.json", get(|| async { Json(crate::openapi::document()) }))
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .with_state(state);
     timelock_service_kit::with_common_layers(api, request_timeout)
@@ -195,7 +197,7 @@ fn view_list(table: &str, column: &str) -> QueryBuilder<'static, Postgres> {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
-    /// `ok`
+    /// `ok` (`/health`) or `ready` (`/ready`)
     pub status: String,
 }
 
@@ -204,6 +206,19 @@ pub async fn health(State(state): State<Arc<ApiState>>) -> Response {
     match sqlx::query("SELECT 1").execute(&state.pool).await {
         Ok(_) => Json(Health { status: "ok".into() }).into_response(),
         Err(e) => ApiError::new(ErrorCode::DatabaseUnavailable, e.to_string()).into_response(),
+    }
+}
+
+#[utoipa::path(get, path = "/ready", summary = "Serving current data: the database answers and ingestion keeps succeeding", responses((status = 200, description = "ready", body = Health), (status = 503, description = "not ready, and why", body = ErrorBody)))]
+pub async fn ready(State(state): State<Arc<ApiState>>) -> Response {
+    let mut problems = state.readiness.problems();
+    if let Err(error) = sqlx::query("SELECT 1").execute(&state.pool).await {
+        problems.push(format!("database: {error}"));
+    }
+    if problems.is_empty() {
+        Json(Health { status: "ready".into() }).into_response()
+    } else {
+        ApiError::new(ErrorCode::NotReady, problems.join("; ")).into_response()
     }
 }
 

@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use timelock_protocol::challenge::{self, ChallengeVerdict, SignedAnswer};
 use timelock_protocol::SignedHeartbeat;
-use timelock_service_kit::{ApiError, ErrorCode, Metrics};
+use timelock_service_kit::{ApiError, ErrorCode, Metrics, Readiness};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::chain::{Chain, WorkerInfo};
@@ -32,6 +32,7 @@ pub struct AppState {
     pub store: Store,
     pub queue: mpsc::Sender<Pending>,
     pub metrics: Arc<Metrics>,
+    pub readiness: Readiness,
     overloaded: Arc<AtomicU64>,
 }
 
@@ -42,10 +43,11 @@ impl AppState {
         store: Store,
         queue: mpsc::Sender<Pending>,
         metrics: Arc<Metrics>,
+        readiness: Readiness,
     ) -> Self {
         let overloaded =
             metrics.counter("oracle_heartbeats_refused_total", "Heartbeats refused.", "reason=\"overloaded\"");
-        AppState { config, chain, store, queue, metrics, overloaded }
+        AppState { config, chain, store, queue, metrics, readiness, overloaded }
     }
 }
 
@@ -58,6 +60,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/challenges/{key}", get(get_challenge))
         .route("/v1/challenges/{key}", post(post_answer).layer(DefaultBodyLimit::max(answer_limit)))
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .with_state(state);
     timelock_service_kit::with_common_layers(api, timeout)
@@ -255,6 +258,20 @@ async fn health(State(state): State<Arc<AppState>>) -> Response {
     match sqlx::query("SELECT 1").execute(&state.store.pool).await {
         Ok(_) => Json(json!({ "status": "ok" })).into_response(),
         Err(e) => ApiError::new(ErrorCode::DatabaseUnavailable, e.to_string()).into_response(),
+    }
+}
+
+/// Doing its job: the database answers and the attestation rounds keep succeeding (`/health` only says the
+/// process answers).
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let mut problems = state.readiness.problems();
+    if let Err(error) = sqlx::query("SELECT 1").execute(&state.store.pool).await {
+        problems.push(format!("database: {error}"));
+    }
+    if problems.is_empty() {
+        Json(json!({ "status": "ready" })).into_response()
+    } else {
+        ApiError::new(ErrorCode::NotReady, problems.join("; ")).into_response()
     }
 }
 

@@ -29,6 +29,8 @@ pub struct Config {
     /// How long worker and lease accounts are cached.
     pub chain_cache_secs: u64,
     pub attest_every_secs: u64,
+    /// `/ready` turns 503 when no attestation round has succeeded for this long.
+    pub ready_max_silence_secs: u64,
     pub request_timeout_secs: u64,
     /// Micro-lamports per compute unit on attestation transactions.
     pub priority_fee: u64,
@@ -58,6 +60,7 @@ impl Default for Config {
             max_batch: 2_048,
             chain_cache_secs: 30,
             attest_every_secs: 60,
+            ready_max_silence_secs: 300,
             request_timeout_secs: 10,
             priority_fee: 0,
             challenge_size: 96,

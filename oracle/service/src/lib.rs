@@ -18,7 +18,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use sqlx::PgPool;
 use timelock_sdk::client::Client;
-use timelock_service_kit::{Metrics, WriterLock};
+use timelock_service_kit::{Metrics, Readiness, WriterLock};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -41,6 +41,9 @@ pub struct RunningOracle {
     attest_loop: Option<JoinHandle<()>>,
     writer_lock: WriterLock,
 }
+
+/// The attestation loop's name in `/ready`.
+const ROUNDS: &str = "attestation rounds";
 
 /// How long a start waits for a previous process of the same oracle to let go of the writer lock.
 const WRITER_LOCK_WAIT: Duration = Duration::from_secs(5);
@@ -85,13 +88,18 @@ pub async fn start(
     let addr = listener.local_addr().map_err(|e| StartError::Listen(config.listen.clone(), e))?;
     let (stop, stopped) = watch::channel(false);
     let every = Duration::from_secs(config.attest_every_secs.max(1));
-    let state = Arc::new(AppState::new(config, chain, store, queue, metrics.clone()));
+    let readiness = Readiness::default();
+    if attest_loop {
+        readiness.register(ROUNDS, Duration::from_secs(config.ready_max_silence_secs.max(1)));
+    }
+    let state = Arc::new(AppState::new(config, chain, store, queue, metrics.clone(), readiness.clone()));
     let router = api::router(state);
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(timelock_service_kit::serve(listener, router, async move {
         let _ = server_stopped.wait_for(|stop| *stop).await;
     }));
-    let attest_loop = attest_loop.then(|| tokio::spawn(run_rounds(attestor.clone(), every, stopped, &metrics)));
+    let attest_loop =
+        attest_loop.then(|| tokio::spawn(run_rounds(attestor.clone(), every, stopped, &metrics, readiness)));
     tracing::info!(%addr, "oracle listening");
     Ok(RunningOracle { addr, attestor, metrics, stop, server, writer, attest_loop, writer_lock })
 }
@@ -103,6 +111,7 @@ fn run_rounds(
     every: Duration,
     mut stopped: watch::Receiver<bool>,
     metrics: &Metrics,
+    readiness: Readiness,
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
     let rounds = metrics.counter("oracle_attestation_rounds_total", "Attestation rounds completed.", "");
     let failures = metrics.counter("oracle_attestation_failures_total", "Rounds or transactions that failed.", "");
@@ -118,6 +127,7 @@ fn run_rounds(
             use std::sync::atomic::Ordering::Relaxed;
             match attestor.round().await {
                 Ok(report) if report.failed_transactions == 0 => {
+                    readiness.beat(ROUNDS);
                     rounds.fetch_add(1, Relaxed);
                     sent.fetch_add(report.sent.len() as u64, Relaxed);
                     delay = every;

@@ -90,3 +90,46 @@ async fn a_second_ingesting_indexer_on_one_database_is_refused(pool: PgPool) {
     next.stop().await;
     replica.stop().await;
 }
+
+/// A node that never answers.
+struct Unreachable;
+
+impl Source for Unreachable {
+    fn name(&self) -> &str {
+        "unreachable"
+    }
+
+    async fn next_batch(&mut self, _: Option<(u64, Option<String>)>) -> Result<Option<Batch>, SourceError> {
+        Err(SourceError::Rpc("connection refused".into()))
+    }
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn ready_turns_red_and_says_why_when_ingestion_stops_succeeding(pool: PgPool) {
+    let get = |url: String| async move {
+        let response = reqwest::get(url).await.unwrap();
+        (response.status().as_u16(), response.json::<Value>().await.unwrap())
+    };
+    let config = Config { listen: "127.0.0.1:0".into(), ready_max_silence_secs: 1, ..Config::default() };
+    let healthy = Replay { journal: Vec::new(), per_batch: 1, fork: None };
+    let indexer = timelock_indexer::start(&config, pool.clone(), Some(healthy)).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(get(format!("http://{}/ready", indexer.addr)).await.0, 200, "idle but succeeding");
+    indexer.stop().await;
+
+    let indexer = timelock_indexer::start(&config, pool.clone(), Some(Unreachable)).await.unwrap();
+    let url = format!("http://{}/ready", indexer.addr);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let (status, body) = loop {
+        let answer = get(url.clone()).await;
+        if answer.0 != 200 || std::time::Instant::now() > deadline {
+            break answer;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("not_ready")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("ingest"), "{body}");
+    // Liveness is another question: the process still answers.
+    assert_eq!(get(format!("http://{}/health", indexer.addr)).await.0, 200);
+    indexer.stop().await;
+}

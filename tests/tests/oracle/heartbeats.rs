@@ -15,6 +15,8 @@ async fn an_honest_heartbeat_is_stored_before_its_202(pool: PgPool) {
     assert_eq!(stored, vec![heartbeat.heartbeat]);
     let (status, health) = send(&oracle, "GET", "/health", String::new()).await;
     assert_eq!((status, health), (200, json!({ "status": "ok" })));
+    let (status, ready) = send(&oracle, "GET", "/ready", String::new()).await;
+    assert_eq!((status, ready), (200, json!({ "status": "ready" })));
     let metrics = reqwest::get(format!("http://{}/metrics", oracle.addr)).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("oracle_heartbeats_stored_total 1\n"), "{metrics}");
     oracle.stop().await;

@@ -1,0 +1,54 @@
+//! Readiness, as distinct from liveness: `/health` says the process answers, `/ready` says it does its job.
+//! Each background loop that must keep succeeding (the indexer's ingest, the oracle's attestation rounds)
+//! registers here and beats after every successful step; one silent for longer than it may be makes the
+//! service not ready, with the loop's name and how long it has been silent.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Default)]
+pub struct Readiness {
+    loops: Arc<Mutex<BTreeMap<&'static str, (Instant, Duration)>>>,
+}
+
+impl Readiness {
+    /// A loop that must succeed at least every `max_silence`; it counts as fresh from now.
+    pub fn register(&self, name: &'static str, max_silence: Duration) {
+        self.loops.lock().expect("readiness lock").insert(name, (Instant::now(), max_silence));
+    }
+
+    pub fn beat(&self, name: &'static str) {
+        if let Some((last, _)) = self.loops.lock().expect("readiness lock").get_mut(name) {
+            *last = Instant::now();
+        }
+    }
+
+    /// What is wrong, one line per silent loop; empty when every loop is fresh.
+    pub fn problems(&self) -> Vec<String> {
+        let loops = self.loops.lock().expect("readiness lock");
+        loops
+            .iter()
+            .filter(|(_, (last, max))| last.elapsed() > *max)
+            .map(|(name, (last, _))| format!("{name}: no successful step for {} s", last.elapsed().as_secs()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_loop_silent_for_too_long_is_named() {
+        let readiness = Readiness::default();
+        readiness.register("ingest", Duration::from_millis(20));
+        readiness.register("rounds", Duration::from_secs(60));
+        assert!(readiness.problems().is_empty());
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(readiness.problems().len(), 1);
+        assert!(readiness.problems()[0].starts_with("ingest:"));
+        readiness.beat("ingest");
+        assert!(readiness.problems().is_empty());
+    }
+}
