@@ -57,6 +57,16 @@ pub fn load_config<T: Serialize + DeserializeOwned + Default>(
         .map_err(|e| ConfigError::Invalid(Box::new(e)))
 }
 
+/// A connection URL fit for a log line: its password, if any, replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((credentials, host)) = rest.rsplit_once('@') else { return url.to_string() };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
 /// `RUST_LOG` filtering (default `info`); JSON lines when `LOG_FORMAT=json`, for log shippers.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
@@ -225,6 +235,13 @@ pub async fn serve_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_in_a_log_line_keeps_no_password() {
+        assert_eq!(redact_url("postgres://app:s3cr:et@db:5432/x"), "postgres://app:***@db:5432/x");
+        assert_eq!(redact_url("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
 
     #[derive(Serialize, serde::Deserialize, Default, Debug, PartialEq)]
     struct Sample {

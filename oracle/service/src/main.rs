@@ -21,11 +21,9 @@ fn main() {
     let backend: SharedBackend = Arc::new(RpcBackend::new(&config.rpc_url));
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     if let Err(error) = runtime.block_on(async {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .connect(&config.database_url)
-            .await
-            .map_err(|e| format!("cannot connect to {}: {e}", config.database_url))?;
+        let pool = PgPoolOptions::new().max_connections(16).connect(&config.database_url).await.map_err(|e| {
+            format!("cannot connect to {}: {e}", timelock_service_kit::redact_url(&config.database_url))
+        })?;
         let oracle =
             timelock_oracle::start(config, backend.clone(), pool, signer, true).await.map_err(|e| e.to_string())?;
         println!("timelock-oracle listening on http://{}", oracle.addr);
