@@ -89,14 +89,15 @@ pub struct EventRecord {
     pub data: Vec<u8>,
 }
 
-/// The program's events in a transaction, in execution order. Only the program can sign for its event
-/// authority, so a self-invocation carrying the event tag in a successful transaction is the program's own.
-pub fn events_of(transaction: &TransactionRecord) -> Vec<EventRecord> {
+/// The events of the program deployed at `program` (the indexer's configured `program_id`, which need not be the
+/// id compiled in) in a transaction, in execution order. Only the program can sign for its event authority, so
+/// a self-invocation carrying the event tag in a successful transaction is the program's own.
+pub fn events_of(transaction: &TransactionRecord, program: &Pubkey) -> Vec<EventRecord> {
     let mut found = Vec::new();
     let mut previous_outer = None;
     let mut event_index = 0u16;
     for inner in &transaction.inner_instructions {
-        if inner.program_id != timelock::ID {
+        if inner.program_id != *program {
             continue;
         }
         let Some(event) = ProgramEvent::decode(&inner.data) else { continue };
@@ -156,5 +157,29 @@ impl ProgramAccount {
         } else {
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use anchor_lang::Event;
+
+    use super::*;
+
+    #[test]
+    fn events_are_read_from_the_configured_program_not_the_compiled_in_id() {
+        let deployed = Pubkey::new_unique();
+        let event = events::WorkerUnjailed { worker: Pubkey::new_unique(), timestamp: 1_800_000_000 };
+        let data = [anchor_lang::event::EVENT_IX_TAG_LE, &event.data()].concat();
+        let transaction = TransactionRecord {
+            signature: "s".into(),
+            slot: 1,
+            block_time: None,
+            inner_instructions: vec![InnerInstruction { outer_index: 0, program_id: deployed, data }],
+        };
+        let found = events_of(&transaction, &deployed);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].event.name(), "WorkerUnjailed");
+        assert!(events_of(&transaction, &timelock::ID).is_empty(), "another program's self-CPI is not ours");
     }
 }

@@ -192,7 +192,7 @@ impl Source for RpcSource {
         for (signature, slot, succeeded) in &signatures {
             if *succeeded {
                 let (record, keys) = self.transaction(signature).await?;
-                batch.events.extend(events_of(&record));
+                batch.events.extend(events_of(&record, &self.program));
                 touched.extend(keys);
             }
             batch.checkpoint = Some((*slot, Some(signature.to_string())));

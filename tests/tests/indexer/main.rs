@@ -46,7 +46,7 @@ fn batch_of(recorded: &[Recorded]) -> Batch {
                 })
                 .collect(),
         };
-        batch.events.extend(events_of(&record));
+        batch.events.extend(events_of(&record, &timelock::ID));
         batch.accounts.extend(r.accounts.iter().map(|(address, data)| AccountRecord {
             address: *address,
             slot: r.slot,

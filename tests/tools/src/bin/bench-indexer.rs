@@ -157,7 +157,7 @@ async fn ingest_events_per_s(store: &Store) -> f64 {
     for chunk in records.chunks(200) {
         let mut batch = Batch::default();
         for record in chunk {
-            batch.events.extend(events_of(record));
+            batch.events.extend(events_of(record, &timelock::ID));
         }
         events += batch.events.len();
         batch.checkpoint = chunk.last().map(|r| (r.slot, Some(r.signature.clone())));
