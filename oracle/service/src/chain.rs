@@ -45,18 +45,64 @@ impl LeaseInfo {
     }
 }
 
-type Cache<V> = Mutex<HashMap<Pubkey, (Instant, Option<V>)>>;
+/// Entries each cache holds at most. The keys come from requests (a heartbeat names its worker and lease), so
+/// without a bound anyone could grow the oracle's memory with made-up keys, each remembered as "not found".
+const CACHE_ENTRIES: usize = 100_000;
+
+/// What was read of an account (or that it does not exist) and when, for at most `capacity` accounts.
+pub struct BoundedCache<V> {
+    entries: Mutex<HashMap<Pubkey, (Instant, Option<V>)>>,
+    ttl: Duration,
+    capacity: usize,
+}
+
+impl<V: Clone> BoundedCache<V> {
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        BoundedCache { entries: Mutex::default(), ttl, capacity: capacity.max(2) }
+    }
+
+    /// `Some(value)` for a fresh entry (`value` is `None` for an account known not to exist).
+    pub fn get(&self, key: &Pubkey) -> Option<Option<V>> {
+        let entries = self.entries.lock().expect("chain cache lock");
+        entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, value)| value.clone())
+    }
+
+    /// When full, expired entries go first, then the older half of the fresh ones: an eviction costs O(n)
+    /// at most once per `capacity / 2` insertions.
+    pub fn insert(&self, key: Pubkey, value: Option<V>) {
+        let mut entries = self.entries.lock().expect("chain cache lock");
+        if entries.len() >= self.capacity && !entries.contains_key(&key) {
+            let ttl = self.ttl;
+            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            if entries.len() >= self.capacity {
+                let mut ages: Vec<Instant> = entries.values().map(|(at, _)| *at).collect();
+                let middle = ages.len() / 2;
+                let (_, cutoff, _) = ages.select_nth_unstable(middle);
+                let cutoff = *cutoff;
+                entries.retain(|_, (at, _)| *at > cutoff);
+            }
+        }
+        entries.insert(key, (Instant::now(), value));
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().expect("chain cache lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 pub struct Chain {
     pub client: SharedClient,
-    ttl: Duration,
-    workers: Cache<WorkerInfo>,
-    leases: Cache<LeaseInfo>,
+    workers: BoundedCache<WorkerInfo>,
+    leases: BoundedCache<LeaseInfo>,
 }
 
 impl Chain {
     pub fn new(client: SharedClient, ttl: Duration) -> Self {
-        Chain { client, ttl, workers: Mutex::default(), leases: Mutex::default() }
+        Chain { client, workers: BoundedCache::new(ttl, CACHE_ENTRIES), leases: BoundedCache::new(ttl, CACHE_ENTRIES) }
     }
 
     /// Runs a blocking read of the chain on the blocking pool.
@@ -70,17 +116,8 @@ impl Chain {
             .unwrap_or_else(|e| Err(ClientError::Rpc(format!("chain read panicked: {e}"))))
     }
 
-    fn cached<V: Clone>(&self, cache: &Cache<V>, key: &Pubkey) -> Option<Option<V>> {
-        let cache = cache.lock().expect("chain cache lock");
-        cache.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, value)| value.clone())
-    }
-
-    fn remember<V>(cache: &Cache<V>, key: Pubkey, value: Option<V>) {
-        cache.lock().expect("chain cache lock").insert(key, (Instant::now(), value));
-    }
-
     pub async fn worker(&self, worker: Pubkey) -> Result<Option<WorkerInfo>, ClientError> {
-        if let Some(hit) = self.cached(&self.workers, &worker) {
+        if let Some(hit) = self.workers.get(&worker) {
             return Ok(hit);
         }
         let found = self
@@ -90,14 +127,14 @@ impl Chain {
                 Err(other) => Err(other),
             })
             .await?;
-        Self::remember(&self.workers, worker, found.clone());
+        self.workers.insert(worker, found.clone());
         Ok(found)
     }
 
     /// The lease, fresh from chain when `refresh` (a cached span may predate an extension).
     pub async fn lease(&self, lease: Pubkey, refresh: bool) -> Result<Option<LeaseInfo>, ClientError> {
         if !refresh {
-            if let Some(hit) = self.cached(&self.leases, &lease) {
+            if let Some(hit) = self.leases.get(&lease) {
                 return Ok(hit);
             }
         }
@@ -112,7 +149,34 @@ impl Chain {
                 Ok(Some(LeaseInfo::from_accounts(&account, &cluster)))
             })
             .await?;
-        Self::remember(&self.leases, lease, found);
+        self.leases.insert(lease, found);
         Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_up_keys_cannot_grow_the_cache_past_its_bound() {
+        let cache: BoundedCache<u8> = BoundedCache::new(Duration::from_secs(3_600), 100);
+        let known = Pubkey::new_unique();
+        cache.insert(known, Some(7));
+        for _ in 0..10_000 {
+            cache.insert(Pubkey::new_unique(), None);
+            assert!(cache.len() <= 100);
+        }
+        // A key read again is cached again; a fresh lookup is what an evicted key costs.
+        cache.insert(known, Some(7));
+        assert_eq!(cache.get(&known), Some(Some(7)));
+    }
+
+    #[test]
+    fn expired_entries_are_not_served() {
+        let cache: BoundedCache<u8> = BoundedCache::new(Duration::ZERO, 10);
+        let key = Pubkey::new_unique();
+        cache.insert(key, Some(1));
+        assert_eq!(cache.get(&key), None);
     }
 }
