@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use timelock_service_kit::{Metrics, Readiness, WriterLock};
 use tokio::sync::watch;
@@ -137,7 +138,10 @@ pub async fn start<S: Source + 'static>(
     if source.is_some() {
         readiness.register(INGEST, Duration::from_secs(config.ready_max_silence_secs.max(1)));
     }
-    let state = Arc::new(api::ApiState { pool, metrics: metrics.clone(), readiness: readiness.clone() });
+    // The API gets connections of its own, whose statements Postgres cancels after the request timeout: no
+    // anonymous query can hold a connection ingestion needs, or run on after its request has been answered.
+    let api_pool = api_pool(&pool, Duration::from_secs(config.request_timeout_secs));
+    let state = Arc::new(api::ApiState { pool: api_pool, metrics: metrics.clone(), readiness: readiness.clone() });
     let router = api::router(state, Duration::from_secs(config.request_timeout_secs));
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(timelock_service_kit::serve(listener, router, async move {
@@ -209,6 +213,25 @@ async fn ingest<S: Source>(
         }
     }
 }
+
+/// Connections to the same database as `pool`, at most `API_CONNECTIONS`, whose every statement is cancelled
+/// by Postgres after `timeout`.
+pub fn api_pool(pool: &PgPool, timeout: Duration) -> PgPool {
+    let statement_timeout = format!("SET statement_timeout = {}", timeout.as_millis().max(1));
+    PgPoolOptions::new()
+        .max_connections(API_CONNECTIONS)
+        .after_connect(move |connection, _| {
+            let statement_timeout = statement_timeout.clone();
+            Box::pin(async move {
+                sqlx::Executor::execute(connection, statement_timeout.as_str()).await?;
+                Ok(())
+            })
+        })
+        .connect_lazy_with((*pool.connect_options()).clone())
+}
+
+/// The API's own connections (ingestion keeps the pool it was given).
+const API_CONNECTIONS: u32 = 8;
 
 /// Stores a snapshot of every program account (the checkpoint does not move).
 async fn snapshot<S: Source>(source: &mut S, store: &Store) -> Result<(), IngestError> {

@@ -133,3 +133,12 @@ async fn ready_turns_red_and_says_why_when_ingestion_stops_succeeding(pool: PgPo
     assert_eq!(get(format!("http://{}/health", indexer.addr)).await.0, 200);
     indexer.stop().await;
 }
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn an_api_query_cannot_outlive_its_request(pool: PgPool) {
+    let api = timelock_indexer::api_pool(&pool, std::time::Duration::from_millis(200));
+    let slow = sqlx::query("SELECT pg_sleep(5)").execute(&api).await;
+    assert!(slow.unwrap_err().to_string().contains("statement timeout"), "Postgres cancels it");
+    // The pool the indexer was given (ingestion's) has no such limit.
+    sqlx::query("SELECT pg_sleep(0.3)").execute(&pool).await.unwrap();
+}
