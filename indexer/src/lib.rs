@@ -97,9 +97,6 @@ pub struct RunningIndexer {
 /// The ingest loop's name in `/ready`.
 const INGEST: &str = "ingest";
 
-/// How long a start waits for a previous indexer on the same database to let go of the writer lock.
-const WRITER_LOCK_WAIT: Duration = Duration::from_secs(5);
-
 /// Runs migrations, serves the API and (when a source is given) ingests from it every `poll_interval`.
 pub async fn start<S: Source + 'static>(
     config: &Config,
@@ -111,7 +108,7 @@ pub async fn start<S: Source + 'static>(
     // One ingesting indexer per database (read replicas, without a source, take no lock): two would race each
     // other's checkpoint and finality passes.
     let writer_lock = match source {
-        Some(_) => Some(WriterLock::acquire(&pool, "timelock-indexer", WRITER_LOCK_WAIT).await?),
+        Some(_) => Some(WriterLock::acquire(&pool, "timelock-indexer").await?),
         None => None,
     };
     // Every start first re-reads every program account, before the API serves a row: rows written by an older
@@ -119,6 +116,8 @@ pub async fn start<S: Source + 'static>(
     // the node cannot be read now, the API starts anyway and the ingest loop takes the snapshot first.
     let mut source = source;
     let snapshotted = match source.as_mut() {
+        // A first start (no checkpoint yet) snapshots in its first batch anyway.
+        Some(source) if store.checkpoint(source.name()).await.map_err(StartError::Database)?.is_none() => true,
         Some(source) => match snapshot(source, &store).await {
             Ok(()) => true,
             Err(error) => {
@@ -253,8 +252,7 @@ async fn settle_finality<S: Source>(
         if !dropped.is_empty() {
             tracing::warn!(count = dropped.len(), "transactions rolled back; undoing them");
             store.undo(&dropped).await?;
-            let snapshot = source.resnapshot().await?;
-            store.apply(source.name(), &snapshot).await?;
+            snapshot(source, store).await?;
             rolled_back.fetch_add(dropped.len() as u64, Ordering::Relaxed);
         }
     }

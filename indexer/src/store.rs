@@ -192,12 +192,17 @@ fn columns_of(row: &Value) -> Vec<String> {
     row.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }
 
+/// A row as `jsonb_populate_recordset` takes it: the row type's fields by name.
+fn json_row(row: &impl Serialize) -> sqlx::Result<Value> {
+    serde_json::to_value(row).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
 /// Upserts account views at their slots: an older state never overwrites a newer one.
 async fn upsert_views<V: Serialize>(tx: &mut Tx<'_>, table: &str, views: &[(V, u64)]) -> sqlx::Result<()> {
     let rows = views
         .iter()
         .map(|(view, slot)| {
-            let mut row = serde_json::to_value(view).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            let mut row = json_row(view)?;
             row["slot"] = Value::from(*slot);
             Ok(row)
         })
@@ -223,10 +228,7 @@ async fn upsert_views<V: Serialize>(tx: &mut Tx<'_>, table: &str, views: &[(V, u
 
 /// Inserts derived rows once (their key is the event's position).
 async fn insert_rows<R: Serialize>(tx: &mut Tx<'_>, table: &str, rows: &[R]) -> sqlx::Result<()> {
-    let rows = rows
-        .iter()
-        .map(|row| serde_json::to_value(row).map_err(|e| sqlx::Error::Encode(Box::new(e))))
-        .collect::<sqlx::Result<Vec<Value>>>()?;
+    let rows = rows.iter().map(json_row).collect::<sqlx::Result<Vec<Value>>>()?;
     let Some(first) = rows.first() else { return Ok(()) };
     let list = columns_of(first).join(", ");
     sqlx::query(&format!(

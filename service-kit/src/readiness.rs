@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::{ApiError, ErrorCode};
+
 #[derive(Clone, Default)]
 pub struct Readiness {
     loops: Arc<Mutex<BTreeMap<&'static str, (Instant, Duration)>>>,
@@ -21,6 +23,18 @@ impl Readiness {
     pub fn beat(&self, name: &'static str) {
         if let Some((last, _)) = self.loops.lock().expect("readiness lock").get_mut(name) {
             *last = Instant::now();
+        }
+    }
+
+    /// `/ready`'s verdict: the database answers and every loop is fresh, or 503 `not_ready` saying what is not.
+    pub async fn check(&self, pool: &sqlx::PgPool) -> Result<(), ApiError> {
+        let mut problems = self.problems();
+        if let Err(error) = sqlx::query("SELECT 1").execute(pool).await {
+            problems.push(format!("database: {error}"));
+        }
+        match problems.is_empty() {
+            true => Ok(()),
+            false => Err(ApiError::new(ErrorCode::NotReady, problems.join("; "))),
         }
     }
 

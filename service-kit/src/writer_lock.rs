@@ -21,10 +21,13 @@ pub struct WriterLock {
 }
 
 impl WriterLock {
-    /// Takes the lock named `name`, waiting up to `wait` for a previous holder that is shutting down.
-    pub async fn acquire(pool: &PgPool, name: &str, wait: Duration) -> Result<Self, WriterLockError> {
+    /// How long a start waits for a previous writer that is shutting down (a restart) to let go.
+    pub const WAIT: Duration = Duration::from_secs(5);
+
+    /// Takes the lock named `name`, waiting up to [`WriterLock::WAIT`] for a previous holder that is stopping.
+    pub async fn acquire(pool: &PgPool, name: &str) -> Result<Self, WriterLockError> {
         let mut connection = pool.acquire().await?.detach();
-        let deadline = Instant::now() + wait;
+        let deadline = Instant::now() + Self::WAIT;
         loop {
             let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
                 .bind(name)

@@ -19,7 +19,7 @@ pub async fn list_workers(
         WorkerSort::RegisteredDescending => ("registered_at", "int8", true),
     };
     let cursor = decode_cursor(&f.cursor)?;
-    let mut sql = view_list("workers", column);
+    let mut sql = view_list("workers", column, Some(true));
     if let Some((_, name)) = checked.gpu_model {
         sql.push(" AND gpu_model = ").push_bind(name);
     }
@@ -97,7 +97,7 @@ pub async fn list_suppliers(
 ) -> ApiResult {
     let p = query(paging)?;
     let order = Order { column: "staked", sql_type: "numeric", key: "address", descending: true };
-    let sql = view_list("suppliers", order.column);
+    let sql = view_list("suppliers", order.column, Some(true));
     page::<SupplierView>(&state.pool, sql, order, decode_cursor(&p.cursor)?, limit(p.limit)?).await
 }
 
@@ -127,8 +127,7 @@ pub async fn supplier_totals(State(state): State<Arc<ApiState>>, Path(address_te
     .fetch_one(&state.pool)
     .await
     .map_err(database)?;
-    let total = |text: String| text.parse::<u128>().map_err(|e| ApiError::internal("sum is not an integer", e));
-    Ok(Json(SupplierTotals { earned_total: total(earned)?, slashes_total: total(slashed)? }).into_response())
+    Ok(Json(SupplierTotals { earned_total: sum_of(&earned)?, slashes_total: sum_of(&slashed)? }).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -149,7 +148,7 @@ pub async fn list_clusters(
 ) -> ApiResult {
     let f = query(filter)?;
     let order = Order { column: "start_ts", sql_type: "int8", key: "address", descending: true };
-    let mut sql = history_list("clusters", order.column, f.open);
+    let mut sql = view_list("clusters", order.column, f.open);
     if let Some(renter) = optional_address(&f.renter)? {
         sql.push(" AND renter = ").push_bind(renter);
     }
@@ -182,7 +181,7 @@ pub async fn list_leases(
 ) -> ApiResult {
     let f = query(filter)?;
     let order = Order { column: "start_ts", sql_type: "int8", key: "address", descending: true };
-    let mut sql = history_list("leases", order.column, f.open);
+    let mut sql = view_list("leases", order.column, f.open);
     for (column, value) in [("cluster", &f.cluster), ("worker", &f.worker), ("supplier", &f.supplier)] {
         if let Some(value) = optional_address(value)? {
             sql.push(format!(" AND {column} = ")).push_bind(value);

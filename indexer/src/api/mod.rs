@@ -188,13 +188,6 @@ async fn page<T: DeserializeOwned + Serialize>(
     Ok(Json(Page { items: rows.into_iter().map(|(row, _)| row).collect(), next_cursor }).into_response())
 }
 
-/// The list query over a view table's live rows: each row's view, its sort value as text, its address.
-fn view_list(table: &str, column: &str) -> QueryBuilder<'static, Postgres> {
-    QueryBuilder::new(format!(
-        "SELECT {VIEW_OF}, ({column})::text AS cursor_value, address FROM indexer.{table} t WHERE NOT closed"
-    ))
-}
-
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
     /// `ok` (`/health`) or `ready` (`/ready`)
@@ -211,14 +204,9 @@ pub async fn health(State(state): State<Arc<ApiState>>) -> Response {
 
 #[utoipa::path(get, path = "/ready", summary = "Serving current data: the database answers and ingestion keeps succeeding", responses((status = 200, description = "ready", body = Health), (status = 503, description = "not ready, and why", body = ErrorBody)))]
 pub async fn ready(State(state): State<Arc<ApiState>>) -> Response {
-    let mut problems = state.readiness.problems();
-    if let Err(error) = sqlx::query("SELECT 1").execute(&state.pool).await {
-        problems.push(format!("database: {error}"));
-    }
-    if problems.is_empty() {
-        Json(Health { status: "ready".into() }).into_response()
-    } else {
-        ApiError::new(ErrorCode::NotReady, problems.join("; ")).into_response()
+    match state.readiness.check(&state.pool).await {
+        Ok(()) => Json(Health { status: "ready".into() }).into_response(),
+        Err(not_ready) => not_ready.into_response(),
     }
 }
 
@@ -226,9 +214,9 @@ async fn metrics(State(state): State<Arc<ApiState>>) -> impl IntoResponse {
     ([("content-type", "text/plain; version=0.0.4")], state.metrics.render())
 }
 
-/// The list query over a table whose closed rows are history (clusters, leases): all of them, or only the open
-/// (`Some(true)`) or closed (`Some(false)`) ones.
-fn history_list(table: &str, column: &str, open: Option<bool>) -> QueryBuilder<'static, Postgres> {
+/// The list query over a view table: each row's view, its sort value as text, its address; all rows, or only
+/// the live (`Some(true)`) or closed (`Some(false)`) ones.
+fn view_list(table: &str, column: &str, open: Option<bool>) -> QueryBuilder<'static, Postgres> {
     let which = match open {
         Some(true) => "NOT closed",
         Some(false) => "closed",
@@ -237,4 +225,9 @@ fn history_list(table: &str, column: &str, open: Option<bool>) -> QueryBuilder<'
     QueryBuilder::new(format!(
         "SELECT {VIEW_OF}, ({column})::text AS cursor_value, address FROM indexer.{table} t WHERE {which}"
     ))
+}
+
+/// A `sum(...)::text` of u64 columns, which may exceed u64.
+fn sum_of(text: &str) -> Result<u128, ApiError> {
+    text.parse().map_err(|e| ApiError::internal("sum is not an integer", e))
 }

@@ -133,7 +133,7 @@ pub async fn stats(State(state): State<Arc<ApiState>>) -> ApiResult {
     .fetch_one(&state.pool)
     .await
     .map_err(database)?;
-    let volume: u128 = volume.parse().map_err(|e| ApiError::internal("sum is not an integer", e))?;
+    let volume = sum_of(&volume)?;
     fn read<T: DeserializeOwned>(rows: Vec<Value>) -> Result<Vec<T>, serde_json::Error> {
         rows.into_iter().map(serde_json::from_value).collect()
     }

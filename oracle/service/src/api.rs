@@ -264,14 +264,9 @@ async fn health(State(state): State<Arc<AppState>>) -> Response {
 /// Doing its job: the database answers and the attestation rounds keep succeeding (`/health` only says the
 /// process answers).
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    let mut problems = state.readiness.problems();
-    if let Err(error) = sqlx::query("SELECT 1").execute(&state.store.pool).await {
-        problems.push(format!("database: {error}"));
-    }
-    if problems.is_empty() {
-        Json(json!({ "status": "ready" })).into_response()
-    } else {
-        ApiError::new(ErrorCode::NotReady, problems.join("; ")).into_response()
+    match state.readiness.check(&state.store.pool).await {
+        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Err(not_ready) => not_ready.into_response(),
     }
 }
 

@@ -45,9 +45,6 @@ pub struct RunningOracle {
 /// The attestation loop's name in `/ready`.
 const ROUNDS: &str = "attestation rounds";
 
-/// How long a start waits for a previous process of the same oracle to let go of the writer lock.
-const WRITER_LOCK_WAIT: Duration = Duration::from_secs(5);
-
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("database migrations failed: {0}")]
@@ -68,8 +65,7 @@ pub async fn start(
 ) -> Result<RunningOracle, StartError> {
     // One process per oracle identity and database: two would both store heartbeats under one sequence check
     // and both attest, posting every report twice.
-    let writer_lock =
-        WriterLock::acquire(&pool, &format!("timelock-oracle:{}", signer.pubkey()), WRITER_LOCK_WAIT).await?;
+    let writer_lock = WriterLock::acquire(&pool, &format!("timelock-oracle:{}", signer.pubkey())).await?;
     let store = Store::new(pool);
     store.migrate().await?;
     let metrics = Arc::new(Metrics::default());
