@@ -22,6 +22,20 @@ pub fn gpu_model_code(name: &str) -> Option<u16> {
     GPU_MODELS.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map(|(c, _)| *c)
 }
 
+/// A model name the catalog does not have, with the names it has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown GPU model {0:?}; known models: {known}", known = known_gpu_models())]
+pub struct UnknownGpuModel(pub String);
+
+fn known_gpu_models() -> String {
+    GPU_MODELS.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", ")
+}
+
+/// [`gpu_model_code`], or an error that lists the known models.
+pub fn parse_gpu_model(name: &str) -> Result<u16, UnknownGpuModel> {
+    gpu_model_code(name).ok_or_else(|| UnknownGpuModel(name.to_string()))
+}
+
 pub fn gpu_model_name(code: u16) -> Option<&'static str> {
     GPU_MODELS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
 }

@@ -60,8 +60,8 @@ pub struct WorkerFilter {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FilterError {
-    #[error("unknown gpu_model {0:?}; known models: {1}")]
-    UnknownGpuModel(String, String),
+    #[error(transparent)]
+    UnknownGpuModel(#[from] catalog::UnknownGpuModel),
     #[error(transparent)]
     Region(#[from] catalog::RegionError),
     #[error("{0:?} is not a base58 public key")]
@@ -85,10 +85,7 @@ impl WorkerFilter {
     pub fn check(&self) -> Result<CheckedFilter, FilterError> {
         let gpu_model = match &self.gpu_model {
             Some(name) => {
-                let code = catalog::gpu_model_code(name).ok_or_else(|| {
-                    let known: Vec<_> = catalog::GPU_MODELS.iter().map(|(_, n)| *n).collect();
-                    FilterError::UnknownGpuModel(name.clone(), known.join(", "))
-                })?;
+                let code = catalog::parse_gpu_model(name)?;
                 Some((code, catalog::gpu_model_name(code).unwrap_or("unknown")))
             }
             None => None,

@@ -102,17 +102,19 @@ impl<B: Backend> Context<'_, B> {
             .filter(|(_, worker)| filter.matches(&checked, worker))
             .collect();
         // The API's order: the sort value, then the address (as text, byte-wise: the API's `COLLATE "C"`).
-        // The API's order: the sort value, then the address as text, byte-wise (the API's `COLLATE "C"`).
+        // The API's order: the sort value, then the address as text, byte-wise (the API's `COLLATE "C"`); a
+        // descending sort reverses both, as the API's `DESC, address DESC` does.
         found.sort_by_cached_key(|(address, w)| {
-            let key = match checked.sort {
-                WorkerSort::Price => i128::from(w.spec.price_per_gpu_hour),
-                WorkerSort::PriceDescending => -i128::from(w.spec.price_per_gpu_hour),
-                WorkerSort::GpusDescending => -i128::from(w.spec.gpu_count),
-                WorkerSort::RegisteredDescending => -i128::from(w.registered_at),
+            let value = match checked.sort {
+                WorkerSort::Price | WorkerSort::PriceDescending => i128::from(w.spec.price_per_gpu_hour),
+                WorkerSort::GpusDescending => i128::from(w.spec.gpu_count),
+                WorkerSort::RegisteredDescending => i128::from(w.registered_at),
             };
-            let ascending = checked.sort == WorkerSort::Price;
-            (key, if ascending { address.to_string() } else { String::new() }, std::cmp::Reverse(address.to_string()))
+            (value, address.to_string())
         });
+        if checked.sort != WorkerSort::Price {
+            found.reverse();
+        }
         Ok(found)
     }
 

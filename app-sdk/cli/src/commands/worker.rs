@@ -175,10 +175,7 @@ impl WorkerFilterArgs {
 }
 
 pub(crate) fn gpu_model(name: &str) -> std::result::Result<u16, CliError> {
-    catalog::gpu_model_code(name).ok_or_else(|| {
-        let known: Vec<_> = catalog::GPU_MODELS.iter().map(|(_, n)| *n).collect();
-        usage(format!("unknown GPU model {name:?}; known models: {}", known.join(", ")))
-    })
+    catalog::parse_gpu_model(name).map_err(|e| usage(e.to_string()))
 }
 
 impl SpecArgs {
