@@ -126,9 +126,25 @@ impl OracleWorld {
         index: usize,
         config: Config,
     ) -> Result<RunningOracle, timelock_oracle::StartError> {
+        self.start_oracle_on(self.chain.clone(), pool, index, config).await
+    }
+
+    /// Oracle `index` reading the chain through `node` (this world's chain behind a fault, say).
+    pub async fn start_oracle_on(
+        &self,
+        node: timelock_oracle::chain::SharedBackend,
+        pool: PgPool,
+        index: usize,
+        config: Config,
+    ) -> Result<RunningOracle, timelock_oracle::StartError> {
         let signer = self.chain.lock().oracles[index].insecure_clone();
         assert!(self.chain.lock().config().params.oracles.contains(&signer.pubkey()));
-        timelock_oracle::start(config, self.chain.clone(), pool, signer, false).await
+        timelock_oracle::start(config, node, pool, signer, false).await
+    }
+
+    /// The signing key of oracle `index`: what its challenges and their answers are bound to.
+    pub fn oracle_identity(&self, index: usize) -> [u8; 32] {
+        self.chain.lock().oracles[index].pubkey().to_bytes()
     }
 
     pub fn lease(&self, worker: usize) -> timelock::state::Lease {

@@ -38,6 +38,9 @@ struct Args {
     /// Read telemetry from this JSON file instead of NVML (hosts without a GPU, tests, simulations).
     #[arg(long, env = "TIMELOCK_AGENT_TELEMETRY_FILE")]
     telemetry_file: Option<PathBuf>,
+    /// Keep heartbeats an oracle could not take yet in this file, so that a restart delivers them.
+    #[arg(long, env = "TIMELOCK_AGENT_SPOOL")]
+    spool: Option<PathBuf>,
     /// Stop after this many heartbeats.
     #[arg(long)]
     count: Option<u64>,
@@ -93,9 +96,14 @@ fn main() {
     };
     let now_millis = || SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64;
     let mut agent = Agent::new(identity, device, source, args.oracles.clone());
+    // Retries of a tick end in time for the next one.
+    agent.retry_budget = Duration::from_secs(args.interval_secs) / 2;
+    if let Some(path) = &args.spool {
+        agent = agent.with_spool(path).unwrap_or_else(|e| fail(&e));
+    }
     let mut sent = 0;
     loop {
-        if agent.oracles.is_empty() {
+        if args.oracles.is_empty() {
             match agent.next_heartbeat(now_millis()) {
                 Ok(signed) => println!("{}", serde_json::to_string(&signed).expect("heartbeats serialize")),
                 Err(error) => eprintln!("telemetry: {error}"),
@@ -105,10 +113,12 @@ fn main() {
             let challenges: String =
                 tick.challenges.iter().map(|(o, id, v)| format!("; challenge {id} from {o}: {v}")).collect();
             eprintln!(
-                "heartbeat {}: stored by {}/{} oracles{challenges}",
+                "heartbeat {}: stored by {}/{} oracles ({} earlier delivered, {} queued){challenges}",
                 tick.sequence,
                 tick.delivered,
-                agent.oracles.len()
+                args.oracles.len(),
+                tick.redelivered,
+                tick.queued
             );
             for error in &tick.errors {
                 eprintln!("  {error}");

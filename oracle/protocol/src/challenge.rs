@@ -3,6 +3,10 @@
 //! Freivalds' algorithm in O(k·n²) instead of O(n³): for random vectors r, A(Br) = Cr. A wrong product survives
 //! one round with probability at most 1/p, so a handful of rounds makes cheating hopeless; a right answer that
 //! took far longer than the claimed GPU class needs is a fault too (the policy's `FailedChallenge`).
+//!
+//! A challenge belongs to one oracle: ids are each oracle's own sequence, so an answer signs the oracle's
+//! identity and the seed as well as the id. An answer given to one oracle (or to an oracle posing as another)
+//! verifies nowhere else, and a bad oracle cannot replay it to fault the worker at an honest one.
 
 use borsh::BorshSerialize;
 use ed25519_dalek::{Signer, SigningKey};
@@ -11,7 +15,10 @@ use serde::{Deserialize, Serialize};
 use crate::VerifyError;
 
 /// Prefix of every signed challenge answer (see [`crate::HEARTBEAT_DOMAIN`]).
-pub const ANSWER_DOMAIN: &[u8] = b"timelock-challenge-v1";
+pub const ANSWER_DOMAIN: &[u8] = b"timelock-challenge-v2";
+
+/// Prefix of a worker's signed request for its open challenge.
+pub const FETCH_DOMAIN: &[u8] = b"timelock-challenge-fetch-v1";
 
 pub const MODULUS: u64 = (1 << 31) - 1;
 
@@ -20,6 +27,9 @@ pub struct Challenge {
     pub id: u64,
     pub seed: [u8; 32],
     pub size: u32,
+    /// The issuing oracle's signing key: what the answer is bound to.
+    #[serde(with = "crate::base58")]
+    pub oracle: [u8; 32],
 }
 
 #[derive(BorshSerialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -31,16 +41,19 @@ pub struct ChallengeAnswer {
 }
 
 impl ChallengeAnswer {
-    fn signing_bytes(&self, worker: &[u8; 32]) -> Vec<u8> {
+    fn signing_bytes(&self, worker: &[u8; 32], challenge: &Challenge) -> Vec<u8> {
         let mut bytes = ANSWER_DOMAIN.to_vec();
         bytes.extend_from_slice(worker);
+        bytes.extend_from_slice(&challenge.oracle);
+        bytes.extend_from_slice(&challenge.seed);
         BorshSerialize::serialize(self, &mut bytes).expect("writing to a Vec cannot fail");
         bytes
     }
 
-    /// Signed by the worker's device key, so that nobody else can answer (wrongly) in its name.
-    pub fn sign(self, worker: [u8; 32], device: &SigningKey) -> SignedAnswer {
-        let signature = device.sign(&self.signing_bytes(&worker)).to_bytes();
+    /// Signed by the worker's device key, so that nobody else can answer (wrongly) in its name, and bound to the
+    /// challenge's oracle and seed, so that the answer counts for that challenge only.
+    pub fn sign(self, worker: [u8; 32], challenge: &Challenge, device: &SigningKey) -> SignedAnswer {
+        let signature = device.sign(&self.signing_bytes(&worker, challenge)).to_bytes();
         SignedAnswer { worker, answer: self, signature }
     }
 }
@@ -55,9 +68,34 @@ pub struct SignedAnswer {
 }
 
 impl SignedAnswer {
-    pub fn verify(&self, device_key: &[u8; 32]) -> Result<(), VerifyError> {
-        crate::verify_signature(device_key, &self.answer.signing_bytes(&self.worker), &self.signature)
+    /// Checks the signature against the challenge the verifier issued (its own identity and seed).
+    pub fn verify(&self, challenge: &Challenge, device_key: &[u8; 32]) -> Result<(), VerifyError> {
+        crate::verify_signature(device_key, &self.answer.signing_bytes(&self.worker, challenge), &self.signature)
     }
+}
+
+fn fetch_signing_bytes(worker: &[u8; 32], oracle: &[u8; 32], timestamp: i64) -> Vec<u8> {
+    let mut bytes = FETCH_DOMAIN.to_vec();
+    bytes.extend_from_slice(worker);
+    bytes.extend_from_slice(oracle);
+    bytes.extend_from_slice(&timestamp.to_le_bytes());
+    bytes
+}
+
+/// The worker's signature on a request for its open challenge at `oracle`, made at `timestamp` (Unix seconds):
+/// only the worker may read its challenges, a request is good at one oracle, and for a short time only.
+pub fn sign_fetch(worker: [u8; 32], oracle: [u8; 32], timestamp: i64, device: &SigningKey) -> [u8; 64] {
+    device.sign(&fetch_signing_bytes(&worker, &oracle, timestamp)).to_bytes()
+}
+
+pub fn verify_fetch(
+    worker: &[u8; 32],
+    oracle: &[u8; 32],
+    timestamp: i64,
+    signature: &[u8; 64],
+    device_key: &[u8; 32],
+) -> Result<(), VerifyError> {
+    crate::verify_signature(device_key, &fetch_signing_bytes(worker, oracle, timestamp), signature)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,7 +187,7 @@ mod tests {
     use super::*;
 
     fn challenge() -> Challenge {
-        Challenge { id: 9, seed: [7; 32], size: 48 }
+        Challenge { id: 9, seed: [7; 32], size: 48, oracle: [3; 32] }
     }
 
     fn answer(product: Vec<u32>, duration_micros: u64) -> ChallengeAnswer {
@@ -200,15 +238,42 @@ mod tests {
         let c = challenge();
         let device = SigningKey::from_bytes(&[4; 32]);
         let key = device.verifying_key().to_bytes();
-        let signed = answer(solve(&c), 10).sign([1; 32], &device);
+        let signed = answer(solve(&c), 10).sign([1; 32], &c, &device);
         let json = serde_json::to_string(&signed).unwrap();
         let back: SignedAnswer = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.verify(&key), Ok(()));
+        assert_eq!(back.verify(&c, &key), Ok(()));
         let mut other_worker = back.clone();
         other_worker.worker = [2; 32];
-        assert_eq!(other_worker.verify(&key), Err(VerifyError::BadSignature));
+        assert_eq!(other_worker.verify(&c, &key), Err(VerifyError::BadSignature));
         let mut faster = back;
         faster.answer.duration_micros = 1;
-        assert_eq!(faster.verify(&key), Err(VerifyError::BadSignature));
+        assert_eq!(faster.verify(&c, &key), Err(VerifyError::BadSignature));
+    }
+
+    #[test]
+    fn an_answer_counts_only_for_the_oracle_and_seed_it_was_given() {
+        // A bad oracle issues its own challenge under an id an honest oracle also uses, then replays the
+        // worker's answer there: the honest oracle's identity and seed are not what the worker signed.
+        let honest = challenge();
+        let bad = Challenge { seed: [8; 32], oracle: [6; 32], ..honest.clone() };
+        let device = SigningKey::from_bytes(&[4; 32]);
+        let key = device.verifying_key().to_bytes();
+        let given_to_bad = answer(solve(&bad), 10).sign([1; 32], &bad, &device);
+        assert_eq!(given_to_bad.verify(&bad, &key), Ok(()));
+        assert_eq!(given_to_bad.verify(&honest, &key), Err(VerifyError::BadSignature));
+        let same_seed_other_oracle = Challenge { oracle: [6; 32], ..honest.clone() };
+        let given = answer(solve(&honest), 10).sign([1; 32], &same_seed_other_oracle, &device);
+        assert_eq!(given.verify(&honest, &key), Err(VerifyError::BadSignature));
+    }
+
+    #[test]
+    fn a_fetch_is_good_for_one_worker_oracle_and_moment() {
+        let device = SigningKey::from_bytes(&[4; 32]);
+        let key = device.verifying_key().to_bytes();
+        let signature = sign_fetch([1; 32], [3; 32], 1_800_000_000, &device);
+        assert_eq!(verify_fetch(&[1; 32], &[3; 32], 1_800_000_000, &signature, &key), Ok(()));
+        assert!(verify_fetch(&[1; 32], &[6; 32], 1_800_000_000, &signature, &key).is_err(), "another oracle");
+        assert!(verify_fetch(&[1; 32], &[3; 32], 1_800_000_001, &signature, &key).is_err(), "another time");
+        assert!(verify_fetch(&[2; 32], &[3; 32], 1_800_000_000, &signature, &key).is_err(), "another worker");
     }
 }

@@ -113,28 +113,36 @@ pub(crate) mod base58 {
     }
 }
 
+/// A signature as the 128 hex digits it travels as; `None` for anything else.
+pub fn signature_from_hex(text: &str) -> Option<[u8; 64]> {
+    // Read as bytes: a string of 128 bytes may hold multi-byte characters, and slicing it by byte offsets would
+    // split one (a panic, not a refusal).
+    let digits = text.as_bytes();
+    if digits.len() != 128 {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut bytes = [0u8; 64];
+    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(bytes)
+}
+
+pub fn signature_to_hex(signature: &[u8; 64]) -> String {
+    signature.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub(crate) mod signature_hex {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(bytes: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        s.serialize_str(&super::signature_to_hex(bytes))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
         let text = String::deserialize(d)?;
-        let invalid = || serde::de::Error::custom("signature must be 128 hex digits");
-        // Read as bytes: a string of 128 bytes may hold multi-byte characters, and slicing it by byte offsets
-        // would split one (a panic, not a refusal).
-        let digits = text.as_bytes();
-        if digits.len() != 128 {
-            return Err(invalid());
-        }
-        let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8).ok_or_else(invalid);
-        let mut bytes = [0u8; 64];
-        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-            *byte = digit(pair[0])? << 4 | digit(pair[1])?;
-        }
-        Ok(bytes)
+        super::signature_from_hex(&text).ok_or_else(|| serde::de::Error::custom("signature must be 128 hex digits"))
     }
 }
 

@@ -5,8 +5,28 @@
 //! seen for three hours, three), so that a fault's slash, sized on chain to the value of one span, makes a run
 //! of any length cost more than it earns; missed intervals are a fault only when more than `offline_tolerance`
 //! of them run together.
+//!
+//! Time is the oracle's: a heartbeat counts for the interval in which the oracle received it, whatever its
+//! own timestamp says (the agent's clock is only checked within a skew), so a burst of heartbeats stamped
+//! across several intervals proves one. Intervals the oracle itself could not hear (its database, its chain
+//! reads or its process were down) are `Excused`: unpaid, but nobody's fault.
 
 use crate::Heartbeat;
+
+/// A heartbeat as the oracle received it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observation {
+    /// The oracle's clock (Unix seconds) when the heartbeat arrived.
+    pub received_at: i64,
+    pub heartbeat: Heartbeat,
+}
+
+/// A span `[from, to)` (oracle clock) in which this oracle could not take heartbeats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outage {
+    pub from: i64,
+    pub to: i64,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PolicyParams {
@@ -43,6 +63,8 @@ pub enum Fault {
 pub enum Interval {
     Proven,
     Missed,
+    /// Nothing heard while the oracle was unavailable: unpaid, not a fault, and it breaks an offline run.
+    Excused,
     Faulty(Fault),
 }
 
@@ -58,12 +80,13 @@ pub struct Judgement {
 }
 
 /// Judges the whole intervals of `[start, end)`. `heartbeats` (already signature-checked, for this lease) and
-/// `challenges` must be sorted by time.
+/// `challenges` (this lease's) must be sorted by time; `outages` may come in any order.
 pub fn judge(
     start: i64,
     end: i64,
-    heartbeats: &[Heartbeat],
+    heartbeats: &[Observation],
     challenges: &[ChallengeResult],
+    outages: &[Outage],
     expect: Expectation,
     params: PolicyParams,
 ) -> Judgement {
@@ -77,9 +100,9 @@ pub fn judge(
         let from = start + step * i as i64;
         let to = from + step;
         let mut latest = None;
-        while next_heartbeat < heartbeats.len() && heartbeats[next_heartbeat].timestamp < to {
-            if heartbeats[next_heartbeat].timestamp >= from {
-                latest = Some(&heartbeats[next_heartbeat]);
+        while next_heartbeat < heartbeats.len() && heartbeats[next_heartbeat].received_at < to {
+            if heartbeats[next_heartbeat].received_at >= from {
+                latest = Some(&heartbeats[next_heartbeat].heartbeat);
             }
             next_heartbeat += 1;
         }
@@ -88,6 +111,7 @@ pub fn judge(
             next_challenge += 1;
         }
         intervals.push(match latest {
+            None if outages.iter().any(|o| o.from < to && from < o.to) => Interval::Excused,
             None => Interval::Missed,
             Some(heartbeat) => verdict(heartbeat, challenge_passed, expect),
         });
@@ -203,15 +227,30 @@ mod tests {
         (0..intervals).map(|i| beat(START + 30 * i + 5, &[Some("job")], 2)).collect()
     }
 
+    /// Heartbeats received when they say they were made.
+    fn on_time(beats: &[Heartbeat]) -> Vec<Observation> {
+        beats.iter().map(|b| Observation { received_at: b.timestamp, heartbeat: b.clone() }).collect()
+    }
+
+    fn judge_on_time(
+        start: i64,
+        end: i64,
+        beats: &[Heartbeat],
+        challenges: &[ChallengeResult],
+        params: PolicyParams,
+    ) -> Judgement {
+        judge(start, end, &on_time(beats), challenges, &[], EXPECT, params)
+    }
+
     #[test]
     fn honest_worker_proves_every_interval() {
-        let j = judge(START, START + 300, &honest(10), &[], EXPECT, PARAMS);
+        let j = judge_on_time(START, START + 300, &honest(10), &[], PARAMS);
         assert_eq!((j.proven_secs, j.faults.len()), (300, 0));
     }
 
     #[test]
     fn a_partial_last_interval_is_not_judged_yet() {
-        let j = judge(START, START + 315, &honest(11), &[], EXPECT, PARAMS);
+        let j = judge_on_time(START, START + 315, &honest(11), &[], PARAMS);
         assert_eq!(j.intervals.len(), 10);
     }
 
@@ -222,7 +261,7 @@ mod tests {
             *b = beat(b.timestamp, &[Some("job"), Some("miner")], 2);
         }
         beats[8] = beat(beats[8].timestamp, &[None], 2); // a host process outside any container
-        let j = judge(START, START + 300, &beats, &[], EXPECT, PARAMS);
+        let j = judge_on_time(START, START + 300, &beats, &[], PARAMS);
         assert_eq!(j.proven_secs, 6 * 30);
         assert_eq!(j.faults, vec![(START + 90, Fault::ForeignProcess), (START + 240, Fault::ForeignProcess)]);
     }
@@ -235,12 +274,12 @@ mod tests {
         for b in &mut beats[2..27] {
             *b = beat(b.timestamp, &[Some("job"), Some("miner")], 2);
         }
-        let j = judge(START, START + 900, &beats, &[], EXPECT, params);
+        let j = judge_on_time(START, START + 900, &beats, &[], params);
         let at = |interval: i64| (START + 30 * interval, Fault::ForeignProcess);
         assert_eq!(j.faults, vec![at(2), at(12), at(22)]);
         // An outage: the first fault once the tolerance is exceeded, then one per further span.
         let beats: Vec<_> = honest(30).into_iter().take(3).collect();
-        let j = judge(START, START + 900, &beats, &[], EXPECT, params);
+        let j = judge_on_time(START, START + 900, &beats, &[], params);
         assert_eq!(
             j.faults,
             vec![(START + 90, Fault::Offline), (START + 30 * 15, Fault::Offline), (START + 30 * 25, Fault::Offline)]
@@ -254,7 +293,7 @@ mod tests {
         for b in &mut beats[2..8] {
             *b = beat(b.timestamp, &[Some("job"), Some("miner")], 2);
         }
-        let j = judge(START, START + 300, &beats, &[], EXPECT, PARAMS);
+        let j = judge_on_time(START, START + 300, &beats, &[], PARAMS);
         assert_eq!(j.counted_from(START), (4 * 30, 1));
         // From the decision on: proven intervals 240..300 only, and no new fault for the run it counted.
         assert_eq!(j.counted_from(START + 150), (2 * 30, 0));
@@ -265,7 +304,7 @@ mod tests {
         let mut beats = honest(4);
         beats[1] = beat(beats[1].timestamp, &[Some("job")], 1);
         beats[2].gpus[0].model = "RTX-4090".into();
-        let j = judge(START, START + 120, &beats, &[], EXPECT, PARAMS);
+        let j = judge_on_time(START, START + 120, &beats, &[], PARAMS);
         assert_eq!(j.proven_secs, 60);
         assert_eq!(j.faults, vec![(START + 30, Fault::MissingGpu)]);
     }
@@ -274,10 +313,10 @@ mod tests {
     fn short_gaps_are_unpaid_and_long_gaps_are_offline_faults() {
         let mut beats = honest(20);
         beats.drain(2..4); // 2 missed: tolerated
-        let j = judge(START, START + 600, &beats, &[], EXPECT, PARAMS);
+        let j = judge_on_time(START, START + 600, &beats, &[], PARAMS);
         assert_eq!((j.proven_secs, j.faults.len()), (18 * 30, 0));
         beats.drain(8..13); // 5 more missed in a row: one offline fault
-        let j = judge(START, START + 600, &beats, &[], EXPECT, PARAMS);
+        let j = judge_on_time(START, START + 600, &beats, &[], PARAMS);
         assert_eq!(j.proven_secs, 13 * 30);
         assert_eq!(j.faults, vec![(START + 300, Fault::Offline)]);
     }
@@ -286,16 +325,46 @@ mod tests {
     fn a_failed_challenge_faults_until_one_passes() {
         let challenges =
             [ChallengeResult { at: START + 70, passed: false }, ChallengeResult { at: START + 160, passed: true }];
-        let j = judge(START, START + 300, &honest(10), &challenges, EXPECT, PARAMS);
+        let j = judge_on_time(START, START + 300, &honest(10), &challenges, PARAMS);
         // Intervals 2..5 (from 60 s to 150 s) carry the failure.
         assert_eq!(j.proven_secs, 7 * 30);
         assert_eq!(j.faults, vec![(START + 60, Fault::FailedChallenge)]);
     }
 
     #[test]
+    fn a_burst_stamped_across_intervals_proves_only_the_interval_it_arrived_in() {
+        // Five heartbeats stamped -59, -29, +1, +31 and +59 s around their arrival, all received at once.
+        let arrival = START + 65;
+        let burst: Vec<Observation> = [-59, -29, 1, 31, 59]
+            .iter()
+            .map(|skew| Observation { received_at: arrival, heartbeat: beat(arrival + skew, &[Some("job")], 2) })
+            .collect();
+        let j = judge(START, START + 150, &burst, &[], &[], EXPECT, PARAMS);
+        assert_eq!(j.proven_secs, 30);
+        assert_eq!(j.intervals[2], Interval::Proven);
+    }
+
+    #[test]
+    fn the_oracles_own_outage_is_excused_not_a_fault() {
+        // Ten minutes of silence, of which the oracle was down from 60 s to 540 s.
+        let beats: Vec<_> =
+            honest(20).into_iter().enumerate().filter(|(i, _)| !(2..18).contains(i)).map(|(_, b)| b).collect();
+        let outage = Outage { from: START + 60, to: START + 540 };
+        let j = judge(START, START + 600, &on_time(&beats), &[], &[outage], EXPECT, PARAMS);
+        assert_eq!((j.proven_secs, j.faults.len()), (4 * 30, 0));
+        assert_eq!(j.intervals.iter().filter(|i| **i == Interval::Excused).count(), 16);
+        // The same silence without the outage is an offline fault.
+        let j = judge(START, START + 600, &on_time(&beats), &[], &[], EXPECT, PARAMS);
+        assert_eq!(j.faults, vec![(START + 60, Fault::Offline)]);
+        // A heartbeat that did arrive during a partial outage is judged as usual.
+        let j = judge(START, START + 600, &on_time(&honest(20)), &[], &[outage], EXPECT, PARAMS);
+        assert_eq!(j.proven_secs, 600);
+    }
+
+    #[test]
     fn heartbeats_outside_the_window_do_not_count() {
         let beats = vec![beat(START - 10, &[Some("job")], 2), beat(START + 400, &[Some("job")], 2)];
-        let j = judge(START, START + 300, &beats, &[], EXPECT, PARAMS);
+        let j = judge_on_time(START, START + 300, &beats, &[], PARAMS);
         assert_eq!(j.proven_secs, 0);
         assert_eq!(j.faults, vec![(START, Fault::Offline)]);
     }

@@ -1,4 +1,8 @@
 //! The HTTP API: heartbeats in, benchmark challenges out and answers in, health and metrics.
+//!
+//! A challenge goes out only in the 202 answer to the worker's own verified heartbeat, and its clock (the
+//! oracle's) starts then: nobody else can start it early by asking for it. The worker may read its open
+//! challenge again with a request it signs for this oracle (after a lost answer, say); reading starts nothing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -7,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anchor_lang::prelude::Pubkey;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,13 +25,15 @@ use tokio::sync::{mpsc, oneshot};
 use crate::chain::{Chain, WorkerInfo};
 use crate::config::Config;
 use crate::ingest::{Pending, Refusal};
-use crate::store::Store;
+use crate::store::{ChallengeRecord, Store};
 
 /// Network and scheduling slack allowed on top of a GPU class's challenge time.
 const ANSWER_SLACK_SECS: i64 = 5;
 
 pub struct AppState {
     pub config: Config,
+    /// This oracle's signing key: challenges and their answers are bound to it.
+    pub identity: [u8; 32],
     pub chain: Chain,
     pub store: Store,
     pub queue: mpsc::Sender<Pending>,
@@ -37,8 +43,10 @@ pub struct AppState {
 }
 
 impl AppState {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: Config,
+        identity: [u8; 32],
         chain: Chain,
         store: Store,
         queue: mpsc::Sender<Pending>,
@@ -47,7 +55,7 @@ impl AppState {
     ) -> Self {
         let overloaded =
             metrics.counter("oracle_heartbeats_refused_total", "Heartbeats refused.", "reason=\"overloaded\"");
-        AppState { config, chain, store, queue, metrics, readiness, overloaded }
+        AppState { config, identity, chain, store, queue, metrics, readiness, overloaded }
     }
 }
 
@@ -100,12 +108,12 @@ async fn post_heartbeat(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let now = unix_now();
     let signed: SignedHeartbeat = parse_body(body)?;
     let beat = &signed.heartbeat;
     if i64::try_from(beat.sequence).is_err() {
         return Err(ApiError::new(ErrorCode::Malformed, "sequence must be below 2^63"));
     }
-    let now = unix_now();
     let skew = state.config.max_clock_skew_secs;
     if beat.timestamp < now - skew {
         return Err(ApiError::new(
@@ -122,7 +130,7 @@ async fn post_heartbeat(
     let worker = registered_worker(&state, beat.worker).await?;
     let lease_address = Pubkey::new_from_array(beat.lease);
     let mut lease = state.chain.lease(lease_address, false).await.map_err(chain_unavailable)?;
-    if lease.is_some_and(|l| beat.timestamp > l.end_ts) {
+    if lease.is_some_and(|l| now > l.end_ts) {
         // The cached span may predate an extension.
         lease = state.chain.lease(lease_address, true).await.map_err(chain_unavailable)?;
     }
@@ -134,19 +142,17 @@ async fn post_heartbeat(
             format!("lease {lease_address} belongs to worker {}, not this one", lease.worker),
         ));
     }
-    if beat.timestamp < lease.start_ts || beat.timestamp > lease.end_ts {
+    // The oracle's clock decides, as it does for the judgement.
+    if now < lease.start_ts || now > lease.end_ts {
         return Err(ApiError::new(
             ErrorCode::LeaseNotActive,
-            format!(
-                "lease {lease_address} runs from {} to {}, not at {}",
-                lease.start_ts, lease.end_ts, beat.timestamp
-            ),
+            format!("lease {lease_address} runs from {} to {}, not now ({now})", lease.start_ts, lease.end_ts),
         ));
     }
 
-    let sequence = beat.sequence;
+    let (sequence, worker_key, lease_key) = (beat.sequence, beat.worker, beat.lease);
     let (reply, answer) = oneshot::channel();
-    let pending = Pending { heartbeat: signed, device_key: worker.device_key, reply };
+    let pending = Pending { heartbeat: signed, device_key: worker.device_key, received_at: now, reply };
     if let Err(error) = state.queue.try_send(pending) {
         return Err(match error {
             mpsc::error::TrySendError::Full(_) => {
@@ -160,7 +166,30 @@ async fn post_heartbeat(
     }
     match answer.await {
         Ok(Ok(())) => {
-            Ok((StatusCode::ACCEPTED, Json(json!({ "accepted": true, "sequence": sequence }))).into_response())
+            let c = &state.config;
+            // Verified and stored: the worker itself is asking, so a due challenge goes out now.
+            let challenge = state
+                .store
+                .challenge_for_heartbeat(
+                    &state.identity,
+                    &worker_key,
+                    &lease_key,
+                    unix_now(),
+                    c.challenge_every_secs,
+                    c.challenge_timeout_secs,
+                    c.challenge_size,
+                )
+                .await
+                .unwrap_or_else(|error| {
+                    // The heartbeat is stored; the challenge goes out with a later one.
+                    tracing::warn!(%error, "issuing a challenge");
+                    None
+                });
+            let mut body = json!({ "accepted": true, "sequence": sequence, "oracle": oracle_text(&state) });
+            if let Some(record) = challenge {
+                body["open_challenge"] = challenge_json(&record);
+            }
+            Ok((StatusCode::ACCEPTED, Json(body)).into_response())
         }
         Ok(Err(Refusal::BadSignature)) => {
             Err(ApiError::new(ErrorCode::BadSignature, "signature does not match the worker's registered device key"))
@@ -179,18 +208,53 @@ fn parse_key(text: &str) -> Result<[u8; 32], ApiError> {
         .map_err(|_| ApiError::new(ErrorCode::Malformed, format!("{text:?} is not a base58 public key")))
 }
 
-/// The worker's open challenge, issuing one when it is due; 204 when none is.
-async fn get_challenge(State(state): State<Arc<AppState>>, Path(worker): Path<String>) -> Result<Response, ApiError> {
+fn oracle_text(state: &AppState) -> String {
+    Pubkey::new_from_array(state.identity).to_string()
+}
+
+fn challenge_json(record: &ChallengeRecord) -> serde_json::Value {
+    json!({ "challenge": record.challenge, "issued_at": record.issued_at, "deadline": record.deadline })
+}
+
+/// A worker's signed request for its open challenge.
+#[derive(serde::Deserialize)]
+struct FetchProof {
+    timestamp: i64,
+    signature: String,
+}
+
+/// The worker's open challenge from this oracle (204 when none): only for the worker itself, by a request
+/// it signed for this oracle within the allowed clock skew. Reading issues nothing and starts no clock.
+async fn get_challenge(
+    State(state): State<Arc<AppState>>,
+    Path(worker): Path<String>,
+    proof: Result<Query<FetchProof>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
     let worker = parse_key(&worker)?;
-    registered_worker(&state, worker).await?;
-    let c = &state.config;
-    let due = state
+    let Query(proof) = proof.map_err(|_| {
+        ApiError::new(ErrorCode::Malformed, "sign the request: ?timestamp=<unix seconds>&signature=<128 hex digits>")
+    })?;
+    let signature = timelock_protocol::signature_from_hex(&proof.signature)
+        .ok_or_else(|| ApiError::new(ErrorCode::Malformed, "signature must be 128 hex digits"))?;
+    let now = unix_now();
+    let skew = state.config.max_clock_skew_secs;
+    if (proof.timestamp - now).abs() > skew {
+        return Err(ApiError::new(
+            ErrorCode::TooOld,
+            format!("request signed at {}, more than {skew} s from the oracle's clock ({now})", proof.timestamp),
+        ));
+    }
+    let info = registered_worker(&state, worker).await?;
+    challenge::verify_fetch(&worker, &state.identity, proof.timestamp, &signature, &info.device_key).map_err(|_| {
+        ApiError::new(ErrorCode::BadSignature, "request not signed by the worker's device key for this oracle")
+    })?;
+    let open = state
         .store
-        .due_challenge(&worker, true, unix_now(), c.challenge_every_secs, c.challenge_timeout_secs, c.challenge_size)
+        .open_challenge(&state.identity, &worker, now)
         .await
         .map_err(|e| ApiError::internal("reading challenges", e))?;
-    Ok(match due {
-        Some(record) => Json(json!({ "challenge": record.challenge, "deadline": record.deadline })).into_response(),
+    Ok(match open {
+        Some(record) => Json(challenge_json(&record)).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })
 }
@@ -200,6 +264,7 @@ async fn post_answer(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let now = unix_now();
     let id: i64 =
         id.parse().map_err(|_| ApiError::new(ErrorCode::Malformed, format!("{id:?} is not a challenge id")))?;
     let signed: SignedAnswer = parse_body(body)?;
@@ -208,19 +273,19 @@ async fn post_answer(
     }
     let record = state
         .store
-        .challenge(id)
+        .challenge(&state.identity, id)
         .await
         .map_err(|e| ApiError::internal("reading challenges", e))?
         .filter(|r| r.worker == signed.worker)
         .ok_or_else(|| ApiError::new(ErrorCode::UnknownChallenge, format!("no challenge {id} for this worker")))?;
     let worker = registered_worker(&state, record.worker).await?;
-    signed
-        .verify(&worker.device_key)
-        .map_err(|_| ApiError::new(ErrorCode::BadSignature, "answer not signed by the worker's device key"))?;
+    // Signed for this oracle's challenge: an answer given to another oracle (one that reused this id) fails here.
+    signed.verify(&record.challenge, &worker.device_key).map_err(|_| {
+        ApiError::new(ErrorCode::BadSignature, "answer not signed by the worker's device key for this challenge")
+    })?;
     if record.answered {
         return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has an answer")));
     }
-    let now = unix_now();
     if now > record.deadline {
         return Err(ApiError::new(
             ErrorCode::TooOld,
@@ -230,15 +295,15 @@ async fn post_answer(
     let max_micros = state.config.challenge_max_micros(&worker.gpu_model);
     let reported_micros = signed.answer.duration_micros;
     let verifier_seed: [u8; 32] = rand::random();
+    let issued_at = record.issued_at;
     let mut verdict = tokio::task::spawn_blocking(move || {
         challenge::verify(&record.challenge, &signed.answer, &verifier_seed, 4, max_micros)
     })
     .await
     .map_err(|e| ApiError::internal("verifying an answer", e))?;
-    // The agent's own timing is a claim; the oracle's clock from fetch to answer (whole seconds, with slack for
+    // The agent's own timing is a claim; the oracle's clock from issue to answer (whole seconds, with slack for
     // the network) bounds it.
-    let observed_secs = now - record.fetched_at.unwrap_or(record.issued_at);
-    if verdict == ChallengeVerdict::Passed && observed_secs > (max_micros / 1_000_000) as i64 + ANSWER_SLACK_SECS {
+    if verdict == ChallengeVerdict::Passed && now - issued_at > (max_micros / 1_000_000) as i64 + ANSWER_SLACK_SECS {
         verdict = ChallengeVerdict::TooSlow;
     }
     let recorded = state

@@ -17,6 +17,7 @@ use timelock_sdk::client::{Client, ClientError, SendOptions};
 
 use crate::chain::{Chain, WorkerInfo};
 use crate::config::Config;
+use crate::outages::Outages;
 use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +38,6 @@ pub struct RoundReport {
     pub sent: Vec<(Pubkey, u32, u16)>,
     pub transactions: usize,
     pub failed_transactions: usize,
-    pub challenges_issued: usize,
 }
 
 pub struct Attestor {
@@ -45,6 +45,7 @@ pub struct Attestor {
     pub store: Store,
     pub config: Config,
     pub signer: Arc<Keypair>,
+    pub outages: Arc<Outages>,
 }
 
 struct Judged {
@@ -83,15 +84,13 @@ impl Attestor {
 
         let mut report = RoundReport { window_end, ..RoundReport::default() };
         let mut judged = Vec::new();
-        let mut running_workers = BTreeSet::new();
+        let earliest = leases.iter().map(|(_, l)| l.start_ts).min().unwrap_or(window_end);
+        let outages = self.outages.during(earliest, window_end).await?;
         for (address, lease) in &leases {
             let (Some(cluster), Some(worker)) = (clusters.get(&lease.cluster), workers.get(&lease.worker)) else {
                 continue;
             };
             let end = lease.end_ts(cluster.end_ts);
-            if lease.start_ts <= chain_now && chain_now < end {
-                running_workers.insert(lease.worker);
-            }
             // Reports count what was seen since the lease's start, or since its last dispute resolution (the
             // chain adds them to what the resolution decided); judging always starts at the lease's start so that
             // runs and outages straddling a resolution stay whole.
@@ -101,9 +100,10 @@ impl Attestor {
                 continue;
             }
             let heartbeats = self.store.lease_heartbeats(&address.to_bytes(), lease.start_ts, judge_end).await?;
-            let challenges = self.store.challenge_results(&lease.worker.to_bytes(), judge_end).await?;
+            let challenges = self.store.challenge_results(&me.to_bytes(), &address.to_bytes(), judge_end).await?;
             let expect = Expectation { gpu_count: usize::from(worker.gpu_count), gpu_model: &worker.gpu_model };
-            let verdict = judge(lease.start_ts, judge_end, &heartbeats, &challenges, expect, self.config.policy());
+            let policy = self.config.policy();
+            let verdict = judge(lease.start_ts, judge_end, &heartbeats, &challenges, &outages, expect, policy);
             let (proven, faults) = verdict.counted_from(since);
             report.judged += 1;
             let proven_secs = u32::try_from(proven).unwrap_or(u32::MAX);
@@ -115,22 +115,6 @@ impl Attestor {
                 let resolution = lease.resolutions;
                 judged.push(Judged { lease: *address, report: LeaseReport { proven_secs, faults, resolution } });
             }
-        }
-
-        for worker in running_workers {
-            let c = &self.config;
-            let issued = self
-                .store
-                .due_challenge(
-                    &worker.to_bytes(),
-                    false,
-                    chain_now,
-                    c.challenge_every_secs,
-                    c.challenge_timeout_secs,
-                    c.challenge_size,
-                )
-                .await?;
-            report.challenges_issued += usize::from(issued.is_some_and(|r| r.issued_at == chain_now));
         }
 
         if judged.is_empty() {

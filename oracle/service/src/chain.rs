@@ -1,6 +1,8 @@
 //! What the oracle reads from chain, cached: a worker's device key and hardware, and a lease's worker and
 //! time span. Reads go through the SDK's [`Backend`] (JSON-RPC in production, LiteSVM in tests) on the blocking
-//! pool, so a slow node never stalls the async workers.
+//! pool, so a slow node never stalls the async workers. When the node fails, what was read within
+//! `stale_secs` is served instead (an account's device key and a lease's span rarely change), and the failure
+//! is recorded as the oracle's outage.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,6 +11,9 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use timelock::state::{Cluster, Lease, Worker};
 use timelock_sdk::client::{Backend, Client, ClientError};
+
+use crate::outages::Outages;
+use crate::store::OutageCause;
 
 pub type SharedBackend = Arc<dyn Backend + Send + Sync>;
 pub type SharedClient = Arc<Client<SharedBackend>>;
@@ -49,31 +54,42 @@ impl LeaseInfo {
 /// without a bound anyone could grow the oracle's memory with made-up keys, each remembered as "not found".
 const CACHE_ENTRIES: usize = 100_000;
 
-/// What was read of an account (or that it does not exist) and when, for at most `capacity` accounts.
+/// What was read of an account (or that it does not exist) and when, for at most `capacity` accounts. Entries
+/// are fresh for `ttl` and kept for `keep` (at least `ttl`), to be served when the node fails.
 pub struct BoundedCache<V> {
     entries: Mutex<HashMap<Pubkey, (Instant, Option<V>)>>,
     ttl: Duration,
+    keep: Duration,
     capacity: usize,
 }
 
 impl<V: Clone> BoundedCache<V> {
-    pub fn new(ttl: Duration, capacity: usize) -> Self {
-        BoundedCache { entries: Mutex::default(), ttl, capacity: capacity.max(2) }
+    pub fn new(ttl: Duration, keep: Duration, capacity: usize) -> Self {
+        BoundedCache { entries: Mutex::default(), ttl, keep: keep.max(ttl), capacity: capacity.max(2) }
     }
 
     /// `Some(value)` for a fresh entry (`value` is `None` for an account known not to exist).
     pub fn get(&self, key: &Pubkey) -> Option<Option<V>> {
-        let entries = self.entries.lock().expect("chain cache lock");
-        entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, value)| value.clone())
+        self.get_within(key, self.ttl)
     }
 
-    /// When full, expired entries go first, then the older half of the fresh ones: an eviction costs O(n)
+    /// An entry past its TTL but still kept: what to serve while the node fails.
+    pub fn get_stale(&self, key: &Pubkey) -> Option<Option<V>> {
+        self.get_within(key, self.keep)
+    }
+
+    fn get_within(&self, key: &Pubkey, age: Duration) -> Option<Option<V>> {
+        let entries = self.entries.lock().expect("chain cache lock");
+        entries.get(key).filter(|(at, _)| at.elapsed() < age).map(|(_, value)| value.clone())
+    }
+
+    /// When full, entries past `keep` go first, then the older half of the fresh ones: an eviction costs O(n)
     /// at most once per `capacity / 2` insertions.
     pub fn insert(&self, key: Pubkey, value: Option<V>) {
         let mut entries = self.entries.lock().expect("chain cache lock");
         if entries.len() >= self.capacity && !entries.contains_key(&key) {
-            let ttl = self.ttl;
-            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            let keep = self.keep;
+            entries.retain(|_, (at, _)| at.elapsed() < keep);
             if entries.len() >= self.capacity {
                 let mut ages: Vec<Instant> = entries.values().map(|(at, _)| *at).collect();
                 let middle = ages.len() / 2;
@@ -98,22 +114,35 @@ pub struct Chain {
     pub client: SharedClient,
     workers: BoundedCache<WorkerInfo>,
     leases: BoundedCache<LeaseInfo>,
+    outages: Arc<Outages>,
 }
 
 impl Chain {
-    pub fn new(client: SharedClient, ttl: Duration) -> Self {
-        Chain { client, workers: BoundedCache::new(ttl, CACHE_ENTRIES), leases: BoundedCache::new(ttl, CACHE_ENTRIES) }
+    /// Reads are fresh for `ttl` and served up to `stale` old while the node fails.
+    pub fn new(client: SharedClient, ttl: Duration, stale: Duration, outages: Arc<Outages>) -> Self {
+        Chain {
+            client,
+            workers: BoundedCache::new(ttl, stale, CACHE_ENTRIES),
+            leases: BoundedCache::new(ttl, stale, CACHE_ENTRIES),
+            outages,
+        }
     }
 
-    /// Runs a blocking read of the chain on the blocking pool.
+    /// Runs a blocking read of the chain on the blocking pool; a failure of the node opens a `chain` outage
+    /// and the next success closes it.
     pub async fn read<T: Send + 'static>(
         &self,
         read: impl FnOnce(&Client<SharedBackend>) -> Result<T, ClientError> + Send + 'static,
     ) -> Result<T, ClientError> {
         let client = self.client.clone();
-        tokio::task::spawn_blocking(move || read(&client))
+        let result = tokio::task::spawn_blocking(move || read(&client))
             .await
-            .unwrap_or_else(|e| Err(ClientError::Rpc(format!("chain read panicked: {e}"))))
+            .unwrap_or_else(|e| Err(ClientError::Rpc(format!("chain read panicked: {e}"))));
+        match &result {
+            Err(ClientError::Rpc(_)) => self.outages.failed(OutageCause::Chain),
+            _ => self.outages.recovered(OutageCause::Chain).await,
+        }
+        result
     }
 
     pub async fn worker(&self, worker: Pubkey) -> Result<Option<WorkerInfo>, ClientError> {
@@ -126,7 +155,11 @@ impl Chain {
                 Err(ClientError::AccountNotFound(_) | ClientError::Decode(..)) => Ok(None),
                 Err(other) => Err(other),
             })
-            .await?;
+            .await;
+        let found = match found {
+            Err(error) => return self.workers.get_stale(&worker).ok_or(error),
+            Ok(found) => found,
+        };
         self.workers.insert(worker, found.clone());
         Ok(found)
     }
@@ -148,7 +181,11 @@ impl Chain {
                 let cluster = client.account::<Cluster>(&account.cluster)?;
                 Ok(Some(LeaseInfo::from_accounts(&account, &cluster)))
             })
-            .await?;
+            .await;
+        let found = match found {
+            Err(error) => return self.leases.get_stale(&lease).ok_or(error),
+            Ok(found) => found,
+        };
         self.leases.insert(lease, found);
         Ok(found)
     }
@@ -160,7 +197,7 @@ mod tests {
 
     #[test]
     fn made_up_keys_cannot_grow_the_cache_past_its_bound() {
-        let cache: BoundedCache<u8> = BoundedCache::new(Duration::from_secs(3_600), 100);
+        let cache: BoundedCache<u8> = BoundedCache::new(Duration::from_secs(3_600), Duration::ZERO, 100);
         let known = Pubkey::new_unique();
         cache.insert(known, Some(7));
         for _ in 0..10_000 {
@@ -174,9 +211,11 @@ mod tests {
 
     #[test]
     fn expired_entries_are_not_served() {
-        let cache: BoundedCache<u8> = BoundedCache::new(Duration::ZERO, 10);
+        let cache: BoundedCache<u8> = BoundedCache::new(Duration::ZERO, Duration::from_secs(600), 10);
         let key = Pubkey::new_unique();
         cache.insert(key, Some(1));
         assert_eq!(cache.get(&key), None);
+        // Kept for when the node fails.
+        assert_eq!(cache.get_stale(&key), Some(Some(1)));
     }
 }

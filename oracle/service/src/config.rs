@@ -28,6 +28,8 @@ pub struct Config {
     pub max_batch: usize,
     /// How long worker and lease accounts are cached.
     pub chain_cache_secs: u64,
+    /// How old a cached account may be when it is served because the node fails.
+    pub chain_stale_secs: u64,
     pub attest_every_secs: u64,
     /// `/ready` turns 503 when no attestation round has succeeded for this long.
     pub ready_max_silence_secs: u64,
@@ -38,7 +40,8 @@ pub struct Config {
     pub challenge_size: u32,
     /// How often each leased worker is challenged.
     pub challenge_every_secs: i64,
-    /// Time allowed between issuing a challenge and receiving its answer.
+    /// Time allowed between issuing a challenge (in the answer to a heartbeat) and receiving its answer; an
+    /// answer later than the model's computing time plus network slack passes no more (`TooSlow`).
     pub challenge_timeout_secs: i64,
     /// Longest computation accepted per GPU model (catalog name); `challenge_max_micros_default` for others.
     pub challenge_max_micros: BTreeMap<String, u64>,
@@ -59,6 +62,7 @@ impl Default for Config {
             queue_capacity: 50_000,
             max_batch: 2_048,
             chain_cache_secs: 30,
+            chain_stale_secs: 600,
             attest_every_secs: 60,
             ready_max_silence_secs: 300,
             request_timeout_secs: 10,

@@ -13,7 +13,8 @@ use timelock_service_kit::Metrics;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::store::{Key, Store, StoredHeartbeat};
+use crate::outages::Outages;
+use crate::store::{Key, OutageCause, Store, StoredHeartbeat};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -29,6 +30,8 @@ pub enum Refusal {
 pub struct Pending {
     pub heartbeat: SignedHeartbeat,
     pub device_key: Key,
+    /// The oracle's clock when the request arrived.
+    pub received_at: i64,
     pub reply: oneshot::Sender<Result<(), Refusal>>,
 }
 
@@ -56,10 +59,11 @@ pub struct Writer {
     max_batch: usize,
     last_sequence: Sequences,
     counters: Counters,
+    outages: Arc<Outages>,
 }
 
 impl Writer {
-    pub fn new(store: Store, max_batch: usize, metrics: &Metrics) -> Self {
+    pub fn new(store: Store, max_batch: usize, metrics: &Metrics, outages: Arc<Outages>) -> Self {
         let refused = |reason: &str| {
             metrics.counter(
                 "oracle_heartbeats_refused_total",
@@ -78,6 +82,7 @@ impl Writer {
                 refused_replay: refused("replay"),
                 storage_errors: metrics.counter("oracle_storage_errors_total", "Batches the database refused.", ""),
             },
+            outages,
         }
     }
 
@@ -92,9 +97,9 @@ impl Writer {
                 let _ = previous.await;
             }
             if let Some(prepared) = prepared {
-                let (store, sequences, counters) =
-                    (self.store.clone(), self.last_sequence.clone(), self.counters.clone());
-                committing = Some(tokio::spawn(commit(store, sequences, counters, prepared)));
+                let (store, sequences, counters, outages) =
+                    (self.store.clone(), self.last_sequence.clone(), self.counters.clone(), self.outages.clone());
+                committing = Some(tokio::spawn(commit(store, sequences, counters, outages, prepared)));
             }
         }
         if let Some(last) = committing {
@@ -135,6 +140,7 @@ impl Writer {
                 }
                 Err(error) => {
                     tracing::error!(%error, "reading last sequences");
+                    self.outages.failed(OutageCause::Database);
                     self.counters.storage_errors.fetch_add(1, Ordering::Relaxed);
                     for pending in batch {
                         let _ = pending.reply.send(Err(Refusal::Storage));
@@ -162,16 +168,17 @@ impl Writer {
             }
             prepared.claimed.entry(beat.worker).or_insert((*last, sequence)).1 = sequence;
             *last = sequence;
-            prepared.rows.push(StoredHeartbeat::from_verified(&pending.heartbeat));
+            prepared.rows.push(StoredHeartbeat::from_verified(&pending.heartbeat, pending.received_at));
             prepared.replies.push(pending.reply);
         }
         (!prepared.rows.is_empty()).then_some(prepared)
     }
 }
 
-async fn commit(store: Store, sequences: Sequences, counters: Counters, prepared: Prepared) {
+async fn commit(store: Store, sequences: Sequences, counters: Counters, outages: Arc<Outages>, prepared: Prepared) {
     match store.insert_heartbeats(&prepared.rows).await {
         Ok(inserted) => {
+            outages.recovered(OutageCause::Database).await;
             counters.batches.fetch_add(1, Ordering::Relaxed);
             for ((row, reply), new) in prepared.rows.iter().zip(prepared.replies).zip(inserted) {
                 if new {
@@ -186,6 +193,7 @@ async fn commit(store: Store, sequences: Sequences, counters: Counters, prepared
         }
         Err(error) => {
             tracing::error!(%error, rows = prepared.rows.len(), "storing heartbeats");
+            outages.failed(OutageCause::Database);
             counters.storage_errors.fetch_add(1, Ordering::Relaxed);
             // Nothing of the batch was stored: the sequences it claimed are free again, unless a later batch
             // has already claimed higher ones.

@@ -8,6 +8,7 @@ pub mod attest;
 pub mod chain;
 pub mod config;
 pub mod ingest;
+pub mod outages;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ use crate::attest::Attestor;
 use crate::chain::{Chain, SharedBackend};
 pub use crate::config::Config;
 use crate::ingest::Writer;
+use crate::outages::Outages;
 use crate::store::Store;
 
 /// A started oracle. [`RunningOracle::stop`] stops taking requests, answers those in flight, drains the
@@ -39,6 +41,7 @@ pub struct RunningOracle {
     server: JoinHandle<std::io::Result<()>>,
     writer: JoinHandle<()>,
     attest_loop: Option<JoinHandle<()>>,
+    liveness: JoinHandle<()>,
     writer_lock: WriterLock,
 }
 
@@ -68,15 +71,28 @@ pub async fn start(
     let writer_lock = WriterLock::acquire(&pool, &format!("timelock-oracle:{}", signer.pubkey())).await?;
     let store = Store::new(pool);
     store.migrate().await?;
+    let identity = signer.pubkey().to_bytes();
+    let outages = Arc::new(Outages::new(identity, store.clone()));
+    // A gap since this oracle last said it was alive is its own outage, not its workers'.
+    let interval = config.interval_secs.max(1);
+    outages.beat(true, 2 * interval).await;
+    let liveness = tokio::spawn(beat_liveness(outages.clone(), Duration::from_secs(interval as u64)));
     let metrics = Arc::new(Metrics::default());
-    let chain = Chain::new(Arc::new(Client::new(backend.clone())), Duration::from_secs(config.chain_cache_secs));
+    let chain = Chain::new(
+        Arc::new(Client::new(backend.clone())),
+        Duration::from_secs(config.chain_cache_secs),
+        Duration::from_secs(config.chain_stale_secs),
+        outages.clone(),
+    );
     let (queue, received) = mpsc::channel(config.queue_capacity.max(1));
-    let writer = tokio::spawn(Writer::new(store.clone(), config.max_batch, &metrics).run(received));
+    let writer = tokio::spawn(Writer::new(store.clone(), config.max_batch, &metrics, outages.clone()).run(received));
     let attestor = Arc::new(Attestor {
-        chain: Arc::new(Chain::new(Arc::new(Client::new(backend)), Duration::ZERO)),
+        // Attestation reads the chain afresh every round.
+        chain: Arc::new(Chain::new(Arc::new(Client::new(backend)), Duration::ZERO, Duration::ZERO, outages.clone())),
         store: store.clone(),
         config: config.clone(),
         signer: Arc::new(signer),
+        outages,
     });
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -88,7 +104,7 @@ pub async fn start(
     if attest_loop {
         readiness.register(ROUNDS, Duration::from_secs(config.ready_max_silence_secs.max(1)));
     }
-    let state = Arc::new(AppState::new(config, chain, store, queue, metrics.clone(), readiness.clone()));
+    let state = Arc::new(AppState::new(config, identity, chain, store, queue, metrics.clone(), readiness.clone()));
     let router = api::router(state);
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(timelock_service_kit::serve(listener, router, async move {
@@ -97,7 +113,15 @@ pub async fn start(
     let attest_loop =
         attest_loop.then(|| tokio::spawn(run_rounds(attestor.clone(), every, stopped, &metrics, readiness)));
     tracing::info!(%addr, "oracle listening");
-    Ok(RunningOracle { addr, attestor, metrics, stop, server, writer, attest_loop, writer_lock })
+    Ok(RunningOracle { addr, attestor, metrics, stop, server, writer, attest_loop, liveness, writer_lock })
+}
+
+/// Says every `every` that this process is alive (and notices the database failing while no heartbeat comes).
+async fn beat_liveness(outages: Arc<Outages>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        outages.beat(false, 0).await;
+    }
 }
 
 /// Rounds every `every`; after a failed round, retries sooner with exponential backoff (1 s doubling, capped at
@@ -156,6 +180,9 @@ impl RunningOracle {
         if let Some(rounds) = self.attest_loop {
             let _ = rounds.await;
         }
+        self.liveness.abort();
+        // The last word on liveness: a stop is a gap like any other until the next start.
+        self.attestor.outages.beat(false, 0).await;
         self.writer_lock.release().await;
         tracing::info!("oracle stopped");
     }

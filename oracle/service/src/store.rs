@@ -7,7 +7,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use sqlx::migrate::Migrator;
 use sqlx::PgPool;
 use timelock_protocol::challenge::{Challenge, ChallengeVerdict};
-use timelock_protocol::policy::ChallengeResult;
+use timelock_protocol::policy::{ChallengeResult, Observation, Outage};
 use timelock_protocol::{Heartbeat, SignedHeartbeat};
 
 /// The oracle's schema (`migrations/oracle/`). A database that also holds the indexer's schema (every database
@@ -23,6 +23,8 @@ pub struct StoredHeartbeat {
     pub sequence: i64,
     pub lease: Key,
     pub timestamp: i64,
+    /// When the oracle received it (its own clock): what the policy judges on.
+    pub received_at: i64,
     /// Borsh encoding of the heartbeat (what was signed, without the domain prefix).
     pub payload: Vec<u8>,
     pub signature: Vec<u8>,
@@ -32,15 +34,35 @@ pub struct StoredHeartbeat {
 pub struct ChallengeRecord {
     pub challenge: Challenge,
     pub worker: Key,
+    pub lease: Key,
+    /// The oracle's clock when the challenge went out in the answer to the worker's heartbeat: the answer's
+    /// clock starts here.
     pub issued_at: i64,
     pub deadline: i64,
-    pub fetched_at: Option<i64>,
     pub answered: bool,
 }
 
+/// Why this oracle could not hear heartbeats for a while.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OutageCause {
+    Database,
+    Chain,
+    Process,
+}
+
+impl OutageCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutageCause::Database => "database",
+            OutageCause::Chain => "chain",
+            OutageCause::Process => "process",
+        }
+    }
+}
+
 impl StoredHeartbeat {
-    /// The row for a heartbeat whose signature has been checked.
-    pub fn from_verified(signed: &SignedHeartbeat) -> Self {
+    /// The row for a heartbeat whose signature has been checked, received at `received_at`.
+    pub fn from_verified(signed: &SignedHeartbeat, received_at: i64) -> Self {
         let beat = &signed.heartbeat;
         let mut payload = Vec::with_capacity(256);
         BorshSerialize::serialize(beat, &mut payload).expect("writing to a Vec cannot fail");
@@ -49,6 +71,7 @@ impl StoredHeartbeat {
             sequence: beat.sequence as i64,
             lease: beat.lease,
             timestamp: beat.timestamp,
+            received_at,
             payload,
             signature: signed.signature.to_vec(),
         }
@@ -59,10 +82,22 @@ fn key(bytes: Vec<u8>) -> Key {
     bytes.try_into().unwrap_or_default()
 }
 
-/// `id, seed, size, issued_at, deadline, verdict` of a worker's latest challenge.
-type LatestChallengeRow = (i64, Vec<u8>, i32, i64, i64, Option<String>);
-/// `worker, seed, size, issued_at, deadline, fetched_at, verdict` of one challenge.
-type ChallengeRow = (Vec<u8>, Vec<u8>, i32, i64, i64, Option<i64>, Option<String>);
+/// `id, worker, lease, seed, size, issued_at, deadline, verdict` of one challenge.
+type ChallengeRow = (i64, Vec<u8>, Vec<u8>, Vec<u8>, i32, i64, i64, Option<String>);
+
+const CHALLENGE_COLUMNS: &str = "id, worker, lease, seed, size, issued_at, deadline, verdict";
+
+fn challenge_record(oracle: &Key, row: ChallengeRow) -> ChallengeRecord {
+    let (id, worker, lease, seed, size, issued_at, deadline, verdict) = row;
+    ChallengeRecord {
+        challenge: Challenge { id: id as u64, seed: key(seed), size: size as u32, oracle: *oracle },
+        worker: key(worker),
+        lease: key(lease),
+        issued_at,
+        deadline,
+        answered: verdict.is_some(),
+    }
+}
 
 #[derive(Clone)]
 pub struct Store {
@@ -98,17 +133,20 @@ impl Store {
         let sequences: Vec<i64> = rows.iter().map(|r| r.sequence).collect();
         let leases: Vec<&[u8]> = rows.iter().map(|r| &r.lease[..]).collect();
         let timestamps: Vec<i64> = rows.iter().map(|r| r.timestamp).collect();
+        let received: Vec<i64> = rows.iter().map(|r| r.received_at).collect();
         let payloads: Vec<&[u8]> = rows.iter().map(|r| &r.payload[..]).collect();
         let signatures: Vec<&[u8]> = rows.iter().map(|r| &r.signature[..]).collect();
         let inserted: Vec<(Vec<u8>, i64)> = sqlx::query_as(
-            "INSERT INTO oracle.heartbeats (worker, sequence, lease, ts, payload, signature) \
-             SELECT * FROM UNNEST($1::bytea[], $2::int8[], $3::bytea[], $4::int8[], $5::bytea[], $6::bytea[]) \
+            "INSERT INTO oracle.heartbeats (worker, sequence, lease, ts, received_at, payload, signature) \
+             SELECT * FROM UNNEST($1::bytea[], $2::int8[], $3::bytea[], $4::int8[], $5::int8[], $6::bytea[], \
+                 $7::bytea[]) \
              ON CONFLICT (worker, sequence) DO NOTHING RETURNING worker, sequence",
         )
         .bind(&workers)
         .bind(&sequences)
         .bind(&leases)
         .bind(&timestamps)
+        .bind(&received)
         .bind(&payloads)
         .bind(&signatures)
         .fetch_all(&self.pool)
@@ -118,10 +156,11 @@ impl Store {
         Ok(rows.iter().map(|r| inserted.contains(&(r.worker, r.sequence))).collect())
     }
 
-    /// The lease's heartbeats with timestamps in `[from, to)`, by time.
-    pub async fn lease_heartbeats(&self, lease: &Key, from: i64, to: i64) -> sqlx::Result<Vec<Heartbeat>> {
-        let payloads: Vec<Vec<u8>> = sqlx::query_scalar(
-            "SELECT payload FROM oracle.heartbeats WHERE lease = $1 AND ts >= $2 AND ts < $3 ORDER BY ts, sequence",
+    /// The lease's heartbeats received in `[from, to)`, in the order they were received.
+    pub async fn lease_heartbeats(&self, lease: &Key, from: i64, to: i64) -> sqlx::Result<Vec<Observation>> {
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT received_at, payload FROM oracle.heartbeats \
+             WHERE lease = $1 AND received_at >= $2 AND received_at < $3 ORDER BY received_at, sequence",
         )
         .bind(&lease[..])
         .bind(from)
@@ -129,114 +168,116 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         // Every payload was decoded from a verified request before it was stored.
-        Ok(payloads.iter().filter_map(|p| Heartbeat::try_from_slice(p).ok()).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|(received_at, p)| {
+                Some(Observation { received_at, heartbeat: Heartbeat::try_from_slice(&p).ok()? })
+            })
+            .collect())
     }
 
-    /// Settled challenge outcomes of a worker up to `now`, by time: answers, and unanswered challenges past
-    /// their deadline (failed).
-    pub async fn challenge_results(&self, worker: &Key, now: i64) -> sqlx::Result<Vec<ChallengeResult>> {
+    /// Settled outcomes of the challenges this oracle issued in the lease, up to `now`, by time: answers, and
+    /// unanswered challenges past their deadline (failed: the worker had it, in the answer to its heartbeat).
+    pub async fn challenge_results(&self, oracle: &Key, lease: &Key, now: i64) -> sqlx::Result<Vec<ChallengeResult>> {
         let rows: Vec<(i64, bool)> = sqlx::query_as(
             "SELECT COALESCE(answered_at, deadline) AS at, COALESCE(verdict = 'passed', false) \
-             FROM oracle.challenges WHERE worker = $1 AND (verdict IS NOT NULL OR deadline < $2) ORDER BY at, id",
+             FROM oracle.challenges WHERE oracle = $1 AND lease = $2 AND (verdict IS NOT NULL OR deadline < $3) \
+             ORDER BY at, id",
         )
-        .bind(&worker[..])
+        .bind(&oracle[..])
+        .bind(&lease[..])
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|(at, passed)| ChallengeResult { at, passed }).collect())
     }
 
-    /// The worker's open challenge; otherwise a new one when the last was issued `every_secs` ago or more.
-    /// `fetching`: the agent is fetching it now (starts the oracle's clock on the answer).
-    pub async fn due_challenge(
+    /// The lease's open challenge from this oracle, or a new one when the last was issued `every_secs` ago or
+    /// more. Called only for a heartbeat of the worker that was just verified and stored: a challenge goes out
+    /// in the answer to the worker itself, and its clock starts then.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn challenge_for_heartbeat(
         &self,
+        oracle: &Key,
         worker: &Key,
-        fetching: bool,
+        lease: &Key,
         now: i64,
         every_secs: i64,
         timeout_secs: i64,
         size: u32,
     ) -> sqlx::Result<Option<ChallengeRecord>> {
         let mut tx = self.pool.begin().await?;
-        // Serialises issuance per worker, so two oracle requests never issue two challenges at once.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(encode($1, 'hex'), 0))")
-            .bind(&worker[..])
+        // Serialises issuance per lease, so two concurrent heartbeats never issue two challenges.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(encode($1 || $2, 'hex'), 0))")
+            .bind(&oracle[..])
+            .bind(&lease[..])
             .execute(&mut *tx)
             .await?;
-        let latest: Option<LatestChallengeRow> = sqlx::query_as(
-            "SELECT id, seed, size, issued_at, deadline, verdict FROM oracle.challenges \
-             WHERE worker = $1 ORDER BY issued_at DESC, id DESC LIMIT 1",
-        )
-        .bind(&worker[..])
+        let latest: Option<ChallengeRow> = sqlx::query_as(&format!(
+            "SELECT {CHALLENGE_COLUMNS} FROM oracle.challenges WHERE oracle = $1 AND lease = $2 \
+             ORDER BY issued_at DESC, id DESC LIMIT 1"
+        ))
+        .bind(&oracle[..])
+        .bind(&lease[..])
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some((id, seed, size, issued_at, deadline, verdict)) = latest {
-            let open = verdict.is_none() && deadline >= now;
-            if open || now - issued_at < every_secs {
-                let fetched_at: Option<i64> = if open && fetching {
-                    sqlx::query_scalar(
-                        "UPDATE oracle.challenges SET fetched_at = COALESCE(fetched_at, $2) WHERE id = $1 \
-                         RETURNING fetched_at",
-                    )
-                    .bind(id)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?
-                } else {
-                    None
-                };
+        if let Some(latest) = latest.map(|row| challenge_record(oracle, row)) {
+            let open = !latest.answered && latest.deadline >= now;
+            if open || now - latest.issued_at < every_secs {
                 tx.commit().await?;
-                return Ok(open.then(|| ChallengeRecord {
-                    challenge: Challenge { id: id as u64, seed: key(seed), size: size as u32 },
-                    worker: *worker,
-                    issued_at,
-                    deadline,
-                    fetched_at,
-                    answered: false,
-                }));
+                return Ok(open.then_some(latest));
             }
         }
         let seed: Key = rand::random();
         let deadline = now + timeout_secs;
-        let fetched_at = fetching.then_some(now);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO oracle.challenges (worker, seed, size, issued_at, deadline, fetched_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO oracle.challenges (oracle, worker, lease, seed, size, issued_at, deadline) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
+        .bind(&oracle[..])
         .bind(&worker[..])
+        .bind(&lease[..])
         .bind(&seed[..])
         .bind(size as i32)
         .bind(now)
         .bind(deadline)
-        .bind(fetched_at)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(Some(ChallengeRecord {
-            challenge: Challenge { id: id as u64, seed, size },
+            challenge: Challenge { id: id as u64, seed, size, oracle: *oracle },
             worker: *worker,
+            lease: *lease,
             issued_at: now,
             deadline,
-            fetched_at,
             answered: false,
         }))
     }
 
-    pub async fn challenge(&self, id: i64) -> sqlx::Result<Option<ChallengeRecord>> {
-        let row: Option<ChallengeRow> = sqlx::query_as(
-            "SELECT worker, seed, size, issued_at, deadline, fetched_at, verdict FROM oracle.challenges WHERE id = $1",
-        )
-        .bind(id)
+    /// The worker's open challenge from this oracle, if any (never issues one).
+    pub async fn open_challenge(&self, oracle: &Key, worker: &Key, now: i64) -> sqlx::Result<Option<ChallengeRecord>> {
+        let row: Option<ChallengeRow> = sqlx::query_as(&format!(
+            "SELECT {CHALLENGE_COLUMNS} FROM oracle.challenges \
+             WHERE oracle = $1 AND worker = $2 AND verdict IS NULL AND deadline >= $3 \
+             ORDER BY issued_at DESC, id DESC LIMIT 1"
+        ))
+        .bind(&oracle[..])
+        .bind(&worker[..])
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(worker, seed, size, issued_at, deadline, fetched_at, verdict)| ChallengeRecord {
-            challenge: Challenge { id: id as u64, seed: key(seed), size: size as u32 },
-            worker: key(worker),
-            issued_at,
-            deadline,
-            fetched_at,
-            answered: verdict.is_some(),
-        }))
+        Ok(row.map(|row| challenge_record(oracle, row)))
+    }
+
+    /// Challenge `id` as this oracle issued it (another oracle's challenge on a shared database is not found).
+    pub async fn challenge(&self, oracle: &Key, id: i64) -> sqlx::Result<Option<ChallengeRecord>> {
+        let row: Option<ChallengeRow> =
+            sqlx::query_as(&format!("SELECT {CHALLENGE_COLUMNS} FROM oracle.challenges WHERE id = $1 AND oracle = $2"))
+                .bind(id)
+                .bind(&oracle[..])
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|row| challenge_record(oracle, row)))
     }
 
     /// Records the verdict once; `false` when the challenge was already answered.
@@ -263,6 +304,51 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(updated.rows_affected() == 1)
+    }
+
+    /// Records a span in which this oracle could not take heartbeats. Recording one twice changes nothing.
+    pub async fn record_outage(&self, oracle: &Key, cause: OutageCause, outage: Outage) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO oracle.outages (oracle, cause, started, ended) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (oracle, cause, started) DO UPDATE SET ended = GREATEST(oracle.outages.ended, EXCLUDED.ended)",
+        )
+        .bind(&oracle[..])
+        .bind(cause.as_str())
+        .bind(outage.from)
+        .bind(outage.to)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// This oracle's recorded outages that overlap `[from, to)`.
+    pub async fn outages(&self, oracle: &Key, from: i64, to: i64) -> sqlx::Result<Vec<Outage>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT started, ended FROM oracle.outages WHERE oracle = $1 AND started < $3 AND ended > $2 \
+             ORDER BY started",
+        )
+        .bind(&oracle[..])
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(from, to)| Outage { from, to }).collect())
+    }
+
+    /// Says this oracle process is alive at `now`; returns when it last said so (before a restart: the start of
+    /// the gap its process was down).
+    pub async fn alive(&self, oracle: &Key, now: i64) -> sqlx::Result<Option<i64>> {
+        let previous: Option<Option<i64>> = sqlx::query_scalar(
+            "WITH previous AS (SELECT alive FROM oracle.liveness WHERE oracle = $1) \
+             INSERT INTO oracle.liveness (oracle, alive) VALUES ($1, $2) \
+             ON CONFLICT (oracle) DO UPDATE SET alive = GREATEST(oracle.liveness.alive, EXCLUDED.alive) \
+             RETURNING (SELECT alive FROM previous)",
+        )
+        .bind(&oracle[..])
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(previous.flatten())
     }
 
     /// Records what was reported for each lease and the transaction (or error) that carried it.

@@ -31,6 +31,7 @@ impl SimulatedAgent {
         let (running, path) = (online.clone(), telemetry.clone());
         let thread = std::thread::spawn(move || {
             let mut agent = Agent::new(identity, device, Box::new(FileSource { path }), oracles);
+            agent.retry_budget = interval / 2;
             while running.load(Ordering::SeqCst) {
                 let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
                 let tick = agent.tick(now as u64);

@@ -12,7 +12,7 @@ fn beats(world: &OracleWorld, worker: usize, from: i64, intervals: i64, foreign:
             } else {
                 world.honest_gpus(worker)
             };
-            StoredHeartbeat::from_verified(&world.heartbeat(worker, at as u64, at, gpus))
+            StoredHeartbeat::from_verified(&world.heartbeat(worker, at as u64, at, gpus), at)
         })
         .collect()
 }
@@ -45,7 +45,7 @@ async fn attestation_rounds_put_the_quorums_verdict_on_chain_once(pool: PgPool) 
             (world.workers[2].lease, 150, 1),
         ]
     );
-    assert_eq!((round.transactions, round.failed_transactions, round.challenges_issued), (1, 0, 3));
+    assert_eq!((round.transactions, round.failed_transactions), (1, 0));
     assert_eq!(world.lease(0).proven_secs, 0, "one oracle is not a quorum");
 
     second.attestor.round().await.unwrap();

@@ -1,72 +1,189 @@
-//! Challenges issued, answered once and judged, and the agent that delivers heartbeats and answers them.
+//! Challenges: issued only in the answer to the worker's own heartbeat, answered once and judged; bound to the
+//! oracle that issued them and to their lease; and the agent that delivers heartbeats and answers them.
+
+use anchor_lang::prelude::Pubkey;
 
 use super::*;
 
+/// Posts the worker's heartbeat `sequence` and returns the challenge its 202 carries, if any.
+async fn heartbeat_for_challenge(world: &OracleWorld, oracle: &RunningOracle, sequence: u64) -> Option<Challenge> {
+    let (status, body) = post_heartbeat(oracle, &world.heartbeat(0, sequence, unix_now(), world.honest_gpus(0))).await;
+    assert_eq!(status, 202, "{body}");
+    serde_json::from_value(body["open_challenge"]["challenge"].clone()).ok()
+}
+
+/// The worker's signed answer to `challenge` and where it goes.
+fn answer(world: &OracleWorld, c: &Challenge, product: Vec<u32>, device: &SigningKey) -> (String, String) {
+    let signed =
+        ChallengeAnswer { id: c.id, product, duration_micros: 900 }.sign(world.workers[0].worker.to_bytes(), c, device);
+    (format!("/v1/challenges/{}", c.id), serde_json::to_string(&signed).unwrap())
+}
+
+/// `GET /v1/challenges/{worker}` signed by `device` for `oracle` at `timestamp`.
+fn read_path(world: &OracleWorld, oracle: [u8; 32], timestamp: i64, device: &SigningKey) -> String {
+    let worker = world.workers[0].worker;
+    let signature = challenge::sign_fetch(worker.to_bytes(), oracle, timestamp, device);
+    let hex = timelock_protocol::signature_to_hex(&signature);
+    format!("/v1/challenges/{worker}?timestamp={timestamp}&signature={hex}")
+}
+
 #[sqlx::test(migrator = "MIGRATIONS")]
-async fn challenges_are_issued_answered_once_and_judged(pool: PgPool) {
+async fn challenges_go_out_with_heartbeats_and_are_answered_once_and_judged(pool: PgPool) {
     let world = OracleWorld::new(1, 8, 2, 0);
     let config = Config { challenge_size: 24, challenge_every_secs: 0, ..OracleWorld::oracle_config() };
     let oracle = world.start_oracle(pool.clone(), 0, config).await;
-    let worker = world.workers[0].worker.to_string();
-    let path = format!("/v1/challenges/{worker}");
-    let fetch = || async {
-        let (status, body) = send(&oracle, "GET", &path, String::new()).await;
-        assert_eq!(status, 200, "{body}");
-        serde_json::from_value::<Challenge>(body["challenge"].clone()).unwrap()
-    };
-    let answer = |c: &Challenge, product: Vec<u32>, device: &SigningKey| {
-        let signed = ChallengeAnswer { id: c.id, product, duration_micros: 900 }
-            .sign(world.workers[0].worker.to_bytes(), device);
-        (format!("/v1/challenges/{}", c.id), serde_json::to_string(&signed).unwrap())
-    };
     let device = &world.workers[0].device;
 
-    assert_refused(send(&oracle, "GET", "/v1/challenges/not-a-key", String::new()).await, 400, "malformed");
-    let stranger = anchor_lang::prelude::Pubkey::new_unique();
-    assert_refused(
-        send(&oracle, "GET", &format!("/v1/challenges/{stranger}"), String::new()).await,
-        404,
-        "unknown_worker",
-    );
-
-    // An honest answer passes, once.
-    let first = fetch().await;
-    assert_eq!(fetch().await, first, "the open challenge is returned until answered");
-    let (to, body) = answer(&first, challenge::solve(&first), device);
+    // The first heartbeat of the lease brings a challenge, bound to this oracle; until it is answered, every
+    // heartbeat brings the same one.
+    let first = heartbeat_for_challenge(&world, &oracle, 1).await.expect("a challenge is due");
+    assert_eq!(first.oracle, world.oracle_identity(0));
+    assert_eq!(heartbeat_for_challenge(&world, &oracle, 2).await, Some(first.clone()));
+    let (to, body) = answer(&world, &first, challenge::solve(&first), device);
     let (status, verdict) = send(&oracle, "POST", &to, body.clone()).await;
     assert_eq!((status, verdict["verdict"].as_str()), (200, Some("Passed")));
     assert_refused(send(&oracle, "POST", &to, body).await, 409, "already_answered");
 
     // Refusals that record nothing: another key, another id, an unknown challenge.
-    let second = fetch().await;
+    let second = heartbeat_for_challenge(&world, &oracle, 3).await.expect("due again");
     assert_ne!(second.id, first.id);
-    let (to, body) = answer(&second, challenge::solve(&second), &SigningKey::from_bytes(&[3; 32]));
+    let (to, body) = answer(&world, &second, challenge::solve(&second), &SigningKey::from_bytes(&[3; 32]));
     assert_refused(send(&oracle, "POST", &to, body).await, 401, "bad_signature");
-    let (_, body) = answer(&second, challenge::solve(&second), device);
+    let (_, body) = answer(&world, &second, challenge::solve(&second), device);
     assert_refused(send(&oracle, "POST", &format!("/v1/challenges/{}", first.id), body).await, 400, "malformed");
     let unknown = Challenge { id: 999_999, ..second.clone() };
-    let (to, body) = answer(&unknown, vec![], device);
+    let (to, body) = answer(&world, &unknown, vec![], device);
     assert_refused(send(&oracle, "POST", &to, body).await, 404, "unknown_challenge");
 
     // A wrong product fails.
     let mut wrong = challenge::solve(&second);
     wrong[7] ^= 1;
-    let (to, body) = answer(&second, wrong, device);
+    let (to, body) = answer(&world, &second, wrong, device);
     assert_eq!(send(&oracle, "POST", &to, body).await.1["verdict"], "WrongAnswer");
 
     // An answer after the deadline is refused; the challenge counts as failed.
-    let third = fetch().await;
+    let third = heartbeat_for_challenge(&world, &oracle, 4).await.expect("due again");
     sqlx::query("UPDATE oracle.challenges SET deadline = deadline - 1000 WHERE id = $1")
         .bind(third.id as i64)
         .execute(&pool)
         .await
         .unwrap();
-    let (to, body) = answer(&third, challenge::solve(&third), device);
+    let (to, body) = answer(&world, &third, challenge::solve(&third), device);
     assert_refused(send(&oracle, "POST", &to, body).await, 422, "too_old");
 
-    let results = Store::new(pool).challenge_results(&world.workers[0].worker.to_bytes(), unix_now()).await.unwrap();
+    let lease = world.workers[0].lease.to_bytes();
+    let results = Store::new(pool).challenge_results(&world.oracle_identity(0), &lease, unix_now()).await.unwrap();
     let passed: Vec<bool> = results.iter().map(|r| r.passed).collect();
     assert_eq!(passed, vec![false, true, false], "expired (earliest deadline), passed, wrong");
+    oracle.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_third_party_polling_the_challenge_endpoint_cannot_make_an_honest_agent_fail(pool: PgPool) {
+    // Once, the first GET by anyone started the answer clock, and an attacker polling every second made the
+    // agent's answer (fetched on its next tick) too slow: a fault on chain for an honest worker.
+    let world = OracleWorld::new(1, 8, 2, 0);
+    let config = Config { challenge_size: 24, challenge_max_micros_default: 1_000_000, ..OracleWorld::oracle_config() };
+    let oracle = world.start_oracle(pool.clone(), 0, config).await;
+    let me = world.oracle_identity(0);
+    let worker = world.workers[0].worker;
+    let now = unix_now();
+    let stranger = SigningKey::from_bytes(&[3; 32]);
+
+    // The attacker polls: unsigned, signed by itself, replaying the worker's read made for another oracle, or
+    // an old one. Nothing is served and nothing is issued.
+    for _ in 0..5 {
+        let unsigned = format!("/v1/challenges/{worker}");
+        assert_refused(send(&oracle, "GET", &unsigned, String::new()).await, 400, "malformed");
+        let forged = read_path(&world, me, now, &stranger);
+        assert_refused(send(&oracle, "GET", &forged, String::new()).await, 401, "bad_signature");
+        let for_another = read_path(&world, world.oracle_identity(1), now, &world.workers[0].device);
+        assert_refused(send(&oracle, "GET", &for_another, String::new()).await, 401, "bad_signature");
+        let stale = read_path(&world, me, now - 3_600, &world.workers[0].device);
+        assert_refused(send(&oracle, "GET", &stale, String::new()).await, 422, "too_old");
+    }
+    let issued: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.challenges").fetch_one(&pool).await.unwrap();
+    assert_eq!(issued, 0, "reading issues nothing");
+    // The worker's own read, before any heartbeat: nothing open.
+    let own = read_path(&world, me, unix_now(), &world.workers[0].device);
+    assert_eq!(send(&oracle, "GET", &own, String::new()).await.0, 204);
+
+    // The attacker keeps polling for longer than the answer may take while the agent is between ticks; the
+    // agent's tick still passes.
+    let delivered = heartbeat_for_challenge(&world, &oracle, 1).await.expect("issued to the worker");
+    let own = read_path(&world, me, unix_now(), &world.workers[0].device);
+    let (status, body) = send(&oracle, "GET", &own, String::new()).await;
+    assert_eq!((status, body["challenge"]["id"].as_u64()), (200, Some(delivered.id)), "the worker may read it again");
+    for _ in 0..3 {
+        let unsigned = format!("/v1/challenges/{worker}");
+        assert_refused(send(&oracle, "GET", &unsigned, String::new()).await, 400, "malformed");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let (to, body) = answer(&world, &delivered, challenge::solve(&delivered), &world.workers[0].device);
+    let (status, verdict) = send(&oracle, "POST", &to, body).await;
+    assert_eq!((status, verdict["verdict"].as_str()), (200, Some("Passed")));
+    oracle.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn an_answer_replayed_at_another_oracle_is_refused(pool: PgPool) {
+    // A bad oracle issues its own challenge under the id an honest oracle gave the worker, with its own seed,
+    // takes the worker's (correct) answer to it and replays it to the honest oracle, where the product is wrong
+    // for the honest seed: once a WrongAnswer fault, and the worker's real answer refused as a second one.
+    let world = OracleWorld::new(1, 8, 2, 0);
+    let config = Config { challenge_size: 24, ..OracleWorld::oracle_config() };
+    let honest = world.start_oracle(pool.clone(), 0, config).await;
+    let device = &world.workers[0].device;
+    let issued = heartbeat_for_challenge(&world, &honest, 1).await.expect("a challenge is due");
+
+    let bad_oracle = SigningKey::from_bytes(&[66; 32]).verifying_key().to_bytes();
+    let bad = Challenge { id: issued.id, seed: [13; 32], size: issued.size, oracle: bad_oracle };
+    let (to, replayed) = answer(&world, &bad, challenge::solve(&bad), device);
+    assert_refused(send(&honest, "POST", &to, replayed).await, 401, "bad_signature");
+    // The same seed and id, presented as another oracle's challenge: still not this oracle's.
+    let posing = Challenge { oracle: bad_oracle, ..issued.clone() };
+    let (to, replayed) = answer(&world, &posing, challenge::solve(&posing), device);
+    assert_refused(send(&honest, "POST", &to, replayed).await, 401, "bad_signature");
+
+    let (to, own) = answer(&world, &issued, challenge::solve(&issued), device);
+    assert_eq!(send(&honest, "POST", &to, own).await.1["verdict"], "Passed", "nothing was recorded before");
+    honest.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn an_unanswered_challenge_from_before_a_lease_does_not_fault_it(pool: PgPool) {
+    // The worker's previous lease ended with a challenge it never answered; its new lease, 15 minutes in, has
+    // been honest throughout.
+    let world = OracleWorld::new(1, 8, 2, 900);
+    let me = world.oracle_identity(0);
+    let previous_lease = Pubkey::new_unique();
+    sqlx::query(
+        "INSERT INTO oracle.challenges (oracle, worker, lease, seed, size, issued_at, deadline) \
+         VALUES ($1, $2, $3, $4, 24, $5, $6)",
+    )
+    .bind(&me[..])
+    .bind(&world.workers[0].worker.to_bytes()[..])
+    .bind(&previous_lease.to_bytes()[..])
+    .bind(&[1u8; 32][..])
+    .bind(world.start - 1_000)
+    .bind(world.start - 880)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let rows: Vec<StoredHeartbeat> = (0..30)
+        .map(|i| {
+            let at = world.start + 30 * i + 5;
+            StoredHeartbeat::from_verified(&world.heartbeat(0, at as u64, at, world.honest_gpus(0)), at)
+        })
+        .collect();
+    Store::new(pool.clone()).insert_heartbeats(&rows).await.unwrap();
+
+    let oracle = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
+    let round = oracle.attestor.round().await.unwrap();
+    assert_eq!(round.sent.len(), 1);
+    let (_, proven_secs, faults) = round.sent[0];
+    assert_eq!(faults, 0, "the earlier lease's challenge is not this lease's fault");
+    assert!(proven_secs >= 780, "{proven_secs}");
     oracle.stop().await;
 }
 
@@ -102,7 +219,7 @@ async fn the_agent_delivers_heartbeats_and_answers_its_challenge(pool: PgPool) {
     assert_eq!((first.delivered, first.errors.len()), (1, 0), "{:?}", first.errors);
     assert_eq!(first.challenges.len(), 1);
     assert_eq!((first.challenges[0].0.as_str(), first.challenges[0].2.as_str()), (url.as_str(), "Passed"));
-    assert_eq!((second.delivered, second.challenges.len()), (1, 0), "one challenge per period");
+    assert_eq!((second.delivered, second.challenges.len(), second.errors.len()), (1, 0, 0), "{:?}", second.errors);
     assert_eq!(second.sequence, first.sequence + 1);
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.heartbeats").fetch_one(&pool).await.unwrap();
     assert_eq!(stored, 2);

@@ -9,9 +9,13 @@ async fn an_honest_heartbeat_is_stored_before_its_202(pool: PgPool) {
     let heartbeat = world.heartbeat(0, 1, unix_now(), world.honest_gpus(0));
 
     let (status, body) = post_heartbeat(&oracle, &heartbeat).await;
-    assert_eq!((status, body), (202, json!({ "accepted": true, "sequence": 1 })));
+    assert_eq!((status, &body["accepted"], &body["sequence"]), (202, &json!(true), &json!(1)));
+    let me = anchor_lang::prelude::Pubkey::new_from_array(world.oracle_identity(0)).to_string();
+    assert_eq!(body["oracle"], me.as_str(), "the oracle names itself (what answers and reads are bound to)");
+    assert_eq!(body["open_challenge"]["challenge"]["oracle"], me.as_str(), "the lease's first challenge");
 
     let stored = Store::new(pool).lease_heartbeats(&world.workers[0].lease.to_bytes(), 0, i64::MAX).await.unwrap();
+    let stored: Vec<_> = stored.into_iter().map(|o| o.heartbeat).collect();
     assert_eq!(stored, vec![heartbeat.heartbeat]);
     let (status, health) = send(&oracle, "GET", "/health", String::new()).await;
     assert_eq!((status, health), (200, json!({ "status": "ok" })));
@@ -31,7 +35,7 @@ async fn a_heartbeat_another_writer_stored_is_a_replay_and_fails_nothing_else(po
     assert_eq!(post_heartbeat(&oracle, &beat(1)).await.0, 202);
     // Another process on this database (or this one before a restart) stores sequence 2 behind the oracle's
     // back: its memory of the worker's last sequence is now stale.
-    Store::new(pool.clone()).insert_heartbeats(&[StoredHeartbeat::from_verified(&beat(2))]).await.unwrap();
+    Store::new(pool.clone()).insert_heartbeats(&[StoredHeartbeat::from_verified(&beat(2), now)]).await.unwrap();
 
     // Once a failed batch, every heartbeat in it answered 503; now only the duplicate is refused.
     let (second, third) = (beat(2), beat(3));
@@ -39,7 +43,7 @@ async fn a_heartbeat_another_writer_stored_is_a_replay_and_fails_nothing_else(po
     assert_refused(duplicate, 409, "replay");
     assert_eq!(fresh.0, 202, "{}", fresh.1);
     let stored = Store::new(pool).lease_heartbeats(&world.workers[0].lease.to_bytes(), 0, i64::MAX).await.unwrap();
-    assert_eq!(stored.iter().map(|h| h.sequence).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(stored.iter().map(|o| o.heartbeat.sequence).collect::<Vec<_>>(), vec![1, 2, 3]);
     oracle.stop().await;
 }
 
@@ -93,11 +97,10 @@ async fn every_bad_heartbeat_is_refused_with_its_status_and_a_json_error(pool: P
     others_lease.lease = world.workers[1].lease.to_bytes();
     assert_refused(post_heartbeat(&oracle, &others_lease.sign(&device_key(0))).await, 404, "unknown_lease");
 
-    // 422: outside the clock skew either way; before the lease started (within the skew).
+    // 422: outside the clock skew either way.
     let at = |timestamp: i64| world.heartbeat(0, 2, timestamp, world.honest_gpus(0));
     assert_refused(post_heartbeat(&oracle, &at(now - 3_600)).await, 422, "too_old");
     assert_refused(post_heartbeat(&oracle, &at(now + 3_600)).await, 422, "too_new");
-    assert_refused(post_heartbeat(&oracle, &at(world.start - 30)).await, 422, "lease_not_active");
 
     // 409: a sequence not above the last accepted one, even re-signed.
     assert_eq!(post_heartbeat(&oracle, &honest(5)).await.0, 202);
@@ -113,6 +116,40 @@ async fn every_bad_heartbeat_is_refused_with_its_status_and_a_json_error(pool: P
     let stored: Vec<i64> =
         sqlx::query_scalar("SELECT sequence FROM oracle.heartbeats ORDER BY sequence").fetch_all(&pool).await.unwrap();
     assert_eq!(stored, vec![5, 6], "only the accepted heartbeats are stored");
+    oracle.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_heartbeat_received_after_its_lease_ended_is_refused_whatever_its_stamp(pool: PgPool) {
+    // A one-hour lease that ended half a minute ago.
+    let world = OracleWorld::new(1, 8, 1, 3_630);
+    let oracle = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
+    let lease_end = world.start + 3_600;
+    // Stamped inside the lease (within the allowed skew), but received after it: the oracle's clock decides.
+    let backdated = world.heartbeat(0, 1, lease_end - 10, world.honest_gpus(0));
+    assert!(unix_now() - backdated.heartbeat.timestamp < OracleWorld::oracle_config().max_clock_skew_secs);
+    assert_refused(post_heartbeat(&oracle, &backdated).await, 422, "lease_not_active");
+    oracle.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_timestamp_burst_proves_one_interval(pool: PgPool) {
+    // A lease ten minutes in; the host comes online once and sends five heartbeats stamped across the skew the
+    // oracle allows (-59 s to +59 s), each a fresh sequence.
+    let world = OracleWorld::new(1, 8, 2, 600);
+    let oracle = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
+    let now = unix_now();
+    for (sequence, skew) in [-59, -29, 1, 31, 59].into_iter().enumerate() {
+        let beat = world.heartbeat(0, sequence as u64 + 1, now + skew, world.honest_gpus(0));
+        assert_eq!(post_heartbeat(&oracle, &beat).await.0, 202);
+    }
+    // Judged once the window has passed them all.
+    world.chain.lock().warp(180);
+    let round = oracle.attestor.round().await.unwrap();
+    assert_eq!(round.sent.len(), 1);
+    let (_, proven_secs, faults) = round.sent[0];
+    assert_eq!(proven_secs, 30, "a burst received at once proves the interval it arrived in, no more");
+    assert!(faults >= 1, "the silence before it is an outage of the host");
     oracle.stop().await;
 }
 

@@ -4,6 +4,7 @@
 mod attestation;
 mod challenges;
 mod heartbeats;
+mod outages;
 
 use std::collections::BTreeSet;
 

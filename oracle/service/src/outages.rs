@@ -1,0 +1,79 @@
+//! The oracle's own unavailability. While its database or its chain reads fail, or its process is down, it
+//! cannot hear heartbeats, and a worker must not be faulted for that: such spans are recorded and the policy
+//! excuses the intervals in them that heard nothing (unpaid, not a fault). A span still open when a round
+//! judges counts up to that moment.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use timelock_protocol::policy::Outage;
+
+use crate::api::unix_now;
+use crate::store::{Key, OutageCause, Store};
+
+pub struct Outages {
+    oracle: Key,
+    store: Store,
+    /// Since when each failing part has been failing.
+    open: Mutex<HashMap<OutageCause, i64>>,
+}
+
+impl Outages {
+    pub fn new(oracle: Key, store: Store) -> Self {
+        Outages { oracle, store, open: Mutex::default() }
+    }
+
+    /// `cause` failed now; the span starts at its first failure.
+    pub fn failed(&self, cause: OutageCause) {
+        let now = unix_now();
+        self.open.lock().expect("outages lock").entry(cause).or_insert(now);
+    }
+
+    /// `cause` works again: an open span is closed and stored (kept open when it cannot be stored yet).
+    pub async fn recovered(&self, cause: OutageCause) {
+        let Some(from) = self.open.lock().expect("outages lock").remove(&cause) else { return };
+        // A span ends a second after its last failure could have been seen, so that an interval that ended in
+        // the failing second is covered.
+        let outage = Outage { from, to: unix_now() + 1 };
+        if let Err(error) = self.store.record_outage(&self.oracle, cause, outage).await {
+            tracing::warn!(%error, cause = cause.as_str(), "cannot record an outage yet");
+            self.open.lock().expect("outages lock").entry(cause).or_insert(from);
+        } else {
+            tracing::warn!(cause = cause.as_str(), from, to = outage.to, "outage over");
+        }
+    }
+
+    /// Spans still open, up to now.
+    pub fn open_spans(&self) -> Vec<Outage> {
+        let now = unix_now();
+        self.open.lock().expect("outages lock").values().map(|&from| Outage { from, to: now + 1 }).collect()
+    }
+
+    /// Every span overlapping `[from, to)`: recorded ones and those still open.
+    pub async fn during(&self, from: i64, to: i64) -> sqlx::Result<Vec<Outage>> {
+        let mut spans = self.store.outages(&self.oracle, from, to).await?;
+        spans.extend(self.open_spans());
+        Ok(spans)
+    }
+
+    /// Records this process's liveness; at start, the gap since the last record (the process was down).
+    pub async fn beat(&self, starting: bool, tolerance_secs: i64) {
+        let now = unix_now();
+        match self.store.alive(&self.oracle, now).await {
+            Ok(previous) => {
+                self.recovered(OutageCause::Database).await;
+                if let Some(last) = previous.filter(|last| starting && now - last > tolerance_secs) {
+                    let outage = Outage { from: last, to: now + 1 };
+                    match self.store.record_outage(&self.oracle, OutageCause::Process, outage).await {
+                        Ok(()) => tracing::warn!(from = last, to = now, "the oracle was down"),
+                        Err(error) => tracing::warn!(%error, "cannot record the process outage"),
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "database unavailable");
+                self.failed(OutageCause::Database);
+            }
+        }
+    }
+}

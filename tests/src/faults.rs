@@ -1,0 +1,107 @@
+//! Real faults for the outage drills: a PostgreSQL server of the test's own that it stops and starts (a real
+//! restart, not a mock), and a chain node that stops answering.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anchor_lang::prelude::Pubkey;
+use solana_account::Account;
+use solana_transaction::Transaction;
+use timelock_sdk::client::{Backend, ClientError, Memcmp, Result, Simulation};
+
+/// A PostgreSQL cluster of one test (`scripts/pg-cluster.sh`), removed when dropped.
+pub struct PrivateServer {
+    dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+fn cluster(args: &[&str]) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster.sh");
+    let status = std::process::Command::new(script).args(args).status().expect("pg-cluster.sh runs");
+    assert!(status.success(), "pg-cluster.sh {args:?} failed");
+}
+
+impl PrivateServer {
+    pub fn start() -> Self {
+        let dir = tempfile::Builder::new().prefix("timelock-pg-drill").tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = PrivateServer { dir, port };
+        cluster(&["init", server.dir(), &port.to_string()]);
+        server
+    }
+
+    fn dir(&self) -> &str {
+        self.dir.path().to_str().expect("UTF-8 temp dir")
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops the server (fast shutdown: sessions are cut, as in a crash of the connection).
+    pub fn stop(&self) {
+        cluster(&["stop", self.dir()]);
+    }
+
+    pub fn resume(&self) {
+        cluster(&["start", self.dir(), &self.port.to_string()]);
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster.sh");
+        let _ = std::process::Command::new(script).args(["stop", self.dir()]).status();
+    }
+}
+
+/// A chain node that can be switched off: while `down`, every call fails as an unreachable node does.
+pub struct Unreliable<B> {
+    inner: B,
+    down: AtomicBool,
+}
+
+impl<B: Backend> Unreliable<B> {
+    pub fn new(inner: B) -> Arc<Self> {
+        Arc::new(Unreliable { inner, down: AtomicBool::new(false) })
+    }
+
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(ClientError::Rpc("connection refused (the node is down)".into()));
+        }
+        Ok(())
+    }
+}
+
+impl<B: Backend> Backend for Unreliable<B> {
+    fn get_multiple_accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>> {
+        self.check()?;
+        self.inner.get_multiple_accounts(addresses)
+    }
+    fn get_program_accounts(&self, program: &Pubkey, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>> {
+        self.check()?;
+        self.inner.get_program_accounts(program, filters)
+    }
+    fn latest_blockhash(&self) -> Result<solana_hash::Hash> {
+        self.check()?;
+        self.inner.latest_blockhash()
+    }
+    fn simulate(&self, transaction: &Transaction) -> Result<Simulation> {
+        self.check()?;
+        self.inner.simulate(transaction)
+    }
+    fn send_and_confirm(&self, transaction: &Transaction) -> Result<solana_signature::Signature> {
+        self.check()?;
+        self.inner.send_and_confirm(transaction)
+    }
+    fn unix_timestamp(&self) -> Result<i64> {
+        self.check()?;
+        self.inner.unix_timestamp()
+    }
+}
