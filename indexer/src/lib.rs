@@ -96,6 +96,8 @@ pub struct RunningIndexer {
 
 /// The ingest loop's name in `/ready`.
 const INGEST: &str = "ingest";
+/// The finality pass's name in `/ready`.
+const FINALITY: &str = "finality";
 
 /// Runs migrations, serves the API and (when a source is given) ingests from it every `poll_interval`.
 pub async fn start<S: Source + 'static>(
@@ -169,6 +171,18 @@ async fn ingest<S: Source>(
     let errors = metrics.counter("indexer_source_errors_total", "Failed ingest steps (retried).", "");
     let slot = metrics.gauge("indexer_checkpoint_slot", "Slot of the newest applied transaction.", "");
     let rolled_back = metrics.counter("indexer_rolled_back_total", "Transactions undone after a fork switch.", "");
+    let undecided = metrics.gauge(
+        "indexer_finality_undecided",
+        "Transactions below finality the node could neither find nor prove gone (kept, asked again).",
+        "",
+    );
+    let stalls: Vec<_> = source::Stall::REASONS
+        .iter()
+        .map(|reason| {
+            let help = "1 while ingestion cannot go on from the checkpoint, by why.";
+            (*reason, metrics.gauge("indexer_stalled", help, &format!("reason=\"{reason}\"")))
+        })
+        .collect();
     let name = source.name().to_string();
     // Until the start-up snapshot is stored (see `start`), every step tries it again first.
     let mut snapshotted = snapshotted;
@@ -184,7 +198,13 @@ async fn ingest<S: Source>(
             };
             store.apply(&name, &batch).await?;
             if let Some(finalized) = batch.finalized_slot {
-                settle_finality(&mut source, &store, finalized, &rolled_back).await?;
+                let waiting = settle_finality(&mut source, &store, finalized, &rolled_back).await?;
+                undecided.store(waiting as u64, Ordering::Relaxed);
+                // Rows the node could neither find nor prove gone are kept, not final: not ready until it can.
+                let why = (waiting > 0).then(|| {
+                    format!("{waiting} transactions below the finalized slot neither found by the node nor proven gone")
+                });
+                readiness.stalled(FINALITY, why);
             }
             events.fetch_add(batch.events.len() as u64, Ordering::Relaxed);
             accounts.fetch_add(batch.accounts.len() as u64, Ordering::Relaxed);
@@ -194,12 +214,30 @@ async fn ingest<S: Source>(
             Ok(!batch.events.is_empty() || !batch.accounts.is_empty())
         };
         let outcome = step.await;
+        let stalled = match &outcome {
+            Err(IngestError::Source(source::SourceError::Stalled(stall))) => Some(stall.clone()),
+            _ => None,
+        };
+        for (reason, gauge) in &stalls {
+            let on = stalled.as_ref().is_some_and(|s| s.reason() == *reason);
+            gauge.store(u64::from(on), Ordering::Relaxed);
+        }
         if outcome.is_ok() {
             readiness.beat(INGEST);
+            readiness.stalled(INGEST, None);
         }
         let pause = match outcome {
             Ok(true) => Duration::ZERO, // more may be waiting
             Ok(false) => interval,
+            Err(IngestError::Source(source::SourceError::Stalled(stall))) => {
+                // Red at once, and asked again calmly: nothing is applied or deleted until the node can go on.
+                if readiness.problems().iter().all(|p| !p.contains(&stall.to_string())) {
+                    tracing::error!(%stall, "ingestion stalled");
+                }
+                readiness.stalled(INGEST, Some(stall.to_string()));
+                errors.fetch_add(1, Ordering::Relaxed);
+                (interval * 25).min(Duration::from_secs(30))
+            }
             Err(error) => {
                 errors.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(%error, "ingest step failed; retrying from the checkpoint");
@@ -239,24 +277,28 @@ async fn snapshot<S: Source>(source: &mut S, store: &Store) -> Result<(), Ingest
 }
 
 /// Rows below the finalized slot become final, except those of transactions the cluster dropped with their
-/// fork: those are undone and the accounts re-read.
+/// fork, which are undone with the accounts re-read in one transaction, and those the node could not decide
+/// on, which wait for the next pass (how many is returned).
 async fn settle_finality<S: Source>(
     source: &mut S,
     store: &Store,
     finalized: u64,
     rolled_back: &std::sync::atomic::AtomicU64,
-) -> Result<(), IngestError> {
+) -> Result<usize, IngestError> {
     let pending = store.unfinalized_signatures(finalized).await?;
+    let mut undecided = Vec::new();
     if !pending.is_empty() {
-        let dropped = source.dropped(pending).await?;
-        if !dropped.is_empty() {
-            tracing::warn!(count = dropped.len(), "transactions rolled back; undoing them");
-            store.undo(&dropped).await?;
-            snapshot(source, store).await?;
-            rolled_back.fetch_add(dropped.len() as u64, Ordering::Relaxed);
+        let finality = source.finality(pending).await?;
+        if !finality.dropped.is_empty() {
+            tracing::warn!(count = finality.dropped.len(), "transactions rolled back; undoing them");
+            let accounts_now = source.resnapshot().await?;
+            store.roll_back(&finality.dropped, &accounts_now).await?;
+            rolled_back.fetch_add(finality.dropped.len() as u64, Ordering::Relaxed);
         }
+        undecided = finality.undecided;
     }
-    Ok(store.finalize(finalized).await?)
+    store.finalize(finalized, &undecided).await?;
+    Ok(undecided.len())
 }
 
 impl RunningIndexer {

@@ -2,7 +2,14 @@
 //! and a backfill of the program's transaction history on first start, then, every poll, the signatures newer
 //! than the checkpoint (oldest first, in pages) with their transactions' events and the program accounts they
 //! touched. The checkpoint only moves with a committed batch, so a dropped connection or a crash leaves no gap:
-//! the next poll starts from the last transaction applied. Websocket subscriptions (`logsSubscribe`) would only
+//! the next poll starts from the last transaction applied.
+//!
+//! A node that does not know the checkpoint's transaction is never trusted blindly: a node on another ledger
+//! (reset, another cluster: its genesis differs) or one that has not reached the checkpoint's slot stalls the
+//! source, and one that no longer has the history stalls it too; nothing is applied or deleted until it
+//! catches up. A node on the same ledger, past the slot, with the history, has dropped the transaction with
+//! its fork: reading resumes by slot from the checkpoint's. Finality deletes only what a finalized block
+//! proves absent. Websocket subscriptions (`logsSubscribe`) would only
 //! lower latency below the poll interval; Yellowstone gRPC is the next step for mainnet scale.
 
 use std::collections::BTreeSet;
@@ -22,7 +29,7 @@ use solana_transaction_status_client_types::{
 };
 
 use crate::decode::{events_of, AccountRecord, InnerInstruction, TransactionRecord};
-use crate::store::Batch;
+use crate::store::{Batch, Checkpoint};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -30,6 +37,41 @@ pub enum SourceError {
     Rpc(String),
     #[error("unexpected data from the node: {0}")]
     Data(String),
+    #[error("cannot go on from the checkpoint: {0}")]
+    Stalled(Stall),
+}
+
+/// Why a source cannot go on from the stored checkpoint. While one holds, nothing is applied or deleted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Stall {
+    #[error("the node's ledger ({node}) is not the checkpoint's ({checkpoint}): reset, or another cluster")]
+    LedgerReset { checkpoint: String, node: String },
+    #[error("the node is at slot {node_slot}, behind the checkpoint's slot {checkpoint_slot}")]
+    NodeBehind { checkpoint_slot: u64, node_slot: u64 },
+    #[error("the node's history starts at slot {first_available}, after the checkpoint's slot {checkpoint_slot}")]
+    HistoryPruned { checkpoint_slot: u64, first_available: u64 },
+}
+
+impl Stall {
+    pub const REASONS: [&'static str; 3] = ["ledger_reset", "node_behind", "history_pruned"];
+
+    /// The metric label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Stall::LedgerReset { .. } => Self::REASONS[0],
+            Stall::NodeBehind { .. } => Self::REASONS[1],
+            Stall::HistoryPruned { .. } => Self::REASONS[2],
+        }
+    }
+}
+
+/// What the finality pass learnt of transactions applied below finality.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Finality {
+    /// Proven gone: a finalized block at their slot does not hold them (their fork was abandoned).
+    pub dropped: Vec<String>,
+    /// Neither found nor proven gone (a node behind, a block it cannot serve): kept, and asked again later.
+    pub undecided: Vec<String>,
 }
 
 fn rpc(e: impl std::fmt::Display) -> SourceError {
@@ -41,13 +83,16 @@ pub trait Source: Send {
     fn name(&self) -> &str;
     fn next_batch(
         &mut self,
-        checkpoint: Option<(u64, Option<String>)>,
+        checkpoint: Option<Checkpoint>,
     ) -> impl Future<Output = Result<Option<Batch>, SourceError>> + Send;
 
-    /// Which of these signatures, applied at a commitment below finalized, the cluster no longer has (its fork
-    /// was abandoned). Sources of final data have none.
-    fn dropped(&mut self, _signatures: Vec<String>) -> impl Future<Output = Result<Vec<String>, SourceError>> + Send {
-        async { Ok(Vec::new()) }
+    /// What became of these transactions `(signature, slot)`, applied at a commitment below finalized and now
+    /// below the finalized slot. Sources of final data drop none.
+    fn finality(
+        &mut self,
+        _transactions: Vec<(String, u64)>,
+    ) -> impl Future<Output = Result<Finality, SourceError>> + Send {
+        async { Ok(Finality::default()) }
     }
 
     /// Every program account as of now, to correct what a rolled-back transaction wrote.
@@ -63,6 +108,15 @@ pub struct RpcSource {
     commitment: CommitmentConfig,
     /// Most transactions per batch.
     pub max_transactions: usize,
+    /// The checkpoint last found unknown to the node (said once, not at every poll).
+    unknown_checkpoint: Option<Signature>,
+}
+
+/// Blocks read per finality pass to prove transactions absent (the rest wait for the next pass).
+const MAX_BLOCKS_PER_PASS: usize = 16;
+
+fn data(e: impl std::fmt::Display) -> SourceError {
+    SourceError::Data(e.to_string())
 }
 
 impl RpcSource {
@@ -73,11 +127,16 @@ impl RpcSource {
             program,
             commitment,
             max_transactions: 500,
+            unknown_checkpoint: None,
         }
     }
 
-    /// Signatures after `until` (exclusive), oldest first.
-    async fn signatures_after(&self, until: Option<Signature>) -> Result<Vec<(Signature, u64, bool)>, SourceError> {
+    /// Signatures after `until` (exclusive), or from slot `from_slot` on when given, oldest first.
+    async fn signatures_after(
+        &self,
+        until: Option<Signature>,
+        from_slot: Option<u64>,
+    ) -> Result<Vec<(Signature, u64, bool)>, SourceError> {
         let mut newest_first = Vec::new();
         let mut before = None;
         loop {
@@ -89,12 +148,17 @@ impl RpcSource {
             };
             let page = self.rpc.get_signatures_for_address_with_config(&self.program, config).await.map_err(rpc)?;
             let Some(last) = page.last() else { break };
-            before = Some(Signature::from_str(&last.signature).map_err(|e| SourceError::Data(e.to_string()))?);
+            before = Some(Signature::from_str(&last.signature).map_err(data)?);
+            let mut reached_floor = false;
             for status in &page {
-                let signature = Signature::from_str(&status.signature).map_err(|e| SourceError::Data(e.to_string()))?;
+                if from_slot.is_some_and(|floor| status.slot < floor) {
+                    reached_floor = true;
+                    break;
+                }
+                let signature = Signature::from_str(&status.signature).map_err(data)?;
                 newest_first.push((signature, status.slot, status.err.is_none()));
             }
-            if page.len() < 1_000 {
+            if page.len() < 1_000 || reached_floor {
                 break;
             }
         }
@@ -151,17 +215,39 @@ impl Source for RpcSource {
         &self.name
     }
 
-    async fn dropped(&mut self, signatures: Vec<String>) -> Result<Vec<String>, SourceError> {
-        let mut dropped = Vec::new();
-        for chunk in signatures.chunks(256) {
-            let parsed: Vec<Signature> = chunk
-                .iter()
-                .map(|s| Signature::from_str(s).map_err(|e| SourceError::Data(e.to_string())))
-                .collect::<Result<_, _>>()?;
+    async fn finality(&mut self, transactions: Vec<(String, u64)>) -> Result<Finality, SourceError> {
+        let mut unknown = Vec::new();
+        for chunk in transactions.chunks(256) {
+            let parsed: Vec<Signature> =
+                chunk.iter().map(|(s, _)| Signature::from_str(s).map_err(data)).collect::<Result<_, _>>()?;
             let statuses = self.rpc.get_signature_statuses_with_history(&parsed).await.map_err(rpc)?.value;
-            dropped.extend(chunk.iter().zip(statuses).filter(|(_, status)| status.is_none()).map(|(s, _)| s.clone()));
+            unknown.extend(chunk.iter().zip(statuses).filter(|(_, status)| status.is_none()).map(|(t, _)| t.clone()));
         }
-        Ok(dropped)
+        // A node that does not know a transaction has not proven it gone (it may lag, or be another node behind
+        // a load balancer): only a finalized block at its slot that does not hold it does.
+        let mut finality = Finality::default();
+        let slots: BTreeSet<u64> = unknown.iter().map(|(_, slot)| *slot).collect();
+        let mut blocks = std::collections::BTreeMap::new();
+        for slot in slots.into_iter().take(MAX_BLOCKS_PER_PASS) {
+            let config = solana_rpc_client_api::config::RpcBlockConfig {
+                encoding: None,
+                transaction_details: Some(solana_transaction_status_client_types::TransactionDetails::Signatures),
+                rewards: Some(false),
+                commitment: Some(CommitmentConfig::finalized()),
+                max_supported_transaction_version: Some(0),
+            };
+            if let Ok(block) = self.rpc.get_block_with_config(slot, config).await {
+                blocks.insert(slot, block.signatures.unwrap_or_default());
+            }
+        }
+        for (signature, slot) in unknown {
+            match blocks.get(&slot) {
+                Some(held) if !held.contains(&signature) => finality.dropped.push(signature),
+                Some(_) => {}
+                None => finality.undecided.push(signature),
+            }
+        }
+        Ok(finality)
     }
 
     async fn resnapshot(&mut self) -> Result<Batch, SourceError> {
@@ -169,15 +255,21 @@ impl Source for RpcSource {
         Ok(Batch { accounts: self.snapshot(slot).await?, ..Batch::default() })
     }
 
-    async fn next_batch(&mut self, checkpoint: Option<(u64, Option<String>)>) -> Result<Option<Batch>, SourceError> {
-        let until = match checkpoint.as_ref().and_then(|(_, s)| s.as_deref()) {
-            Some(text) => Some(Signature::from_str(text).map_err(|e| SourceError::Data(e.to_string()))?),
+    async fn next_batch(&mut self, checkpoint: Option<Checkpoint>) -> Result<Option<Batch>, SourceError> {
+        let ledger = self.rpc.get_genesis_hash().await.map_err(rpc)?.to_string();
+        let until = match checkpoint.as_ref().and_then(|c| c.signature.as_deref()) {
+            Some(text) => Some(Signature::from_str(text).map_err(data)?),
             None => None,
         };
+        let mut from_slot = None;
+        if let (Some(checkpoint), Some(until)) = (&checkpoint, until) {
+            from_slot = self.resume_slot(checkpoint, &until, &ledger).await?;
+        }
         let first_start = checkpoint.is_none();
-        let mut signatures = self.signatures_after(until).await?;
+        // Past a checkpoint the node no longer has, by slot; otherwise after the checkpoint's transaction.
+        let mut signatures = self.signatures_after(until.filter(|_| from_slot.is_none()), from_slot).await?;
         let finalized_slot = self.rpc.get_slot_with_commitment(CommitmentConfig::finalized()).await.map_err(rpc)?;
-        let mut batch = Batch { finalized_slot: Some(finalized_slot), ..Batch::default() };
+        let mut batch = Batch { finalized_slot: Some(finalized_slot), ledger: Some(ledger), ..Batch::default() };
         if first_start {
             // Accounts as of now; the history then only contributes events.
             let slot = self.rpc.get_slot_with_commitment(self.commitment).await.map_err(rpc)?;
@@ -202,6 +294,40 @@ impl Source for RpcSource {
             batch.accounts = self.accounts(&touched).await?;
         }
         Ok(Some(batch))
+    }
+}
+
+impl RpcSource {
+    /// Checks that the node can go on from `checkpoint`: `None` when it knows its transaction; the slot to
+    /// resume from when the transaction is gone with its fork; a stall otherwise.
+    async fn resume_slot(
+        &mut self,
+        checkpoint: &Checkpoint,
+        until: &Signature,
+        ledger: &str,
+    ) -> Result<Option<u64>, SourceError> {
+        if let Some(stored) = checkpoint.ledger.as_deref().filter(|stored| *stored != ledger) {
+            let stall = Stall::LedgerReset { checkpoint: stored.to_string(), node: ledger.to_string() };
+            return Err(SourceError::Stalled(stall));
+        }
+        let status = self.rpc.get_signature_statuses_with_history(&[*until]).await.map_err(rpc)?.value;
+        if status.first().is_some_and(Option::is_some) {
+            return Ok(None);
+        }
+        let node_slot = self.rpc.get_slot_with_commitment(self.commitment).await.map_err(rpc)?;
+        if node_slot < checkpoint.slot {
+            return Err(SourceError::Stalled(Stall::NodeBehind { checkpoint_slot: checkpoint.slot, node_slot }));
+        }
+        let first_available = self.rpc.get_first_available_block().await.map_err(rpc)?;
+        if first_available > checkpoint.slot {
+            let stall = Stall::HistoryPruned { checkpoint_slot: checkpoint.slot, first_available };
+            return Err(SourceError::Stalled(stall));
+        }
+        if self.unknown_checkpoint != Some(*until) {
+            tracing::warn!(slot = checkpoint.slot, signature = %until, "checkpoint unknown to the node; reading on by slot");
+            self.unknown_checkpoint = Some(*until);
+        }
+        Ok(Some(checkpoint.slot))
     }
 }
 

@@ -24,6 +24,17 @@ pub struct Batch {
     pub checkpoint: Option<(u64, Option<String>)>,
     /// Highest slot the cluster has finalized, as far as the source knows.
     pub finalized_slot: Option<u64>,
+    /// The ledger the batch was read from (the node's genesis hash), stored with the checkpoint.
+    pub ledger: Option<String>,
+}
+
+/// Where a source has read up to, and on which ledger.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub slot: u64,
+    /// The newest applied transaction (none before the first).
+    pub signature: Option<String>,
+    pub ledger: Option<String>,
 }
 
 #[derive(Clone)]
@@ -48,13 +59,13 @@ impl Store {
         MIGRATOR.run(&self.pool).await
     }
 
-    pub async fn checkpoint(&self, source: &str) -> sqlx::Result<Option<(u64, Option<String>)>> {
-        let row: Option<(i64, Option<String>)> =
-            sqlx::query_as("SELECT slot, signature FROM indexer.checkpoints WHERE source = $1")
+    pub async fn checkpoint(&self, source: &str) -> sqlx::Result<Option<Checkpoint>> {
+        let row: Option<(i64, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT slot, signature, ledger FROM indexer.checkpoints WHERE source = $1")
                 .bind(source)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(slot, signature)| (slot as u64, signature)))
+        Ok(row.map(|(slot, signature, ledger)| Checkpoint { slot: slot as u64, signature, ledger }))
     }
 
     /// Applies a batch atomically, with the checkpoint of `source`.
@@ -64,13 +75,15 @@ impl Store {
         insert_events(&mut tx, &batch.events).await?;
         if let Some((slot, signature)) = &batch.checkpoint {
             sqlx::query(
-                "INSERT INTO indexer.checkpoints (source, slot, signature) VALUES ($1, $2, $3) \
+                "INSERT INTO indexer.checkpoints (source, slot, signature, ledger) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (source) DO UPDATE SET slot = EXCLUDED.slot, signature = EXCLUDED.signature, \
-                 updated_at = now() WHERE indexer.checkpoints.slot <= EXCLUDED.slot",
+                 ledger = COALESCE(EXCLUDED.ledger, indexer.checkpoints.ledger), updated_at = now() \
+                 WHERE indexer.checkpoints.slot <= EXCLUDED.slot",
             )
             .bind(source)
             .bind(*slot as i64)
             .bind(signature)
+            .bind(&batch.ledger)
             .execute(&mut *tx)
             .await?;
         }
@@ -79,35 +92,51 @@ impl Store {
 
     /// Signatures of stored events not yet known final whose slot the cluster has finalized: each is either
     /// final now or was rolled back, which the source tells.
-    pub async fn unfinalized_signatures(&self, finalized_slot: u64) -> sqlx::Result<Vec<String>> {
-        sqlx::query_scalar("SELECT DISTINCT signature FROM indexer.events WHERE NOT finalized AND slot <= $1")
-            .bind(finalized_slot as i64)
-            .fetch_all(&self.pool)
-            .await
+    /// `(signature, slot)` of the transactions applied below finality that are not final yet.
+    pub async fn unfinalized_signatures(&self, finalized_slot: u64) -> sqlx::Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT DISTINCT signature, slot FROM indexer.events WHERE NOT finalized AND slot <= $1 ORDER BY slot",
+        )
+        .bind(finalized_slot as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(signature, slot)| (signature, slot as u64)).collect())
     }
 
     /// Removes what rolled-back transactions wrote (their events and every row derived from them); account
     /// rows are then corrected by a fresh snapshot.
-    pub async fn undo(&self, signatures: &[String]) -> sqlx::Result<()> {
+    /// Undoes the rows of `dropped` transactions and stores `snapshot` (every account as of now) in one
+    /// transaction: a crash never leaves the events gone and the accounts as the dropped transactions left them.
+    pub async fn roll_back(&self, dropped: &[String], snapshot: &Batch) -> sqlx::Result<()> {
         let mut tx = self.pool.begin().await?;
         for table in ["events", "payouts", "slashes", "attestations", "disputes"] {
             sqlx::query(&format!("DELETE FROM indexer.{table} WHERE signature = ANY($1)"))
-                .bind(signatures)
+                .bind(dropped)
                 .execute(&mut *tx)
                 .await?;
         }
+        apply_accounts(&mut tx, &snapshot.accounts).await?;
         tx.commit().await
     }
 
-    /// Marks every row at or below `slot` finalized.
-    pub async fn finalize(&self, slot: u64) -> sqlx::Result<()> {
+    /// Marks rows at or below `slot` final, except the events of `undecided` transactions (the node could not
+    /// say whether they survived: asked again on the next pass).
+    pub async fn finalize(&self, slot: u64, undecided: &[String]) -> sqlx::Result<()> {
         let mut tx = self.pool.begin().await?;
-        for table in ["config", "suppliers", "workers", "clusters", "leases", "events"] {
+        for table in ["config", "suppliers", "workers", "clusters", "leases"] {
             sqlx::query(&format!("UPDATE indexer.{table} SET finalized = true WHERE NOT finalized AND slot <= $1"))
                 .bind(slot as i64)
                 .execute(&mut *tx)
                 .await?;
         }
+        sqlx::query(
+            "UPDATE indexer.events SET finalized = true WHERE NOT finalized AND slot <= $1 \
+             AND NOT (signature = ANY($2))",
+        )
+        .bind(slot as i64)
+        .bind(undecided)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await
     }
 }

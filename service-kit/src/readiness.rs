@@ -12,6 +12,8 @@ use crate::{ApiError, ErrorCode};
 #[derive(Clone, Default)]
 pub struct Readiness {
     loops: Arc<Mutex<BTreeMap<&'static str, (Instant, Duration)>>>,
+    /// Loops that run but cannot make progress, with why (a stall is red at once, not after the silence).
+    stalls: Arc<Mutex<BTreeMap<&'static str, String>>>,
 }
 
 impl Readiness {
@@ -26,6 +28,15 @@ impl Readiness {
         }
     }
 
+    /// The loop runs but cannot make progress (`Some(why)`), or can again (`None`).
+    pub fn stalled(&self, name: &'static str, why: Option<String>) {
+        let mut stalls = self.stalls.lock().expect("readiness lock");
+        match why {
+            Some(why) => stalls.insert(name, why),
+            None => stalls.remove(name),
+        };
+    }
+
     /// `/ready`'s verdict: the database answers and every loop is fresh, or 503 `not_ready` saying what is not.
     pub async fn check(&self, pool: &sqlx::PgPool) -> Result<(), ApiError> {
         let mut problems = self.problems();
@@ -38,14 +49,17 @@ impl Readiness {
         }
     }
 
-    /// What is wrong, one line per silent loop; empty when every loop is fresh.
+    /// What is wrong, one line per silent or stalled loop; empty when every loop is fresh.
     pub fn problems(&self) -> Vec<String> {
         let loops = self.loops.lock().expect("readiness lock");
-        loops
+        let mut problems: Vec<String> = loops
             .iter()
             .filter(|(_, (last, max))| last.elapsed() > *max)
             .map(|(name, (last, _))| format!("{name}: no successful step for {} s", last.elapsed().as_secs()))
-            .collect()
+            .collect();
+        let stalls = self.stalls.lock().expect("readiness lock");
+        problems.extend(stalls.iter().map(|(name, why)| format!("{name}: stalled: {why}")));
+        problems
     }
 }
 
@@ -63,6 +77,10 @@ mod tests {
         assert_eq!(readiness.problems().len(), 1);
         assert!(readiness.problems()[0].starts_with("ingest:"));
         readiness.beat("ingest");
+        assert!(readiness.problems().is_empty());
+        readiness.stalled("rounds", Some("the node is behind".into()));
+        assert_eq!(readiness.problems(), vec!["rounds: stalled: the node is behind".to_string()]);
+        readiness.stalled("rounds", None);
         assert!(readiness.problems().is_empty());
     }
 }

@@ -4,6 +4,7 @@
 
 mod api;
 mod ingestion;
+mod node_faults;
 mod recovery;
 mod schema;
 
@@ -14,8 +15,8 @@ use serde_json::Value;
 use sqlx::PgPool;
 use timelock::state::{Cluster, Lease, Worker, WorkerSpec};
 use timelock_indexer::decode::{events_of, AccountRecord, InnerInstruction, ProgramAccount, TransactionRecord};
-use timelock_indexer::source::{Source, SourceError};
-use timelock_indexer::store::{Batch, Store};
+use timelock_indexer::source::{Finality, Source, SourceError};
+use timelock_indexer::store::{Batch, Checkpoint, Store};
 use timelock_indexer::Config;
 use timelock_sdk::filter::WorkerFilter;
 use timelock_sdk::view::{ClusterView, LeaseView, SupplierView, WorkerView};
@@ -74,9 +75,10 @@ impl Source for Replay {
         "replay"
     }
 
-    async fn dropped(&mut self, signatures: Vec<String>) -> Result<Vec<String>, SourceError> {
+    async fn finality(&mut self, transactions: Vec<(String, u64)>) -> Result<Finality, SourceError> {
         let dropped = self.fork.as_ref().map(|(d, _)| d.clone()).unwrap_or_default();
-        Ok(signatures.into_iter().filter(|s| dropped.contains(s)).collect())
+        let dropped = transactions.into_iter().map(|(s, _)| s).filter(|s| dropped.contains(s)).collect();
+        Ok(Finality { dropped, undecided: Vec::new() })
     }
 
     async fn resnapshot(&mut self) -> Result<Batch, SourceError> {
@@ -90,8 +92,8 @@ impl Source for Replay {
         })
     }
 
-    async fn next_batch(&mut self, checkpoint: Option<(u64, Option<String>)>) -> Result<Option<Batch>, SourceError> {
-        let after = checkpoint.and_then(|(_, s)| s);
+    async fn next_batch(&mut self, checkpoint: Option<Checkpoint>) -> Result<Option<Batch>, SourceError> {
+        let after = checkpoint.and_then(|c| c.signature);
         let start = match after {
             Some(signature) => self.journal.iter().position(|r| r.signature == signature).map_or(0, |i| i + 1),
             None => 0,

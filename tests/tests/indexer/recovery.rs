@@ -4,7 +4,7 @@ use super::*;
 
 async fn wait_for_checkpoint(store: &Store, signature: &str) {
     for _ in 0..200 {
-        if store.checkpoint("replay").await.unwrap().and_then(|(_, s)| s).as_deref() == Some(signature) {
+        if store.checkpoint("replay").await.unwrap().and_then(|c| c.signature).as_deref() == Some(signature) {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
@@ -99,7 +99,7 @@ impl Source for Unreachable {
         "unreachable"
     }
 
-    async fn next_batch(&mut self, _: Option<(u64, Option<String>)>) -> Result<Option<Batch>, SourceError> {
+    async fn next_batch(&mut self, _: Option<Checkpoint>) -> Result<Option<Batch>, SourceError> {
         Err(SourceError::Rpc("connection refused".into()))
     }
 }

@@ -1,0 +1,128 @@
+//! The indexer against a real node (`timelock-localnet` over JSON-RPC) that fails it: a ledger reset under it,
+//! and a node that answers `null` for transactions it has. Neither loops hot nor deletes a real row, and
+//! `/ready` and a metric say why.
+
+use std::time::{Duration, Instant};
+
+use timelock_indexer::source::RpcSource;
+use timelock_indexer::RunningIndexer;
+use timelock_tests::faults::ForgetfulNode;
+use timelock_tests::localnet::Stack;
+
+use super::*;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A validator with the program configured (its history: the config's creation), on `port`.
+async fn stack(dir: std::path::PathBuf, port: u16) -> Stack {
+    tokio::task::spawn_blocking(move || Stack::start(&dir, port, |_| {})).await.unwrap()
+}
+
+/// Stopped on a blocking thread (its RPC client is a blocking one).
+async fn stop(stack: Stack) {
+    tokio::task::spawn_blocking(move || drop(stack)).await.unwrap();
+}
+
+async fn indexer(pool: &PgPool, rpc_url: &str) -> RunningIndexer {
+    let config = Config { listen: "127.0.0.1:0".into(), poll_interval_ms: 100, ..Config::default() };
+    let source = RpcSource::new(rpc_url, timelock::ID, solana_commitment_config::CommitmentConfig::confirmed());
+    timelock_indexer::start(&config, pool.clone(), Some(source)).await.unwrap()
+}
+
+async fn get(indexer: &RunningIndexer, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://{}{path}", indexer.addr)).await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every row the indexer holds of events and accounts, to compare before and after.
+async fn rows(pool: &PgPool) -> (i64, i64, Option<String>) {
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.events").fetch_one(pool).await.unwrap();
+    let configs: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.config").fetch_one(pool).await.unwrap();
+    let admin: Option<String> =
+        sqlx::query_scalar("SELECT admin FROM indexer.config LIMIT 1").fetch_optional(pool).await.unwrap();
+    (events, configs, admin)
+}
+
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_ledger_reset_under_the_indexer_stalls_it_red_and_deletes_nothing(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let first = stack(dir.path().join("first"), port).await;
+    let indexer = indexer(&pool, &first.validator.rpc_url).await;
+    wait_for("the config's creation", async || rows(&pool).await.0 > 0).await;
+    wait_for("a checkpoint on the first ledger", async || {
+        sqlx::query_scalar::<_, Option<String>>("SELECT ledger FROM indexer.checkpoints")
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+            .flatten()
+            .is_some()
+    })
+    .await;
+    let before = rows(&pool).await;
+    assert_eq!(get(&indexer, "/ready").await.0, 200);
+
+    // The node is reset: a new ledger on the same address, with a configuration of its own at the same
+    // addresses (another admin). Mixing it in would overwrite the mirror with another chain's accounts.
+    stop(first).await;
+    let second = stack(dir.path().join("second"), port).await;
+    wait_for("the stall to show", async || get(&indexer, "/ready").await.0 == 503).await;
+    let (_, ready) = get(&indexer, "/ready").await;
+    assert!(ready.contains("ledger"), "{ready}");
+    let (_, metrics) = get(&indexer, "/metrics").await;
+    assert_eq!(metric(&metrics, "indexer_stalled{reason=\"ledger_reset\"}"), Some(1.0), "{metrics}");
+    let errors_then = metric(&metrics, "indexer_source_errors_total").unwrap_or(0.0);
+
+    // Three seconds on: asked again calmly, nothing applied, nothing deleted.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, metrics) = get(&indexer, "/metrics").await;
+    let errors_now = metric(&metrics, "indexer_source_errors_total").unwrap_or(0.0);
+    assert!(errors_now - errors_then <= 2.0, "no hot loop: {errors_then} then {errors_now} failed steps");
+    assert_eq!(rows(&pool).await, before, "the mirror is the first ledger's, untouched");
+    assert_eq!(get(&indexer, "/ready").await.0, 503);
+    indexer.stop().await;
+    stop(second).await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_node_that_forgets_known_transactions_deletes_nothing_and_finalizes_nothing_unproven(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = stack(dir.path().join("node"), free_port()).await;
+    let node = ForgetfulNode::start(&stack.validator.rpc_url).await;
+    let indexer = indexer(&pool, &node.url).await;
+    wait_for("the config's creation", async || rows(&pool).await.0 > 0).await;
+    let before = rows(&pool).await;
+
+    // The node answers null for every transaction: finality passes (every batch) must not take that for
+    // "dropped", and the checkpoint it no longer knows is read on from by slot, not stalled or skipped.
+    wait_for("the finality pass to say why", async || {
+        let (_, metrics) = get(&indexer, "/metrics").await;
+        metric(&metrics, "indexer_finality_undecided").unwrap_or(0.0) > 0.0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(rows(&pool).await, before, "no real row deleted");
+    let (status, ready) = get(&indexer, "/ready").await;
+    assert_eq!(status, 503, "{ready}");
+    assert!(ready.contains("finality"), "{ready}");
+    let finalized: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM indexer.events WHERE finalized").fetch_one(&pool).await.unwrap();
+    assert_eq!(finalized, 0, "nothing the node could not vouch for is final");
+    indexer.stop().await;
+    drop(node);
+    stop(stack).await;
+}
