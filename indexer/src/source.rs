@@ -1,7 +1,7 @@
 //! Where batches come from. [`RpcSource`] reads a cluster over JSON-RPC: a snapshot of every program account
-//! and a backfill of the program's transaction history on first start, then, every poll, the signatures newer
-//! than the checkpoint (oldest first, in pages) with their transactions' events and the program accounts they
-//! touched. The checkpoint only moves with a committed batch, so a dropped connection or a crash leaves no gap:
+//! and a backfill of the program's transaction history on first start, then the signatures newer than the
+//! checkpoint, listed once (newest first down to it) and read oldest first in batches with their transactions'
+//! events and the program accounts they touched. The checkpoint only moves with a committed batch, so a dropped connection or a crash leaves no gap:
 //! the next poll starts from the last transaction applied.
 //!
 //! A node that does not know the checkpoint's transaction is never trusted blindly: a node on another ledger
@@ -110,6 +110,11 @@ pub struct RpcSource {
     pub max_transactions: usize,
     /// The checkpoint last found unknown to the node (said once, not at every poll).
     unknown_checkpoint: Option<Signature>,
+    /// Signatures listed but not yet read, oldest first, and the checkpoint signature they follow: a backlog
+    /// is listed once and read in batches, so catching up is linear in its length (listing it again for
+    /// every batch, newest first down to the checkpoint, would be quadratic).
+    backlog: std::collections::VecDeque<(Signature, u64, bool)>,
+    backlog_follows: Option<String>,
 }
 
 /// Blocks read per finality pass to prove transactions absent (the rest wait for the next pass).
@@ -128,6 +133,8 @@ impl RpcSource {
             commitment,
             max_transactions: 500,
             unknown_checkpoint: None,
+            backlog: std::collections::VecDeque::new(),
+            backlog_follows: None,
         }
     }
 
@@ -256,34 +263,40 @@ impl Source for RpcSource {
     }
 
     async fn next_batch(&mut self, checkpoint: Option<Checkpoint>) -> Result<Option<Batch>, SourceError> {
-        let ledger = self.rpc.get_genesis_hash().await.map_err(rpc)?.to_string();
-        let until = match checkpoint.as_ref().and_then(|c| c.signature.as_deref()) {
-            Some(text) => Some(Signature::from_str(text).map_err(data)?),
-            None => None,
-        };
-        let mut from_slot = None;
-        if let (Some(checkpoint), Some(until)) = (&checkpoint, until) {
-            from_slot = self.resume_slot(checkpoint, &until, &ledger).await?;
-        }
         let first_start = checkpoint.is_none();
-        // Past a checkpoint the node no longer has, by slot; otherwise after the checkpoint's transaction.
-        let mut signatures = self.signatures_after(until.filter(|_| from_slot.is_none()), from_slot).await?;
+        let follows = checkpoint.as_ref().and_then(|c| c.signature.clone());
+        let mut ledger = None;
+        if self.backlog.is_empty() || first_start || self.backlog_follows != follows {
+            let node_ledger = self.rpc.get_genesis_hash().await.map_err(rpc)?.to_string();
+            let until = follows.as_deref().map(Signature::from_str).transpose().map_err(data)?;
+            let mut from_slot = None;
+            if let (Some(checkpoint), Some(until)) = (&checkpoint, until) {
+                from_slot = self.resume_slot(checkpoint, &until, &node_ledger).await?;
+            }
+            // Past a checkpoint the node no longer has, by slot; otherwise after the checkpoint's transaction.
+            self.backlog = self.signatures_after(until.filter(|_| from_slot.is_none()), from_slot).await?.into();
+            self.backlog_follows = follows;
+            ledger = Some(node_ledger);
+        }
         let finalized_slot = self.rpc.get_slot_with_commitment(CommitmentConfig::finalized()).await.map_err(rpc)?;
-        let mut batch = Batch { finalized_slot: Some(finalized_slot), ledger: Some(ledger), ..Batch::default() };
+        let mut batch = Batch { finalized_slot: Some(finalized_slot), ledger, ..Batch::default() };
         if first_start {
             // Accounts as of now; the history then only contributes events.
             let slot = self.rpc.get_slot_with_commitment(self.commitment).await.map_err(rpc)?;
             batch.accounts = self.snapshot(slot).await?;
             batch.checkpoint = Some((slot, None));
         }
-        if signatures.is_empty() {
+        if self.backlog.is_empty() {
             return Ok((first_start).then_some(batch));
         }
-        signatures.truncate(self.max_transactions);
+        let take = self.backlog.len().min(self.max_transactions);
+        let signatures: Vec<(Signature, u64, bool)> = self.backlog.iter().take(take).copied().collect();
         let mut touched = BTreeSet::new();
         for (signature, slot, succeeded) in &signatures {
             if *succeeded {
-                let (record, keys) = self.transaction(signature).await?;
+                // A node that cannot serve a listed transaction may have changed under the backlog (a reset):
+                // the next step lists afresh, with every check.
+                let (record, keys) = self.transaction(signature).await.inspect_err(|_| self.backlog.clear())?;
                 batch.events.extend(events_of(&record, &self.program));
                 touched.extend(keys);
             }
@@ -291,8 +304,11 @@ impl Source for RpcSource {
         }
         if !first_start {
             let touched: Vec<Pubkey> = touched.into_iter().collect();
-            batch.accounts = self.accounts(&touched).await?;
+            batch.accounts = self.accounts(&touched).await.inspect_err(|_| self.backlog.clear())?;
         }
+        // The rest follows this batch's last transaction, once the store has it as the checkpoint.
+        self.backlog.drain(..take);
+        self.backlog_follows = batch.checkpoint.as_ref().and_then(|(_, s)| s.clone());
         Ok(Some(batch))
     }
 }

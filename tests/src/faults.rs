@@ -106,42 +106,67 @@ impl<B: Backend> Backend for Unreliable<B> {
     }
 }
 
-/// A JSON-RPC node in front of another that answers `null` for every signature status, as a node that lags or
-/// one behind a load balancer that has not seen them does: what finality must not take for "dropped".
-pub struct ForgetfulNode {
+/// A JSON-RPC node in front of another, counting the calls by method; when `forgetful`, it answers `null` for
+/// every signature status, as a node that lags or one behind a load balancer that has not seen them does:
+/// what finality must not take for "dropped".
+pub struct NodeProxy {
     pub url: String,
+    calls: Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>,
     server: tokio::task::JoinHandle<()>,
 }
 
-impl ForgetfulNode {
-    pub async fn start(upstream: &str) -> Self {
+impl NodeProxy {
+    pub async fn start(upstream: &str, forgetful: bool) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let url = format!("http://{}", listener.local_addr().expect("bound"));
-        let (client, upstream) = (reqwest::Client::new(), upstream.to_string());
+        let calls = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
+        let (client, upstream, counted) = (reqwest::Client::new(), upstream.to_string(), calls.clone());
         let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
-            let (client, upstream) = (client.clone(), upstream.clone());
-            async move { forward(&client, &upstream, body).await }
+            let (client, upstream, counted) = (client.clone(), upstream.clone(), counted.clone());
+            async move { forward(&client, &upstream, body, forgetful, &counted).await }
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        ForgetfulNode { url, server }
+        NodeProxy { url, calls, server }
+    }
+
+    /// Calls of `method` so far.
+    pub fn calls(&self, method: &str) -> usize {
+        self.calls.lock().expect("calls lock").get(method).copied().unwrap_or(0)
     }
 }
 
-impl Drop for ForgetfulNode {
+impl Drop for NodeProxy {
     fn drop(&mut self) {
         self.server.abort();
     }
 }
 
-async fn forward(client: &reqwest::Client, upstream: &str, body: axum::body::Bytes) -> axum::response::Response {
+type Calls = std::sync::Mutex<std::collections::BTreeMap<String, usize>>;
+
+async fn forward(
+    client: &reqwest::Client,
+    upstream: &str,
+    body: axum::body::Bytes,
+    forgetful: bool,
+    calls: &Calls,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let requests = match &request {
+        serde_json::Value::Array(requests) => requests.iter().collect(),
+        single => vec![single],
+    };
+    for method in requests.iter().filter_map(|r| r["method"].as_str()) {
+        *calls.lock().expect("calls lock").entry(method.to_string()).or_default() += 1;
+    }
     let sent = client.post(upstream).header("content-type", "application/json").body(body.to_vec()).send().await;
     let Ok(response) = sent else { return axum::http::StatusCode::BAD_GATEWAY.into_response() };
     let mut answer: serde_json::Value = response.json().await.unwrap_or_default();
-    forget_statuses(&request, &mut answer);
+    if forgetful {
+        forget_statuses(&request, &mut answer);
+    }
     axum::Json(answer).into_response()
 }
 

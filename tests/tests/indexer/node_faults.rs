@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use timelock_indexer::source::RpcSource;
 use timelock_indexer::RunningIndexer;
-use timelock_tests::faults::ForgetfulNode;
+use timelock_tests::faults::NodeProxy;
 use timelock_tests::localnet::Stack;
 
 use super::*;
@@ -26,8 +26,14 @@ async fn stop(stack: Stack) {
 }
 
 async fn indexer(pool: &PgPool, rpc_url: &str) -> RunningIndexer {
+    indexer_reading(pool, rpc_url, 500).await
+}
+
+/// An indexer reading at most `per_batch` transactions per batch.
+async fn indexer_reading(pool: &PgPool, rpc_url: &str, per_batch: usize) -> RunningIndexer {
     let config = Config { listen: "127.0.0.1:0".into(), poll_interval_ms: 100, ..Config::default() };
-    let source = RpcSource::new(rpc_url, timelock::ID, solana_commitment_config::CommitmentConfig::confirmed());
+    let mut source = RpcSource::new(rpc_url, timelock::ID, solana_commitment_config::CommitmentConfig::confirmed());
+    source.max_transactions = per_batch;
     timelock_indexer::start(&config, pool.clone(), Some(source)).await.unwrap()
 }
 
@@ -102,7 +108,7 @@ async fn a_ledger_reset_under_the_indexer_stalls_it_red_and_deletes_nothing(pool
 async fn a_node_that_forgets_known_transactions_deletes_nothing_and_finalizes_nothing_unproven(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
     let stack = stack(dir.path().join("node"), free_port()).await;
-    let node = ForgetfulNode::start(&stack.validator.rpc_url).await;
+    let node = NodeProxy::start(&stack.validator.rpc_url, true).await;
     let indexer = indexer(&pool, &node.url).await;
     wait_for("the config's creation", async || rows(&pool).await.0 > 0).await;
     let before = rows(&pool).await;
@@ -125,4 +131,53 @@ async fn a_node_that_forgets_known_transactions_deletes_nothing_and_finalizes_no
     indexer.stop().await;
     drop(node);
     stop(stack).await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_backlog_is_listed_once_and_read_in_batches(pool: PgPool) {
+    // Forty transactions wait when the indexer starts, read five per batch: listing the history newest first
+    // down to the checkpoint for every batch made catching up quadratic in the backlog.
+    let dir = tempfile::tempdir().unwrap();
+    let stack = stack(dir.path().join("node"), free_port()).await;
+    let stack = tokio::task::spawn_blocking(move || {
+        for i in 0..40 {
+            let admin = stack.admin.pubkey();
+            let ix = if i % 2 == 0 { ix::pause(admin) } else { ix::unpause(admin) };
+            // Each its own transaction, also within one blockhash (a transfer of its own amount).
+            let unique = anchor_lang::solana_program::system_instruction::transfer(&admin, &admin, 1 + i);
+            stack.send(&[unique, ix], &[&stack.admin]);
+        }
+        stack
+    })
+    .await
+    .unwrap();
+    let node = NodeProxy::start(&stack.validator.rpc_url, false).await;
+    let newest = newest_signature(&stack.validator.rpc_url).await;
+    let indexer = indexer_reading(&pool, &node.url, 5).await;
+    wait_for("the indexer to catch up", async || {
+        sqlx::query_scalar::<_, Option<String>>("SELECT signature FROM indexer.checkpoints")
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+            .flatten()
+            == Some(newest.clone())
+    })
+    .await;
+    let listings = node.calls("getSignaturesForAddress");
+    let batches = node.calls("getTransaction").div_ceil(5);
+    assert!(batches >= 8, "{batches} batches");
+    assert!(listings <= 3, "{listings} listings for {batches} batches: the backlog is listed once");
+    indexer.stop().await;
+    drop(node);
+    stop(stack).await;
+}
+
+/// The program's newest transaction on the node at `rpc_url`.
+async fn newest_signature(rpc_url: &str) -> String {
+    let request = serde_json::json!({
+        "jsonrpc": "2.0", "id": 1, "method": "getSignaturesForAddress",
+        "params": [timelock::ID.to_string(), { "limit": 1, "commitment": "confirmed" }],
+    });
+    let answer: Value = reqwest::Client::new().post(rpc_url).json(&request).send().await.unwrap().json().await.unwrap();
+    answer["result"][0]["signature"].as_str().expect("a transaction").to_string()
 }
