@@ -8,7 +8,7 @@ export OPENSSL_NO_VENDOR := 1
 AGAVE_LOCALNET_BIN := $(CARGO_TARGET_DIR)/localnet/timelock-agave-localnet
 CARGO ?= cargo
 
-.PHONY: all toolchain build anchor-build localnet agave-localnet test test-agave bench bench-setup demo idl node fmt lint clippy clean
+.PHONY: all toolchain build anchor-build localnet agave-localnet test test-agave schemathesis bench bench-setup demo idl node fmt lint clippy clean
 
 all: build
 
@@ -39,8 +39,12 @@ agave-localnet:
 # Postgres: $$DATABASE_URL when set, otherwise a throwaway cluster (scripts/with-postgres.sh).
 # The tests build the local chain's binary themselves (timelock-localnet has integration tests), with the same
 # features as everything else: one cargo invocation, every shared crate compiled once.
-test: build tests/ts/node_modules/.package-lock.json
+test: build tests/ts/node_modules/.package-lock.json schemathesis
 	scripts/with-postgres.sh $(CARGO) test --workspace --locked
+
+# Schemathesis (pinned, PyPI) for the API fuzz tests, in a virtual environment under $HOME/.cache; a no-op once there.
+schemathesis:
+	scripts/schemathesis.sh install
 
 # The end-to-end test on Agave's validator instead of the LiteSVM node: the fidelity check.
 test-agave: build agave-localnet

@@ -36,25 +36,33 @@ pub enum WorkerSort {
 pub struct WorkerFilter {
     /// Catalog name, any case (`H100-SXM`).
     pub gpu_model: Option<String>,
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 65_535))]
     pub min_gpus: Option<u16>,
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 65_535))]
     pub min_vram_gib: Option<u16>,
     /// Region code, any case (`US-EAST`).
     pub region: Option<String>,
     /// Lowest connectivity tier accepted.
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 255))]
     pub min_connectivity_tier: Option<u8>,
     /// Compliance bits, all required (1 SOC 2, 2 HIPAA, 4 end-to-end encryption).
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 255))]
     pub compliance: Option<u8>,
     pub green: Option<bool>,
     /// Bookable now (`Worker::is_bookable`: available, not leased, not jailed), or not.
     pub available: Option<bool>,
     /// Highest price per GPU-hour, payment-mint base units.
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 18_446_744_073_709_551_615_u64))]
     pub max_price: Option<u64>,
     /// Supplier account address.
+    #[cfg_attr(feature = "openapi", param(format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$"))]
     pub supplier: Option<String>,
     pub sort: Option<WorkerSort>,
     /// Page size, 1-500 (default 50).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page (API only).
+    #[cfg_attr(feature = "openapi", param(pattern = "^[A-Za-z0-9_-]{1,512}$"))]
     pub cursor: Option<String>,
 }
 

@@ -80,7 +80,33 @@ pub const PATHS: &[&str] = &[
 pub fn document() -> Value {
     let mut document = IndexerApi::openapi();
     document.info.version = env!("CARGO_PKG_VERSION").to_string();
-    serde_json::to_value(document).expect("the document serialises")
+    let mut document = serde_json::to_value(document).expect("the document serialises");
+    constrain_names(&mut document);
+    document
+}
+
+/// The names the worker filter resolves against the catalog, any case, as patterns written from the catalog
+/// itself: a request the document allows is one the API can resolve.
+fn constrain_names(document: &mut Value) {
+    let any_case = |name: &str| -> String {
+        name.chars()
+            .map(|c| match c {
+                c if c.is_ascii_alphabetic() => format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase()),
+                '-' => "-".to_string(),
+                c => c.to_string(),
+            })
+            .collect()
+    };
+    let models: Vec<String> = timelock_sdk::catalog::GPU_MODELS.iter().map(|(_, name)| any_case(name)).collect();
+    let region_len = timelock::constants::REGION_LEN;
+    let patterns =
+        [("gpu_model", format!("^({})$", models.join("|"))), ("region", format!("^[A-Za-z0-9-]{{1,{region_len}}}$"))];
+    let parameters = document["paths"]["/v1/workers"]["get"]["parameters"].as_array_mut().expect("parameters");
+    for parameter in parameters {
+        if let Some((_, pattern)) = patterns.iter().find(|(name, _)| parameter["name"] == *name) {
+            parameter["schema"]["pattern"] = Value::String(pattern.clone());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Where batches come from. [`RpcSource`] reads a cluster over JSON-RPC: a snapshot of every program account
 //! and a backfill of the program's transaction history on first start, then the signatures newer than the
 //! checkpoint, listed once (newest first down to it) and read oldest first in batches with their transactions'
-//! events and the program accounts they touched. The checkpoint only moves with a committed batch, so a dropped connection or a crash leaves no gap:
-//! the next poll starts from the last transaction applied.
+//! events and the program accounts they touched. The checkpoint only moves with a committed batch, so a dropped
+//! connection or a crash leaves no gap: the next poll starts from the last transaction applied.
 //!
 //! A node that does not know the checkpoint's transaction is never trusted blindly: a node on another ledger
 //! (reset, another cluster: its genesis differs) or one that has not reached the checkpoint's slot stalls the

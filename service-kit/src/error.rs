@@ -43,7 +43,6 @@ macro_rules! error_codes {
 error_codes! {
     BadFilter = "bad_filter", BAD_REQUEST, "a query parameter is unknown, malformed or out of range";
     BadAddress = "bad_address", BAD_REQUEST, "an address is not a base58 public key";
-    BadCursor = "bad_cursor", BAD_REQUEST, "a cursor is not one the API returned";
     Malformed = "malformed", BAD_REQUEST, "the body is not JSON, not the expected message, or a field is out of range";
     BadSignature = "bad_signature", UNAUTHORIZED, "not signed by the device key registered in the worker's account";
     UnknownWorker = "unknown_worker", NOT_FOUND, "no such worker account";
@@ -55,9 +54,11 @@ error_codes! {
     Replay = "replay", CONFLICT, "the sequence is not above the last one stored for the worker";
     AlreadyAnswered = "already_answered", CONFLICT, "the challenge has an answer";
     BodyTooLarge = "body_too_large", PAYLOAD_TOO_LARGE, "the body is over the configured limit";
+    BadCursor = "bad_cursor", UNPROCESSABLE_ENTITY, "a cursor is not one the API returned for this list and order";
     TooOld = "too_old", UNPROCESSABLE_ENTITY, "a timestamp is behind the oracle's clock by more than the skew, or a challenge expired";
     TooNew = "too_new", UNPROCESSABLE_ENTITY, "a timestamp is ahead of the oracle's clock by more than the skew";
-    LeaseNotActive = "lease_not_active", UNPROCESSABLE_ENTITY, "the heartbeat's time is outside the lease's span";
+    LeaseNotActive = "lease_not_active", UNPROCESSABLE_ENTITY, "the oracle received the heartbeat outside the lease's span";
+    IdMismatch = "id_mismatch", UNPROCESSABLE_ENTITY, "the answer's challenge id is not the one in the URL";
     Overloaded = "overloaded", TOO_MANY_REQUESTS, "the write queue is full; retry after a second";
     Internal = "internal", INTERNAL_SERVER_ERROR, "a fault of the service (logged); retry later";
     DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE, "Postgres cannot be reached";

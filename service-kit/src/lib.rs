@@ -25,7 +25,7 @@ mod writer_lock;
 
 pub use args::{Invocation, ServiceArgs};
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
-pub use readiness::Readiness;
+pub use readiness::{health, Health, Readiness};
 pub use writer_lock::{WriterLock, WriterLockError};
 
 /// Why a service's settings could not be read.

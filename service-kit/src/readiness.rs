@@ -7,7 +7,25 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
 use crate::{ApiError, ErrorCode};
+
+/// The body of `/health` and `/ready` when all is well.
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok` (`/health`) or `ready` (`/ready`)
+    pub status: String,
+}
+
+/// `/health`: the process answers and its database does.
+pub async fn health(pool: &sqlx::PgPool) -> Response {
+    match sqlx::query("SELECT 1").execute(pool).await {
+        Ok(_) => Json(Health { status: "ok".into() }).into_response(),
+        Err(e) => ApiError::new(ErrorCode::DatabaseUnavailable, e.to_string()).into_response(),
+    }
+}
 
 #[derive(Clone, Default)]
 pub struct Readiness {
@@ -46,6 +64,14 @@ impl Readiness {
         match problems.is_empty() {
             true => Ok(()),
             false => Err(ApiError::new(ErrorCode::NotReady, problems.join("; "))),
+        }
+    }
+
+    /// `/ready`: 200 `ready`, or 503 `not_ready` saying what is not.
+    pub async fn respond(&self, pool: &sqlx::PgPool) -> Response {
+        match self.check(pool).await {
+            Ok(()) => Json(Health { status: "ready".into() }).into_response(),
+            Err(not_ready) => not_ready.into_response(),
         }
     }
 

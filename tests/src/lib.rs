@@ -2,6 +2,7 @@
 //! LiteSVM with a known upgrade authority, makes mints and funded actors, warps the clock, sends transactions
 //! and reports compute units, so that tests read as stories.
 
+pub mod api_fuzz;
 pub mod faults;
 pub mod localnet;
 pub mod oracle_world;

@@ -2,12 +2,19 @@
 
 use super::*;
 
-#[utoipa::path(get, path = "/v1/workers", summary = "Workers, filtered and sorted", params(WorkerFilter), responses((status = 200, description = "OK", body = Page<WorkerView>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/workers", summary = "Workers, filtered and sorted", params(WorkerFilter), responses((status = 200, description = "OK", body = Page<WorkerView>), (status = 400, description = "bad request", body = ErrorBody), (status = 422, description = "a cursor that is not one of this list and order", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn list_workers(
     State(state): State<Arc<ApiState>>,
     filter: Result<Query<WorkerFilter>, QueryRejection>,
 ) -> ApiResult {
-    let f = query(filter)?;
+    let mut f = query(filter)?;
+    // A supplier address of another length than 32 bytes is no supplier's: nothing matches.
+    if let Some(supplier) = &f.supplier {
+        if address(supplier)?.parse::<Pubkey>().is_err() {
+            return Ok(Json(Page::<WorkerView> { items: Vec::new(), next_cursor: None }).into_response());
+        }
+        f.supplier = Some(address(supplier)?);
+    }
     let checked = f.check().map_err(|e| {
         let code = if matches!(e, FilterError::BadAddress(_)) { ErrorCode::BadAddress } else { ErrorCode::BadFilter };
         ApiError::new(code, e.to_string())
@@ -77,7 +84,7 @@ async fn one<V: DeserializeOwned + Serialize>(
     Ok(Json(serde_json::from_value::<V>(row).map_err(corrupt)?).into_response())
 }
 
-#[utoipa::path(get, path = "/v1/workers/{address}", summary = "One worker", params(("address" = String, Path, description = "base58 account address")), responses((status = 200, description = "OK", body = WorkerView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/workers/{address}", summary = "One worker", params(("address" = String, Path, description = "base58 account address", format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$")), responses((status = 200, description = "OK", body = WorkerView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn one_worker(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
     one::<WorkerView>(&state.pool, "workers", &address, ErrorCode::UnknownWorker).await
 }
@@ -86,11 +93,13 @@ pub async fn one_worker(State(state): State<Arc<ApiState>>, Path(address): Path<
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Paging {
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    #[param(pattern = "^[A-Za-z0-9_-]{1,512}$")]
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/suppliers", summary = "Suppliers, most stake first", params(Paging), responses((status = 200, description = "OK", body = Page<SupplierView>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/suppliers", summary = "Suppliers, most stake first", params(Paging), responses((status = 200, description = "OK", body = Page<SupplierView>), (status = 400, description = "bad request", body = ErrorBody), (status = 422, description = "a cursor that is not one of this list and order", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn list_suppliers(
     State(state): State<Arc<ApiState>>,
     paging: Result<Query<Paging>, QueryRejection>,
@@ -101,7 +110,7 @@ pub async fn list_suppliers(
     page::<SupplierView>(&state.pool, sql, order, decode_cursor(&p.cursor)?, limit(p.limit)?).await
 }
 
-#[utoipa::path(get, path = "/v1/suppliers/{address}", summary = "One supplier", params(("address" = String, Path, description = "base58 account address")), responses((status = 200, description = "OK", body = SupplierView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/suppliers/{address}", summary = "One supplier", params(("address" = String, Path, description = "base58 account address", format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$")), responses((status = 200, description = "OK", body = SupplierView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn one_supplier(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
     one::<SupplierView>(&state.pool, "suppliers", &address, ErrorCode::UnknownSupplier).await
 }
@@ -116,7 +125,7 @@ pub struct SupplierTotals {
     pub slashes_total: u128,
 }
 
-#[utoipa::path(get, path = "/v1/suppliers/{address}/totals", summary = "What a supplier was paid and slashed over its whole history", params(("address" = String, Path, description = "base58 account address")), responses((status = 200, description = "OK", body = SupplierTotals), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/suppliers/{address}/totals", summary = "What a supplier was paid and slashed over its whole history", params(("address" = String, Path, description = "base58 account address", format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$")), responses((status = 200, description = "OK", body = SupplierTotals), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn supplier_totals(State(state): State<Arc<ApiState>>, Path(address_text): Path<String>) -> ApiResult {
     let address = address(&address_text)?;
     let (earned, slashed): (String, String) = sqlx::query_as(
@@ -134,14 +143,17 @@ pub async fn supplier_totals(State(state): State<Arc<ApiState>>, Path(address_te
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterFilter {
+    #[param(format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$")]
     pub renter: Option<String>,
     /// Only clusters that exist on chain (true) or only closed ones (false); both when absent.
     pub open: Option<bool>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    #[param(pattern = "^[A-Za-z0-9_-]{1,512}$")]
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/clusters", summary = "Clusters, newest first, closed ones included", params(ClusterFilter), responses((status = 200, description = "OK", body = Page<ClusterView>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/clusters", summary = "Clusters, newest first, closed ones included", params(ClusterFilter), responses((status = 200, description = "OK", body = Page<ClusterView>), (status = 400, description = "bad request", body = ErrorBody), (status = 422, description = "a cursor that is not one of this list and order", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn list_clusters(
     State(state): State<Arc<ApiState>>,
     filter: Result<Query<ClusterFilter>, QueryRejection>,
@@ -155,7 +167,7 @@ pub async fn list_clusters(
     page::<ClusterView>(&state.pool, sql, order, decode_cursor(&f.cursor)?, limit(f.limit)?).await
 }
 
-#[utoipa::path(get, path = "/v1/clusters/{address}", summary = "One cluster (its leases: /v1/leases?cluster=)", params(("address" = String, Path, description = "base58 account address")), responses((status = 200, description = "OK", body = ClusterView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/clusters/{address}", summary = "One cluster (its leases: /v1/leases?cluster=)", params(("address" = String, Path, description = "base58 account address", format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$")), responses((status = 200, description = "OK", body = ClusterView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn one_cluster(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
     one::<ClusterView>(&state.pool, "clusters", &address, ErrorCode::UnknownCluster).await
 }
@@ -166,15 +178,20 @@ pub async fn one_cluster(State(state): State<Arc<ApiState>>, Path(address): Path
 pub struct LeaseFilter {
     /// Only leases that exist on chain (true) or only settled and closed ones (false); both when absent.
     pub open: Option<bool>,
+    #[param(format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$")]
     pub cluster: Option<String>,
+    #[param(format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$")]
     pub worker: Option<String>,
+    #[param(format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$")]
     pub supplier: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    #[param(pattern = "^[A-Za-z0-9_-]{1,512}$")]
     pub cursor: Option<String>,
 }
 
 /// Leases, closed ones included unless `open=true` (a settled lease's account is closed; its row is its record).
-#[utoipa::path(get, path = "/v1/leases", summary = "Leases, newest first, settled ones included", params(LeaseFilter), responses((status = 200, description = "OK", body = Page<LeaseView>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/leases", summary = "Leases, newest first, settled ones included", params(LeaseFilter), responses((status = 200, description = "OK", body = Page<LeaseView>), (status = 400, description = "bad request", body = ErrorBody), (status = 422, description = "a cursor that is not one of this list and order", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn list_leases(
     State(state): State<Arc<ApiState>>,
     filter: Result<Query<LeaseFilter>, QueryRejection>,
@@ -190,13 +207,13 @@ pub async fn list_leases(
     page::<LeaseView>(&state.pool, sql, order, decode_cursor(&f.cursor)?, limit(f.limit)?).await
 }
 
-#[utoipa::path(get, path = "/v1/leases/{address}", summary = "One lease", params(("address" = String, Path, description = "base58 account address")), responses((status = 200, description = "OK", body = LeaseView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/leases/{address}", summary = "One lease", params(("address" = String, Path, description = "base58 account address", format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$")), responses((status = 200, description = "OK", body = LeaseView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn one_lease(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
     one::<LeaseView>(&state.pool, "leases", &address, ErrorCode::UnknownLease).await
 }
 
 /// Every oracle's attestation line for a lease, oldest first.
-#[utoipa::path(get, path = "/v1/leases/{address}/attestations", summary = "Every oracle's attestation of a lease, oldest first", params(("address" = String, Path, description = "base58 account address")), responses((status = 200, description = "OK", body = Page<Attestation>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/leases/{address}/attestations", summary = "Every oracle's attestation of a lease, oldest first", params(("address" = String, Path, description = "base58 account address", format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$")), responses((status = 200, description = "OK", body = Page<Attestation>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn lease_attestations(State(state): State<Arc<ApiState>>, Path(address_text): Path<String>) -> ApiResult {
     let address = address(&address_text)?;
     let rows: Vec<Value> = sqlx::query_scalar(

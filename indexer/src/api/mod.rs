@@ -19,7 +19,7 @@ use serde_json::Value;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use timelock_sdk::filter::{FilterError, WorkerFilter, WorkerSort, DEFAULT_LIMIT, MAX_LIMIT};
 use timelock_sdk::view::{ClusterView, LeaseView, SupplierView, WorkerView};
-use timelock_service_kit::{ApiError, ErrorBody, ErrorCode, Metrics, Readiness};
+use timelock_service_kit::{ApiError, ErrorBody, ErrorCode, Health, Metrics, Readiness};
 
 use crate::rows::{Attestation, Payout, Slash};
 
@@ -77,10 +77,17 @@ fn corrupt(error: serde_json::Error) -> ApiError {
     ApiError::internal("stored row does not match its type", error)
 }
 
+/// An address as stored: base58 text. Text that is not 32 to 44 base58 digits (the documented pattern) is
+/// refused; such text that is not 32 bytes is no account's address and simply finds nothing (a 404, or an
+/// empty page).
 fn address(text: &str) -> Result<String, ApiError> {
-    text.parse::<Pubkey>()
-        .map(|k| k.to_string())
-        .map_err(|_| ApiError::new(ErrorCode::BadAddress, format!("{text:?} is not a base58 public key")))
+    match bs58::decode(text).into_vec() {
+        Ok(bytes) if (32..=44).contains(&text.len()) => Ok(match <[u8; 32]>::try_from(bytes) {
+            Ok(key) => Pubkey::new_from_array(key).to_string(),
+            Err(_) => text.to_string(),
+        }),
+        _ => Err(ApiError::new(ErrorCode::BadAddress, format!("{text:?} is not a base58 address"))),
+    }
 }
 
 fn optional_address(text: &Option<String>) -> Result<Option<String>, ApiError> {
@@ -188,26 +195,14 @@ async fn page<T: DeserializeOwned + Serialize>(
     Ok(Json(Page { items: rows.into_iter().map(|(row, _)| row).collect(), next_cursor }).into_response())
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Health {
-    /// `ok` (`/health`) or `ready` (`/ready`)
-    pub status: String,
-}
-
 #[utoipa::path(get, path = "/health", summary = "Database reachable", responses((status = 200, description = "OK", body = Health), (status = 503, description = "database unavailable", body = ErrorBody)))]
 pub async fn health(State(state): State<Arc<ApiState>>) -> Response {
-    match sqlx::query("SELECT 1").execute(&state.pool).await {
-        Ok(_) => Json(Health { status: "ok".into() }).into_response(),
-        Err(e) => ApiError::new(ErrorCode::DatabaseUnavailable, e.to_string()).into_response(),
-    }
+    timelock_service_kit::health(&state.pool).await
 }
 
 #[utoipa::path(get, path = "/ready", summary = "Serving current data: the database answers and ingestion keeps succeeding", responses((status = 200, description = "ready", body = Health), (status = 503, description = "not ready, and why", body = ErrorBody)))]
 pub async fn ready(State(state): State<Arc<ApiState>>) -> Response {
-    match state.readiness.check(&state.pool).await {
-        Ok(()) => Json(Health { status: "ready".into() }).into_response(),
-        Err(not_ready) => not_ready.into_response(),
-    }
+    state.readiness.respond(&state.pool).await
 }
 
 async fn metrics(State(state): State<Arc<ApiState>>) -> impl IntoResponse {

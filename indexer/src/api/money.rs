@@ -6,12 +6,17 @@ use super::*;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MoneyFilter {
+    #[param(format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$")]
     pub supplier: Option<String>,
     /// Unix seconds, inclusive.
+    #[param(minimum = -9_223_372_036_854_775_808_i64, maximum = 9_223_372_036_854_775_807_i64)]
     pub from: Option<i64>,
     /// Unix seconds, exclusive.
+    #[param(minimum = -9_223_372_036_854_775_808_i64, maximum = 9_223_372_036_854_775_807_i64)]
     pub to: Option<i64>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    #[param(pattern = "^[A-Za-z0-9_-]{1,512}$")]
     pub cursor: Option<String>,
 }
 
@@ -31,10 +36,9 @@ async fn money<T: DeserializeOwned + Serialize>(
     filter: Result<Query<MoneyFilter>, QueryRejection>,
 ) -> ApiResult {
     let f = query(filter)?;
-    if let (Some(from), Some(to)) = (f.from, f.to) {
-        if from >= to {
-            return Err(ApiError::new(ErrorCode::BadFilter, "from must be before to"));
-        }
+    // `[from, to)` with `to` not after `from` is empty: a page of nothing, as for any range without rows.
+    if f.from.zip(f.to).is_some_and(|(from, to)| from >= to) {
+        return Ok(Json(Page::<Identified<T>> { items: Vec::new(), next_cursor: None }).into_response());
     }
     let mut sql = QueryBuilder::new(format!(
         "SELECT to_jsonb(r) - 'at' - 'id', at::text AS cursor_value, id FROM \
@@ -55,7 +59,7 @@ async fn money<T: DeserializeOwned + Serialize>(
     let items = rows.into_iter().map(|(row, id)| Identified { id, row }).collect();
     Ok(Json(Page { items, next_cursor }).into_response())
 }
-#[utoipa::path(get, path = "/v1/payouts", summary = "Settlements and claims, newest first", params(MoneyFilter), responses((status = 200, description = "OK", body = Page<Identified<Payout>>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/payouts", summary = "Settlements and claims, newest first", params(MoneyFilter), responses((status = 200, description = "OK", body = Page<Identified<Payout>>), (status = 400, description = "bad request", body = ErrorBody), (status = 422, description = "a cursor that is not one of this list and order", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn list_payouts(
     State(state): State<Arc<ApiState>>,
     filter: Result<Query<MoneyFilter>, QueryRejection>,
@@ -63,7 +67,7 @@ pub async fn list_payouts(
     money::<Payout>(&state.pool, "payouts", filter).await
 }
 
-#[utoipa::path(get, path = "/v1/slashes", summary = "Slashes, newest first", params(MoneyFilter), responses((status = 200, description = "OK", body = Page<Identified<Slash>>), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/slashes", summary = "Slashes, newest first", params(MoneyFilter), responses((status = 200, description = "OK", body = Page<Identified<Slash>>), (status = 400, description = "bad request", body = ErrorBody), (status = 422, description = "a cursor that is not one of this list and order", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn list_slashes(
     State(state): State<Arc<ApiState>>,
     filter: Result<Query<MoneyFilter>, QueryRejection>,

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
-use timelock_protocol::challenge::{self, Challenge, ChallengeAnswer};
-use timelock_protocol::SignedHeartbeat;
+use timelock_protocol::challenge::{self, AnswerJudged, Challenge, ChallengeAnswer, OpenChallenge};
+use timelock_protocol::{HeartbeatAccepted, SignedHeartbeat};
 
 use crate::telemetry::{TelemetryError, TelemetrySource};
 use crate::{heartbeat, Identity};
@@ -71,18 +71,6 @@ struct Delivery {
     stored: Vec<(String, u64)>,
     errors: Vec<String>,
     challenges: Vec<(String, u64, String)>,
-}
-
-#[derive(serde::Deserialize)]
-struct Issued {
-    challenge: Challenge,
-}
-
-/// The 202 answer to a heartbeat.
-#[derive(serde::Deserialize, Default)]
-struct Accepted {
-    oracle: Option<String>,
-    open_challenge: Option<Issued>,
 }
 
 enum Outcome {
@@ -266,11 +254,13 @@ impl Link {
         match status {
             202 => {
                 // Stored either way; an answer this agent cannot read only costs it the challenge's early start.
-                let accepted: Accepted = serde_json::from_str(&text).unwrap_or_default();
-                if let Some(key) = accepted.oracle.and_then(|o| bs58::decode(o).into_vec().ok()) {
-                    self.identity = key.try_into().ok().or(self.identity);
+                match serde_json::from_str::<HeartbeatAccepted>(&text) {
+                    Ok(accepted) => {
+                        self.identity = Some(accepted.oracle);
+                        Outcome::Stored(accepted.open_challenge.map(|open| open.challenge))
+                    }
+                    Err(_) => Outcome::Stored(None),
                 }
-                Outcome::Stored(accepted.open_challenge.map(|issued| issued.challenge))
             }
             // Already stored: this one's answer was lost on the way back.
             409 => Outcome::Stored(None),
@@ -291,14 +281,14 @@ impl Link {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         let signature = challenge::sign_fetch(worker, oracle, timestamp, device);
         let url = format!(
-            "{}/v1/challenges/{}?timestamp={timestamp}&signature={}",
+            "{}/v1/workers/{}/challenge?timestamp={timestamp}&signature={}",
             self.url,
             bs58::encode(worker).into_string(),
             timelock_protocol::signature_to_hex(&signature)
         );
         let response = http.get(url).send().map_err(|e| e.to_string())?;
         match response.status().as_u16() {
-            200 => Ok(Some(response.json::<Issued>().map_err(|e| e.to_string())?.challenge)),
+            200 => Ok(Some(response.json::<OpenChallenge>().map_err(|e| e.to_string())?.challenge)),
             204 => Ok(None),
             status => Err(format!("{status} {}", response.text().unwrap_or_default())),
         }
@@ -322,10 +312,11 @@ impl Link {
             .send()
             .map_err(|e| e.to_string())?;
         let status = response.status();
-        let body: serde_json::Value = response.json().unwrap_or_default();
+        let text = response.text().unwrap_or_default();
         if !status.is_success() {
-            return Err(format!("{status} {body}"));
+            return Err(format!("{status} {text}"));
         }
-        Ok(body["verdict"].as_str().unwrap_or("unknown").to_string())
+        let judged: AnswerJudged = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+        Ok(format!("{:?}", judged.verdict))
     }
 }

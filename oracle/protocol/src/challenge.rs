@@ -23,20 +23,47 @@ pub const FETCH_DOMAIN: &[u8] = b"timelock-challenge-fetch-v1";
 pub const MODULUS: u64 = (1 << 31) - 1;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Challenge {
     pub id: u64,
     pub seed: [u8; 32],
     pub size: u32,
     /// The issuing oracle's signing key: what the answer is bound to.
     #[serde(with = "crate::base58")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "solana-address"))]
     pub oracle: [u8; 32],
 }
 
+/// A challenge as the oracle hands it out, with its clock.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OpenChallenge {
+    pub challenge: Challenge,
+    /// The oracle's clock (Unix seconds) when it went out: the answer's time runs from here.
+    pub issued_at: i64,
+    /// After this the challenge counts as failed.
+    pub deadline: i64,
+}
+
+/// The oracle's judgement of an answer.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnswerJudged {
+    pub id: u64,
+    pub verdict: ChallengeVerdict,
+}
+
 #[derive(BorshSerialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChallengeAnswer {
+    #[serde(deserialize_with = "crate::integral::one")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 18_446_744_073_709_551_615_u64))]
     pub id: u64,
     /// The product, row-major, every entry below [`MODULUS`].
+    #[serde(deserialize_with = "crate::integral::many")]
     pub product: Vec<u32>,
+    #[serde(deserialize_with = "crate::integral::one")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 18_446_744_073_709_551_615_u64))]
     pub duration_micros: u64,
 }
 
@@ -59,11 +86,14 @@ impl ChallengeAnswer {
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignedAnswer {
     #[serde(with = "crate::base58")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$"))]
     pub worker: [u8; 32],
     pub answer: ChallengeAnswer,
     #[serde(with = "crate::signature_hex")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9a-fA-F]{128}$"))]
     pub signature: [u8; 64],
 }
 
@@ -98,7 +128,8 @@ pub fn verify_fetch(
     crate::verify_signature(device_key, &fetch_signing_bytes(worker, oracle, timestamp), signature)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ChallengeVerdict {
     Passed,
     WrongAnswer,

@@ -13,16 +13,24 @@ pub const HEARTBEAT_DOMAIN: &[u8] = b"timelock-heartbeat-v1";
 
 /// A compute process seen on a GPU, with the container (cgroup) it runs in when it has one.
 #[derive(BorshSerialize, BorshDeserialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GpuProcess {
+    #[serde(deserialize_with = "integral::one")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 4_294_967_295_u64))]
     pub pid: u32,
     pub container: Option<String>,
 }
 
 #[derive(BorshSerialize, BorshDeserialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GpuSample {
     pub uuid: String,
     pub model: String,
+    #[serde(deserialize_with = "integral::one")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 255))]
     pub utilization_pct: u8,
+    #[serde(deserialize_with = "integral::one")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 18_446_744_073_709_551_615_u64))]
     pub memory_used_mib: u64,
     pub processes: Vec<GpuProcess>,
 }
@@ -30,13 +38,22 @@ pub struct GpuSample {
 /// What a worker agent reports every interval. Keys are raw 32-byte public keys (the worker and lease
 /// accounts, as on chain).
 #[derive(BorshSerialize, BorshDeserialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Heartbeat {
     #[serde(with = "base58")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$"))]
     pub worker: [u8; 32],
     #[serde(with = "base58")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$"))]
     pub lease: [u8; 32],
-    /// Strictly increasing per worker: the oracle refuses replays.
+    /// Strictly increasing per worker (below 2^63): the oracle refuses replays.
+    #[serde(deserialize_with = "integral::one")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_223_372_036_854_775_807_u64))]
     pub sequence: u64,
+    /// The agent's clock (Unix seconds): checked within the oracle's skew; the oracle's own receive time is what
+    /// is judged.
+    #[serde(deserialize_with = "integral::one")]
+    #[cfg_attr(feature = "openapi", schema(minimum = -9_223_372_036_854_775_808_i64, maximum = 9_223_372_036_854_775_807_i64))]
     pub timestamp: i64,
     pub gpus: Vec<GpuSample>,
     /// Containers of the renter's job; a GPU process in any other container is foreign.
@@ -58,10 +75,28 @@ impl Heartbeat {
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignedHeartbeat {
     pub heartbeat: Heartbeat,
+    /// The device key's ed25519 signature of [`HEARTBEAT_DOMAIN`] and the heartbeat's Borsh encoding.
     #[serde(with = "signature_hex")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9a-fA-F]{128}$"))]
     pub signature: [u8; 64],
+}
+
+/// The 202 answer to a stored heartbeat.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeartbeatAccepted {
+    pub accepted: bool,
+    pub sequence: u64,
+    /// The oracle's signing key: what its challenges, their answers and signed reads are bound to.
+    #[serde(with = "base58")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$"))]
+    pub oracle: [u8; 32],
+    /// The lease's open challenge from this oracle, when one is due or unanswered: its clock runs from issue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_challenge: Option<challenge::OpenChallenge>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -96,6 +131,60 @@ pub fn verify_batch(items: &[(&SignedHeartbeat, [u8; 32])]) -> Vec<Result<(), Ve
         }
     }
     items.iter().map(|(h, key)| h.verify(key)).collect()
+}
+
+/// Integers as JSON Schema has them: a number with no fractional part (`327.0` is the integer 327), in range.
+pub(crate) mod integral {
+    use serde::de::{Deserializer, Error, Visitor};
+
+    struct Integral;
+
+    impl Visitor<'_> for Integral {
+        type Value = i128;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<i128, E> {
+            Ok(v.into())
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<i128, E> {
+            Ok(v.into())
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<i128, E> {
+            // Beyond 2^64 in magnitude no target type fits anyway; the bound keeps the cast exact.
+            if v.fract() == 0.0 && v.abs() < 1.9e19 {
+                Ok(v as i128)
+            } else {
+                Err(E::custom(format!("{v} is not an integer in range")))
+            }
+        }
+    }
+
+    pub fn one<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D) -> Result<T, D::Error> {
+        let value = d.deserialize_any(Integral)?;
+        T::try_from(value).map_err(|_| D::Error::custom(format!("{value} is out of range")))
+    }
+
+    pub fn many<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D) -> Result<Vec<T>, D::Error> {
+        struct Each<T>(std::marker::PhantomData<T>);
+        impl<'de, T: TryFrom<i128>> Visitor<'de> for Each<T> {
+            type Value = Vec<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of integers")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+                #[derive(serde::Deserialize)]
+                struct Item(#[serde(deserialize_with = "one")] i128);
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+                while let Some(Item(value)) = seq.next_element()? {
+                    items.push(T::try_from(value).map_err(|_| A::Error::custom(format!("{value} is out of range")))?);
+                }
+                Ok(items)
+            }
+        }
+        d.deserialize_seq(Each(std::marker::PhantomData))
+    }
 }
 
 /// Account keys as base58 text on the wire, as everywhere else in Solana.

@@ -16,10 +16,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
-use timelock_protocol::challenge::{self, ChallengeVerdict, SignedAnswer};
-use timelock_protocol::SignedHeartbeat;
-use timelock_service_kit::{ApiError, ErrorCode, Metrics, Readiness};
+use timelock_protocol::challenge::{self, AnswerJudged, ChallengeVerdict, OpenChallenge, SignedAnswer};
+use timelock_protocol::{HeartbeatAccepted, SignedHeartbeat};
+use timelock_service_kit::{ApiError, ErrorBody, ErrorCode, Health, Metrics, Readiness};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::chain::{Chain, WorkerInfo};
@@ -65,11 +64,12 @@ pub fn router(state: Arc<AppState>) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let api = Router::new()
         .route("/v1/heartbeats", post(post_heartbeat).layer(DefaultBodyLimit::max(body_limit)))
-        .route("/v1/challenges/{key}", get(get_challenge))
-        .route("/v1/challenges/{key}", post(post_answer).layer(DefaultBodyLimit::max(answer_limit)))
+        .route("/v1/workers/{worker}/challenge", get(get_challenge))
+        .route("/v1/challenges/{id}", post(post_answer).layer(DefaultBodyLimit::max(answer_limit)))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(|| async { Json(crate::openapi::document()) }))
         .with_state(state);
     timelock_service_kit::with_common_layers(api, timeout)
 }
@@ -104,7 +104,19 @@ async fn registered_worker(state: &AppState, worker: [u8; 32]) -> Result<WorkerI
         .ok_or_else(|| ApiError::new(ErrorCode::UnknownWorker, format!("no worker account {address}")))
 }
 
-async fn post_heartbeat(
+#[utoipa::path(post, path = "/v1/heartbeats", summary = "Store a signed heartbeat (202 once committed), with the lease's open challenge",
+    request_body = SignedHeartbeat,
+    responses(
+        (status = 202, description = "verified and durably stored", body = HeartbeatAccepted),
+        (status = 400, description = "not JSON or not a heartbeat", body = ErrorBody),
+        (status = 401, description = "not signed by the worker's device key", body = ErrorBody),
+        (status = 404, description = "unknown worker or lease", body = ErrorBody),
+        (status = 409, description = "a replayed sequence", body = ErrorBody),
+        (status = 413, description = "body over the limit", body = ErrorBody),
+        (status = 422, description = "outside the clock skew or the lease", body = ErrorBody),
+        (status = 429, description = "overloaded; retry", body = ErrorBody),
+        (status = 503, description = "storage or chain unavailable; retry", body = ErrorBody)))]
+pub async fn post_heartbeat(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -185,10 +197,12 @@ async fn post_heartbeat(
                     tracing::warn!(%error, "issuing a challenge");
                     None
                 });
-            let mut body = json!({ "accepted": true, "sequence": sequence, "oracle": oracle_text(&state) });
-            if let Some(record) = challenge {
-                body["open_challenge"] = challenge_json(&record);
-            }
+            let body = HeartbeatAccepted {
+                accepted: true,
+                sequence,
+                oracle: state.identity,
+                open_challenge: challenge.map(open_challenge),
+            };
             Ok((StatusCode::ACCEPTED, Json(body)).into_response())
         }
         Ok(Err(Refusal::BadSignature)) => {
@@ -208,24 +222,34 @@ fn parse_key(text: &str) -> Result<[u8; 32], ApiError> {
         .map_err(|_| ApiError::new(ErrorCode::Malformed, format!("{text:?} is not a base58 public key")))
 }
 
-fn oracle_text(state: &AppState) -> String {
-    Pubkey::new_from_array(state.identity).to_string()
-}
-
-fn challenge_json(record: &ChallengeRecord) -> serde_json::Value {
-    json!({ "challenge": record.challenge, "issued_at": record.issued_at, "deadline": record.deadline })
+fn open_challenge(record: ChallengeRecord) -> OpenChallenge {
+    OpenChallenge { challenge: record.challenge, issued_at: record.issued_at, deadline: record.deadline }
 }
 
 /// A worker's signed request for its open challenge.
-#[derive(serde::Deserialize)]
-struct FetchProof {
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FetchProof {
+    /// When the worker signed the request (Unix seconds; within the oracle's clock skew).
     timestamp: i64,
+    /// The device key's signature of the fetch domain, the worker, this oracle and the timestamp.
+    #[param(pattern = "^[0-9a-fA-F]{128}$")]
     signature: String,
 }
 
 /// The worker's open challenge from this oracle (204 when none): only for the worker itself, by a request
 /// it signed for this oracle within the allowed clock skew. Reading issues nothing and starts no clock.
-async fn get_challenge(
+#[utoipa::path(get, path = "/v1/workers/{worker}/challenge", summary = "The worker's open challenge, read by the worker itself (signed)",
+    params(("worker" = String, Path, description = "the worker account (base58)", format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$"), FetchProof),
+    responses(
+        (status = 200, description = "the open challenge", body = OpenChallenge),
+        (status = 204, description = "none open"),
+        (status = 400, description = "an unsigned or malformed request", body = ErrorBody),
+        (status = 401, description = "not signed by the worker for this oracle", body = ErrorBody),
+        (status = 404, description = "unknown worker", body = ErrorBody),
+        (status = 422, description = "signed outside the clock skew", body = ErrorBody),
+        (status = 503, description = "chain unavailable; retry", body = ErrorBody)))]
+pub async fn get_challenge(
     State(state): State<Arc<AppState>>,
     Path(worker): Path<String>,
     proof: Result<Query<FetchProof>, axum::extract::rejection::QueryRejection>,
@@ -238,7 +262,8 @@ async fn get_challenge(
         .ok_or_else(|| ApiError::new(ErrorCode::Malformed, "signature must be 128 hex digits"))?;
     let now = unix_now();
     let skew = state.config.max_clock_skew_secs;
-    if (proof.timestamp - now).abs() > skew {
+    // abs_diff: a timestamp near i64::MIN must be refused, not overflow.
+    if proof.timestamp.abs_diff(now) > skew.unsigned_abs() {
         return Err(ApiError::new(
             ErrorCode::TooOld,
             format!("request signed at {}, more than {skew} s from the oracle's clock ({now})", proof.timestamp),
@@ -254,12 +279,24 @@ async fn get_challenge(
         .await
         .map_err(|e| ApiError::internal("reading challenges", e))?;
     Ok(match open {
-        Some(record) => Json(challenge_json(&record)).into_response(),
+        Some(record) => Json(open_challenge(record)).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })
 }
 
-async fn post_answer(
+#[utoipa::path(post, path = "/v1/challenges/{id}", summary = "Answer a challenge (once), judged at once",
+    params(("id" = u64, Path, description = "the challenge's id", maximum = 9_223_372_036_854_775_807_u64)),
+    request_body = SignedAnswer,
+    responses(
+        (status = 200, description = "judged", body = AnswerJudged),
+        (status = 400, description = "not JSON or not an answer", body = ErrorBody),
+        (status = 401, description = "not signed by the worker's device key for this challenge", body = ErrorBody),
+        (status = 404, description = "no such challenge for this worker", body = ErrorBody),
+        (status = 409, description = "already answered", body = ErrorBody),
+        (status = 413, description = "body over the limit", body = ErrorBody),
+        (status = 422, description = "expired, or the body's id is not the URL's", body = ErrorBody),
+        (status = 503, description = "chain unavailable; retry", body = ErrorBody)))]
+pub async fn post_answer(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -269,7 +306,7 @@ async fn post_answer(
         id.parse().map_err(|_| ApiError::new(ErrorCode::Malformed, format!("{id:?} is not a challenge id")))?;
     let signed: SignedAnswer = parse_body(body)?;
     if signed.answer.id != id as u64 {
-        return Err(ApiError::new(ErrorCode::Malformed, "the answer's id differs from the URL's"));
+        return Err(ApiError::new(ErrorCode::IdMismatch, "the answer's id differs from the URL's"));
     }
     let record = state
         .store
@@ -314,25 +351,20 @@ async fn post_answer(
     if !recorded {
         return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has an answer")));
     }
-    let verdict = format!("{verdict:?}");
-    tracing::info!(challenge = id, %verdict, "challenge answered");
-    Ok(Json(json!({ "id": id, "verdict": verdict })).into_response())
+    tracing::info!(challenge = id, ?verdict, "challenge answered");
+    Ok(Json(AnswerJudged { id: id as u64, verdict }).into_response())
 }
 
-async fn health(State(state): State<Arc<AppState>>) -> Response {
-    match sqlx::query("SELECT 1").execute(&state.store.pool).await {
-        Ok(_) => Json(json!({ "status": "ok" })).into_response(),
-        Err(e) => ApiError::new(ErrorCode::DatabaseUnavailable, e.to_string()).into_response(),
-    }
+#[utoipa::path(get, path = "/health", summary = "The process and its database answer", responses((status = 200, description = "OK", body = Health), (status = 503, description = "database unavailable", body = ErrorBody)))]
+pub async fn health(State(state): State<Arc<AppState>>) -> Response {
+    timelock_service_kit::health(&state.store.pool).await
 }
 
 /// Doing its job: the database answers and the attestation rounds keep succeeding (`/health` only says the
 /// process answers).
-async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    match state.readiness.check(&state.store.pool).await {
-        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
-        Err(not_ready) => not_ready.into_response(),
-    }
+#[utoipa::path(get, path = "/ready", summary = "Doing its job: the database answers and the attestation rounds keep succeeding", responses((status = 200, description = "ready", body = Health), (status = 503, description = "not ready, and why", body = ErrorBody)))]
+pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    state.readiness.respond(&state.store.pool).await
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {

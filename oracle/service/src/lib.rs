@@ -8,6 +8,7 @@ pub mod attest;
 pub mod chain;
 pub mod config;
 pub mod ingest;
+pub mod openapi;
 pub mod outages;
 pub mod store;
 

@@ -181,6 +181,12 @@ async fn the_api_filters_pages_and_refuses_bad_requests(pool: PgPool) {
     let now = m.f.now();
     assert_eq!(count(&format!("/v1/payouts?from={}", now + 1)).await, 0);
     assert_eq!(count(&format!("/v1/payouts?from={}&to={}", now - 10, now + 1)).await, 3);
+    assert_eq!(count("/v1/payouts?from=10&to=5").await, 0, "an empty range has nothing in it");
+    // Base58 of another length than 32 bytes is no account's address: nothing, not a refusal.
+    let short = "1".repeat(33);
+    assert_eq!(count(&format!("/v1/workers?supplier={short}")).await, 0);
+    let (status, _) = get(&base, &format!("/v1/workers/{short}")).await;
+    assert_eq!(status, 404);
     assert_eq!(count(&format!("/v1/slashes?supplier={}", m.supplier_b)).await, 1);
     assert_eq!(count(&format!("/v1/slashes?supplier={}", m.supplier_a)).await, 0);
     let (_, stats) = get(&base, "/v1/stats").await;
@@ -205,9 +211,8 @@ async fn the_api_filters_pages_and_refuses_bad_requests(pool: PgPool) {
     refused("/v1/workers?sort=vram", 400, "bad_filter").await;
     refused("/v1/workers?min_gpus=many", 400, "bad_filter").await;
     refused("/v1/workers?colour=green", 400, "bad_filter").await;
-    refused("/v1/workers?cursor=%21%21", 400, "bad_cursor").await;
+    refused("/v1/workers?cursor=%21%21", 422, "bad_cursor").await;
     refused("/v1/workers?supplier=nope", 400, "bad_address").await;
-    refused("/v1/payouts?from=10&to=5", 400, "bad_filter").await;
     refused("/v1/workers/nope", 400, "bad_address").await;
     refused("/v1/workers/11111111111111111111111111111111", 404, "unknown_worker").await;
     refused("/v1/leases/11111111111111111111111111111111", 404, "unknown_lease").await;

@@ -3,6 +3,7 @@
 //! and the API's filters, pages and errors.
 
 mod api;
+mod api_fuzz;
 mod ingestion;
 mod node_faults;
 mod recovery;

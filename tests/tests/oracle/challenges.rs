@@ -19,12 +19,12 @@ fn answer(world: &OracleWorld, c: &Challenge, product: Vec<u32>, device: &Signin
     (format!("/v1/challenges/{}", c.id), serde_json::to_string(&signed).unwrap())
 }
 
-/// `GET /v1/challenges/{worker}` signed by `device` for `oracle` at `timestamp`.
+/// `GET /v1/workers/{worker}/challenge` signed by `device` for `oracle` at `timestamp`.
 fn read_path(world: &OracleWorld, oracle: [u8; 32], timestamp: i64, device: &SigningKey) -> String {
     let worker = world.workers[0].worker;
     let signature = challenge::sign_fetch(worker.to_bytes(), oracle, timestamp, device);
     let hex = timelock_protocol::signature_to_hex(&signature);
-    format!("/v1/challenges/{worker}?timestamp={timestamp}&signature={hex}")
+    format!("/v1/workers/{worker}/challenge?timestamp={timestamp}&signature={hex}")
 }
 
 #[sqlx::test(migrator = "MIGRATIONS")]
@@ -50,7 +50,7 @@ async fn challenges_go_out_with_heartbeats_and_are_answered_once_and_judged(pool
     let (to, body) = answer(&world, &second, challenge::solve(&second), &SigningKey::from_bytes(&[3; 32]));
     assert_refused(send(&oracle, "POST", &to, body).await, 401, "bad_signature");
     let (_, body) = answer(&world, &second, challenge::solve(&second), device);
-    assert_refused(send(&oracle, "POST", &format!("/v1/challenges/{}", first.id), body).await, 400, "malformed");
+    assert_refused(send(&oracle, "POST", &format!("/v1/challenges/{}", first.id), body).await, 422, "id_mismatch");
     let unknown = Challenge { id: 999_999, ..second.clone() };
     let (to, body) = answer(&world, &unknown, vec![], device);
     assert_refused(send(&oracle, "POST", &to, body).await, 404, "unknown_challenge");
@@ -93,7 +93,7 @@ async fn a_third_party_polling_the_challenge_endpoint_cannot_make_an_honest_agen
     // The attacker polls: unsigned, signed by itself, replaying the worker's read made for another oracle, or
     // an old one. Nothing is served and nothing is issued.
     for _ in 0..5 {
-        let unsigned = format!("/v1/challenges/{worker}");
+        let unsigned = format!("/v1/workers/{worker}/challenge");
         assert_refused(send(&oracle, "GET", &unsigned, String::new()).await, 400, "malformed");
         let forged = read_path(&world, me, now, &stranger);
         assert_refused(send(&oracle, "GET", &forged, String::new()).await, 401, "bad_signature");
@@ -101,6 +101,9 @@ async fn a_third_party_polling_the_challenge_endpoint_cannot_make_an_honest_agen
         assert_refused(send(&oracle, "GET", &for_another, String::new()).await, 401, "bad_signature");
         let stale = read_path(&world, me, now - 3_600, &world.workers[0].device);
         assert_refused(send(&oracle, "GET", &stale, String::new()).await, 422, "too_old");
+        // Once an overflow that dropped the connection (found by Schemathesis).
+        let ancient = read_path(&world, me, i64::MIN + 1, &world.workers[0].device);
+        assert_refused(send(&oracle, "GET", &ancient, String::new()).await, 422, "too_old");
     }
     let issued: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.challenges").fetch_one(&pool).await.unwrap();
     assert_eq!(issued, 0, "reading issues nothing");
@@ -115,7 +118,7 @@ async fn a_third_party_polling_the_challenge_endpoint_cannot_make_an_honest_agen
     let (status, body) = send(&oracle, "GET", &own, String::new()).await;
     assert_eq!((status, body["challenge"]["id"].as_u64()), (200, Some(delivered.id)), "the worker may read it again");
     for _ in 0..3 {
-        let unsigned = format!("/v1/challenges/{worker}");
+        let unsigned = format!("/v1/workers/{worker}/challenge");
         assert_refused(send(&oracle, "GET", &unsigned, String::new()).await, 400, "malformed");
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }

@@ -1,6 +1,7 @@
 //! The oracle service against real Postgres (`#[sqlx::test]`: a fresh database per test) and the real .so in
 //! LiteSVM: every refusal of the heartbeat API, durability, challenges, and attestation rounds that land on chain.
 
+mod api_fuzz;
 mod attestation;
 mod challenges;
 mod heartbeats;
