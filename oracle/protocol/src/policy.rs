@@ -63,7 +63,7 @@ pub enum Fault {
 pub enum Interval {
     Proven,
     Missed,
-    /// Nothing heard while the oracle was unavailable: unpaid, not a fault, and it breaks an offline run.
+    /// Nothing heard while the oracle was unavailable: unpaid, not a fault, and neither part nor end of a run.
     Excused,
     Faulty(Fault),
 }
@@ -164,15 +164,23 @@ fn faults(start: i64, step: i64, intervals: &[Interval], params: PolicyParams) -
     let tolerance = params.offline_tolerance as usize;
     let mut found = Vec::new();
     let mut missed_run = 0usize;
+    let mut run_start = start;
     let mut faulty_run = 0usize;
     let mut previous = None;
     for (i, interval) in intervals.iter().enumerate() {
         let at = start + step * i as i64;
+        // What the oracle could not hear is no evidence either way: it neither counts toward a run nor ends
+        // one (ending it would cut one outage of the host into two faults).
+        if *interval == Interval::Excused {
+            continue;
+        }
         if *interval == Interval::Missed {
             missed_run += 1;
+            if missed_run == 1 {
+                run_start = at;
+            }
             // The run becomes a fault once it exceeds the tolerance, and one more per span after that.
             if missed_run > tolerance && (missed_run - tolerance - 1).is_multiple_of(span) {
-                let run_start = at - step * (missed_run - 1) as i64;
                 let fault_at = if missed_run == tolerance + 1 { run_start } else { at };
                 found.push((fault_at, Fault::Offline));
             }
