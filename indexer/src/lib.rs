@@ -37,6 +37,8 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// `/ready` turns 503 when ingestion has not succeeded for this long.
     pub ready_max_silence_secs: u64,
+    /// `/ready` turns 503 while ingestion reads this many slots or more behind the chain's head.
+    pub ready_max_lag_slots: u64,
     /// Optional TOML file this was read from (for logs).
     pub config_file: Option<PathBuf>,
 }
@@ -52,6 +54,7 @@ impl Default for Config {
             poll_interval_ms: 400,
             request_timeout_secs: 5,
             ready_max_silence_secs: 60,
+            ready_max_lag_slots: 300,
             config_file: None,
         }
     }
@@ -98,6 +101,8 @@ pub struct RunningIndexer {
 const INGEST: &str = "ingest";
 /// The finality pass's name in `/ready`.
 const FINALITY: &str = "finality";
+/// How far behind the head ingestion reads, in `/ready`.
+const LAG: &str = "lag";
 
 /// Runs migrations, serves the API and (when a source is given) ingests from it every `poll_interval`.
 pub async fn start<S: Source + 'static>(
@@ -150,7 +155,8 @@ pub async fn start<S: Source + 'static>(
     }));
     let interval = Duration::from_millis(config.poll_interval_ms.max(10));
     let ingest = source.map(|source| {
-        tokio::spawn(ingest(source, snapshotted, store.clone(), interval, stopped, metrics.clone(), readiness))
+        let max_lag = config.ready_max_lag_slots;
+        tokio::spawn(ingest(source, snapshotted, store.clone(), interval, max_lag, stopped, metrics.clone(), readiness))
     });
     tracing::info!(%addr, "indexer listening");
     Ok(RunningIndexer { addr, store, metrics, stop, server, ingest, writer_lock })
@@ -162,6 +168,7 @@ async fn ingest<S: Source>(
     snapshotted: bool,
     store: Store,
     interval: Duration,
+    max_lag_slots: u64,
     mut stopped: watch::Receiver<bool>,
     metrics: Arc<Metrics>,
     readiness: Readiness,
@@ -183,6 +190,10 @@ async fn ingest<S: Source>(
             (*reason, metrics.gauge("indexer_stalled", help, &format!("reason=\"{reason}\"")))
         })
         .collect();
+    let lag = metrics.gauge("indexer_chain_lag_slots", "Slots between the chain's head and what is read.", "");
+    let batch_micros =
+        metrics.counter("indexer_batch_micros_total", "Microseconds spent reading and storing batches.", "");
+    let batches = metrics.counter("indexer_batches_total", "Batches read and stored.", "");
     let name = source.name().to_string();
     // Until the start-up snapshot is stored (see `start`), every step tries it again first.
     let mut snapshotted = snapshotted;
@@ -213,7 +224,18 @@ async fn ingest<S: Source>(
             }
             Ok(!batch.events.is_empty() || !batch.accounts.is_empty())
         };
+        let started = std::time::Instant::now();
         let outcome = step.await;
+        if let Ok(true) = outcome {
+            batch_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            batches.fetch_add(1, Ordering::Relaxed);
+        }
+        if outcome.is_ok() {
+            let behind = source.lag_slots().unwrap_or(0);
+            lag.store(behind, Ordering::Relaxed);
+            let why = (behind >= max_lag_slots).then(|| format!("reading {behind} slots behind the chain's head"));
+            readiness.stalled(LAG, why);
+        }
         let stalled = match &outcome {
             Err(IngestError::Source(source::SourceError::Stalled(stall))) => Some(stall.clone()),
             _ => None,

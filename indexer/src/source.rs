@@ -95,6 +95,11 @@ pub trait Source: Send {
         async { Ok(Finality::default()) }
     }
 
+    /// How many slots the reading is behind the chain's head, when the source can tell (0 when caught up).
+    fn lag_slots(&self) -> Option<u64> {
+        None
+    }
+
     /// Every program account as of now, to correct what a rolled-back transaction wrote.
     fn resnapshot(&mut self) -> impl Future<Output = Result<Batch, SourceError>> + Send {
         async { Ok(Batch::default()) }
@@ -115,6 +120,8 @@ pub struct RpcSource {
     /// every batch, newest first down to the checkpoint, would be quadratic).
     backlog: std::collections::VecDeque<(Signature, u64, bool)>,
     backlog_follows: Option<String>,
+    /// The node's slot when the backlog was listed.
+    head_slot: u64,
 }
 
 /// Blocks read per finality pass to prove transactions absent (the rest wait for the next pass).
@@ -135,6 +142,7 @@ impl RpcSource {
             unknown_checkpoint: None,
             backlog: std::collections::VecDeque::new(),
             backlog_follows: None,
+            head_slot: 0,
         }
     }
 
@@ -222,6 +230,10 @@ impl Source for RpcSource {
         &self.name
     }
 
+    fn lag_slots(&self) -> Option<u64> {
+        Some(self.backlog.front().map_or(0, |(_, slot, _)| self.head_slot.saturating_sub(*slot)))
+    }
+
     async fn finality(&mut self, transactions: Vec<(String, u64)>) -> Result<Finality, SourceError> {
         let mut unknown = Vec::new();
         for chunk in transactions.chunks(256) {
@@ -274,6 +286,7 @@ impl Source for RpcSource {
                 from_slot = self.resume_slot(checkpoint, &until, &node_ledger).await?;
             }
             // Past a checkpoint the node no longer has, by slot; otherwise after the checkpoint's transaction.
+            self.head_slot = self.rpc.get_slot_with_commitment(self.commitment).await.map_err(rpc)?;
             self.backlog = self.signatures_after(until.filter(|_| from_slot.is_none()), from_slot).await?.into();
             self.backlog_follows = follows;
             ledger = Some(node_ledger);

@@ -143,12 +143,24 @@ impl Metrics {
 
 /// The layers every API gets: a request timeout answered as JSON 503, permissive CORS (read-only explorers
 /// call from browsers), request tracing, and a JSON 404 for unknown routes.
-pub fn with_common_layers(router: Router, request_timeout: Duration) -> Router {
+pub fn with_common_layers(router: Router, request_timeout: Duration, metrics: Arc<Metrics>) -> Router {
     router
         .fallback(|| async { ApiError::new(ErrorCode::NoSuchRoute, "no such route; see /openapi.json or the README") })
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
         .layer(CorsLayer::permissive())
         .layer(TraceLayer::new_for_http())
+        // Outermost, so that timeouts and unknown routes are counted too.
+        .layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let metrics = metrics.clone();
+            async move {
+                let response = next.run(request).await;
+                let status = format!("status=\"{}\"", response.status().as_u16());
+                metrics
+                    .counter("http_responses_total", "HTTP responses by status.", &status)
+                    .fetch_add(1, Ordering::Relaxed);
+                response
+            }
+        }))
 }
 
 /// What a service's HTTP server tolerates from a client before it lets go of it.

@@ -39,6 +39,7 @@ pub struct ApiState {
 }
 
 pub fn router(state: Arc<ApiState>, request_timeout: Duration) -> Router {
+    let counted = state.metrics.clone();
     let api = Router::new()
         .route("/v1/workers", get(list_workers))
         .route("/v1/workers/{address}", get(one_worker))
@@ -58,7 +59,7 @@ pub fn router(state: Arc<ApiState>, request_timeout: Duration) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .with_state(state);
-    timelock_service_kit::with_common_layers(api, request_timeout)
+    timelock_service_kit::with_common_layers(api, request_timeout, counted)
 }
 
 type ApiResult = Result<Response, ApiError>;

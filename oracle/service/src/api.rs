@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::chain::{Chain, WorkerInfo};
 use crate::config::Config;
 use crate::ingest::{Pending, Refusal};
+use crate::outages::Outages;
 use crate::store::{ChallengeRecord, Store};
 
 /// Network and scheduling slack allowed on top of a GPU class's challenge time.
@@ -38,6 +39,7 @@ pub struct AppState {
     pub queue: mpsc::Sender<Pending>,
     pub metrics: Arc<Metrics>,
     pub readiness: Readiness,
+    pub outages: Arc<Outages>,
     overloaded: Arc<AtomicU64>,
 }
 
@@ -51,10 +53,11 @@ impl AppState {
         queue: mpsc::Sender<Pending>,
         metrics: Arc<Metrics>,
         readiness: Readiness,
+        outages: Arc<Outages>,
     ) -> Self {
         let overloaded =
             metrics.counter("oracle_heartbeats_refused_total", "Heartbeats refused.", "reason=\"overloaded\"");
-        AppState { config, identity, chain, store, queue, metrics, readiness, overloaded }
+        AppState { config, identity, chain, store, queue, metrics, readiness, outages, overloaded }
     }
 }
 
@@ -62,6 +65,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let answer_limit = state.config.max_answer_bytes();
     let body_limit = state.config.max_body_bytes;
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let counted = state.metrics.clone();
     let api = Router::new()
         .route("/v1/heartbeats", post(post_heartbeat).layer(DefaultBodyLimit::max(body_limit)))
         .route("/v1/workers/{worker}/challenge", get(get_challenge))
@@ -71,7 +75,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(|| async { Json(crate::openapi::document()) }))
         .with_state(state);
-    timelock_service_kit::with_common_layers(api, timeout)
+    timelock_service_kit::with_common_layers(api, timeout, counted)
 }
 
 pub fn unix_now() -> i64 {
@@ -352,6 +356,11 @@ pub async fn post_answer(
         return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has an answer")));
     }
     tracing::info!(challenge = id, ?verdict, "challenge answered");
+    let label = format!("verdict=\"{verdict:?}\"");
+    state
+        .metrics
+        .counter("oracle_challenge_verdicts_total", "Challenge answers judged, by verdict.", &label)
+        .fetch_add(1, Ordering::Relaxed);
     Ok(Json(AnswerJudged { id: id as u64, verdict }).into_response())
 }
 
@@ -364,6 +373,14 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Response {
 /// process answers).
 #[utoipa::path(get, path = "/ready", summary = "Doing its job: the database answers and the attestation rounds keep succeeding", responses((status = 200, description = "ready", body = Health), (status = 503, description = "not ready, and why", body = ErrorBody)))]
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    // An outage of its own still open (the chain node or the database failing) is not ready either.
+    for (cause, since) in state.outages.open() {
+        let why = format!("failing since {since} (the intervals it cannot hear are excused)");
+        state.readiness.stalled(cause.as_str(), Some(why));
+    }
+    for cause in state.outages.closed_causes() {
+        state.readiness.stalled(cause.as_str(), None);
+    }
     state.readiness.respond(&state.store.pool).await
 }
 

@@ -48,6 +48,8 @@ struct Prepared {
 #[derive(Clone)]
 struct Counters {
     batches: Arc<AtomicU64>,
+    /// Time spent committing batches, in microseconds (with `batches`, the mean commit latency).
+    commit_micros: Arc<AtomicU64>,
     stored: Arc<AtomicU64>,
     refused_signature: Arc<AtomicU64>,
     refused_replay: Arc<AtomicU64>,
@@ -77,6 +79,11 @@ impl Writer {
             last_sequence: Arc::default(),
             counters: Counters {
                 batches: metrics.counter("oracle_ingest_batches_total", "Database transactions of heartbeats.", ""),
+                commit_micros: metrics.counter(
+                    "oracle_ingest_commit_micros_total",
+                    "Microseconds spent committing heartbeat batches (divide by the batches for the mean).",
+                    "",
+                ),
                 stored: metrics.counter("oracle_heartbeats_stored_total", "Heartbeats stored and acknowledged.", ""),
                 refused_signature: refused("bad_signature"),
                 refused_replay: refused("replay"),
@@ -176,8 +183,10 @@ impl Writer {
 }
 
 async fn commit(store: Store, sequences: Sequences, counters: Counters, outages: Arc<Outages>, prepared: Prepared) {
+    let started = std::time::Instant::now();
     match store.insert_heartbeats(&prepared.rows).await {
         Ok(inserted) => {
+            counters.commit_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
             outages.recovered(OutageCause::Database).await;
             counters.batches.fetch_add(1, Ordering::Relaxed);
             for ((row, reply), new) in prepared.rows.iter().zip(prepared.replies).zip(inserted) {

@@ -48,6 +48,8 @@ pub struct RunningOracle {
 
 /// The attestation loop's name in `/ready`.
 const ROUNDS: &str = "attestation rounds";
+/// The heartbeat writer's name in `/ready`.
+const WRITER: &str = "writer";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -73,12 +75,13 @@ pub async fn start(
     let store = Store::new(pool);
     store.migrate().await?;
     let identity = signer.pubkey().to_bytes();
-    let outages = Arc::new(Outages::new(identity, store.clone()));
+    let metrics = Arc::new(Metrics::default());
+    let outages = Arc::new(Outages::new(identity, store.clone(), &metrics));
     // A gap since this oracle last said it was alive is its own outage, not its workers'.
     let interval = config.interval_secs.max(1);
     outages.beat(true, 2 * interval).await;
     let liveness = tokio::spawn(beat_liveness(outages.clone(), Duration::from_secs(interval as u64)));
-    let metrics = Arc::new(Metrics::default());
+    let readiness = Readiness::default();
     let chain = Chain::new(
         Arc::new(Client::new(backend.clone())),
         Duration::from_secs(config.chain_cache_secs),
@@ -86,14 +89,20 @@ pub async fn start(
         outages.clone(),
     );
     let (queue, received) = mpsc::channel(config.queue_capacity.max(1));
-    let writer = tokio::spawn(Writer::new(store.clone(), config.max_batch, &metrics, outages.clone()).run(received));
+    let writer = Writer::new(store.clone(), config.max_batch, &metrics, outages.clone());
+    let writer_readiness = readiness.clone();
+    let writer = tokio::spawn(async move {
+        writer.run(received).await;
+        // After a stop's drain, or if it ever died: no heartbeat can be stored any more.
+        writer_readiness.stalled(WRITER, Some("the heartbeat writer has stopped".into()));
+    });
     let attestor = Arc::new(Attestor {
         // Attestation reads the chain afresh every round.
         chain: Arc::new(Chain::new(Arc::new(Client::new(backend)), Duration::ZERO, Duration::ZERO, outages.clone())),
         store: store.clone(),
         config: config.clone(),
         signer: Arc::new(signer),
-        outages,
+        outages: outages.clone(),
     });
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -101,11 +110,11 @@ pub async fn start(
     let addr = listener.local_addr().map_err(|e| StartError::Listen(config.listen.clone(), e))?;
     let (stop, stopped) = watch::channel(false);
     let every = Duration::from_secs(config.attest_every_secs.max(1));
-    let readiness = Readiness::default();
     if attest_loop {
         readiness.register(ROUNDS, Duration::from_secs(config.ready_max_silence_secs.max(1)));
     }
-    let state = Arc::new(AppState::new(config, identity, chain, store, queue, metrics.clone(), readiness.clone()));
+    let state =
+        Arc::new(AppState::new(config, identity, chain, store, queue, metrics.clone(), readiness.clone(), outages));
     let router = api::router(state);
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(timelock_service_kit::serve(listener, router, async move {

@@ -4,9 +4,11 @@
 //! judges counts up to that moment.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use timelock_protocol::policy::Outage;
+use timelock_service_kit::Metrics;
 
 use crate::api::unix_now;
 use crate::store::{Key, OutageCause, Store};
@@ -16,22 +18,52 @@ pub struct Outages {
     store: Store,
     /// Since when each failing part has been failing.
     open: Mutex<HashMap<OutageCause, i64>>,
+    /// Per cause: failed operations, and 1 while failing.
+    failures: HashMap<OutageCause, (Arc<AtomicU64>, Arc<AtomicU64>)>,
 }
 
 impl Outages {
-    pub fn new(oracle: Key, store: Store) -> Self {
-        Outages { oracle, store, open: Mutex::default() }
+    pub fn new(oracle: Key, store: Store, metrics: &Metrics) -> Self {
+        let failures = OutageCause::ALL
+            .iter()
+            .map(|cause| {
+                let label = format!("cause=\"{}\"", cause.as_str());
+                let failed = metrics.counter("oracle_failures_total", "Failed database or chain operations.", &label);
+                let down =
+                    metrics.gauge("oracle_unavailable", "1 while the oracle cannot hear heartbeats, by cause.", &label);
+                (*cause, (failed, down))
+            })
+            .collect();
+        Outages { oracle, store, open: Mutex::default(), failures }
     }
 
     /// `cause` failed now; the span starts at its first failure.
     pub fn failed(&self, cause: OutageCause) {
         let now = unix_now();
         self.open.lock().expect("outages lock").entry(cause).or_insert(now);
+        if let Some((failed, down)) = self.failures.get(&cause) {
+            failed.fetch_add(1, Ordering::Relaxed);
+            down.store(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The causes failing now, each with since when.
+    pub fn open(&self) -> Vec<(OutageCause, i64)> {
+        self.open.lock().expect("outages lock").iter().map(|(cause, since)| (*cause, *since)).collect()
+    }
+
+    /// The causes not failing now.
+    pub fn closed_causes(&self) -> Vec<OutageCause> {
+        let open = self.open.lock().expect("outages lock");
+        OutageCause::ALL.iter().copied().filter(|cause| !open.contains_key(cause)).collect()
     }
 
     /// `cause` works again: an open span is closed and stored (kept open when it cannot be stored yet).
     pub async fn recovered(&self, cause: OutageCause) {
         let Some(from) = self.open.lock().expect("outages lock").remove(&cause) else { return };
+        if let Some((_, down)) = self.failures.get(&cause) {
+            down.store(0, Ordering::Relaxed);
+        }
         // A span ends a second after its last failure could have been seen, so that an interval that ended in
         // the failing second is covered.
         let outage = Outage { from, to: unix_now() + 1 };

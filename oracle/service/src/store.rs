@@ -51,6 +51,8 @@ pub enum OutageCause {
 }
 
 impl OutageCause {
+    pub const ALL: [OutageCause; 3] = [OutageCause::Database, OutageCause::Chain, OutageCause::Process];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OutageCause::Database => "database",

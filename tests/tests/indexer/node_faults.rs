@@ -167,6 +167,9 @@ async fn a_backlog_is_listed_once_and_read_in_batches(pool: PgPool) {
     let batches = node.calls("getTransaction").div_ceil(5);
     assert!(batches >= 8, "{batches} batches");
     assert!(listings <= 3, "{listings} listings for {batches} batches: the backlog is listed once");
+    let (_, metrics) = get(&indexer, "/metrics").await;
+    assert_eq!(metric(&metrics, "indexer_chain_lag_slots"), Some(0.0), "caught up: {metrics}");
+    assert!(metric(&metrics, "indexer_batches_total").unwrap_or(0.0) >= 8.0, "{metrics}");
     indexer.stop().await;
     drop(node);
     stop(stack).await;

@@ -23,6 +23,9 @@ async fn an_honest_heartbeat_is_stored_before_its_202(pool: PgPool) {
     assert_eq!((status, ready), (200, json!({ "status": "ready" })));
     let metrics = reqwest::get(format!("http://{}/metrics", oracle.addr)).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("oracle_heartbeats_stored_total 1\n"), "{metrics}");
+    assert!(metrics.contains("http_responses_total{status=\"202\"} 1\n"), "{metrics}");
+    assert!(metrics.contains("oracle_unavailable{cause=\"chain\"} 0\n"), "{metrics}");
+    assert!(metrics.contains("oracle_ingest_commit_micros_total"), "{metrics}");
     oracle.stop().await;
 }
 

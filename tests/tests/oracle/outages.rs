@@ -69,17 +69,30 @@ async fn database_restart_node_outage_and_oracle_restart_fault_nobody_and_lose_n
         })
     };
 
+    let ready = |port: u16| async move {
+        let response = reqwest::get(format!("http://127.0.0.1:{port}/ready")).await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
     tokio::time::sleep(seconds(4)).await;
+    assert_eq!(ready(port).await.0, 200);
     // Postgres restarts: five seconds down.
     server.stop();
     tokio::time::sleep(seconds(5)).await;
+    let (status, why) = ready(port).await;
+    assert!(status == 503 && why.contains("database"), "{status} {why}");
     server.resume();
     tokio::time::sleep(seconds(4)).await;
+    assert_eq!(ready(port).await, (200, r#"{"status":"ready"}"#.to_string()), "recovered by itself");
     // The chain node stops answering for five seconds.
     node.set_down(true);
     tokio::time::sleep(seconds(5)).await;
+    let (status, why) = ready(port).await;
+    assert!(status == 503 && why.contains("chain"), "{status} {why}");
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("oracle_unavailable{cause=\"chain\"} 1"), "{metrics}");
     node.set_down(false);
     tokio::time::sleep(seconds(4)).await;
+    assert_eq!(ready(port).await.0, 200, "recovered by itself");
     // The oracle's process is down for five seconds and comes back on its address.
     oracle.stop().await;
     tokio::time::sleep(seconds(5)).await;
