@@ -37,8 +37,9 @@ pub enum ConfigError {
     Invalid(#[from] Box<figment::Error>),
 }
 
-/// Defaults, then the TOML file (when given), then `PREFIX_FIELD` environment variables, then `DATABASE_URL`
-/// for the field `database_url` (the variable every Postgres tool already honours).
+/// Defaults, then the TOML file (when given), then `DATABASE_URL` for the field `database_url` (the variable every
+/// Postgres tool already honours), then `PREFIX_FIELD` environment variables (`PREFIX_DATABASE_URL` wins over
+/// `DATABASE_URL`).
 pub fn load_config<T: Serialize + DeserializeOwned + Default>(
     file: Option<&Path>,
     env_prefix: &str,
@@ -50,9 +51,10 @@ pub fn load_config<T: Serialize + DeserializeOwned + Default>(
         }
         figment = figment.merge(Toml::file(file));
     }
+    // The service's own variable wins over the generic `DATABASE_URL` another tool may have set.
     figment
-        .merge(Env::prefixed(env_prefix))
         .merge(Env::raw().only(&["DATABASE_URL"]))
+        .merge(Env::prefixed(env_prefix))
         .extract()
         .map_err(|e| ConfigError::Invalid(Box::new(e)))
 }
@@ -275,6 +277,10 @@ mod tests {
             jail.set_env("DATABASE_URL", "postgres://x/y");
             let config: Sample = load_config(Some(&file), "KITTEST_").unwrap();
             assert_eq!(config, Sample { listen: "0.0.0.0:1".into(), database_url: "postgres://x/y".into(), batch: 9 });
+            // The service's own variable wins over the generic one.
+            jail.set_env("KITTEST_DATABASE_URL", "postgres://mine/db");
+            let config: Sample = load_config(Some(&file), "KITTEST_").unwrap();
+            assert_eq!(config.database_url, "postgres://mine/db");
             Ok(())
         });
         assert!(load_config::<Sample>(Some(&dir.join("missing.toml")), "KITTEST_")

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use timelock_agent::client::Agent;
@@ -16,6 +16,8 @@ use super::GPUS_PER_HOST;
 pub struct SimulatedAgent {
     pub telemetry: PathBuf,
     pub online: Arc<AtomicBool>,
+    /// `(oracle URL, sequence)` of every heartbeat an oracle confirmed it holds.
+    pub stored: Arc<Mutex<Vec<(String, u64)>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -28,20 +30,22 @@ impl SimulatedAgent {
         interval: Duration,
     ) -> Self {
         let online = Arc::new(AtomicBool::new(true));
-        let (running, path) = (online.clone(), telemetry.clone());
+        let stored = Arc::new(Mutex::new(Vec::new()));
+        let (running, path, confirmed) = (online.clone(), telemetry.clone(), stored.clone());
         let thread = std::thread::spawn(move || {
             let mut agent = Agent::new(identity, device, Box::new(FileSource { path }), oracles);
             agent.retry_budget = interval / 2;
             while running.load(Ordering::SeqCst) {
                 let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
                 let tick = agent.tick(now as u64);
+                confirmed.lock().expect("acknowledgements").extend(tick.stored);
                 for error in tick.errors {
                     eprintln!("agent: {error}");
                 }
                 std::thread::sleep(interval);
             }
         });
-        SimulatedAgent { telemetry, online, thread: Some(thread) }
+        SimulatedAgent { telemetry, online, stored, thread: Some(thread) }
     }
 
     /// The agent goes offline (its host lost power or network).

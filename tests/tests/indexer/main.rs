@@ -224,28 +224,7 @@ async fn assert_mirror(f: &TestFixture, pool: &PgPool) {
 }
 
 async fn fingerprint(pool: &PgPool) -> String {
-    let mut all = String::new();
-    for table in [
-        "config",
-        "suppliers",
-        "workers",
-        "clusters",
-        "leases",
-        "events",
-        "payouts",
-        "slashes",
-        "attestations",
-        "checkpoints",
-    ] {
-        let rows: Vec<Value> = sqlx::query_scalar(&format!(
-            "SELECT to_jsonb(t) - 'updated_at' FROM indexer.{table} t ORDER BY to_jsonb(t)::text"
-        ))
-        .fetch_all(pool)
-        .await
-        .unwrap();
-        all.push_str(&serde_json::to_string(&rows).unwrap());
-    }
-    all
+    timelock_tests::postgres::indexer_fingerprint(pool).await
 }
 
 fn journal(m: &mut Market) -> Vec<Recorded> {
