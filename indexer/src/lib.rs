@@ -147,7 +147,12 @@ pub async fn start<S: Source + 'static>(
     // The API gets connections of its own, whose statements Postgres cancels after the request timeout: no
     // anonymous query can hold a connection ingestion needs, or run on after its request has been answered.
     let api_pool = api_pool(&pool, Duration::from_secs(config.request_timeout_secs));
-    let state = Arc::new(api::ApiState { pool: api_pool, metrics: metrics.clone(), readiness: readiness.clone() });
+    let state = Arc::new(api::ApiState {
+        pool: api_pool,
+        metrics: metrics.clone(),
+        readiness: readiness.clone(),
+        stats: tokio::sync::Mutex::default(),
+    });
     let router = api::router(state, Duration::from_secs(config.request_timeout_secs));
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(timelock_service_kit::serve(listener, router, async move {

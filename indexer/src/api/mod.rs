@@ -36,6 +36,8 @@ pub struct ApiState {
     pub pool: PgPool,
     pub metrics: Arc<Metrics>,
     pub readiness: Readiness,
+    /// The last network totals and when they were computed (`money::STATS_TTL`).
+    pub stats: tokio::sync::Mutex<Option<(std::time::Instant, money::Stats)>>,
 }
 
 pub fn router(state: Arc<ApiState>, request_timeout: Duration) -> Router {

@@ -40,10 +40,9 @@ async fn money<T: DeserializeOwned + Serialize>(
     if f.from.zip(f.to).is_some_and(|(from, to)| from >= to) {
         return Ok(Json(Page::<Identified<T>> { items: Vec::new(), next_cursor: None }).into_response());
     }
+    // `at` and `id` are stored columns (0008), each list's order in an index.
     let mut sql = QueryBuilder::new(format!(
-        "SELECT to_jsonb(r) - 'at' - 'id', at::text AS cursor_value, id FROM \
-         (SELECT *, signature || '/' || ix_index || '/' || event_index AS id, COALESCE(block_time, 0) AS at \
-          FROM indexer.{table}) r WHERE true"
+        "SELECT to_jsonb(r) - 'at' - 'id', at::text AS cursor_value, id FROM indexer.{table} r WHERE true"
     ));
     if let Some(supplier) = optional_address(&f.supplier)? {
         sql.push(" AND supplier = ").push_bind(supplier);
@@ -76,7 +75,7 @@ pub async fn list_slashes(
 }
 
 /// GPUs of one model in one region.
-#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, Clone, utoipa::ToSchema)]
 pub struct GpusByModelAndRegion {
     pub gpu_model: String,
     pub region: String,
@@ -86,7 +85,7 @@ pub struct GpusByModelAndRegion {
     pub gpus_rented: u64,
 }
 
-#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, Clone, utoipa::ToSchema)]
 pub struct MedianPrice {
     pub gpu_model: String,
     /// Payment-mint base units per GPU-hour, over listed workers.
@@ -94,7 +93,7 @@ pub struct MedianPrice {
 }
 
 /// Network totals, under the CLI's `timelock stats` names.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, Clone, utoipa::ToSchema)]
 pub struct Stats {
     pub gpus_total: u64,
     pub gpus_available: u64,
@@ -110,6 +109,21 @@ pub struct Stats {
 /// Network totals under the CLI's `timelock stats` names.
 #[utoipa::path(get, path = "/v1/stats", summary = "Network totals: GPUs by model and region, utilisation, median prices, 24 h volume", responses((status = 200, description = "OK", body = Stats), (status = 400, description = "bad request", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn stats(State(state): State<Arc<ApiState>>) -> ApiResult {
+    // One request computes while the others wait for its result; within the TTL they share it.
+    let mut cached = state.stats.lock().await;
+    if let Some((_, stats)) = cached.as_ref().filter(|(at, _)| at.elapsed() < STATS_TTL) {
+        return Ok(Json(stats.clone()).into_response());
+    }
+    let fresh = network_totals(&state.pool).await?;
+    *cached = Some((std::time::Instant::now(), fresh.clone()));
+    Ok(Json(fresh).into_response())
+}
+
+/// The totals cost whole-table aggregates: they are computed at most once per `STATS_TTL` whatever the
+/// request rate, so that anonymous traffic on `/v1/stats` costs the database nothing more.
+pub const STATS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn network_totals(pool: &PgPool) -> Result<Stats, ApiError> {
     let now = now();
     let by_model_and_region: Vec<Value> = sqlx::query_scalar(
         "SELECT jsonb_build_object('gpu_model', gpu_model, 'region', region, \
@@ -118,7 +132,7 @@ pub async fn stats(State(state): State<Arc<ApiState>>) -> ApiResult {
              'gpus_rented', COALESCE(sum(gpu_count) FILTER (WHERE active_lease IS NOT NULL), 0)) \
          FROM indexer.workers WHERE NOT closed GROUP BY gpu_model, region ORDER BY gpu_model, region",
     )
-    .fetch_all(&state.pool)
+    .fetch_all(pool)
     .await
     .map_err(database)?;
     let median_price_by_model: Vec<Value> = sqlx::query_scalar(
@@ -126,7 +140,7 @@ pub async fn stats(State(state): State<Arc<ApiState>>) -> ApiResult {
              percentile_cont(0.5) WITHIN GROUP (ORDER BY price_per_gpu_hour::float8)) \
          FROM indexer.workers WHERE NOT closed GROUP BY gpu_model ORDER BY gpu_model",
     )
-    .fetch_all(&state.pool)
+    .fetch_all(pool)
     .await
     .map_err(database)?;
     let volume: String = sqlx::query_scalar(
@@ -134,7 +148,7 @@ pub async fn stats(State(state): State<Arc<ApiState>>) -> ApiResult {
          WHERE kind = 'settlement' AND block_time >= $1",
     )
     .bind(now - 86_400)
-    .fetch_one(&state.pool)
+    .fetch_one(pool)
     .await
     .map_err(database)?;
     let volume = sum_of(&volume)?;
@@ -145,7 +159,7 @@ pub async fn stats(State(state): State<Arc<ApiState>>) -> ApiResult {
     let median_price_by_model: Vec<MedianPrice> = read(median_price_by_model).map_err(corrupt)?;
     let sum = |pick: fn(&GpusByModelAndRegion) -> u64| by_model_and_region.iter().map(pick).sum::<u64>();
     let (gpus_total, gpus_rented) = (sum(|r| r.gpus_total), sum(|r| r.gpus_rented));
-    Ok(Json(Stats {
+    Ok(Stats {
         gpus_total,
         gpus_available: sum(|r| r.gpus_available),
         gpus_rented,
@@ -154,5 +168,4 @@ pub async fn stats(State(state): State<Arc<ApiState>>) -> ApiResult {
         median_price_by_model,
         volume_paid_24h: volume,
     })
-    .into_response())
 }
