@@ -30,6 +30,44 @@ use crate::store::{ChallengeRecord, Store};
 /// Network and scheduling slack allowed on top of a GPU class's challenge time.
 const ANSWER_SLACK_SECS: i64 = 5;
 
+/// Per lease, what the store last said of its challenges: the open one and when the next is due. Every
+/// heartbeat asks; the database is asked only when a challenge is due or the open one has expired.
+#[derive(Default)]
+pub struct ChallengeSchedule {
+    leases: std::sync::Mutex<std::collections::HashMap<[u8; 32], (Option<ChallengeRecord>, i64)>>,
+}
+
+/// Leases remembered at most (they come from verified heartbeats, so from real leases; forgetting costs a query).
+const SCHEDULED_LEASES: usize = 100_000;
+
+impl ChallengeSchedule {
+    /// `Some(open)` when the answer is known without the database (`open` may be `None`: nothing due yet).
+    fn known(&self, lease: &[u8; 32], now: i64) -> Option<Option<ChallengeRecord>> {
+        let leases = self.leases.lock().expect("schedule lock");
+        let (open, next_due) = leases.get(lease)?;
+        match open {
+            Some(record) if record.deadline >= now => Some(Some(record.clone())),
+            _ if now < *next_due => Some(None),
+            _ => None,
+        }
+    }
+
+    fn remember(&self, lease: [u8; 32], open: Option<ChallengeRecord>, next_due: i64) {
+        let mut leases = self.leases.lock().expect("schedule lock");
+        if leases.len() >= SCHEDULED_LEASES && !leases.contains_key(&lease) {
+            leases.clear();
+        }
+        leases.insert(lease, (open, next_due));
+    }
+
+    /// The lease's open challenge was answered.
+    fn answered(&self, lease: &[u8; 32]) {
+        if let Some((open, _)) = self.leases.lock().expect("schedule lock").get_mut(lease) {
+            *open = None;
+        }
+    }
+}
+
 pub struct AppState {
     pub config: Config,
     /// This oracle's signing key: challenges and their answers are bound to it.
@@ -40,6 +78,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub readiness: Readiness,
     pub outages: Arc<Outages>,
+    schedule: ChallengeSchedule,
     overloaded: Arc<AtomicU64>,
 }
 
@@ -57,7 +96,8 @@ impl AppState {
     ) -> Self {
         let overloaded =
             metrics.counter("oracle_heartbeats_refused_total", "Heartbeats refused.", "reason=\"overloaded\"");
-        AppState { config, identity, chain, store, queue, metrics, readiness, outages, overloaded }
+        let schedule = ChallengeSchedule::default();
+        AppState { config, identity, chain, store, queue, metrics, readiness, outages, schedule, overloaded }
     }
 }
 
@@ -182,25 +222,8 @@ pub async fn post_heartbeat(
     }
     match answer.await {
         Ok(Ok(())) => {
-            let c = &state.config;
             // Verified and stored: the worker itself is asking, so a due challenge goes out now.
-            let challenge = state
-                .store
-                .challenge_for_heartbeat(
-                    &state.identity,
-                    &worker_key,
-                    &lease_key,
-                    unix_now(),
-                    c.challenge_every_secs,
-                    c.challenge_timeout_secs,
-                    c.challenge_size,
-                )
-                .await
-                .unwrap_or_else(|error| {
-                    // The heartbeat is stored; the challenge goes out with a later one.
-                    tracing::warn!(%error, "issuing a challenge");
-                    None
-                });
+            let challenge = due_challenge(&state, worker_key, lease_key).await;
             let body = HeartbeatAccepted {
                 accepted: true,
                 sequence,
@@ -224,6 +247,27 @@ fn parse_key(text: &str) -> Result<[u8; 32], ApiError> {
     text.parse::<Pubkey>()
         .map(|k| k.to_bytes())
         .map_err(|_| ApiError::new(ErrorCode::Malformed, format!("{text:?} is not a base58 public key")))
+}
+
+/// The lease's open challenge for a heartbeat just stored, issuing one when due; `None` on a database failure
+/// (the heartbeat is stored; the challenge goes out with a later one).
+async fn due_challenge(state: &AppState, worker: [u8; 32], lease: [u8; 32]) -> Option<ChallengeRecord> {
+    let now = unix_now();
+    if let Some(known) = state.schedule.known(&lease, now) {
+        return known;
+    }
+    let c = &state.config;
+    let (every, timeout, size) = (c.challenge_every_secs, c.challenge_timeout_secs, c.challenge_size);
+    match state.store.challenge_for_heartbeat(&state.identity, &worker, &lease, now, every, timeout, size).await {
+        Ok((open, next_due)) => {
+            state.schedule.remember(lease, open.clone(), next_due);
+            open
+        }
+        Err(error) => {
+            tracing::warn!(%error, "issuing a challenge");
+            None
+        }
+    }
 }
 
 fn open_challenge(record: ChallengeRecord) -> OpenChallenge {
@@ -336,7 +380,7 @@ pub async fn post_answer(
     let max_micros = state.config.challenge_max_micros(&worker.gpu_model);
     let reported_micros = signed.answer.duration_micros;
     let verifier_seed: [u8; 32] = rand::random();
-    let issued_at = record.issued_at;
+    let (issued_at, lease) = (record.issued_at, record.lease);
     let mut verdict = tokio::task::spawn_blocking(move || {
         challenge::verify(&record.challenge, &signed.answer, &verifier_seed, 4, max_micros)
     })
@@ -352,6 +396,7 @@ pub async fn post_answer(
         .record_answer(id, now, reported_micros, verdict)
         .await
         .map_err(|e| ApiError::internal("recording an answer", e))?;
+    state.schedule.answered(&lease);
     if !recorded {
         return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has an answer")));
     }

@@ -195,8 +195,8 @@ impl Store {
     }
 
     /// The lease's open challenge from this oracle, or a new one when the last was issued `every_secs` ago or
-    /// more. Called only for a heartbeat of the worker that was just verified and stored: a challenge goes out
-    /// in the answer to the worker itself, and its clock starts then.
+    /// more; with when the next one is due. Called only for a heartbeat of the worker that was just verified and
+    /// stored: a challenge goes out in the answer to the worker itself, and its clock starts then.
     #[allow(clippy::too_many_arguments)]
     pub async fn challenge_for_heartbeat(
         &self,
@@ -207,7 +207,7 @@ impl Store {
         every_secs: i64,
         timeout_secs: i64,
         size: u32,
-    ) -> sqlx::Result<Option<ChallengeRecord>> {
+    ) -> sqlx::Result<(Option<ChallengeRecord>, i64)> {
         let mut tx = self.pool.begin().await?;
         // Serialises issuance per lease, so two concurrent heartbeats never issue two challenges.
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(encode($1 || $2, 'hex'), 0))")
@@ -227,7 +227,8 @@ impl Store {
             let open = !latest.answered && latest.deadline >= now;
             if open || now - latest.issued_at < every_secs {
                 tx.commit().await?;
-                return Ok(open.then_some(latest));
+                let next_due = latest.issued_at + every_secs;
+                return Ok((open.then_some(latest), next_due));
             }
         }
         let seed: Key = rand::random();
@@ -246,14 +247,15 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Some(ChallengeRecord {
+        let record = ChallengeRecord {
             challenge: Challenge { id: id as u64, seed, size, oracle: *oracle },
             worker: *worker,
             lease: *lease,
             issued_at: now,
             deadline,
             answered: false,
-        }))
+        };
+        Ok((Some(record), now + every_secs))
     }
 
     /// The worker's open challenge from this oracle, if any (never issues one).
