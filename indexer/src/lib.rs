@@ -160,11 +160,17 @@ pub async fn start<S: Source + 'static>(
     }));
     let interval = Duration::from_millis(config.poll_interval_ms.max(10));
     let ingest = source.map(|source| {
-        let max_lag = config.ready_max_lag_slots;
-        tokio::spawn(ingest(source, snapshotted, store.clone(), interval, max_lag, stopped, metrics.clone(), readiness))
+        let pace = Pace { interval, max_lag_slots: config.ready_max_lag_slots };
+        tokio::spawn(ingest(source, snapshotted, store.clone(), pace, stopped, metrics.clone(), readiness))
     });
     tracing::info!(%addr, "indexer listening");
     Ok(RunningIndexer { addr, store, metrics, stop, server, ingest, writer_lock })
+}
+
+/// How often the ingest loop polls, and how far behind the head it may read before `/ready` says so.
+struct Pace {
+    interval: Duration,
+    max_lag_slots: u64,
 }
 
 /// Applies batches until stopped. A failed step is retried from the stored checkpoint after a pause.
@@ -172,12 +178,12 @@ async fn ingest<S: Source>(
     mut source: S,
     snapshotted: bool,
     store: Store,
-    interval: Duration,
-    max_lag_slots: u64,
+    pace: Pace,
     mut stopped: watch::Receiver<bool>,
     metrics: Arc<Metrics>,
     readiness: Readiness,
 ) {
+    let Pace { interval, max_lag_slots } = pace;
     let events = metrics.counter("indexer_events_total", "Events applied.", "");
     let accounts = metrics.counter("indexer_account_updates_total", "Account states applied.", "");
     let errors = metrics.counter("indexer_source_errors_total", "Failed ingest steps (retried).", "");

@@ -34,8 +34,11 @@ const ANSWER_SLACK_SECS: i64 = 5;
 /// heartbeat asks; the database is asked only when a challenge is due or the open one has expired.
 #[derive(Default)]
 pub struct ChallengeSchedule {
-    leases: std::sync::Mutex<std::collections::HashMap<[u8; 32], (Option<ChallengeRecord>, i64)>>,
+    leases: std::sync::Mutex<std::collections::HashMap<[u8; 32], Scheduled>>,
 }
+
+/// A lease's open challenge (if any) and when its next one is due.
+type Scheduled = (Option<ChallengeRecord>, i64);
 
 /// Leases remembered at most (they come from verified heartbeats, so from real leases; forgetting costs a query).
 const SCHEDULED_LEASES: usize = 100_000;
