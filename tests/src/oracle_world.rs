@@ -142,6 +142,18 @@ impl OracleWorld {
         timelock_oracle::start(config, node, pool, signer, false).await
     }
 
+    /// What worker `index`'s agent needs: its identity, and a telemetry file in `dir` saying all is honest.
+    pub fn agent_of(&self, index: usize, dir: &std::path::Path) -> (timelock_agent::Identity, std::path::PathBuf) {
+        let telemetry = dir.join(format!("gpus-{index}.json"));
+        std::fs::write(&telemetry, serde_json::to_string(&self.honest_gpus(index)).unwrap()).unwrap();
+        let identity = timelock_agent::Identity {
+            worker: self.workers[index].worker.to_bytes(),
+            lease: self.workers[index].lease.to_bytes(),
+            allowed_containers: vec![JOB_CONTAINER.into()],
+        };
+        (identity, telemetry)
+    }
+
     /// The signing key of oracle `index`: what its challenges and their answers are bound to.
     pub fn oracle_identity(&self, index: usize) -> [u8; 32] {
         self.chain.lock().oracles[index].pubkey().to_bytes()

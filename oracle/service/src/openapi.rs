@@ -63,31 +63,13 @@ pub fn document() -> Value {
 mod tests {
     use super::*;
 
-    fn refs(value: &Value, found: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => {
-                if let Some(Value::String(target)) = map.get("$ref") {
-                    found.push(target.clone());
-                }
-                map.values().for_each(|v| refs(v, found));
-            }
-            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
-            _ => {}
-        }
-    }
-
     #[test]
     fn every_route_is_documented_and_every_reference_resolves() {
         let document = document();
         for (path, method) in PATHS {
             assert!(document["paths"][path][method].is_object(), "{method} {path} documented");
         }
-        let mut found = Vec::new();
-        refs(&document, &mut found);
-        for target in found {
-            let name = target.strip_prefix("#/components/schemas/").expect("a schema reference");
-            assert!(document["components"]["schemas"][name].is_object(), "{target} resolves");
-        }
+        assert_eq!(timelock_service_kit::unresolved_refs(&document), Vec::<String>::new());
         let heartbeat = &document["components"]["schemas"]["Heartbeat"]["properties"];
         assert_eq!(heartbeat["worker"]["format"], "solana-address");
         assert_eq!(heartbeat["sequence"]["maximum"], 9_223_372_036_854_775_807_u64);

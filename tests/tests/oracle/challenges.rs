@@ -194,19 +194,12 @@ async fn an_unanswered_challenge_from_before_a_lease_does_not_fault_it(pool: PgP
 async fn the_agent_delivers_heartbeats_and_answers_its_challenge(pool: PgPool) {
     use timelock_agent::client::Agent;
     use timelock_agent::telemetry::FileSource;
-    use timelock_agent::Identity;
 
     let world = OracleWorld::new(1, 8, 2, 0);
     let config = Config { challenge_size: 32, ..OracleWorld::oracle_config() };
     let oracle = world.start_oracle(pool.clone(), 0, config).await;
     let dir = tempfile::tempdir().unwrap();
-    let telemetry = dir.path().join("gpus.json");
-    std::fs::write(&telemetry, serde_json::to_string(&world.honest_gpus(0)).unwrap()).unwrap();
-    let identity = Identity {
-        worker: world.workers[0].worker.to_bytes(),
-        lease: world.workers[0].lease.to_bytes(),
-        allowed_containers: vec![timelock_tests::oracle_world::JOB_CONTAINER.into()],
-    };
+    let (identity, telemetry) = world.agent_of(0, dir.path());
     let url = format!("http://{}", oracle.addr);
     let (device, oracles) = (world.workers[0].device.clone(), vec![url.clone()]);
     // The agent's blocking HTTP client lives and dies on a blocking thread.

@@ -8,7 +8,6 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use timelock_agent::client::Agent;
 use timelock_agent::telemetry::FileSource;
-use timelock_agent::Identity;
 use timelock_tests::faults::{PrivateServer, Unreliable};
 
 use super::*;
@@ -45,13 +44,7 @@ async fn database_restart_node_outage_and_oracle_restart_fault_nobody_and_lose_n
 
     // An honest agent ticking every second, from now to the end of the drill.
     let dir = tempfile::tempdir().unwrap();
-    let telemetry = dir.path().join("gpus.json");
-    std::fs::write(&telemetry, serde_json::to_string(&world.honest_gpus(0)).unwrap()).unwrap();
-    let identity = Identity {
-        worker: world.workers[0].worker.to_bytes(),
-        lease: world.workers[0].lease.to_bytes(),
-        allowed_containers: vec![timelock_tests::oracle_world::JOB_CONTAINER.into()],
-    };
+    let (identity, telemetry) = world.agent_of(0, dir.path());
     let running = Arc::new(AtomicBool::new(true));
     let confirmed = Arc::new(Mutex::new(Vec::new()));
     let agent = {
