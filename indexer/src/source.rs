@@ -122,6 +122,8 @@ pub struct RpcSource {
     backlog_follows: Option<String>,
     /// The node's slot when the backlog was listed.
     head_slot: u64,
+    /// Where the next finality pass starts among the slots it cannot decide at once.
+    finality_turn: usize,
 }
 
 /// Blocks read per finality pass to prove transactions absent (the rest wait for the next pass).
@@ -143,6 +145,7 @@ impl RpcSource {
             backlog: std::collections::VecDeque::new(),
             backlog_follows: None,
             head_slot: 0,
+            finality_turn: 0,
         }
     }
 
@@ -243,11 +246,34 @@ impl Source for RpcSource {
             unknown.extend(chunk.iter().zip(statuses).filter(|(_, status)| status.is_none()).map(|(t, _)| t.clone()));
         }
         // A node that does not know a transaction has not proven it gone (it may lag, or be another node behind
-        // a load balancer): only a finalized block at its slot that does not hold it does.
+        // a load balancer): only the finalized chain does, by a block at its slot that does not hold it, or by
+        // having no block at that slot at all (the fork that had one was abandoned).
         let mut finality = Finality::default();
-        let slots: BTreeSet<u64> = unknown.iter().map(|(_, slot)| *slot).collect();
+        let slots: Vec<u64> = unknown.iter().map(|(_, slot)| *slot).collect::<BTreeSet<_>>().into_iter().collect();
+        // Each pass asks about a different share of the slots, so that some that cannot be decided never keep
+        // the rest from being asked.
+        let start = self.finality_turn % slots.len().max(1);
+        self.finality_turn = self.finality_turn.wrapping_add(MAX_BLOCKS_PER_PASS);
+        let asked: Vec<u64> =
+            slots.iter().cycle().skip(start).take(slots.len().min(MAX_BLOCKS_PER_PASS)).copied().collect();
+        // A node's list of finalized blocks is proof only where its history reaches.
+        let first_available = self.rpc.get_first_available_block().await.map_err(rpc)?;
+        let finalized_blocks = match (asked.iter().min(), asked.iter().max()) {
+            (Some(&low), Some(&high)) if low >= first_available => self
+                .rpc
+                .get_blocks_with_commitment(low, Some(high), CommitmentConfig::finalized())
+                .await
+                .ok()
+                .map(|blocks| blocks.into_iter().collect::<BTreeSet<u64>>()),
+            _ => None,
+        };
         let mut blocks = std::collections::BTreeMap::new();
-        for slot in slots.into_iter().take(MAX_BLOCKS_PER_PASS) {
+        for slot in asked {
+            let skipped = finalized_blocks.as_ref().is_some_and(|b| !b.contains(&slot));
+            if skipped {
+                blocks.insert(slot, Vec::new());
+                continue;
+            }
             let config = solana_rpc_client_api::config::RpcBlockConfig {
                 encoding: None,
                 transaction_details: Some(solana_transaction_status_client_types::TransactionDetails::Signatures),
@@ -282,8 +308,12 @@ impl Source for RpcSource {
             let node_ledger = self.rpc.get_genesis_hash().await.map_err(rpc)?.to_string();
             let until = follows.as_deref().map(Signature::from_str).transpose().map_err(data)?;
             let mut from_slot = None;
+            if let Some(stored) = checkpoint.as_ref().and_then(|c| c.ledger.as_deref()).filter(|l| *l != node_ledger) {
+                let stall = Stall::LedgerReset { checkpoint: stored.to_string(), node: node_ledger };
+                return Err(SourceError::Stalled(stall));
+            }
             if let (Some(checkpoint), Some(until)) = (&checkpoint, until) {
-                from_slot = self.resume_slot(checkpoint, &until, &node_ledger).await?;
+                from_slot = self.resume_slot(checkpoint, &until).await?;
             }
             // Past a checkpoint the node no longer has, by slot; otherwise after the checkpoint's transaction.
             self.head_slot = self.rpc.get_slot_with_commitment(self.commitment).await.map_err(rpc)?;
@@ -329,16 +359,7 @@ impl Source for RpcSource {
 impl RpcSource {
     /// Checks that the node can go on from `checkpoint`: `None` when it knows its transaction; the slot to
     /// resume from when the transaction is gone with its fork; a stall otherwise.
-    async fn resume_slot(
-        &mut self,
-        checkpoint: &Checkpoint,
-        until: &Signature,
-        ledger: &str,
-    ) -> Result<Option<u64>, SourceError> {
-        if let Some(stored) = checkpoint.ledger.as_deref().filter(|stored| *stored != ledger) {
-            let stall = Stall::LedgerReset { checkpoint: stored.to_string(), node: ledger.to_string() };
-            return Err(SourceError::Stalled(stall));
-        }
+    async fn resume_slot(&mut self, checkpoint: &Checkpoint, until: &Signature) -> Result<Option<u64>, SourceError> {
         let status = self.rpc.get_signature_statuses_with_history(&[*until]).await.map_err(rpc)?.value;
         if status.first().is_some_and(Option::is_some) {
             return Ok(None);
@@ -352,11 +373,15 @@ impl RpcSource {
             let stall = Stall::HistoryPruned { checkpoint_slot: checkpoint.slot, first_available };
             return Err(SourceError::Stalled(stall));
         }
+        // The surviving fork may hold transactions below the checkpoint's slot that were never read: from the
+        // finalized slot on, everything is read again (applying a transaction twice changes nothing).
+        let finalized = self.rpc.get_slot_with_commitment(CommitmentConfig::finalized()).await.map_err(rpc)?;
+        let from = checkpoint.slot.min(finalized);
         if self.unknown_checkpoint != Some(*until) {
-            tracing::warn!(slot = checkpoint.slot, signature = %until, "checkpoint unknown to the node; reading on by slot");
+            tracing::warn!(slot = from, signature = %until, "checkpoint unknown to the node; reading on by slot");
             self.unknown_checkpoint = Some(*until);
         }
-        Ok(Some(checkpoint.slot))
+        Ok(Some(from))
     }
 }
 

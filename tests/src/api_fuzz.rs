@@ -15,7 +15,7 @@ pub async fn schemathesis(base: &str, examples: u32) {
         .args(["run", &format!("{base}/openapi.json"), "--checks", "all"])
         // Stateful checks need links between operations, which these documents do not declare.
         .args(["--exclude-checks", "use_after_free,ensure_resource_availability"])
-        .args(["--max-examples", &examples.to_string(), "--seed", "20261201", "--workers", "2", "--no-color"])
+        .args(["--max-examples", &examples.to_string(), "--seed", "20261201", "--workers", "1", "--no-color"])
         .args(["--phases", "examples,coverage,fuzzing", "--generation-database", "none"])
         .output()
         .await

@@ -22,6 +22,9 @@ use crate::{heartbeat, Identity};
 /// Heartbeats kept per oracle while it cannot take them: an hour of 30 s intervals.
 pub const MAX_QUEUED: usize = 120;
 
+/// The largest challenge (matrix side) an agent computes; oracles ask for about a hundred.
+pub const MAX_CHALLENGE_SIZE: u32 = 1_024;
+
 /// One oracle as this agent knows it.
 #[derive(Debug, Default)]
 struct Link {
@@ -40,7 +43,7 @@ pub struct Agent {
     links: Vec<Link>,
     http: reqwest::blocking::Client,
     last_sequence: u64,
-    /// How long a tick keeps retrying an oracle that cannot take heartbeats.
+    /// How long a tick may spend on one oracle, every request and retry included (oracles are served at once).
     pub retry_budget: Duration,
     spool: Option<PathBuf>,
 }
@@ -108,8 +111,12 @@ impl Agent {
     pub fn with_spool(mut self, path: &Path) -> Result<Self, String> {
         if path.exists() {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let mut saved: BTreeMap<String, Vec<SignedHeartbeat>> =
-                serde_json::from_str(&text).map_err(|e| format!("{} is not a spool file: {e}", path.display()))?;
+            // A spool cut short (power lost mid-write on a file system that reorders) costs what it held, not the
+            // agent: it starts with empty queues.
+            let mut saved: BTreeMap<String, Vec<SignedHeartbeat>> = serde_json::from_str(&text).unwrap_or_else(|e| {
+                eprintln!("warning: {} is not a spool file ({e}); starting with empty queues", path.display());
+                BTreeMap::new()
+            });
             for link in &mut self.links {
                 link.queue = saved.remove(&link.url).unwrap_or_default().into();
                 let newest = link.queue.iter().map(|h| h.heartbeat.sequence).max().unwrap_or(0);
@@ -179,15 +186,20 @@ impl Agent {
         let text = serde_json::to_string(&saved).expect("heartbeats serialize");
         // Written beside and renamed over: a crash mid-write leaves the previous spool whole.
         let partial = path.with_extension("partial");
-        std::fs::write(&partial, text)
-            .and_then(|()| std::fs::rename(&partial, path))
-            .map_err(|e| format!("spool {}: {e}", path.display()))
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&partial)?;
+            std::io::Write::write_all(&mut file, text.as_bytes())?;
+            file.sync_all()?;
+            std::fs::rename(&partial, path)
+        };
+        write().map_err(|e| format!("spool {}: {e}", path.display()))
     }
 }
 
 impl Link {
-    /// Delivers the queue oldest first, retrying what the oracle cannot take now until `budget` is spent, then
-    /// answers a challenge that came back (or reads the open one when nothing came back).
+    /// Delivers the queue oldest first within `budget` (no request outlives it, so one slow oracle never holds
+    /// the tick past it), retrying what the oracle cannot take now with back-off. A challenge that comes back is
+    /// answered at once, before anything else (its clock runs); with none, the open one is read.
     fn deliver(
         &mut self,
         http: &reqwest::blocking::Client,
@@ -198,27 +210,35 @@ impl Link {
     ) -> Delivery {
         let mut delivery = Delivery::default();
         let started = Instant::now();
+        let left = || budget.saturating_sub(started.elapsed());
         let mut backoff = Duration::from_millis(250);
-        let mut offered = None;
+        let mut heard = false;
         while let Some(next) = self.queue.front().cloned() {
+            if left() < Duration::from_millis(100) {
+                delivery.errors.push(format!("{}: out of time this tick; {} queued", self.url, self.queue.len()));
+                break;
+            }
             let sequence = next.heartbeat.sequence;
-            match self.post(http, &next) {
+            match self.post(http, &next, left()) {
                 Outcome::Stored(challenge) => {
+                    heard = true;
                     if sequence == current {
                         delivery.current = true;
                     } else {
                         delivery.earlier += 1;
                     }
-                    offered = challenge.or(offered);
                     delivery.stored.push((self.url.clone(), sequence));
                     self.queue.pop_front();
+                    if let Some(challenge) = challenge {
+                        self.take_challenge(http, device, worker, &challenge, &mut delivery);
+                    }
                 }
                 Outcome::Dropped(why) => {
                     delivery.errors.push(format!("{}: heartbeat {sequence} refused: {why}", self.url));
                     self.queue.pop_front();
                 }
                 Outcome::Retry(why) => {
-                    if started.elapsed() + backoff > budget {
+                    if backoff >= left() {
                         delivery.errors.push(format!("{}: {why}; {} queued", self.url, self.queue.len()));
                         break;
                     }
@@ -227,25 +247,48 @@ impl Link {
                 }
             }
         }
-        let offered = match offered {
-            Some(challenge) => Some(challenge),
-            None => self.read_open_challenge(http, device, worker).unwrap_or_else(|error| {
-                delivery.errors.push(format!("{}: challenge: {error}", self.url));
-                None
-            }),
-        };
-        if let Some(challenge) = offered.filter(|c| self.answered != Some(c.id)) {
-            match self.answer(http, device, worker, &challenge) {
-                Ok(verdict) => delivery.challenges.push((self.url.clone(), challenge.id, verdict)),
-                Err(error) => delivery.errors.push(format!("{}: challenge {}: {error}", self.url, challenge.id)),
+        // An answer lost on its way back: the open challenge is read again (only from an oracle that answers).
+        if heard && left() > Duration::ZERO {
+            match self.read_open_challenge(http, device, worker, left()) {
+                Ok(Some(challenge)) => self.take_challenge(http, device, worker, &challenge, &mut delivery),
+                Ok(None) => {}
+                Err(error) => delivery.errors.push(format!("{}: challenge: {error}", self.url)),
             }
-            self.answered = Some(challenge.id);
         }
         delivery
     }
 
-    fn post(&mut self, http: &reqwest::blocking::Client, heartbeat: &SignedHeartbeat) -> Outcome {
-        let response = match http.post(format!("{}/v1/heartbeats", self.url)).json(heartbeat).send() {
+    /// Answers `challenge` unless it was answered already; it counts as answered once the oracle judged it.
+    fn take_challenge(
+        &mut self,
+        http: &reqwest::blocking::Client,
+        device: &SigningKey,
+        worker: [u8; 32],
+        challenge: &Challenge,
+        delivery: &mut Delivery,
+    ) {
+        if self.answered == Some(challenge.id) {
+            return;
+        }
+        // A challenge is this oracle's, and of a size an oracle sets (an absurd one would exhaust the host).
+        if self.identity.is_some_and(|me| me != challenge.oracle) || challenge.size > MAX_CHALLENGE_SIZE {
+            delivery
+                .errors
+                .push(format!("{}: challenge {} refused: not this oracle's or too large", self.url, challenge.id));
+            return;
+        }
+        match self.answer(http, device, worker, challenge) {
+            Ok(verdict) => {
+                self.answered = Some(challenge.id);
+                delivery.challenges.push((self.url.clone(), challenge.id, verdict));
+            }
+            Err(error) => delivery.errors.push(format!("{}: challenge {}: {error}", self.url, challenge.id)),
+        }
+    }
+
+    fn post(&mut self, http: &reqwest::blocking::Client, heartbeat: &SignedHeartbeat, within: Duration) -> Outcome {
+        let request = http.post(format!("{}/v1/heartbeats", self.url)).timeout(within).json(heartbeat);
+        let response = match request.send() {
             Ok(response) => response,
             Err(error) => return Outcome::Retry(error.to_string()),
         };
@@ -262,8 +305,9 @@ impl Link {
                     Err(_) => Outcome::Stored(None),
                 }
             }
-            // Already stored: this one's answer was lost on the way back.
-            409 => Outcome::Stored(None),
+            // The oracle holds this sequence or a higher one: nothing more to deliver, but not counted as stored
+            // (a clock stepped back, or a key used elsewhere, shows here).
+            409 => Outcome::Dropped(format!("{status} {text}")),
             429 | 500..=599 => Outcome::Retry(format!("{status} {text}")),
             _ => Outcome::Dropped(format!("{status} {text}")),
         }
@@ -275,6 +319,7 @@ impl Link {
         http: &reqwest::blocking::Client,
         device: &SigningKey,
         worker: [u8; 32],
+        within: Duration,
     ) -> Result<Option<Challenge>, String> {
         let Some(oracle) = self.identity else { return Ok(None) };
         let timestamp =
@@ -286,7 +331,7 @@ impl Link {
             bs58::encode(worker).into_string(),
             timelock_protocol::signature_to_hex(&signature)
         );
-        let response = http.get(url).send().map_err(|e| e.to_string())?;
+        let response = http.get(url).timeout(within).send().map_err(|e| e.to_string())?;
         match response.status().as_u16() {
             200 => Ok(Some(response.json::<OpenChallenge>().map_err(|e| e.to_string())?.challenge)),
             204 => Ok(None),

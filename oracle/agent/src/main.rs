@@ -102,6 +102,10 @@ fn main() {
         agent = agent.with_spool(path).unwrap_or_else(|e| fail(&e));
     }
     let mut sent = 0;
+    // Ticks keep their schedule (start + k × interval) however long delivery took: a slow oracle must not stretch
+    // the intervals the others judge.
+    let interval = Duration::from_secs(args.interval_secs.max(1));
+    let mut next_tick = std::time::Instant::now();
     loop {
         if args.oracles.is_empty() {
             match agent.next_heartbeat(now_millis()) {
@@ -128,6 +132,12 @@ fn main() {
         if args.count.is_some_and(|count| sent >= count) {
             break;
         }
-        std::thread::sleep(Duration::from_secs(args.interval_secs));
+        next_tick += interval;
+        let now = std::time::Instant::now();
+        if next_tick > now {
+            std::thread::sleep(next_tick - now);
+        } else {
+            next_tick = now; // a tick overran: start the schedule again from now rather than burst
+        }
     }
 }

@@ -93,6 +93,8 @@ pub fn judge(
     let step = params.interval_secs.max(1);
     let count = usize::try_from(end.saturating_sub(start) / step).unwrap_or(0);
     let mut intervals = Vec::with_capacity(count);
+    let outages = merged(outages);
+    let mut next_outage = 0;
     let mut next_heartbeat = 0;
     let mut next_challenge = 0;
     let mut challenge_passed = true;
@@ -110,8 +112,15 @@ pub fn judge(
             challenge_passed = challenges[next_challenge].passed;
             next_challenge += 1;
         }
+        // Outages are sorted and disjoint, and intervals come in order: a cursor, not a scan per interval.
+        while next_outage < outages.len() && outages[next_outage].to <= from {
+            next_outage += 1;
+        }
+        let unheard: i64 =
+            outages[next_outage..].iter().take_while(|o| o.from < to).map(|o| o.to.min(to) - o.from.max(from)).sum();
         intervals.push(match latest {
-            None if outages.iter().any(|o| o.from < to && from < o.to) => Interval::Excused,
+            // Excused only when the oracle was deaf for at least half of it: a blip is no cover for a silence.
+            None if 2 * unheard >= step => Interval::Excused,
             None => Interval::Missed,
             Some(heartbeat) => verdict(heartbeat, challenge_passed, expect),
         });
@@ -124,6 +133,20 @@ pub fn judge(
         faults: faults(start, step, &intervals, params),
         intervals,
     }
+}
+
+/// The outages sorted and merged into disjoint spans.
+fn merged(outages: &[Outage]) -> Vec<Outage> {
+    let mut sorted: Vec<Outage> = outages.iter().copied().filter(|o| o.to > o.from).collect();
+    sorted.sort_by_key(|o| o.from);
+    let mut spans: Vec<Outage> = Vec::with_capacity(sorted.len());
+    for outage in sorted {
+        match spans.last_mut() {
+            Some(last) if outage.from <= last.to => last.to = last.to.max(outage.to),
+            _ => spans.push(outage),
+        }
+    }
+    spans
 }
 
 impl Judgement {
@@ -367,6 +390,10 @@ mod tests {
         // A heartbeat that did arrive during a partial outage is judged as usual.
         let j = judge(START, START + 600, &on_time(&honest(20)), &[], &[outage], EXPECT, PARAMS);
         assert_eq!(j.proven_secs, 600);
+        // Blips of a second each (a flapping node) cover no silence: the outage is still the host's.
+        let blips: Vec<Outage> = (2..18).map(|i| Outage { from: START + 30 * i, to: START + 30 * i + 1 }).collect();
+        let j = judge(START, START + 600, &on_time(&beats), &[], &blips, EXPECT, PARAMS);
+        assert_eq!(j.faults, vec![(START + 60, Fault::Offline)]);
     }
 
     #[test]

@@ -100,7 +100,15 @@ impl Attestor {
                 continue;
             }
             let heartbeats = self.store.lease_heartbeats(&address.to_bytes(), lease.start_ts, judge_end).await?;
-            let challenges = self.store.challenge_results(&me.to_bytes(), &address.to_bytes(), judge_end).await?;
+            // A challenge that failed while this oracle was itself down (the answer could not reach it) is void.
+            let challenges: Vec<_> = self
+                .store
+                .challenge_results(&me.to_bytes(), &address.to_bytes(), judge_end)
+                .await?
+                .into_iter()
+                .filter(|(issued, r)| r.passed || !outages.iter().any(|o| o.from <= r.at && *issued < o.to))
+                .map(|(_, result)| result)
+                .collect();
             let expect = Expectation { gpu_count: usize::from(worker.gpu_count), gpu_model: &worker.gpu_model };
             let policy = self.config.policy();
             let verdict = judge(lease.start_ts, judge_end, &heartbeats, &challenges, &outages, expect, policy);

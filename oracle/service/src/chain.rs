@@ -1,8 +1,9 @@
 //! What the oracle reads from chain, cached: a worker's device key and hardware, and a lease's worker and
 //! time span. Reads go through the SDK's [`Backend`] (JSON-RPC in production, LiteSVM in tests) on the blocking
 //! pool, so a slow node never stalls the async workers. When the node fails, what was read within
-//! `stale_secs` is served instead (an account's device key and a lease's span rarely change), and the failure
-//! is recorded as the oracle's outage.
+//! `stale_secs` is served instead (an account's device key and a lease's span rarely change). Whether the node is
+//! down is the liveness probe's to say (`crate::outages`), never a read driven by a request: anyone can make
+//! those fail (made-up keys, rate limits), and an outage excuses intervals.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,9 +12,6 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use timelock::state::{Cluster, Lease, Worker};
 use timelock_sdk::client::{Backend, Client, ClientError};
-
-use crate::outages::Outages;
-use crate::store::OutageCause;
 
 pub type SharedBackend = Arc<dyn Backend + Send + Sync>;
 pub type SharedClient = Arc<Client<SharedBackend>>;
@@ -114,35 +112,27 @@ pub struct Chain {
     pub client: SharedClient,
     workers: BoundedCache<WorkerInfo>,
     leases: BoundedCache<LeaseInfo>,
-    outages: Arc<Outages>,
 }
 
 impl Chain {
     /// Reads are fresh for `ttl` and served up to `stale` old while the node fails.
-    pub fn new(client: SharedClient, ttl: Duration, stale: Duration, outages: Arc<Outages>) -> Self {
+    pub fn new(client: SharedClient, ttl: Duration, stale: Duration) -> Self {
         Chain {
             client,
             workers: BoundedCache::new(ttl, stale, CACHE_ENTRIES),
             leases: BoundedCache::new(ttl, stale, CACHE_ENTRIES),
-            outages,
         }
     }
 
-    /// Runs a blocking read of the chain on the blocking pool; a failure of the node opens a `chain` outage
-    /// and the next success closes it.
+    /// Runs a blocking read of the chain on the blocking pool.
     pub async fn read<T: Send + 'static>(
         &self,
         read: impl FnOnce(&Client<SharedBackend>) -> Result<T, ClientError> + Send + 'static,
     ) -> Result<T, ClientError> {
         let client = self.client.clone();
-        let result = tokio::task::spawn_blocking(move || read(&client))
+        tokio::task::spawn_blocking(move || read(&client))
             .await
-            .unwrap_or_else(|e| Err(ClientError::Rpc(format!("chain read panicked: {e}"))));
-        match &result {
-            Err(ClientError::Rpc(_)) => self.outages.failed(OutageCause::Chain),
-            _ => self.outages.recovered(OutageCause::Chain).await,
-        }
-        result
+            .unwrap_or_else(|e| Err(ClientError::Rpc(format!("chain read panicked: {e}"))))
     }
 
     pub async fn worker(&self, worker: Pubkey) -> Result<Option<WorkerInfo>, ClientError> {

@@ -62,7 +62,7 @@ impl Default for Config {
             queue_capacity: 50_000,
             max_batch: 2_048,
             chain_cache_secs: 30,
-            chain_stale_secs: 600,
+            chain_stale_secs: 120,
             attest_every_secs: 60,
             ready_max_silence_secs: 300,
             request_timeout_secs: 10,

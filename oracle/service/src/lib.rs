@@ -80,13 +80,13 @@ pub async fn start(
     // A gap since this oracle last said it was alive is its own outage, not its workers'.
     let interval = config.interval_secs.max(1);
     outages.beat(true, 2 * interval).await;
-    let liveness = tokio::spawn(beat_liveness(outages.clone(), Duration::from_secs(interval as u64)));
+    let probe = Arc::new(Chain::new(Arc::new(Client::new(backend.clone())), Duration::ZERO, Duration::ZERO));
+    let liveness = tokio::spawn(beat_liveness(outages.clone(), probe, Duration::from_secs(interval as u64)));
     let readiness = Readiness::default();
     let chain = Chain::new(
         Arc::new(Client::new(backend.clone())),
         Duration::from_secs(config.chain_cache_secs),
         Duration::from_secs(config.chain_stale_secs),
-        outages.clone(),
     );
     let (queue, received) = mpsc::channel(config.queue_capacity.max(1));
     let writer = Writer::new(store.clone(), config.max_batch, &metrics, outages.clone());
@@ -98,7 +98,7 @@ pub async fn start(
     });
     let attestor = Arc::new(Attestor {
         // Attestation reads the chain afresh every round.
-        chain: Arc::new(Chain::new(Arc::new(Client::new(backend)), Duration::ZERO, Duration::ZERO, outages.clone())),
+        chain: Arc::new(Chain::new(Arc::new(Client::new(backend)), Duration::ZERO, Duration::ZERO)),
         store: store.clone(),
         config: config.clone(),
         signer: Arc::new(signer),
@@ -126,11 +126,20 @@ pub async fn start(
     Ok(RunningOracle { addr, attestor, metrics, stop, server, writer, attest_loop, liveness, writer_lock })
 }
 
-/// Says every `every` that this process is alive (and notices the database failing while no heartbeat comes).
-async fn beat_liveness(outages: Arc<Outages>, every: Duration) {
+/// Says every `every` that this process is alive (and notices the database failing while no heartbeat comes),
+/// and probes the chain node: its outages are this probe's to record, not reads driven by requests, which anyone
+/// can make fail.
+async fn beat_liveness(outages: Arc<Outages>, probe: Arc<Chain>, every: Duration) {
     loop {
         tokio::time::sleep(every).await;
         outages.beat(false, 0).await;
+        match probe.read(|client| client.backend.unix_timestamp()).await {
+            Ok(_) => outages.recovered(crate::store::OutageCause::Chain).await,
+            Err(error) => {
+                tracing::warn!(%error, "the chain node does not answer");
+                outages.failed(crate::store::OutageCause::Chain);
+            }
+        }
     }
 }
 

@@ -178,11 +178,17 @@ impl Store {
             .collect())
     }
 
-    /// Settled outcomes of the challenges this oracle issued in the lease, up to `now`, by time: answers, and
-    /// unanswered challenges past their deadline (failed: the worker had it, in the answer to its heartbeat).
-    pub async fn challenge_results(&self, oracle: &Key, lease: &Key, now: i64) -> sqlx::Result<Vec<ChallengeResult>> {
-        let rows: Vec<(i64, bool)> = sqlx::query_as(
-            "SELECT COALESCE(answered_at, deadline) AS at, COALESCE(verdict = 'passed', false) \
+    /// Settled outcomes of the challenges this oracle issued in the lease, up to `now`, by time, each with when
+    /// it was issued: answers, and unanswered challenges past their deadline (failed: the worker had it, in the
+    /// answer to its heartbeat).
+    pub async fn challenge_results(
+        &self,
+        oracle: &Key,
+        lease: &Key,
+        now: i64,
+    ) -> sqlx::Result<Vec<(i64, ChallengeResult)>> {
+        let rows: Vec<(i64, i64, bool)> = sqlx::query_as(
+            "SELECT issued_at, COALESCE(answered_at, deadline) AS at, COALESCE(verdict = 'passed', false) \
              FROM oracle.challenges WHERE oracle = $1 AND lease = $2 AND (verdict IS NOT NULL OR deadline < $3) \
              ORDER BY at, id",
         )
@@ -191,7 +197,7 @@ impl Store {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(at, passed)| ChallengeResult { at, passed }).collect())
+        Ok(rows.into_iter().map(|(issued, at, passed)| (issued, ChallengeResult { at, passed })).collect())
     }
 
     /// The lease's open challenge from this oracle, or a new one when the last was issued `every_secs` ago or

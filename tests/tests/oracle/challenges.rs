@@ -73,7 +73,7 @@ async fn challenges_go_out_with_heartbeats_and_are_answered_once_and_judged(pool
 
     let lease = world.workers[0].lease.to_bytes();
     let results = Store::new(pool).challenge_results(&world.oracle_identity(0), &lease, unix_now()).await.unwrap();
-    let passed: Vec<bool> = results.iter().map(|r| r.passed).collect();
+    let passed: Vec<bool> = results.iter().map(|(_, r)| r.passed).collect();
     assert_eq!(passed, vec![false, true, false], "expired (earliest deadline), passed, wrong");
     oracle.stop().await;
 }
