@@ -21,9 +21,21 @@ pub struct Health {
 
 /// `/health`: the process answers and its database does.
 pub async fn health(pool: &sqlx::PgPool) -> Response {
-    match sqlx::query("SELECT 1").execute(pool).await {
-        Ok(_) => Json(Health { status: "ok".into() }).into_response(),
-        Err(e) => ApiError::new(ErrorCode::DatabaseUnavailable, e.to_string()).into_response(),
+    match database_answers(pool).await {
+        Ok(()) => Json(Health { status: "ok".into() }).into_response(),
+        Err(why) => ApiError::new(ErrorCode::DatabaseUnavailable, why).into_response(),
+    }
+}
+
+/// How long a health check waits for the database: a server that is down makes the pool retry its connection
+/// for much longer, and the check must say so well before the request times out.
+const DATABASE_CHECK: Duration = Duration::from_secs(2);
+
+async fn database_answers(pool: &sqlx::PgPool) -> Result<(), String> {
+    match tokio::time::timeout(DATABASE_CHECK, sqlx::query("SELECT 1").execute(pool)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err(format!("no answer within {} s", DATABASE_CHECK.as_secs())),
     }
 }
 
@@ -58,8 +70,8 @@ impl Readiness {
     /// `/ready`'s verdict: the database answers and every loop is fresh, or 503 `not_ready` saying what is not.
     pub async fn check(&self, pool: &sqlx::PgPool) -> Result<(), ApiError> {
         let mut problems = self.problems();
-        if let Err(error) = sqlx::query("SELECT 1").execute(pool).await {
-            problems.push(format!("database: {error}"));
+        if let Err(why) = database_answers(pool).await {
+            problems.push(format!("database: {why}"));
         }
         match problems.is_empty() {
             true => Ok(()),

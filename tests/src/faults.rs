@@ -112,6 +112,7 @@ impl<B: Backend> Backend for Unreliable<B> {
 pub struct NodeProxy {
     pub url: String,
     calls: Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>,
+    down: Arc<AtomicBool>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -120,15 +121,28 @@ impl NodeProxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let url = format!("http://{}", listener.local_addr().expect("bound"));
         let calls = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
-        let (client, upstream, counted) = (reqwest::Client::new(), upstream.to_string(), calls.clone());
+        let down = Arc::new(AtomicBool::new(false));
+        let (client, upstream, counted, off) =
+            (reqwest::Client::new(), upstream.to_string(), calls.clone(), down.clone());
         let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
-            let (client, upstream, counted) = (client.clone(), upstream.clone(), counted.clone());
-            async move { forward(&client, &upstream, body, forgetful, &counted).await }
+            let (client, upstream, counted, off) = (client.clone(), upstream.clone(), counted.clone(), off.clone());
+            async move {
+                use axum::response::IntoResponse;
+                if off.load(Ordering::SeqCst) {
+                    return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+                forward(&client, &upstream, body, forgetful, &counted).await
+            }
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        NodeProxy { url, calls, server }
+        NodeProxy { url, calls, down, server }
+    }
+
+    /// The node stops answering (503 to everything), or answers again.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
     }
 
     /// Calls of `method` so far.

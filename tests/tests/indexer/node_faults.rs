@@ -184,3 +184,83 @@ async fn newest_signature(rpc_url: &str) -> String {
     let answer: Value = reqwest::Client::new().post(rpc_url).json(&request).send().await.unwrap().json().await.unwrap();
     answer["result"][0]["signature"].as_str().expect("a transaction").to_string()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_indexer_rides_out_a_database_restart_and_a_node_outage_by_itself() {
+    // Its database is a server of this test's own, really restarted; its node sits behind a switch.
+    let server = timelock_tests::faults::PrivateServer::start();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(2))
+        .connect(&server.url())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let stack = stack(dir.path().join("node"), free_port()).await;
+    let node = NodeProxy::start(&stack.validator.rpc_url, false).await;
+    let indexer = indexer(&pool, &node.url).await;
+    let rpc_url = stack.validator.rpc_url.clone();
+    let (stack, newest) = toggle(stack, 4).await;
+    wait_for("the first transactions", async || checkpoint_of(&pool).await == Some(newest.clone())).await;
+
+    // Postgres restarts while transactions land: red while it is down, then caught up with no help.
+    server.stop();
+    let (stack, _) = toggle(stack, 4).await;
+    wait_for("/ready to say the database is down", async || {
+        let (status, why) = get(&indexer, "/ready").await;
+        status == 503 && why.contains("database")
+    })
+    .await;
+    server.resume();
+    let (stack, newest) = toggle(stack, 4).await;
+    wait_for("catching up after the restart", async || checkpoint_of(&pool).await == Some(newest.clone())).await;
+
+    // The node stops answering for a while: red once ingestion has been silent too long, then caught up.
+    node.set_down(true);
+    let (stack, _) = toggle(stack, 4).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, metrics) = get(&indexer, "/metrics").await;
+    assert!(metric(&metrics, "indexer_source_errors_total").unwrap_or(0.0) >= 1.0, "{metrics}");
+    node.set_down(false);
+    wait_for("catching up after the outage", async || {
+        checkpoint_of(&pool).await == Some(newest_signature(&rpc_url).await)
+    })
+    .await;
+    wait_for("/ready green again", async || get(&indexer, "/ready").await.0 == 200).await;
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.events").fetch_one(&pool).await.unwrap();
+    assert!(events >= 16, "every transaction's events, none lost: {events}");
+    indexer.stop().await;
+    drop(node);
+    stop(stack).await;
+}
+
+/// `count` program transactions (pause, unpause, ...) by the stack's admin; the stack back and the newest one.
+async fn toggle(stack: Stack, count: u64) -> (Stack, String) {
+    let stack = tokio::task::spawn_blocking(move || {
+        for i in 0..count {
+            let admin = stack.admin.pubkey();
+            let paused: bool = stack
+                .client
+                .account::<timelock::state::Config>(&timelock_sdk::pda::config().0)
+                .map(|c| c.paused)
+                .unwrap_or(false);
+            let ix = if paused { ix::unpause(admin) } else { ix::pause(admin) };
+            let unique = anchor_lang::solana_program::system_instruction::transfer(&admin, &admin, 1 + i);
+            stack.send(&[unique, ix], &[&stack.admin]);
+        }
+        stack
+    })
+    .await
+    .unwrap();
+    let newest = newest_signature(&stack.validator.rpc_url).await;
+    (stack, newest)
+}
+
+async fn checkpoint_of(pool: &PgPool) -> Option<String> {
+    sqlx::query_scalar::<_, Option<String>>("SELECT signature FROM indexer.checkpoints")
+        .fetch_optional(pool)
+        .await
+        .ok()
+        .flatten()
+        .flatten()
+}
