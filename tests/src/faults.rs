@@ -25,7 +25,7 @@ fn cluster(args: &[&str]) {
 impl PrivateServer {
     pub fn start() -> Self {
         let dir = tempfile::Builder::new().prefix("timelock-pg-drill").tempdir().expect("temp dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = crate::free_port();
         let server = PrivateServer { dir, port };
         cluster(&["init", server.dir(), &port.to_string()]);
         server

@@ -42,6 +42,22 @@ pub const ONE_USDC: u64 = 1_000_000;
 /// Start of every fixture's clock, so that timestamps in assertions are readable.
 pub const GENESIS_TIME: i64 = 1_800_000_000;
 
+/// A TCP port free on this machine now (for a service that must keep one address across restarts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("bound").port()
+}
+
+/// The program's newest transaction (confirmed) on the node at `rpc_url`.
+pub async fn newest_program_signature(rpc_url: &str) -> String {
+    let request = serde_json::json!({
+        "jsonrpc": "2.0", "id": 1, "method": "getSignaturesForAddress",
+        "params": [timelock::ID.to_string(), { "limit": 1, "commitment": "confirmed" }],
+    });
+    let answer: serde_json::Value =
+        reqwest::Client::new().post(rpc_url).json(&request).send().await.unwrap().json().await.unwrap();
+    answer["result"][0]["signature"].as_str().expect("a transaction").to_string()
+}
+
 pub fn program_so_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/timelock.so")
 }

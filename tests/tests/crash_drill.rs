@@ -17,10 +17,6 @@ use timelock_tests::postgres::{fresh_database, indexer_state_fingerprint};
 
 const KILLS: usize = 20;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn binary(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from);
@@ -112,7 +108,7 @@ fn attestations_sent(rpc_url: &str, oracle: &anchor_lang::prelude::Pubkey) -> Ve
 fn each_service_killed_twenty_times_loses_nothing_and_posts_nothing_twice() {
     let database_url = std::env::var("DATABASE_URL").expect("DATABASE_URL (make test provides one)");
     let dir = tempfile::tempdir().unwrap();
-    let mut story = Story::booked(dir.path(), free_port(), "timelock_drill");
+    let mut story = Story::booked(dir.path(), timelock_tests::free_port(), "timelock_drill");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     story.database_url = database_url.clone();
     // Oracles 0 and 1 and the reference indexer run in this process and are never killed.
@@ -126,7 +122,7 @@ fn each_service_killed_twenty_times_loses_nothing_and_posts_nothing_twice() {
     // Oracle 2 and the drilled indexer are the shipped binaries, each with its own database.
     let oracle_db = runtime.block_on(fresh_database(&database_url, "timelock_drill_oracle2"));
     let killed_db = runtime.block_on(fresh_database(&database_url, "timelock_drill_killed_indexer"));
-    let oracle_port = free_port();
+    let oracle_port = timelock_tests::free_port();
     let mut config = oracle_config(&rpc_url, oracle_db.clone(), HEARTBEAT_SECS as i64);
     config.listen = format!("127.0.0.1:{oracle_port}");
     config.keypair = story.stack.save_keypair("oracle2", &story.stack.oracles[2]);
@@ -198,13 +194,7 @@ fn each_service_killed_twenty_times_loses_nothing_and_posts_nothing_twice() {
 
     // Both indexers reach the chain's newest transaction, then agree row for row (finality included; an account
     // row's read slot is the indexer's own moment of reading, which restarts move).
-    let request = serde_json::json!({
-        "jsonrpc": "2.0", "id": 1, "method": "getSignaturesForAddress",
-        "params": [timelock::ID.to_string(), { "limit": 1, "commitment": "confirmed" }],
-    });
-    let answer: serde_json::Value =
-        reqwest::blocking::Client::new().post(&rpc_url).json(&request).send().unwrap().json().unwrap();
-    let newest = answer["result"][0]["signature"].as_str().expect("a transaction").to_string();
+    let newest = runtime.block_on(timelock_tests::newest_program_signature(&rpc_url));
     let checkpoint = |pool: &sqlx::PgPool| {
         let query = sqlx::query_scalar::<_, Option<String>>("SELECT signature FROM indexer.checkpoints");
         runtime.block_on(query.fetch_optional(pool)).unwrap().flatten()

@@ -24,15 +24,11 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 #[test]
 fn the_whole_system_on_a_local_validator() {
     let database_url = std::env::var("DATABASE_URL").expect("DATABASE_URL (make test provides one)");
     let dir = tempfile::tempdir().unwrap();
-    let mut story = Story::booked(dir.path(), free_port(), "timelock_e2e");
+    let mut story = Story::booked(dir.path(), timelock_tests::free_port(), "timelock_e2e");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(story.start_services(&database_url));
     story.start_agents();

@@ -11,10 +11,6 @@ use timelock_tests::localnet::Stack;
 
 use super::*;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// A validator with the program configured (its history: the config's creation), on `port`.
 async fn stack(dir: std::path::PathBuf, port: u16) -> Stack {
     tokio::task::spawn_blocking(move || Stack::start(&dir, port, |_| {})).await.unwrap()
@@ -66,7 +62,7 @@ fn metric(text: &str, name: &str) -> Option<f64> {
 #[sqlx::test(migrator = "MIGRATIONS")]
 async fn a_ledger_reset_under_the_indexer_stalls_it_red_and_deletes_nothing(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = timelock_tests::free_port();
     let first = stack(dir.path().join("first"), port).await;
     let indexer = indexer(&pool, &first.validator.rpc_url).await;
     wait_for("the config's creation", async || rows(&pool).await.0 > 0).await;
@@ -107,7 +103,7 @@ async fn a_ledger_reset_under_the_indexer_stalls_it_red_and_deletes_nothing(pool
 #[sqlx::test(migrator = "MIGRATIONS")]
 async fn a_node_that_forgets_known_transactions_deletes_nothing_and_finalizes_nothing_unproven(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
-    let stack = stack(dir.path().join("node"), free_port()).await;
+    let stack = stack(dir.path().join("node"), timelock_tests::free_port()).await;
     let node = NodeProxy::start(&stack.validator.rpc_url, true).await;
     let indexer = indexer(&pool, &node.url).await;
     wait_for("the config's creation", async || rows(&pool).await.0 > 0).await;
@@ -138,7 +134,7 @@ async fn a_backlog_is_listed_once_and_read_in_batches(pool: PgPool) {
     // Forty transactions wait when the indexer starts, read five per batch: listing the history newest first
     // down to the checkpoint for every batch made catching up quadratic in the backlog.
     let dir = tempfile::tempdir().unwrap();
-    let stack = stack(dir.path().join("node"), free_port()).await;
+    let stack = stack(dir.path().join("node"), timelock_tests::free_port()).await;
     let stack = tokio::task::spawn_blocking(move || {
         for i in 0..40 {
             let admin = stack.admin.pubkey();
@@ -152,7 +148,7 @@ async fn a_backlog_is_listed_once_and_read_in_batches(pool: PgPool) {
     .await
     .unwrap();
     let node = NodeProxy::start(&stack.validator.rpc_url, false).await;
-    let newest = newest_signature(&stack.validator.rpc_url).await;
+    let newest = timelock_tests::newest_program_signature(&stack.validator.rpc_url).await;
     let indexer = indexer_reading(&pool, &node.url, 5).await;
     wait_for("the indexer to catch up", async || {
         sqlx::query_scalar::<_, Option<String>>("SELECT signature FROM indexer.checkpoints")
@@ -175,16 +171,6 @@ async fn a_backlog_is_listed_once_and_read_in_batches(pool: PgPool) {
     stop(stack).await;
 }
 
-/// The program's newest transaction on the node at `rpc_url`.
-async fn newest_signature(rpc_url: &str) -> String {
-    let request = serde_json::json!({
-        "jsonrpc": "2.0", "id": 1, "method": "getSignaturesForAddress",
-        "params": [timelock::ID.to_string(), { "limit": 1, "commitment": "confirmed" }],
-    });
-    let answer: Value = reqwest::Client::new().post(rpc_url).json(&request).send().await.unwrap().json().await.unwrap();
-    answer["result"][0]["signature"].as_str().expect("a transaction").to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_indexer_rides_out_a_database_restart_and_a_node_outage_by_itself() {
     // Its database is a server of this test's own, really restarted; its node sits behind a switch.
@@ -196,7 +182,7 @@ async fn the_indexer_rides_out_a_database_restart_and_a_node_outage_by_itself() 
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let stack = stack(dir.path().join("node"), free_port()).await;
+    let stack = stack(dir.path().join("node"), timelock_tests::free_port()).await;
     let node = NodeProxy::start(&stack.validator.rpc_url, false).await;
     let indexer = indexer(&pool, &node.url).await;
     let rpc_url = stack.validator.rpc_url.clone();
@@ -223,7 +209,7 @@ async fn the_indexer_rides_out_a_database_restart_and_a_node_outage_by_itself() 
     assert!(metric(&metrics, "indexer_source_errors_total").unwrap_or(0.0) >= 1.0, "{metrics}");
     node.set_down(false);
     wait_for("catching up after the outage", async || {
-        checkpoint_of(&pool).await == Some(newest_signature(&rpc_url).await)
+        checkpoint_of(&pool).await == Some(timelock_tests::newest_program_signature(&rpc_url).await)
     })
     .await;
     wait_for("/ready green again", async || get(&indexer, "/ready").await.0 == 200).await;
@@ -252,7 +238,7 @@ async fn toggle(stack: Stack, count: u64) -> (Stack, String) {
     })
     .await
     .unwrap();
-    let newest = newest_signature(&stack.validator.rpc_url).await;
+    let newest = timelock_tests::newest_program_signature(&stack.validator.rpc_url).await;
     (stack, newest)
 }
 

@@ -38,7 +38,7 @@ async fn database_restart_node_outage_and_oracle_restart_fault_nobody_and_lose_n
     };
     let world = OracleWorld::new(1, 8, 2, 0);
     let node = Unreliable::new(world.chain.clone());
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = timelock_tests::free_port();
     let config = drill_config(format!("127.0.0.1:{port}"));
     let oracle = world.start_oracle_on(node.clone(), pool().await, 0, config.clone()).await.unwrap();
 
