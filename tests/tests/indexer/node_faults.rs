@@ -222,8 +222,12 @@ async fn the_indexer_rides_out_a_database_restart_and_a_node_outage_by_itself() 
 
 /// `count` program transactions (pause, unpause, ...) by the stack's admin; the stack back and the newest one.
 async fn toggle(stack: Stack, count: u64) -> (Stack, String) {
+    // Each transaction its own (a transfer of an amount never used before), also across calls within one
+    // blockhash.
+    static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let stack = tokio::task::spawn_blocking(move || {
-        for i in 0..count {
+        for _ in 0..count {
+            let i = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let admin = stack.admin.pubkey();
             let paused: bool = stack
                 .client
@@ -231,7 +235,7 @@ async fn toggle(stack: Stack, count: u64) -> (Stack, String) {
                 .map(|c| c.paused)
                 .unwrap_or(false);
             let ix = if paused { ix::unpause(admin) } else { ix::pause(admin) };
-            let unique = anchor_lang::solana_program::system_instruction::transfer(&admin, &admin, 1 + i);
+            let unique = anchor_lang::solana_program::system_instruction::transfer(&admin, &admin, i);
             stack.send(&[unique, ix], &[&stack.admin]);
         }
         stack
