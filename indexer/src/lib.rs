@@ -206,6 +206,8 @@ async fn ingest<S: Source>(
         metrics.counter("indexer_batch_micros_total", "Microseconds spent reading and storing batches.", "");
     let batches = metrics.counter("indexer_batches_total", "Batches read and stored.", "");
     let name = source.name().to_string();
+    // The stall last reported, so that one lasting many steps is logged once.
+    let mut last_stall: Option<source::Stall> = None;
     // Until the start-up snapshot is stored (see `start`), every step tries it again first.
     let mut snapshotted = snapshotted;
     loop {
@@ -237,16 +239,6 @@ async fn ingest<S: Source>(
         };
         let started = std::time::Instant::now();
         let outcome = step.await;
-        if let Ok(true) = outcome {
-            batch_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-            batches.fetch_add(1, Ordering::Relaxed);
-        }
-        if outcome.is_ok() {
-            let behind = source.lag_slots().unwrap_or(0);
-            lag.store(behind, Ordering::Relaxed);
-            let why = (behind >= max_lag_slots).then(|| format!("reading {behind} slots behind the chain's head"));
-            readiness.stalled(LAG, why);
-        }
         let stalled = match &outcome {
             Err(IngestError::Source(source::SourceError::Stalled(stall))) => Some(stall.clone()),
             _ => None,
@@ -255,19 +247,32 @@ async fn ingest<S: Source>(
             let on = stalled.as_ref().is_some_and(|s| s.reason() == *reason);
             gauge.store(u64::from(on), Ordering::Relaxed);
         }
-        if outcome.is_ok() {
-            readiness.beat(INGEST);
-            readiness.stalled(INGEST, None);
-        }
         let pause = match outcome {
-            Ok(true) => Duration::ZERO, // more may be waiting
-            Ok(false) => interval,
+            Ok(more) => {
+                if more {
+                    batch_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+                    batches.fetch_add(1, Ordering::Relaxed);
+                }
+                let behind = source.lag_slots().unwrap_or(0);
+                lag.store(behind, Ordering::Relaxed);
+                let why = (behind >= max_lag_slots).then(|| format!("reading {behind} slots behind the chain's head"));
+                readiness.stalled(LAG, why);
+                readiness.beat(INGEST);
+                readiness.stalled(INGEST, None);
+                last_stall = None;
+                if more {
+                    Duration::ZERO
+                } else {
+                    interval
+                } // more may be waiting
+            }
             Err(IngestError::Source(source::SourceError::Stalled(stall))) => {
                 // Red at once, and asked again calmly: nothing is applied or deleted until the node can go on.
-                if readiness.problems().iter().all(|p| !p.contains(&stall.to_string())) {
+                if last_stall.as_ref() != Some(&stall) {
                     tracing::error!(%stall, "ingestion stalled");
                 }
                 readiness.stalled(INGEST, Some(stall.to_string()));
+                last_stall = Some(stall);
                 errors.fetch_add(1, Ordering::Relaxed);
                 (interval * 25).min(Duration::from_secs(30))
             }

@@ -24,7 +24,6 @@ use tokio::sync::{mpsc, oneshot};
 use crate::chain::{Chain, WorkerInfo};
 use crate::config::Config;
 use crate::ingest::{Pending, Refusal};
-use crate::outages::Outages;
 use crate::store::{ChallengeRecord, Store};
 
 /// Network and scheduling slack allowed on top of a GPU class's challenge time.
@@ -80,13 +79,11 @@ pub struct AppState {
     pub queue: mpsc::Sender<Pending>,
     pub metrics: Arc<Metrics>,
     pub readiness: Readiness,
-    pub outages: Arc<Outages>,
     schedule: ChallengeSchedule,
     overloaded: Arc<AtomicU64>,
 }
 
 impl AppState {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: Config,
         identity: [u8; 32],
@@ -95,12 +92,11 @@ impl AppState {
         queue: mpsc::Sender<Pending>,
         metrics: Arc<Metrics>,
         readiness: Readiness,
-        outages: Arc<Outages>,
     ) -> Self {
         let overloaded =
             metrics.counter("oracle_heartbeats_refused_total", "Heartbeats refused.", "reason=\"overloaded\"");
         let schedule = ChallengeSchedule::default();
-        AppState { config, identity, chain, store, queue, metrics, readiness, outages, schedule, overloaded }
+        AppState { config, identity, chain, store, queue, metrics, readiness, schedule, overloaded }
     }
 }
 
@@ -421,14 +417,7 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Response {
 /// process answers).
 #[utoipa::path(get, path = "/ready", summary = "Doing its job: the database answers and the attestation rounds keep succeeding", responses((status = 200, description = "ready", body = Health), (status = 503, description = "not ready, and why", body = ErrorBody)))]
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    // An outage of its own still open (the chain node or the database failing) is not ready either.
-    for (cause, since) in state.outages.open() {
-        let why = format!("failing since {since} (the intervals it cannot hear are excused)");
-        state.readiness.stalled(cause.as_str(), Some(why));
-    }
-    for cause in state.outages.closed_causes() {
-        state.readiness.stalled(cause.as_str(), None);
-    }
+    // An outage of its own still open (the chain node or the database failing) is a stall `Outages` reports.
     state.readiness.respond(&state.store.pool).await
 }
 

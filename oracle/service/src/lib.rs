@@ -76,13 +76,13 @@ pub async fn start(
     store.migrate().await?;
     let identity = signer.pubkey().to_bytes();
     let metrics = Arc::new(Metrics::default());
-    let outages = Arc::new(Outages::new(identity, store.clone(), &metrics));
+    let readiness = Readiness::default();
+    let outages = Arc::new(Outages::new(identity, store.clone(), &metrics, readiness.clone()));
     // A gap since this oracle last said it was alive is its own outage, not its workers'.
     let interval = config.interval_secs.max(1);
     outages.beat(true, 2 * interval).await;
     let probe = Arc::new(Chain::new(Arc::new(Client::new(backend.clone())), Duration::ZERO, Duration::ZERO));
     let liveness = tokio::spawn(beat_liveness(outages.clone(), probe, Duration::from_secs(interval as u64)));
-    let readiness = Readiness::default();
     let chain = Chain::new(
         Arc::new(Client::new(backend.clone())),
         Duration::from_secs(config.chain_cache_secs),
@@ -102,7 +102,7 @@ pub async fn start(
         store: store.clone(),
         config: config.clone(),
         signer: Arc::new(signer),
-        outages: outages.clone(),
+        outages,
     });
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -113,8 +113,7 @@ pub async fn start(
     if attest_loop {
         readiness.register(ROUNDS, Duration::from_secs(config.ready_max_silence_secs.max(1)));
     }
-    let state =
-        Arc::new(AppState::new(config, identity, chain, store, queue, metrics.clone(), readiness.clone(), outages));
+    let state = Arc::new(AppState::new(config, identity, chain, store, queue, metrics.clone(), readiness.clone()));
     let router = api::router(state);
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(timelock_service_kit::serve(listener, router, async move {

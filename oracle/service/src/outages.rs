@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use timelock_protocol::policy::Outage;
-use timelock_service_kit::Metrics;
+use timelock_service_kit::{Metrics, Readiness};
 
 use crate::api::unix_now;
 use crate::store::{Key, OutageCause, Store};
@@ -20,10 +20,12 @@ pub struct Outages {
     open: Mutex<HashMap<OutageCause, i64>>,
     /// Per cause: failed operations, and 1 while failing.
     failures: HashMap<OutageCause, (Arc<AtomicU64>, Arc<AtomicU64>)>,
+    /// `/ready` names each cause failing now.
+    readiness: Readiness,
 }
 
 impl Outages {
-    pub fn new(oracle: Key, store: Store, metrics: &Metrics) -> Self {
+    pub fn new(oracle: Key, store: Store, metrics: &Metrics, readiness: Readiness) -> Self {
         let failures = OutageCause::ALL
             .iter()
             .map(|cause| {
@@ -34,42 +36,39 @@ impl Outages {
                 (*cause, (failed, down))
             })
             .collect();
-        Outages { oracle, store, open: Mutex::default(), failures }
+        Outages { oracle, store, open: Mutex::default(), failures, readiness }
+    }
+
+    /// The gauge and `/ready` say whether `cause` is failing, and since when.
+    fn publish(&self, cause: OutageCause, since: Option<i64>) {
+        if let Some((_, down)) = self.failures.get(&cause) {
+            down.store(u64::from(since.is_some()), Ordering::Relaxed);
+        }
+        let why = since.map(|since| format!("failing since {since} (the intervals it cannot hear are excused)"));
+        self.readiness.stalled(cause.as_str(), why);
     }
 
     /// `cause` failed now; the span starts at its first failure.
     pub fn failed(&self, cause: OutageCause) {
         let now = unix_now();
-        self.open.lock().expect("outages lock").entry(cause).or_insert(now);
-        if let Some((failed, down)) = self.failures.get(&cause) {
+        let since = *self.open.lock().expect("outages lock").entry(cause).or_insert(now);
+        if let Some((failed, _)) = self.failures.get(&cause) {
             failed.fetch_add(1, Ordering::Relaxed);
-            down.store(1, Ordering::Relaxed);
         }
-    }
-
-    /// The causes failing now, each with since when.
-    pub fn open(&self) -> Vec<(OutageCause, i64)> {
-        self.open.lock().expect("outages lock").iter().map(|(cause, since)| (*cause, *since)).collect()
-    }
-
-    /// The causes not failing now.
-    pub fn closed_causes(&self) -> Vec<OutageCause> {
-        let open = self.open.lock().expect("outages lock");
-        OutageCause::ALL.iter().copied().filter(|cause| !open.contains_key(cause)).collect()
+        self.publish(cause, Some(since));
     }
 
     /// `cause` works again: an open span is closed and stored (kept open when it cannot be stored yet).
     pub async fn recovered(&self, cause: OutageCause) {
         let Some(from) = self.open.lock().expect("outages lock").remove(&cause) else { return };
-        if let Some((_, down)) = self.failures.get(&cause) {
-            down.store(0, Ordering::Relaxed);
-        }
+        self.publish(cause, None);
         // A span ends a second after its last failure could have been seen, so that an interval that ended in
         // the failing second is covered.
         let outage = Outage { from, to: unix_now() + 1 };
         if let Err(error) = self.store.record_outage(&self.oracle, cause, outage).await {
             tracing::warn!(%error, cause = cause.as_str(), "cannot record an outage yet");
-            self.open.lock().expect("outages lock").entry(cause).or_insert(from);
+            let since = *self.open.lock().expect("outages lock").entry(cause).or_insert(from);
+            self.publish(cause, Some(since));
         } else {
             tracing::warn!(cause = cause.as_str(), from, to = outage.to, "outage over");
         }
