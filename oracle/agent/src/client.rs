@@ -127,10 +127,6 @@ impl Agent {
         Ok(self)
     }
 
-    pub fn oracles(&self) -> impl Iterator<Item = &str> {
-        self.links.iter().map(|l| l.url.as_str())
-    }
-
     /// The heartbeat for `now_millis` (Unix milliseconds, also the sequence number, kept strictly increasing so
     /// that it survives restarts and clock steps).
     pub fn next_heartbeat(&mut self, now_millis: u64) -> Result<SignedHeartbeat, TelemetryError> {

@@ -75,7 +75,7 @@ impl Outages {
     }
 
     /// Spans still open, up to now.
-    pub fn open_spans(&self) -> Vec<Outage> {
+    fn open_spans(&self) -> Vec<Outage> {
         let now = unix_now();
         self.open.lock().expect("outages lock").values().map(|&from| Outage { from, to: now + 1 }).collect()
     }
