@@ -57,7 +57,15 @@ pub fn cluster_add_workers(payment: RenterPayment, bookings: &[Booking]) -> Vec<
     pack(bookings, &payment.renter, BOOKING_CU_PER_WORKER, |chunk| ix::cluster_add_workers(payment, chunk))
 }
 
-/// `lease_attest` transactions for one oracle's reports on any number of leases.
-pub fn lease_attest(oracle: Pubkey, window_end: i64, reports: &[(Pubkey, LeaseReport)]) -> Vec<Vec<Instruction>> {
-    pack(reports, &oracle, ATTEST_CU_PER_LEASE, |chunk| ix::lease_attest(oracle, window_end, chunk))
+/// `lease_attest` transactions for one oracle's reports on any number of leases. Each transaction carries the
+/// evidence root of the leases it holds, as `evidence_root_of` computes it for them (in order).
+pub fn lease_attest(
+    oracle: Pubkey,
+    window_end: i64,
+    reports: &[(Pubkey, LeaseReport)],
+    evidence_root_of: impl Fn(&[(Pubkey, LeaseReport)]) -> [u8; 32],
+) -> Vec<Vec<Instruction>> {
+    pack(reports, &oracle, ATTEST_CU_PER_LEASE, |chunk| {
+        ix::lease_attest(oracle, window_end, evidence_root_of(chunk), chunk)
+    })
 }

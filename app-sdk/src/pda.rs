@@ -50,6 +50,16 @@ pub fn device(device_key: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[DEVICE_SEED, device_key.as_ref()], &ID)
 }
 
+/// The registry record of a GPU, by its `Gpu::uuid_hash`.
+pub fn gpu(uuid_hash: &[u8; 32]) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[GPU_SEED, uuid_hash], &ID)
+}
+
+/// What the renter allows to run on a cluster's GPUs.
+pub fn workload(cluster: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[WORKLOAD_SEED, cluster.as_ref()], &ID)
+}
+
 pub fn incentive_pool() -> (Pubkey, u8) {
     timelock::pda::INCENTIVE_POOL
 }

@@ -17,7 +17,7 @@ impl TestFixture {
                 (*lease, timelock::LeaseReport { proven_secs: *proven_secs, faults: *faults, resolution })
             })
             .collect();
-        let ix = ix::lease_attest(signer.pubkey(), window_end, &leases);
+        let ix = ix::lease_attest(signer.pubkey(), window_end, [0; 32], &leases);
         self.send(&[ix::compute_unit_limit(1_400_000), ix], &[&signer])
     }
 

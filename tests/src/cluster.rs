@@ -58,6 +58,12 @@ impl TestFixture {
         self.send(&[ix], &[&renter.authority])
     }
 
+    /// The renter declares what may run on the cluster's GPUs (container image references).
+    pub fn set_workload(&mut self, renter: &Renter, cluster_id: u64, images: &[&str]) -> SendResult {
+        let ix = ix::cluster_set_workload(renter.key(), cluster_id, images);
+        self.send(&[ix], &[&renter.authority])
+    }
+
     /// Books `workers` on the terms they are listed with now (what a renter reads before it books).
     pub fn add_workers(&mut self, renter: &Renter, cluster_id: u64, workers: &[ix::WorkerRef]) -> SendResult {
         let bookings: Vec<_> = workers.iter().map(|w| self.as_listed(w)).collect();

@@ -34,6 +34,7 @@ pub use solana_keypair::Keypair;
 pub use solana_signer::Signer;
 pub use supplier::SupplierActor;
 pub use timelock::errors::TimelockError;
+pub use worker::{gpu_hashes, gpu_uuids, simulated_gpus};
 
 pub const STAKE_DECIMALS: u8 = 9;
 pub const PAYMENT_DECIMALS: u8 = 6;

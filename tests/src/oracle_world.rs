@@ -9,12 +9,13 @@ use ed25519_dalek::SigningKey;
 use solana_signer::Signer;
 use sqlx::PgPool;
 use timelock_oracle::{Config, RunningOracle};
-use timelock_protocol::{GpuProcess, GpuSample, Heartbeat, SignedHeartbeat};
+use timelock_protocol::{GpuSample, Heartbeat, SignedHeartbeat};
 
 use crate::svm_backend::SvmBackend;
 use crate::{Renter, TestFixture, ONE_USDC};
 
-pub const JOB_CONTAINER: &str = "renter-job";
+/// The image the renter declares as its workload and runs.
+pub const JOB_IMAGE: &str = "ghcr.io/renter/job:v1";
 pub const CLUSTER_ID: u64 = 1;
 
 pub struct LeasedWorker {
@@ -57,6 +58,7 @@ impl OracleWorld {
         let refs = f.workers_with_devices(&keys, gpu_count);
         let renter = f.renter(100_000_000 * ONE_USDC);
         f.create_cluster(&renter, CLUSTER_ID, hours).expect("cluster_create");
+        f.set_workload(&renter, CLUSTER_ID, &[JOB_IMAGE]).expect("cluster_set_workload");
         for chunk in refs.chunks(10) {
             f.add_workers(&renter, CLUSTER_ID, chunk).expect("cluster_add_workers");
         }
@@ -77,37 +79,18 @@ impl OracleWorld {
 
     /// What an honest agent reports: every GPU present, only the renter's job on them.
     pub fn honest_gpus(&self, worker: usize) -> Vec<GpuSample> {
-        self.gpus(worker, &[Some(JOB_CONTAINER)])
+        self.gpus(worker, &[Some(JOB_IMAGE)])
     }
 
-    /// Every GPU of the worker running processes in these containers (`None`: a host process).
-    pub fn gpus(&self, worker: usize, containers: &[Option<&str>]) -> Vec<GpuSample> {
-        (0..self.workers[worker].gpu_count)
-            .map(|g| GpuSample {
-                uuid: format!("GPU-{worker}-{g}"),
-                model: "H100-SXM".into(),
-                utilization_pct: 98,
-                memory_used_mib: 71_000,
-                processes: containers
-                    .iter()
-                    .enumerate()
-                    .map(|(pid, c)| GpuProcess { pid: 1_000 + pid as u32, container: c.map(str::to_string) })
-                    .collect(),
-            })
-            .collect()
+    /// Every registered GPU of the worker running a process of each image (`None`: a host process).
+    pub fn gpus(&self, worker: usize, images: &[Option<&str>]) -> Vec<GpuSample> {
+        let w = &self.workers[worker];
+        crate::simulated_gpus(&w.worker, w.gpu_count, images)
     }
 
     pub fn heartbeat(&self, worker: usize, sequence: u64, timestamp: i64, gpus: Vec<GpuSample>) -> SignedHeartbeat {
         let w = &self.workers[worker];
-        Heartbeat {
-            worker: w.worker.to_bytes(),
-            lease: w.lease.to_bytes(),
-            sequence,
-            timestamp,
-            gpus,
-            allowed_containers: vec![JOB_CONTAINER.into()],
-        }
-        .sign(&w.device)
+        Heartbeat { worker: w.worker.to_bytes(), lease: w.lease.to_bytes(), sequence, timestamp, gpus }.sign(&w.device)
     }
 
     /// Settings for tests: any free port, and no waiting on caches.
@@ -149,7 +132,6 @@ impl OracleWorld {
         let identity = timelock_agent::Identity {
             worker: self.workers[index].worker.to_bytes(),
             lease: self.workers[index].lease.to_bytes(),
-            allowed_containers: vec![JOB_CONTAINER.into()],
         };
         (identity, telemetry)
     }

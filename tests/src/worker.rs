@@ -7,6 +7,45 @@ use timelock_sdk::{catalog, ix, pda};
 
 use crate::{Failed, SendResult, SupplierActor, TestFixture, ONE_STAKE};
 
+/// The UUIDs a test host reports for the GPUs of the worker at `worker`: unique per worker, as real UUIDs are.
+pub fn gpu_uuids(worker: &Pubkey, gpu_count: u16) -> Vec<String> {
+    (0..gpu_count).map(|i| format!("GPU-{worker}-{i}")).collect()
+}
+
+/// The registry hashes of [`gpu_uuids`].
+pub fn gpu_hashes(worker: &Pubkey, gpu_count: u16) -> Vec<[u8; 32]> {
+    gpu_uuids(worker, gpu_count).iter().map(|uuid| timelock::state::Gpu::uuid_hash(uuid)).collect()
+}
+
+/// What a simulated host's telemetry says: its H100s (with the UUIDs registered for the worker), each running
+/// one process of each image (`None`: a process outside any container), as the agent reports them.
+pub fn simulated_gpus(worker: &Pubkey, gpu_count: u16, images: &[Option<&str>]) -> Vec<timelock_protocol::GpuSample> {
+    gpu_uuids(worker, gpu_count)
+        .into_iter()
+        .map(|uuid| timelock_protocol::GpuSample {
+            uuid,
+            model: "H100-SXM".into(),
+            utilization_pct: 97,
+            memory_used_mib: 70_000,
+            processes: images
+                .iter()
+                .enumerate()
+                .map(|(p, image)| timelock_protocol::GpuProcess {
+                    pid: 4_000 + p as u32,
+                    // Container ids are hex, as cgroups show them; one per image.
+                    container: image.map(|_| format!("c0ffee{p:06x}")),
+                    image: image.map(|i| format!("sha256:{}", hex_of(i))),
+                    image_name: image.map(str::to_string),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn hex_of(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
 impl TestFixture {
     /// An 8 × H100 worker spec as io.net lists them.
     pub fn h100_spec(&self) -> WorkerSpec {
@@ -31,11 +70,17 @@ impl TestFixture {
         self.next_worker_index
     }
 
-    /// Registers a worker for `supplier`; returns its index.
+    /// Registers a worker for `supplier` with the GPUs of [`gpu_uuids`]; returns its index.
     pub fn register_worker(&mut self, supplier: &SupplierActor, spec: WorkerSpec) -> Result<u32, Failed> {
         let index = self.next_worker_index();
-        let ix = ix::worker_register(supplier.key(), index, spec);
+        let ix = self.register_worker_ix(supplier, index, spec);
         self.send(&[ix], &[&supplier.authority]).map(|_| index)
+    }
+
+    pub fn register_worker_ix(&self, supplier: &SupplierActor, index: u32, spec: WorkerSpec) -> Instruction {
+        let worker = pda::worker(&supplier.supplier(), index).0;
+        let gpus = gpu_hashes(&worker, spec.gpu_count);
+        ix::worker_register(supplier.key(), index, spec, &gpus)
     }
 
     /// `worker_update` for the worker as it is registered now (its current device key).
@@ -50,8 +95,10 @@ impl TestFixture {
     }
 
     pub fn deregister_worker_ix(&self, supplier: &SupplierActor, index: u32) -> Instruction {
-        let device_key = self.worker_of(supplier, index).spec.device_key;
-        ix::worker_deregister(supplier.key(), index, device_key)
+        let registered = self.worker_of(supplier, index);
+        let worker = pda::worker(&supplier.supplier(), index).0;
+        let gpus = gpu_hashes(&worker, registered.spec.gpu_count);
+        ix::worker_deregister(supplier.key(), index, registered.spec.device_key, &gpus)
     }
 
     pub fn deregister_worker(&mut self, supplier: &SupplierActor, index: u32) -> SendResult {

@@ -60,7 +60,7 @@ fn argument_errors_say_what_is_wrong() {
 fn semantic_errors_say_what_to_do() {
     let mut f = TestFixture::new();
     let user = f.actor();
-    let err = timelock(&mut f, &user, "worker register --index 1 --gpu-model TPU-9 --gpu-count 1 --vram-gib 1 --cpu-cores 1 --ram-gib 1 --region US --tier 1 --price 1 --device-key 11111111111111111111111111111112").unwrap_err();
+    let err = timelock(&mut f, &user, "worker register --index 1 --gpu-model TPU-9 --gpu-count 1 --vram-gib 1 --cpu-cores 1 --ram-gib 1 --region US --tier 1 --price 1 --device-key 11111111111111111111111111111112 --gpu GPU-1").unwrap_err();
     assert!(err.contains("unknown GPU model") && err.contains("H100-SXM"), "{err}");
     let err = timelock(&mut f, &user, "cluster create --id 1 --hours 1 --count 3").unwrap_err();
     assert!(err.contains("only 0 available workers match"), "{err}");
@@ -88,7 +88,8 @@ fn cli_drives_a_full_lifecycle() {
         let device = Keypair::new().pubkey();
         let args = format!(
             "worker register --index {index} --gpu-model H100-SXM --gpu-count 8 --vram-gib 80 --cpu-cores 96 \
-             --ram-gib 1024 --region US-EAST --tier 4 --soc2 --e2e --green --price {price} --device-key {device}"
+             --ram-gib 1024 --region US-EAST --tier 4 --soc2 --e2e --green --price {price} --device-key {device} {gpus}",
+            gpus = (0..8).map(|g| format!("--gpu GPU-{index}-{g}")).collect::<Vec<_>>().join(" ")
         );
         timelock(&mut f, &supplier, &args).unwrap();
     }
@@ -224,10 +225,34 @@ fn worker_layout_offsets_match_the_program() {
         window_faults: 0,
         registered_at: 0,
         bump: 0,
-        _reserved: [0; 64],
+        gpu_set: [0; 32],
+        _reserved: [0; 32],
     };
     let mut data = Vec::new();
     anchor_lang::AccountSerialize::try_serialize(&worker, &mut data).unwrap();
     let at = cli::worker_layout::GPU_MODEL;
     assert_eq!(&data[at..at + 2], &worker.spec.gpu_model.to_le_bytes());
+}
+
+#[test]
+fn a_worker_registered_with_its_gpus_releases_them_when_it_leaves() {
+    let mut f = TestFixture::new();
+    let supplier = f.actor();
+    f.funded_ata(&supplier.pubkey(), f.stake_mint, 8_000 * ONE_STAKE);
+    timelock(&mut f, &supplier, "supplier register").unwrap();
+    timelock(&mut f, &supplier, &format!("supplier stake {}", 8_000 * ONE_STAKE)).unwrap();
+    let device = Keypair::new().pubkey();
+    let uuids = ["GPU-5d9d6fb0-aa01", "GPU-5d9d6fb0-aa02"];
+    let args = format!(
+        "worker register --index 7 --gpu-model H100-SXM --gpu-count 2 --vram-gib 80 --cpu-cores 32 --ram-gib 256 \
+         --region US-EAST --tier 4 --price 2000000 --device-key {device} --gpu {} --gpu {}",
+        uuids[0], uuids[1]
+    );
+    timelock(&mut f, &supplier, &args).unwrap();
+    let worker = pda::worker(&pda::supplier(&supplier.pubkey()).0, 7).0;
+    let records: Vec<_> = uuids.iter().map(|u| pda::gpu(&timelock::state::Gpu::uuid_hash(u)).0).collect();
+    assert!(records.iter().all(|r| f.account::<timelock::state::Gpu>(r).worker == worker));
+    // The CLI finds the worker's GPU records on chain and closes them with it.
+    timelock(&mut f, &supplier, "worker deregister 7").unwrap();
+    assert!(records.iter().all(|r| !f.exists(r)) && !f.exists(&worker));
 }

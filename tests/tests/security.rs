@@ -96,7 +96,8 @@ fn reinitialisation_of_config_supplier_and_worker_is_refused() {
     assert_eq!(f.supplier_account(&supplier).staked, 8_000 * ONE_STAKE, "re-register did not reset the stake");
     let spec = f.h100_spec();
     let index = f.register_worker(&supplier, spec.clone()).unwrap();
-    assert_already_in_use(f.send(&[ix::worker_register(supplier.key(), index, spec)], &[&supplier.authority]));
+    let again = f.register_worker_ix(&supplier, index, spec);
+    assert_already_in_use(f.send(&[again], &[&supplier.authority]));
 }
 
 #[test]
@@ -196,15 +197,12 @@ fn closing_accounts_closed_worker_cannot_be_revived_or_reused() {
     let mut f = TestFixture::new();
     let supplier = f.staked_supplier(8_000 * ONE_STAKE);
     let spec = f.h100_spec();
-    let device_key = spec.device_key;
     let index = f.register_worker(&supplier, spec).unwrap();
     let worker = pda::worker(&supplier.supplier(), index).0;
-    f.exec(ix::worker_deregister(supplier.key(), index, device_key), &[&supplier.authority]);
+    let deregister = f.deregister_worker_ix(&supplier, index);
+    f.exec(deregister.clone(), &[&supplier.authority]);
     assert!(!f.exists(&worker));
-    assert_error(
-        f.send(&[ix::worker_deregister(supplier.key(), index, device_key)], &[&supplier.authority]),
-        AnchorError::AccountNotInitialized,
-    );
+    assert_error(f.send(&[deregister], &[&supplier.authority]), AnchorError::AccountNotInitialized);
     assert_eq!(f.supplier_account(&supplier).reserved, 0, "the bond was released exactly once");
 }
 

@@ -3,7 +3,7 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::solana_program::system_program;
-use timelock::state::ClusterPurpose;
+use timelock::state::{ClusterPurpose, Workload};
 use timelock::BookingTerms;
 use timelock::{accounts, instruction, ID};
 
@@ -118,9 +118,10 @@ pub fn cluster_end(renter: Pubkey, cluster_id: u64) -> Instruction {
     )
 }
 
+/// Closes the cluster, its escrow and its workload (when declared).
 pub fn cluster_close(payment: RenterPayment) -> Instruction {
     let cluster = payment.cluster();
-    build(
+    let mut ix = build(
         accounts::ClusterClose {
             renter: payment.renter,
             cluster,
@@ -132,5 +133,27 @@ pub fn cluster_close(payment: RenterPayment) -> Instruction {
             program: ID,
         },
         instruction::ClusterClose {},
+    );
+    ix.accounts.push(AccountMeta::new(pda::workload(&cluster).0, false));
+    ix
+}
+
+/// Declares what may run on the cluster's GPUs: container image references (digests such as `sha256:…` or
+/// names), hashed and sorted here.
+pub fn cluster_set_workload(renter: Pubkey, cluster_id: u64, images: &[&str]) -> Instruction {
+    let cluster = pda::cluster(&renter, cluster_id).0;
+    let mut hashes: Vec<[u8; 32]> = images.iter().map(|image| Workload::image_hash(image)).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    build(
+        accounts::ClusterSetWorkload {
+            renter,
+            cluster,
+            workload: pda::workload(&cluster).0,
+            system_program: system_program::ID,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::ClusterSetWorkload { images: hashes },
     )
 }

@@ -9,11 +9,17 @@ use timelock::{accounts, instruction, ID};
 use super::{build, event_authority, RenterPayment};
 use crate::pda;
 
-/// One oracle's reports for `leases` (same order) up to `window_end`.
-pub fn lease_attest(oracle: Pubkey, window_end: i64, leases: &[(Pubkey, LeaseReport)]) -> Instruction {
+/// One oracle's reports for `leases` (same order) up to `window_end`, with the Merkle root of the evidence it
+/// judged for them.
+pub fn lease_attest(
+    oracle: Pubkey,
+    window_end: i64,
+    evidence_root: [u8; 32],
+    leases: &[(Pubkey, LeaseReport)],
+) -> Instruction {
     let mut ix = build(
         accounts::LeaseAttest { oracle, config: pda::config().0, event_authority: event_authority(), program: ID },
-        instruction::LeaseAttest { window_end, reports: leases.iter().map(|(_, r)| *r).collect() },
+        instruction::LeaseAttest { window_end, evidence_root, reports: leases.iter().map(|(_, r)| *r).collect() },
     );
     ix.accounts.extend(leases.iter().map(|(lease, _)| AccountMeta::new(*lease, false)));
     ix

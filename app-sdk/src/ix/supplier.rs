@@ -1,7 +1,7 @@
 //! A supplier's instructions: registration, stake and workers.
 
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::solana_program::system_program;
 use timelock::state::WorkerSpec;
 use timelock::{accounts, instruction, ID};
@@ -72,9 +72,20 @@ pub fn stake_unbond(authority: Pubkey, amount: u64) -> Instruction {
     )
 }
 
-pub fn worker_register(authority: Pubkey, worker_index: u32, spec: WorkerSpec) -> Instruction {
+/// The GPUs' registry records, writable, in the order the program expects: ascending UUID hash.
+fn gpu_records(gpus: &[[u8; 32]]) -> (Vec<[u8; 32]>, Vec<AccountMeta>) {
+    let mut hashes = gpus.to_vec();
+    hashes.sort_unstable();
+    let records = hashes.iter().map(|hash| AccountMeta::new(pda::gpu(hash).0, false)).collect();
+    (hashes, records)
+}
+
+/// Registers a worker with `spec` whose GPUs have the UUID hashes `gpus` (`Gpu::uuid_hash`, any order; one per
+/// GPU).
+pub fn worker_register(authority: Pubkey, worker_index: u32, spec: WorkerSpec, gpus: &[[u8; 32]]) -> Instruction {
     let supplier = pda::supplier(&authority).0;
-    build(
+    let (gpus, records) = gpu_records(gpus);
+    let mut ix = build(
         accounts::WorkerRegister {
             authority,
             config: pda::config().0,
@@ -85,8 +96,10 @@ pub fn worker_register(authority: Pubkey, worker_index: u32, spec: WorkerSpec) -
             event_authority: event_authority(),
             program: ID,
         },
-        instruction::WorkerRegister { worker_index, spec },
-    )
+        instruction::WorkerRegister { worker_index, spec, gpus },
+    );
+    ix.accounts.extend(records);
+    ix
 }
 
 fn worker_manage(authority: Pubkey, worker_index: u32) -> accounts::WorkerManage {
@@ -130,9 +143,10 @@ pub fn worker_set_available(authority: Pubkey, worker_index: u32, available: boo
     build(worker_manage(authority, worker_index), instruction::WorkerSetAvailable { available })
 }
 
-pub fn worker_deregister(authority: Pubkey, worker_index: u32, device_key: Pubkey) -> Instruction {
+/// `gpus`: the UUID hashes the worker registered with (their records are closed).
+pub fn worker_deregister(authority: Pubkey, worker_index: u32, device_key: Pubkey, gpus: &[[u8; 32]]) -> Instruction {
     let supplier = pda::supplier(&authority).0;
-    build(
+    let mut ix = build(
         accounts::WorkerDeregister {
             authority,
             config: pda::config().0,
@@ -143,7 +157,9 @@ pub fn worker_deregister(authority: Pubkey, worker_index: u32, device_key: Pubke
             program: ID,
         },
         instruction::WorkerDeregister {},
-    )
+    );
+    ix.accounts.extend(gpu_records(gpus).1);
+    ix
 }
 
 pub fn worker_unjail(authority: Pubkey, worker_index: u32) -> Instruction {

@@ -3,6 +3,7 @@
 
 pub mod cgroup;
 pub mod client;
+pub mod runtime;
 pub mod telemetry;
 
 use std::path::Path;
@@ -28,7 +29,6 @@ pub fn read_device_key(path: &Path) -> Result<SigningKey, String> {
 pub struct Identity {
     pub worker: [u8; 32],
     pub lease: [u8; 32],
-    pub allowed_containers: Vec<String>,
 }
 
 /// One signed heartbeat from the current telemetry. `sequence` must grow strictly (the agent uses Unix
@@ -40,14 +40,8 @@ pub fn heartbeat(
     sequence: u64,
     timestamp: i64,
 ) -> Result<SignedHeartbeat, TelemetryError> {
-    let heartbeat = Heartbeat {
-        worker: identity.worker,
-        lease: identity.lease,
-        sequence,
-        timestamp,
-        gpus: source.sample()?,
-        allowed_containers: identity.allowed_containers.clone(),
-    };
+    let heartbeat =
+        Heartbeat { worker: identity.worker, lease: identity.lease, sequence, timestamp, gpus: source.sample()? };
     Ok(heartbeat.sign(device))
 }
 
@@ -70,7 +64,7 @@ mod tests {
         let keypair_file = dir.path().join("device.json");
         std::fs::write(&keypair_file, serde_json::to_string(&device.to_keypair_bytes().to_vec()).unwrap()).unwrap();
         let device = read_device_key(&keypair_file).unwrap();
-        let identity = Identity { worker: [1; 32], lease: [2; 32], allowed_containers: vec!["job".into()] };
+        let identity = Identity { worker: [1; 32], lease: [2; 32] };
         let signed = heartbeat(&mut FileSource { path: telemetry }, &identity, &device, 10, 1_800_000_000).unwrap();
         assert_eq!(signed.heartbeat.gpus[0].processes[0].container.as_deref(), Some("job"));
         assert_eq!(signed.verify(&device.verifying_key().to_bytes()), Ok(()));

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use timelock_agent::client::Agent;
+use timelock_agent::runtime::Docker;
 use timelock_agent::telemetry::{FileSource, NvmlSource, TelemetrySource};
 use timelock_agent::{read_device_key, Identity};
 
@@ -30,9 +31,9 @@ struct Args {
     /// Oracle service URL (repeat for each oracle of the quorum). None: print heartbeats instead.
     #[arg(long = "oracle", env = "TIMELOCK_AGENT_ORACLE", value_delimiter = ',')]
     oracles: Vec<String>,
-    /// A container of the renter's job (repeat for each).
-    #[arg(long = "allow", env = "TIMELOCK_AGENT_ALLOW", value_delimiter = ',')]
-    allowed_containers: Vec<String>,
+    /// The container runtime's API socket (Docker's), asked which image each GPU process's container runs.
+    #[arg(long, env = "TIMELOCK_AGENT_DOCKER_SOCKET", default_value = "/var/run/docker.sock")]
+    docker_socket: PathBuf,
     #[arg(long, env = "TIMELOCK_AGENT_INTERVAL_SECS", default_value_t = 30)]
     interval_secs: u64,
     /// Read telemetry from this JSON file instead of NVML (hosts without a GPU, tests, simulations).
@@ -85,14 +86,10 @@ fn main() {
     load_config_file();
     let args = Args::parse();
     let device = read_device_key(&args.keypair).unwrap_or_else(|e| fail(&e));
-    let identity = Identity {
-        worker: account("worker", &args.worker),
-        lease: account("lease", &args.lease),
-        allowed_containers: args.allowed_containers.clone(),
-    };
+    let identity = Identity { worker: account("worker", &args.worker), lease: account("lease", &args.lease) };
     let source: Box<dyn TelemetrySource + Send> = match &args.telemetry_file {
         Some(path) => Box::new(FileSource { path: path.clone() }),
-        None => Box::new(NvmlSource::open().unwrap_or_else(|e| fail(&e.to_string()))),
+        None => Box::new(NvmlSource::open(Docker::new(&args.docker_socket)).unwrap_or_else(|e| fail(&e.to_string()))),
     };
     let now_millis = || SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64;
     let mut agent = Agent::new(identity, device, source, args.oracles.clone());

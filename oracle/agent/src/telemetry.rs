@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use nvml_wrapper::Nvml;
 use timelock_protocol::{GpuProcess, GpuSample};
 
+use crate::runtime::Docker;
+
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
     #[error("NVML is not available ({0}): this host has no NVIDIA driver; use `--telemetry-file` to simulate one")]
@@ -36,12 +38,20 @@ impl TelemetrySource for FileSource {
 
 pub struct NvmlSource {
     nvml: Nvml,
+    runtime: Docker,
 }
 
 impl NvmlSource {
-    pub fn open() -> Result<Self, TelemetryError> {
-        Nvml::init().map(|nvml| NvmlSource { nvml }).map_err(|e| TelemetryError::NoNvml(e.to_string()))
+    pub fn open(runtime: Docker) -> Result<Self, TelemetryError> {
+        Nvml::init().map(|nvml| NvmlSource { nvml, runtime }).map_err(|e| TelemetryError::NoNvml(e.to_string()))
     }
+}
+
+/// A GPU process as the oracles judge it: its container and that container's image.
+pub fn describe_process(pid: u32, runtime: &mut Docker) -> GpuProcess {
+    let container = crate::cgroup::container_of(pid);
+    let image = container.as_deref().map(|id| runtime.image_of(id)).unwrap_or_default();
+    GpuProcess { pid, container, image: image.image, image_name: image.image_name }
 }
 
 fn nvml_error(e: impl std::fmt::Display) -> TelemetryError {
@@ -58,7 +68,7 @@ impl TelemetrySource for NvmlSource {
                     .running_compute_processes()
                     .map_err(nvml_error)?
                     .into_iter()
-                    .map(|p| GpuProcess { pid: p.pid, container: crate::cgroup::container_of(p.pid) })
+                    .map(|p| describe_process(p.pid, &mut self.runtime))
                     .collect();
                 Ok(GpuSample {
                     uuid: device.uuid().map_err(nvml_error)?,
@@ -130,7 +140,15 @@ mod tests {
             model: "H100-SXM".into(),
             utilization_pct: 90,
             memory_used_mib: 100,
-            processes: pids.iter().map(|pid| GpuProcess { pid: *pid, container: Some("job".into()) }).collect(),
+            processes: pids
+                .iter()
+                .map(|pid| GpuProcess {
+                    pid: *pid,
+                    container: Some("4f1c2b3a9d8e".into()),
+                    image: Some("sha256:9a8b".into()),
+                    image_name: Some("ghcr.io/renter/job:v1".into()),
+                })
+                .collect(),
         };
         std::fs::write(&path, serde_json::to_string(&vec![gpu(&[1])]).unwrap()).unwrap();
         let mut source = FileSource { path: path.clone() };
@@ -144,7 +162,7 @@ mod tests {
     #[test]
     fn without_a_driver_nvml_says_so() {
         // CI machines have no NVIDIA driver; on a GPU host this opens and samples instead.
-        match NvmlSource::open() {
+        match NvmlSource::open(Docker::new("/var/run/docker.sock")) {
             Err(error) => assert!(error.to_string().contains("--telemetry-file"), "{error}"),
             Ok(mut source) => assert!(!source.sample().unwrap().is_empty()),
         }

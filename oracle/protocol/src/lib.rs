@@ -2,6 +2,8 @@
 //! ([`challenge`]) and the Time-Lock policy that turns both into proven seconds and faults ([`policy`]).
 
 pub mod challenge;
+pub mod evidence;
+pub mod merkle;
 pub mod policy;
 
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -9,9 +11,11 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 /// Prefix of every signed heartbeat, so that a device key's signature can never be replayed as anything else.
-pub const HEARTBEAT_DOMAIN: &[u8] = b"timelock-heartbeat-v1";
+pub const HEARTBEAT_DOMAIN: &[u8] = b"timelock-heartbeat-v2";
 
-/// A compute process seen on a GPU, with the container (cgroup) it runs in when it has one.
+/// A compute process seen on a GPU, with the container (cgroup) it runs in when it has one and that
+/// container's image as the container runtime reports it. The oracles judge the image against the renter's
+/// workload on chain.
 #[derive(BorshSerialize, BorshDeserialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GpuProcess {
@@ -19,6 +23,19 @@ pub struct GpuProcess {
     #[cfg_attr(feature = "openapi", schema(maximum = 4_294_967_295_u64))]
     pub pid: u32,
     pub container: Option<String>,
+    /// The container's image id (`sha256:…`, immutable), when the runtime told.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// The reference the container was created from (`ghcr.io/org/job:v3`), when the runtime told.
+    #[serde(default)]
+    pub image_name: Option<String>,
+}
+
+impl GpuProcess {
+    /// The image references a renter may have listed this process under: its image id, then its name.
+    pub fn images(&self) -> impl Iterator<Item = &str> {
+        self.image.iter().chain(&self.image_name).map(String::as_str)
+    }
 }
 
 #[derive(BorshSerialize, BorshDeserialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -56,8 +73,6 @@ pub struct Heartbeat {
     #[cfg_attr(feature = "openapi", schema(minimum = -9_223_372_036_854_775_808_i64, maximum = 9_223_372_036_854_775_807_i64))]
     pub timestamp: i64,
     pub gpus: Vec<GpuSample>,
-    /// Containers of the renter's job; a GPU process in any other container is foreign.
-    pub allowed_containers: Vec<String>,
 }
 
 impl Heartbeat {
@@ -250,9 +265,13 @@ mod tests {
                 model: "H100-SXM".into(),
                 utilization_pct: 97,
                 memory_used_mib: 70_000,
-                processes: vec![GpuProcess { pid: 42, container: Some("job".into()) }],
+                processes: vec![GpuProcess {
+                    pid: 42,
+                    container: Some("job".into()),
+                    image: Some("sha256:1234".into()),
+                    image_name: Some("ghcr.io/renter/job:v1".into()),
+                }],
             }],
-            allowed_containers: vec!["job".into()],
         }
     }
 

@@ -11,7 +11,9 @@
 //! across several intervals proves one. Intervals the oracle itself could not hear (its database, its chain
 //! reads or its process were down) are `Excused`: unpaid, but nobody's fault.
 
-use crate::Heartbeat;
+use serde::{Deserialize, Serialize};
+
+use crate::{GpuSample, Heartbeat};
 
 /// A heartbeat as the oracle received it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,11 +40,64 @@ pub struct PolicyParams {
     pub fault_span_secs: i64,
 }
 
-/// What the chain says the worker has.
-#[derive(Clone, Copy, Debug)]
+/// What the chain says: the worker's GPUs, and what its renter allows to run on them. The rules that compare
+/// (GPU UUID and image hashes) are the program's; the oracle passes them in, so this crate needs no chain types.
+#[derive(Clone, Copy)]
 pub struct Expectation<'a> {
     pub gpu_count: usize,
     pub gpu_model: &'a str,
+    /// Whether a heartbeat's GPUs are exactly the ones registered to the worker (by UUID).
+    pub registered_gpus: &'a dyn Fn(&[GpuSample]) -> bool,
+    pub workload: &'a dyn Workload,
+}
+
+/// The renter's declared workload over time (the program's `Workload`, version by version).
+pub trait Workload {
+    /// Whether the renter had declared a workload by `at`: before, GPU processes are not judged.
+    fn declared_at(&self, at: i64) -> bool;
+    /// Whether the workload in force at `at` allows a process of the image reference `image`.
+    fn allows(&self, image: &str, at: i64) -> bool;
+}
+
+/// A renter that declared nothing.
+pub struct Undeclared;
+
+impl Workload for Undeclared {
+    fn declared_at(&self, _at: i64) -> bool {
+        false
+    }
+    fn allows(&self, _image: &str, _at: i64) -> bool {
+        true
+    }
+}
+
+/// Why an interval was or was not paid, as the oracle serves it (`GET /v1/leases/{lease}/intervals`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reason {
+    Proven,
+    /// No heartbeat arrived: unpaid; an offline fault once more than the tolerance run together.
+    Missed,
+    /// No heartbeat arrived while this oracle was itself unavailable: unpaid, nobody's fault.
+    Excused,
+    /// A GPU process the renter's workload does not allow.
+    ForeignProcess {
+        pid: u32,
+        container: Option<String>,
+        image: Option<String>,
+        image_name: Option<String>,
+    },
+    /// Fewer GPUs than booked, or of another model.
+    MissingGpu {
+        reported: usize,
+        expected: usize,
+        model: String,
+    },
+    /// The GPUs reported are not the ones registered to the worker.
+    GpuMismatch,
+    /// The last benchmark challenge failed (wrong, late or unanswered).
+    ChallengeFailed,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +111,7 @@ pub enum Fault {
     Offline,
     ForeignProcess,
     MissingGpu,
+    GpuMismatch,
     FailedChallenge,
 }
 
@@ -77,6 +133,8 @@ pub struct Judgement {
     /// Each fault with the start of the interval where its run began.
     pub faults: Vec<(i64, Fault)>,
     pub intervals: Vec<Interval>,
+    /// Each interval's reason, in the same order.
+    pub reasons: Vec<Reason>,
 }
 
 /// Judges the whole intervals of `[start, end)`. `heartbeats` (already signature-checked, for this lease) and
@@ -93,6 +151,7 @@ pub fn judge(
     let step = params.interval_secs.max(1);
     let count = usize::try_from(end.saturating_sub(start) / step).unwrap_or(0);
     let mut intervals = Vec::with_capacity(count);
+    let mut reasons = Vec::with_capacity(count);
     let outages = merged(outages);
     let mut next_outage = 0;
     let mut next_heartbeat = 0;
@@ -104,7 +163,7 @@ pub fn judge(
         let mut latest = None;
         while next_heartbeat < heartbeats.len() && heartbeats[next_heartbeat].received_at < to {
             if heartbeats[next_heartbeat].received_at >= from {
-                latest = Some(&heartbeats[next_heartbeat].heartbeat);
+                latest = Some((heartbeats[next_heartbeat].received_at, &heartbeats[next_heartbeat].heartbeat));
             }
             next_heartbeat += 1;
         }
@@ -118,12 +177,14 @@ pub fn judge(
         }
         let unheard: i64 =
             outages[next_outage..].iter().take_while(|o| o.from < to).map(|o| o.to.min(to) - o.from.max(from)).sum();
-        intervals.push(match latest {
+        let (interval, reason) = match latest {
             // Excused only when the oracle was deaf for at least half of it: a blip is no cover for a silence.
-            None if 2 * unheard >= step => Interval::Excused,
-            None => Interval::Missed,
-            Some(heartbeat) => verdict(heartbeat, challenge_passed, expect),
-        });
+            None if 2 * unheard >= step => (Interval::Excused, Reason::Excused),
+            None => (Interval::Missed, Reason::Missed),
+            Some((received_at, heartbeat)) => verdict(heartbeat, received_at, challenge_passed, expect),
+        };
+        intervals.push(interval);
+        reasons.push(reason);
     }
     let proven = intervals.iter().filter(|v| **v == Interval::Proven).count() as u64;
     Judgement {
@@ -132,6 +193,7 @@ pub fn judge(
         proven_secs: proven * step as u64,
         faults: faults(start, step, &intervals, params),
         intervals,
+        reasons,
     }
 }
 
@@ -162,23 +224,39 @@ impl Judgement {
     }
 }
 
-fn verdict(heartbeat: &Heartbeat, challenge_passed: bool, expect: Expectation) -> Interval {
-    let complete = heartbeat.gpus.len() >= expect.gpu_count
-        && heartbeat.gpus.iter().all(|g| g.model.eq_ignore_ascii_case(expect.gpu_model));
-    if !complete {
-        return Interval::Faulty(Fault::MissingGpu);
+fn verdict(heartbeat: &Heartbeat, received_at: i64, challenge_passed: bool, expect: Expectation) -> (Interval, Reason) {
+    let wrong_model = heartbeat.gpus.iter().find(|g| !g.model.eq_ignore_ascii_case(expect.gpu_model));
+    if heartbeat.gpus.len() < expect.gpu_count || wrong_model.is_some() {
+        let model = wrong_model.map_or_else(|| expect.gpu_model.to_string(), |g| g.model.clone());
+        let reason = Reason::MissingGpu { reported: heartbeat.gpus.len(), expected: expect.gpu_count, model };
+        return (Interval::Faulty(Fault::MissingGpu), reason);
     }
-    let foreign = heartbeat.gpus.iter().flat_map(|g| &g.processes).any(|p| match &p.container {
-        Some(container) => !heartbeat.allowed_containers.contains(container),
-        None => true,
-    });
-    if foreign {
-        return Interval::Faulty(Fault::ForeignProcess);
+    if !(expect.registered_gpus)(&heartbeat.gpus) {
+        return (Interval::Faulty(Fault::GpuMismatch), Reason::GpuMismatch);
+    }
+    let workload = expect.workload;
+    if workload.declared_at(received_at) {
+        // A process outside any container, or whose image the runtime did not tell, is foreign: the renter's
+        // job runs in the containers it declared.
+        let foreign = heartbeat
+            .gpus
+            .iter()
+            .flat_map(|g| &g.processes)
+            .find(|p| p.container.is_none() || !p.images().any(|image| workload.allows(image, received_at)));
+        if let Some(p) = foreign {
+            let reason = Reason::ForeignProcess {
+                pid: p.pid,
+                container: p.container.clone(),
+                image: p.image.clone(),
+                image_name: p.image_name.clone(),
+            };
+            return (Interval::Faulty(Fault::ForeignProcess), reason);
+        }
     }
     if !challenge_passed {
-        return Interval::Faulty(Fault::FailedChallenge);
+        return (Interval::Faulty(Fault::FailedChallenge), Reason::ChallengeFailed);
     }
-    Interval::Proven
+    (Interval::Proven, Reason::Proven)
 }
 
 fn faults(start: i64, step: i64, intervals: &[Interval], params: PolicyParams) -> Vec<(i64, Fault)> {
@@ -230,9 +308,24 @@ mod tests {
 
     const START: i64 = 1_000;
     const PARAMS: PolicyParams = PolicyParams { interval_secs: 30, offline_tolerance: 2, fault_span_secs: 3_600 };
-    const EXPECT: Expectation = Expectation { gpu_count: 2, gpu_model: "H100-SXM" };
+    fn registered(gpus: &[GpuSample]) -> bool {
+        gpus.iter().all(|g| g.uuid.starts_with("GPU-"))
+    }
+    /// The renter runs the image `job`.
+    struct JobOnly;
+    impl Workload for JobOnly {
+        fn declared_at(&self, _at: i64) -> bool {
+            true
+        }
+        fn allows(&self, image: &str, _at: i64) -> bool {
+            image == "job"
+        }
+    }
+    const EXPECT: Expectation<'static> =
+        Expectation { gpu_count: 2, gpu_model: "H100-SXM", registered_gpus: &registered, workload: &JobOnly };
 
-    fn beat(at: i64, containers: &[Option<&str>], gpus: usize) -> Heartbeat {
+    /// A heartbeat with a process of each image (`None`: a process outside any container) on every GPU.
+    fn beat(at: i64, images: &[Option<&str>], gpus: usize) -> Heartbeat {
         Heartbeat {
             worker: [1; 32],
             lease: [2; 32],
@@ -244,13 +337,17 @@ mod tests {
                     model: "H100-SXM".into(),
                     utilization_pct: 99,
                     memory_used_mib: 1,
-                    processes: containers
+                    processes: images
                         .iter()
-                        .map(|c| GpuProcess { pid: 7, container: c.map(str::to_string) })
+                        .map(|image| GpuProcess {
+                            pid: 7,
+                            container: image.map(|_| "4f1c2b3a9d8e".to_string()),
+                            image: image.map(str::to_string),
+                            image_name: None,
+                        })
                         .collect(),
                 })
                 .collect(),
-            allowed_containers: vec!["job".into()],
         }
     }
 
@@ -338,6 +435,8 @@ mod tests {
         let j = judge_on_time(START, START + 120, &beats, &[], PARAMS);
         assert_eq!(j.proven_secs, 60);
         assert_eq!(j.faults, vec![(START + 30, Fault::MissingGpu)]);
+        assert_eq!(j.reasons[1], Reason::MissingGpu { reported: 1, expected: 2, model: "H100-SXM".into() });
+        assert_eq!(j.reasons[2], Reason::MissingGpu { reported: 2, expected: 2, model: "RTX-4090".into() });
     }
 
     #[test]
@@ -394,6 +493,47 @@ mod tests {
         let blips: Vec<Outage> = (2..18).map(|i| Outage { from: START + 30 * i, to: START + 30 * i + 1 }).collect();
         let j = judge(START, START + 600, &on_time(&beats), &[], &blips, EXPECT, PARAMS);
         assert_eq!(j.faults, vec![(START + 60, Fault::Offline)]);
+    }
+
+    #[test]
+    fn the_renters_workload_decides_what_is_foreign_and_the_reason_names_it() {
+        let mut beats = honest(4);
+        beats[1] = beat(beats[1].timestamp, &[Some("job"), Some("miner")], 2);
+        beats[2].gpus[1].processes[0].image = None; // the runtime did not tell: not the renter's declared image
+        let j = judge_on_time(START, START + 120, &beats, &[], PARAMS);
+        assert_eq!(j.proven_secs, 60);
+        assert_eq!(j.reasons[0], Reason::Proven);
+        assert_eq!(
+            j.reasons[1],
+            Reason::ForeignProcess {
+                pid: 7,
+                container: Some("4f1c2b3a9d8e".into()),
+                image: Some("miner".into()),
+                image_name: None
+            }
+        );
+        assert!(matches!(j.reasons[2], Reason::ForeignProcess { image: None, .. }));
+        // A process listed under its name rather than its id is the renter's too.
+        let mut named = honest(1);
+        for gpu in &mut named[0].gpus {
+            gpu.processes[0].image = Some("sha256:abcd".into());
+            gpu.processes[0].image_name = Some("job".into());
+        }
+        assert_eq!(judge_on_time(START, START + 30, &named, &[], PARAMS).proven_secs, 30);
+        // Without a declared workload, processes are not judged.
+        let undeclared = Expectation { workload: &Undeclared, ..EXPECT };
+        let j = judge(START, START + 120, &on_time(&beats), &[], &[], undeclared, PARAMS);
+        assert_eq!(j.proven_secs, 120);
+    }
+
+    #[test]
+    fn gpus_other_than_the_registered_ones_are_a_mismatch() {
+        let mut beats = honest(3);
+        beats[1].gpus[0].uuid = "swapped-in".into();
+        let j = judge_on_time(START, START + 90, &beats, &[], PARAMS);
+        assert_eq!(j.intervals[1], Interval::Faulty(Fault::GpuMismatch));
+        assert_eq!(j.reasons[1], Reason::GpuMismatch);
+        assert_eq!(j.faults, vec![(START + 30, Fault::GpuMismatch)]);
     }
 
     #[test]

@@ -28,11 +28,29 @@ prop_compose! {
                     model: "H100-SXM".into(),
                     utilization_pct: utilization,
                     memory_used_mib: memory,
-                    processes: (0..processes).map(|p| GpuProcess { pid: p as u32, container: container.clone() }).collect(),
+                    processes: (0..processes)
+                        .map(|p| GpuProcess {
+                            pid: p as u32,
+                            container: container.clone(),
+                            image: container.clone(),
+                            image_name: None,
+                        })
+                        .collect(),
                 })
                 .collect(),
-            allowed_containers: vec!["job".into()],
         }
+    }
+}
+
+/// The renter runs the image `job`.
+struct JobOnly;
+
+impl timelock_protocol::policy::Workload for JobOnly {
+    fn declared_at(&self, _at: i64) -> bool {
+        true
+    }
+    fn allows(&self, image: &str, _at: i64) -> bool {
+        image == "job"
     }
 }
 
@@ -111,18 +129,21 @@ proptest! {
     ) {
         const START: i64 = 1_000_000;
         let params = PolicyParams { interval_secs: step, offline_tolerance: tolerance, fault_span_secs: span };
-        let expect = Expectation { gpu_count: 2, gpu_model: "H100-SXM" };
+        let registered = |_: &[GpuSample]| true;
+        let expect =
+            Expectation { gpu_count: 2, gpu_model: "H100-SXM", registered_gpus: &registered, workload: &JobOnly };
         let mut observations: Vec<Observation> = arrivals
             .iter()
             .map(|(at, foreign, gpus)| {
-                let containers = if *foreign { Some("miner".to_string()) } else { Some("job".to_string()) };
+                let image = if *foreign { Some("miner".to_string()) } else { Some("job".to_string()) };
                 let heartbeat = Heartbeat {
                     worker: [1; 32], lease: [2; 32], sequence: 1, timestamp: START + at,
                     gpus: (0..*gpus).map(|g| GpuSample {
                         uuid: format!("GPU-{g}"), model: "H100-SXM".into(), utilization_pct: 90, memory_used_mib: 1,
-                        processes: vec![GpuProcess { pid: 1, container: containers.clone() }],
+                        processes: vec![GpuProcess {
+                            pid: 1, container: Some("4f1c2b3a9d8e".into()), image: image.clone(), image_name: None,
+                        }],
                     }).collect(),
-                    allowed_containers: vec!["job".into()],
                 };
                 Observation { received_at: START + at, heartbeat }
             })
@@ -136,6 +157,7 @@ proptest! {
 
         let j = judge(START, end, &observations, &results, &spans, expect, params);
         prop_assert_eq!(j.intervals.len() as i64, length / step);
+        prop_assert_eq!(j.reasons.len(), j.intervals.len());
         let proven = j.intervals.iter().filter(|i| **i == Interval::Proven).count() as u64;
         prop_assert_eq!(j.proven_secs, proven * step as u64);
         prop_assert!(j.faults.len() <= j.intervals.len());

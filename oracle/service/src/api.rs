@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use timelock_protocol::challenge::{self, AnswerJudged, ChallengeVerdict, OpenChallenge, SignedAnswer};
+use timelock_protocol::policy::Reason;
 use timelock_protocol::{HeartbeatAccepted, SignedHeartbeat};
 use timelock_service_kit::{ApiError, ErrorBody, ErrorCode, Health, Metrics, Readiness};
 use tokio::sync::{mpsc, oneshot};
@@ -109,6 +110,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/heartbeats", post(post_heartbeat).layer(DefaultBodyLimit::max(body_limit)))
         .route("/v1/workers/{worker}/challenge", get(get_challenge))
         .route("/v1/challenges/{id}", post(post_answer).layer(DefaultBodyLimit::max(answer_limit)))
+        .route("/v1/leases/{lease}/intervals", get(get_intervals))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
@@ -406,6 +408,83 @@ pub async fn post_answer(
         .counter("oracle_challenge_verdicts_total", "Challenge answers judged, by verdict.", &label)
         .fetch_add(1, Ordering::Relaxed);
     Ok(Json(AnswerJudged { id: id as u64, verdict }).into_response())
+}
+
+/// Which page of a lease's intervals.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IntervalPage {
+    /// Intervals that start at or after this time (Unix seconds, the oracle's clock); 0 by default.
+    #[serde(default)]
+    from: i64,
+    /// Most intervals to return, 1 to 1,000 (500 by default).
+    #[serde(default = "default_interval_limit")]
+    #[param(minimum = 1, maximum = 1000)]
+    limit: i64,
+}
+
+fn default_interval_limit() -> i64 {
+    500
+}
+
+/// One judged interval `[start, end)` and why it was or was not paid.
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct JudgedInterval {
+    pub start: i64,
+    pub end: i64,
+    #[serde(flatten)]
+    pub reason: Reason,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct LeaseIntervals {
+    /// The lease (base58).
+    pub lease: String,
+    /// This oracle's signing key (base58): whose verdicts these are.
+    pub oracle: String,
+    pub intervals: Vec<JudgedInterval>,
+    /// `from` of the next page, absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
+}
+
+/// This oracle's verdict on each judged interval of the lease, with its reason: proven, missed, excused (the
+/// oracle itself was down), a foreign process (with its container and image), a missing or mismatched GPU, a
+/// failed challenge. Kept after the heartbeats behind them are dropped.
+#[utoipa::path(get, path = "/v1/leases/{lease}/intervals", summary = "Why each interval of a lease was or was not paid",
+    params(("lease" = String, Path, description = "the lease account (base58)", format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$"), IntervalPage),
+    responses(
+        (status = 200, description = "the judged intervals, oldest first (none yet for a lease not judged)", body = LeaseIntervals),
+        (status = 400, description = "a malformed lease or page", body = ErrorBody),
+        (status = 503, description = "database unavailable; retry", body = ErrorBody)))]
+pub async fn get_intervals(
+    State(state): State<Arc<AppState>>,
+    Path(lease): Path<String>,
+    page: Result<Query<IntervalPage>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<LeaseIntervals>, ApiError> {
+    let lease_key = parse_key(&lease)?;
+    let Query(page) = page.map_err(|e| ApiError::new(ErrorCode::Malformed, e.body_text()))?;
+    if !(1..=1000).contains(&page.limit) {
+        return Err(ApiError::new(ErrorCode::Malformed, "limit must be between 1 and 1000"));
+    }
+    let rows = state
+        .store
+        .intervals(&state.identity, &lease_key, page.from, page.limit + 1)
+        .await
+        .map_err(|e| ApiError::internal("reading intervals", e))?;
+    let more = rows.len() as i64 > page.limit;
+    let intervals: Vec<JudgedInterval> = rows
+        .into_iter()
+        .take(page.limit as usize)
+        .map(|(start, step, reason)| JudgedInterval { start, end: start.saturating_add(step), reason })
+        .collect();
+    let next = if more { intervals.last().map(|i| i.start.saturating_add(1)) } else { None };
+    Ok(Json(LeaseIntervals {
+        lease: Pubkey::new_from_array(lease_key).to_string(),
+        oracle: Pubkey::new_from_array(state.identity).to_string(),
+        intervals,
+        next,
+    }))
 }
 
 #[utoipa::path(get, path = "/health", summary = "The process and its database answer", responses((status = 200, description = "OK", body = Health), (status = 503, description = "database unavailable", body = ErrorBody)))]

@@ -10,15 +10,18 @@ use std::sync::Arc;
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use timelock::state::{Cluster, Lease, Worker};
+use timelock::state::{Cluster, Gpu, Lease, Worker, Workload};
 use timelock::LeaseReport;
-use timelock_protocol::policy::{judge, Expectation};
+use timelock_protocol::evidence::{self, LeaseEvidence};
+use timelock_protocol::merkle;
+use timelock_protocol::policy::{judge, Expectation, Undeclared};
+use timelock_protocol::GpuSample;
 use timelock_sdk::client::{Client, ClientError, SendOptions};
 
 use crate::chain::{Chain, WorkerInfo};
 use crate::config::Config;
 use crate::outages::Outages;
-use crate::store::Store;
+use crate::store::{EvidenceRow, Store, WorkloadHistory};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AttestError {
@@ -51,6 +54,9 @@ pub struct Attestor {
 struct Judged {
     lease: Pubkey,
     report: LeaseReport,
+    evidence: LeaseEvidence,
+    judged_from: i64,
+    heartbeats: usize,
 }
 
 impl Attestor {
@@ -60,7 +66,7 @@ impl Attestor {
         let chain_now = self.chain.read(|client| client.backend.unix_timestamp()).await?;
         let window_end = chain_now - self.config.max_clock_skew_secs;
         let me = self.signer.pubkey();
-        let (leases, clusters, workers) = self
+        let (leases, clusters, workers, workloads) = self
             .chain
             .read(move |client| {
                 let leases = client.search::<Lease>(&[])?;
@@ -78,9 +84,20 @@ impl Attestor {
                     .zip(client.accounts::<Worker>(&worker_keys)?)
                     .filter_map(|(k, w)| Some((*k, WorkerInfo::from_account(&w?))))
                     .collect();
-                Ok((leases, clusters, workers))
+                let workload_keys: Vec<Pubkey> =
+                    cluster_keys.iter().map(|c| timelock_sdk::pda::workload(c).0).collect();
+                let workloads: Vec<Workload> =
+                    client.accounts::<Workload>(&workload_keys)?.into_iter().flatten().collect();
+                Ok((leases, clusters, workers, workloads))
             })
             .await?;
+        // Each version of a workload is kept as it is first seen, so intervals are judged against the list in
+        // force when their heartbeats arrived (a renter's later edit cannot make a past interval foreign).
+        for workload in &workloads {
+            self.store.record_workload(workload).await?;
+        }
+        let cluster_keys: Vec<[u8; 32]> = clusters.keys().map(|k| k.to_bytes()).collect();
+        let histories = self.store.workloads(&cluster_keys).await?;
 
         let mut report = RoundReport { window_end, ..RoundReport::default() };
         let mut judged = Vec::new();
@@ -99,7 +116,10 @@ impl Attestor {
             if judge_end <= since || lease.proven_secs >= lease.max_secs(cluster.end_ts) {
                 continue;
             }
-            let heartbeats = self.store.lease_heartbeats(&address.to_bytes(), lease.start_ts, judge_end).await?;
+            let received = self.store.lease_heartbeats(&address.to_bytes(), lease.start_ts, judge_end).await?;
+            let heartbeat_leaves: Vec<merkle::Hash> =
+                received.iter().map(|(o, signature)| evidence::heartbeat_leaf(o.received_at, signature)).collect();
+            let heartbeats: Vec<_> = received.into_iter().map(|(observation, _)| observation).collect();
             // A challenge that failed while this oracle was itself down (the answer could not reach it) is void.
             let challenges: Vec<_> = self
                 .store
@@ -109,9 +129,21 @@ impl Attestor {
                 .filter(|(issued, r)| r.passed || !outages.iter().any(|o| o.from <= r.at && *issued < o.to))
                 .map(|(_, result)| result)
                 .collect();
-            let expect = Expectation { gpu_count: usize::from(worker.gpu_count), gpu_model: &worker.gpu_model };
+            let registered_gpus =
+                |gpus: &[GpuSample]| Gpu::set_digest_of_uuids(gpus.iter().map(|g| g.uuid.as_str())) == worker.gpu_set;
+            let workload: &dyn timelock_protocol::policy::Workload =
+                histories.get(&lease.cluster.to_bytes()).map_or(&Undeclared, |h: &WorkloadHistory| h);
+            let expect = Expectation {
+                gpu_count: usize::from(worker.gpu_count),
+                gpu_model: &worker.gpu_model,
+                registered_gpus: &registered_gpus,
+                workload,
+            };
             let policy = self.config.policy();
             let verdict = judge(lease.start_ts, judge_end, &heartbeats, &challenges, &outages, expect, policy);
+            self.store
+                .record_intervals(&me.to_bytes(), &address.to_bytes(), verdict.start, verdict.step, &verdict.reasons)
+                .await?;
             let (proven, faults) = verdict.counted_from(since);
             report.judged += 1;
             let proven_secs = u32::try_from(proven).unwrap_or(u32::MAX);
@@ -121,7 +153,22 @@ impl Attestor {
             let news = mine.is_none_or(|v| u64::from(proven_secs) > v.proven_secs || u64::from(faults) > v.faults);
             if news {
                 let resolution = lease.resolutions;
-                judged.push(Judged { lease: *address, report: LeaseReport { proven_secs, faults, resolution } });
+                let evidence = LeaseEvidence {
+                    lease: address.to_bytes(),
+                    window_end,
+                    proven_secs,
+                    faults,
+                    resolution,
+                    heartbeats_root: evidence::heartbeats_root(&heartbeat_leaves),
+                    verdicts_digest: evidence::verdicts_digest(verdict.start, verdict.step, &verdict.reasons),
+                };
+                judged.push(Judged {
+                    lease: *address,
+                    report: LeaseReport { proven_secs, faults, resolution },
+                    evidence,
+                    judged_from: lease.start_ts,
+                    heartbeats: heartbeat_leaves.len(),
+                });
             }
         }
 
@@ -129,7 +176,12 @@ impl Attestor {
             return Ok(report);
         }
         let reports: Vec<(Pubkey, LeaseReport)> = judged.iter().map(|j| (j.lease, j.report)).collect();
-        let batches = timelock_sdk::batch::lease_attest(me, window_end, &reports);
+        let leaves: HashMap<Pubkey, merkle::Hash> = judged.iter().map(|j| (j.lease, j.evidence.leaf())).collect();
+        let leaves_of = |chunk: &[(Pubkey, LeaseReport)]| -> Vec<merkle::Hash> {
+            chunk.iter().map(|(lease, _)| leaves[lease]).collect()
+        };
+        let batches =
+            timelock_sdk::batch::lease_attest(me, window_end, &reports, |chunk| merkle::root(&leaves_of(chunk)));
         // The attest instruction ends each batch; its accounts past the fixed four are its leases, in order.
         let leases_per_tx: Vec<usize> =
             batches.iter().map(|b| b.last().map_or(0, |ix| ix.accounts.len().saturating_sub(4))).collect();
@@ -150,12 +202,26 @@ impl Attestor {
         let failed: BTreeSet<usize> = outcome.failures.iter().map(|(i, _)| *i).collect();
         let mut signatures = outcome.signatures.iter();
         let mut offset = 0;
+        let mut evidence = Vec::with_capacity(judged.len());
         for (index, size) in leases_per_tx.into_iter().enumerate() {
-            let part: Vec<_> = judged[offset..offset + size]
-                .iter()
-                .map(|j| (j.lease.to_bytes(), j.report.proven_secs, j.report.faults))
-                .collect();
+            let in_tx = &judged[offset..offset + size];
+            let part: Vec<_> =
+                in_tx.iter().map(|j| (j.lease.to_bytes(), j.report.proven_secs, j.report.faults)).collect();
             offset += size;
+            let tx_leaves: Vec<merkle::Hash> = in_tx.iter().map(|j| j.evidence.leaf()).collect();
+            let root = merkle::root(&tx_leaves);
+            let signature =
+                (!failed.contains(&index)).then(|| outcome.signatures.get(index - failed.range(..index).count()));
+            evidence.extend(in_tx.iter().enumerate().map(|(position, j)| EvidenceRow {
+                evidence: j.evidence,
+                judged_from: j.judged_from,
+                heartbeats: j.heartbeats,
+                root,
+                position,
+                leaves: tx_leaves.len(),
+                proof: merkle::proof(&tx_leaves, position),
+                signature: signature.flatten().map(ToString::to_string),
+            }));
             if failed.contains(&index) {
                 let error = outcome.failures.iter().find(|(i, _)| *i == index).map_or("", |(_, e)| e.as_str());
                 tracing::warn!(transaction = index, %error, "attestation transaction failed; retried next round");
@@ -166,6 +232,7 @@ impl Attestor {
                 report.sent.extend(part.iter().map(|(l, p, f)| (Pubkey::new_from_array(*l), *p, *f)));
             }
         }
+        self.store.record_evidence(&me.to_bytes(), &evidence).await?;
         tracing::info!(
             window_end,
             judged = report.judged,

@@ -22,6 +22,8 @@ pub struct WorkerInfo {
     pub gpu_count: u16,
     /// Catalog name (`H100-SXM`), as agents report it.
     pub gpu_model: String,
+    /// Digest of the GPUs registered to the worker (`Gpu::set_digest`).
+    pub gpu_set: [u8; 32],
 }
 
 impl WorkerInfo {
@@ -30,6 +32,7 @@ impl WorkerInfo {
             device_key: worker.spec.device_key.to_bytes(),
             gpu_count: worker.spec.gpu_count,
             gpu_model: timelock_sdk::catalog::gpu_model_name(worker.spec.gpu_model).unwrap_or("unknown").to_string(),
+            gpu_set: worker.gpu_set,
         }
     }
 }

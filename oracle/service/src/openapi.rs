@@ -8,6 +8,7 @@ use serde_json::Value;
 use timelock_protocol::challenge::{
     AnswerJudged, Challenge, ChallengeAnswer, ChallengeVerdict, OpenChallenge, SignedAnswer,
 };
+use timelock_protocol::policy::Reason;
 use timelock_protocol::{GpuProcess, GpuSample, Heartbeat, HeartbeatAccepted, SignedHeartbeat};
 use timelock_service_kit::{ErrorBody, ErrorCode, ErrorDetail, Health};
 use utoipa::OpenApi;
@@ -22,7 +23,7 @@ use crate::api::*;
                        lease under the Time-Lock policy and attests proven time on chain. Keys are base58, signatures \
                        128 hex digits, times Unix seconds on the oracle's clock."
     ),
-    paths(post_heartbeat, get_challenge, post_answer, health, ready),
+    paths(post_heartbeat, get_challenge, post_answer, get_intervals, health, ready),
     components(schemas(
         SignedHeartbeat,
         Heartbeat,
@@ -35,6 +36,9 @@ use crate::api::*;
         SignedAnswer,
         AnswerJudged,
         ChallengeVerdict,
+        LeaseIntervals,
+        JudgedInterval,
+        Reason,
         Health,
         ErrorBody,
         ErrorDetail,
@@ -49,6 +53,7 @@ pub const PATHS: &[(&str, &str)] = &[
     ("/v1/heartbeats", "post"),
     ("/v1/workers/{worker}/challenge", "get"),
     ("/v1/challenges/{id}", "post"),
+    ("/v1/leases/{lease}/intervals", "get"),
     ("/health", "get"),
     ("/ready", "get"),
 ];

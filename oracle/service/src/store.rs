@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use borsh::{BorshDeserialize, BorshSerialize};
 use sqlx::migrate::Migrator;
 use sqlx::PgPool;
+use timelock::state::Workload;
 use timelock_protocol::challenge::{Challenge, ChallengeVerdict};
-use timelock_protocol::policy::{ChallengeResult, Observation, Outage};
+use timelock_protocol::evidence::LeaseEvidence;
+use timelock_protocol::policy::{ChallengeResult, Observation, Outage, Reason};
 use timelock_protocol::{Heartbeat, SignedHeartbeat};
 
 /// The oracle's schema (`migrations/oracle/`). A database that also holds the indexer's schema (every database
@@ -158,10 +160,16 @@ impl Store {
         Ok(rows.iter().map(|r| inserted.contains(&(r.worker, r.sequence))).collect())
     }
 
-    /// The lease's heartbeats received in `[from, to)`, in the order they were received.
-    pub async fn lease_heartbeats(&self, lease: &Key, from: i64, to: i64) -> sqlx::Result<Vec<Observation>> {
-        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT received_at, payload FROM oracle.heartbeats \
+    /// The lease's heartbeats received in `[from, to)`, in the order they were received, each with its device
+    /// signature (what the evidence commits to).
+    pub async fn lease_heartbeats(
+        &self,
+        lease: &Key,
+        from: i64,
+        to: i64,
+    ) -> sqlx::Result<Vec<(Observation, [u8; 64])>> {
+        let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT received_at, payload, signature FROM oracle.heartbeats \
              WHERE lease = $1 AND received_at >= $2 AND received_at < $3 ORDER BY received_at, sequence",
         )
         .bind(&lease[..])
@@ -172,8 +180,9 @@ impl Store {
         // Every payload was decoded from a verified request before it was stored.
         Ok(rows
             .into_iter()
-            .filter_map(|(received_at, p)| {
-                Some(Observation { received_at, heartbeat: Heartbeat::try_from_slice(&p).ok()? })
+            .filter_map(|(received_at, p, signature)| {
+                let observation = Observation { received_at, heartbeat: Heartbeat::try_from_slice(&p).ok()? };
+                Some((observation, signature.try_into().ok()?))
             })
             .collect())
     }
@@ -393,5 +402,207 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Records a version of a cluster's workload as read from chain (a version already recorded is kept).
+    pub async fn record_workload(&self, workload: &Workload) -> sqlx::Result<()> {
+        let images: Vec<&[u8]> = workload.images.iter().map(|i| &i[..]).collect();
+        let retiring: Vec<&[u8]> = workload.retiring.iter().map(|i| &i[..]).collect();
+        sqlx::query(
+            "INSERT INTO oracle.workloads (cluster, changed_at, images, retiring) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&workload.cluster.to_bytes()[..])
+        .bind(workload.changed_at)
+        .bind(&images)
+        .bind(&retiring)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every recorded version of the clusters' workloads, oldest first.
+    pub async fn workloads(&self, clusters: &[Key]) -> sqlx::Result<HashMap<Key, WorkloadHistory>> {
+        let clusters: Vec<&[u8]> = clusters.iter().map(|c| &c[..]).collect();
+        type Row = (Vec<u8>, i64, Vec<Vec<u8>>, Vec<Vec<u8>>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT cluster, changed_at, images, retiring FROM oracle.workloads WHERE cluster = ANY($1) \
+             ORDER BY cluster, changed_at",
+        )
+        .bind(&clusters)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut found: HashMap<Key, WorkloadHistory> = HashMap::new();
+        for (cluster, changed_at, images, retiring) in rows {
+            let cluster = key(cluster);
+            let version = Workload {
+                cluster: cluster.into(),
+                images: images.into_iter().map(key).collect(),
+                retiring: retiring.into_iter().map(key).collect(),
+                changed_at,
+                bump: 0,
+            };
+            found.entry(cluster).or_default().versions.push(version);
+        }
+        Ok(found)
+    }
+
+    /// Stores the verdicts on a lease's intervals from `start` (`step` seconds each), replacing earlier
+    /// verdicts on the same intervals.
+    pub async fn record_intervals(
+        &self,
+        oracle: &Key,
+        lease: &Key,
+        start: i64,
+        step: i64,
+        reasons: &[Reason],
+    ) -> sqlx::Result<()> {
+        let starts: Vec<i64> = (0..reasons.len() as i64).map(|i| start + i * step).collect();
+        let reasons: Vec<serde_json::Value> =
+            reasons.iter().map(|r| serde_json::to_value(r).expect("reasons serialize")).collect();
+        sqlx::query(
+            "INSERT INTO oracle.intervals (oracle, lease, start, step, reason) \
+             SELECT $1, $2, start, $3, reason FROM UNNEST($4::int8[], $5::jsonb[]) AS r(start, reason) \
+             ON CONFLICT (oracle, lease, start) DO UPDATE SET step = EXCLUDED.step, reason = EXCLUDED.reason",
+        )
+        .bind(&oracle[..])
+        .bind(&lease[..])
+        .bind(step as i32)
+        .bind(&starts)
+        .bind(&reasons)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Up to `limit` verdicts on the lease's intervals from `from` on, by time.
+    pub async fn intervals(
+        &self,
+        oracle: &Key,
+        lease: &Key,
+        from: i64,
+        limit: i64,
+    ) -> sqlx::Result<Vec<(i64, i64, Reason)>> {
+        let rows: Vec<(i64, i32, serde_json::Value)> = sqlx::query_as(
+            "SELECT start, step, reason FROM oracle.intervals WHERE oracle = $1 AND lease = $2 AND start >= $3 \
+             ORDER BY start LIMIT $4",
+        )
+        .bind(&oracle[..])
+        .bind(&lease[..])
+        .bind(from)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        // Every row was written from a `Reason`; one this version cannot read is skipped, not a failure.
+        Ok(rows
+            .into_iter()
+            .filter_map(|(start, step, reason)| Some((start, i64::from(step), serde_json::from_value(reason).ok()?)))
+            .collect())
+    }
+
+    /// Records what one attestation transaction committed to for each of its leases.
+    pub async fn record_evidence(&self, oracle: &Key, rows: &[EvidenceRow]) -> sqlx::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for row in rows {
+            let e = &row.evidence;
+            let proof: Vec<&[u8]> = row.proof.iter().map(|h| &h[..]).collect();
+            sqlx::query(
+                "INSERT INTO oracle.evidence (oracle, lease, window_end, proven_secs, faults, resolution, \
+                     judged_from, heartbeats, heartbeats_root, verdicts_digest, leaf, root, position, leaves, proof, \
+                     signature) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                 ON CONFLICT (oracle, lease, window_end) DO UPDATE SET proven_secs = EXCLUDED.proven_secs, \
+                     faults = EXCLUDED.faults, resolution = EXCLUDED.resolution, judged_from = EXCLUDED.judged_from, \
+                     heartbeats = EXCLUDED.heartbeats, heartbeats_root = EXCLUDED.heartbeats_root, \
+                     verdicts_digest = EXCLUDED.verdicts_digest, leaf = EXCLUDED.leaf, root = EXCLUDED.root, \
+                     position = EXCLUDED.position, leaves = EXCLUDED.leaves, proof = EXCLUDED.proof, \
+                     signature = EXCLUDED.signature",
+            )
+            .bind(&oracle[..])
+            .bind(&e.lease[..])
+            .bind(e.window_end)
+            .bind(i64::from(e.proven_secs))
+            .bind(i32::from(e.faults))
+            .bind(i16::from(e.resolution))
+            .bind(row.judged_from)
+            .bind(row.heartbeats as i32)
+            .bind(&e.heartbeats_root[..])
+            .bind(&e.verdicts_digest[..])
+            .bind(&e.leaf()[..])
+            .bind(&row.root[..])
+            .bind(row.position as i32)
+            .bind(row.leaves as i32)
+            .bind(&proof)
+            .bind(row.signature.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// The latest evidence this oracle committed to for the lease, if any.
+    pub async fn latest_evidence(&self, oracle: &Key, lease: &Key) -> sqlx::Result<Option<EvidenceRow>> {
+        type Row = (i64, i64, i32, i16, i64, i32, Vec<u8>, Vec<u8>, Vec<u8>, i32, i32, Vec<Vec<u8>>, Option<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT window_end, proven_secs, faults, resolution, judged_from, heartbeats, heartbeats_root, \
+                 verdicts_digest, root, position, leaves, proof, signature \
+             FROM oracle.evidence WHERE oracle = $1 AND lease = $2 ORDER BY window_end DESC LIMIT 1",
+        )
+        .bind(&oracle[..])
+        .bind(&lease[..])
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| EvidenceRow {
+            evidence: LeaseEvidence {
+                lease: *lease,
+                window_end: r.0,
+                proven_secs: r.1 as u32,
+                faults: r.2 as u16,
+                resolution: r.3 as u8,
+                heartbeats_root: key(r.6),
+                verdicts_digest: key(r.7),
+            },
+            judged_from: r.4,
+            heartbeats: r.5 as usize,
+            root: key(r.8),
+            position: r.9 as usize,
+            leaves: r.10 as usize,
+            proof: r.11.into_iter().map(key).collect(),
+            signature: r.12,
+        }))
+    }
+}
+
+/// One lease's evidence in one attestation transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvidenceRow {
+    pub evidence: LeaseEvidence,
+    /// Start of the first judged interval (the lease's start).
+    pub judged_from: i64,
+    /// Heartbeats under `heartbeats_root`.
+    pub heartbeats: usize,
+    /// The root the transaction carried, the leaf's position among its leaves, and the leaf's proof.
+    pub root: [u8; 32],
+    pub position: usize,
+    pub leaves: usize,
+    pub proof: Vec<[u8; 32]>,
+    /// The transaction, once it landed.
+    pub signature: Option<String>,
+}
+
+/// A cluster's workload versions as recorded, oldest first: the policy's view of what the renter allowed when.
+#[derive(Clone, Debug, Default)]
+pub struct WorkloadHistory {
+    pub versions: Vec<Workload>,
+}
+
+impl timelock_protocol::policy::Workload for WorkloadHistory {
+    fn declared_at(&self, at: i64) -> bool {
+        self.versions.first().is_some_and(|v| v.changed_at <= at)
+    }
+
+    fn allows(&self, image: &str, at: i64) -> bool {
+        let hash = Workload::image_hash(image);
+        self.versions.iter().rev().find(|v| v.changed_at <= at).is_some_and(|v| v.allows(&hash, at))
     }
 }

@@ -10,6 +10,8 @@ pub const CLUSTER_SEED: &[u8] = b"cluster";
 pub const ESCROW_SEED: &[u8] = b"escrow";
 pub const LEASE_SEED: &[u8] = b"lease";
 pub const DEVICE_SEED: &[u8] = b"device";
+pub const GPU_SEED: &[u8] = b"gpu";
+pub const WORKLOAD_SEED: &[u8] = b"workload";
 pub const INCENTIVE_POOL_SEED: &[u8] = b"incentive_pool";
 pub const INCENTIVE_VAULT_SEED: &[u8] = b"incentive_vault";
 pub const INCENTIVE_EPOCH_SEED: &[u8] = b"incentive_epoch";
@@ -50,6 +52,11 @@ pub const GPU_MODEL_SLOTS: usize = 32;
 pub const MAX_GPU_MULTIPLIER_BPS: u32 = 1_000_000;
 pub const MAX_GPUS_PER_WORKER: u16 = 16;
 pub const REGION_LEN: usize = 8;
+/// Container images a renter may allow on its cluster at once (a job, its sidecars, a debugging image).
+pub const MAX_WORKLOAD_IMAGES: usize = 16;
+/// How long an image the renter stops listing stays allowed: time for the supplier's agent to see the change
+/// and stop the renter's own processes of it (see `Workload`).
+pub const WORKLOAD_GRACE_SECS: i64 = 300;
 
 pub mod compliance {
     pub const SOC2: u8 = 1 << 0;

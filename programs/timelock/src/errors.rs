@@ -144,4 +144,20 @@ pub enum TimelockError {
     DeviceKeyInUse,
     #[msg("Account is not the device record of this worker's device key")]
     InvalidDeviceRecord,
+    #[msg("One GPU UUID hash per GPU of the worker is required, matching its records")]
+    GpuListMismatch,
+    #[msg("GPU UUID hashes must be listed in strictly ascending order")]
+    GpuListNotSorted,
+    #[msg("Account is not the registry record of this GPU")]
+    InvalidGpuRecord,
+    #[msg("The GPU already backs another worker")]
+    GpuInUse,
+    #[msg("The GPU count is bound to the worker's registered GPUs: deregister and register again to change it")]
+    GpuCountChange,
+    #[msg("A workload lists 1 to 16 image hashes in strictly ascending order")]
+    InvalidWorkload,
+    #[msg("The workload changed too often within its grace period: wait for earlier images to retire")]
+    WorkloadChangeTooSoon,
+    #[msg("Account is not this cluster's workload")]
+    InvalidWorkloadAccount,
 }

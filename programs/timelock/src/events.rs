@@ -81,6 +81,8 @@ pub struct WorkerRegistered {
     pub supplier: Pubkey,
     pub worker_index: u32,
     pub spec: WorkerSpec,
+    /// Digest of the GPUs bound to the worker (`Gpu::set_digest`).
+    pub gpu_set: [u8; 32],
     pub bonded_stake: u64,
     pub supplier_reserved: u64,
     pub timestamp: i64,
@@ -192,6 +194,16 @@ pub struct ClusterClosed {
     pub timestamp: i64,
 }
 
+/// The renter declared or changed what may run on its cluster's GPUs.
+#[event]
+pub struct WorkloadSet {
+    pub cluster: Pubkey,
+    pub images: Vec<[u8; 32]>,
+    /// Images no longer listed that stay allowed for the grace period.
+    pub retiring: Vec<[u8; 32]>,
+    pub timestamp: i64,
+}
+
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct AttestedLease {
     pub lease: Pubkey,
@@ -207,6 +219,8 @@ pub struct AttestedLease {
 pub struct LeasesAttested {
     pub oracle: Pubkey,
     pub window_end: i64,
+    /// Merkle root of the evidence the oracle judged for these leases (see `OracleVote::evidence_root`).
+    pub evidence_root: [u8; 32],
     pub leases: Vec<AttestedLease>,
     pub timestamp: i64,
 }

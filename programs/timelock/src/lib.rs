@@ -82,8 +82,13 @@ pub mod timelock {
         StakeTransfer::stake_withdraw(ctx)
     }
 
-    pub fn worker_register(ctx: Context<WorkerRegister>, worker_index: u32, spec: WorkerSpec) -> Result<()> {
-        WorkerRegister::handler(ctx, worker_index, spec)
+    pub fn worker_register<'info>(
+        ctx: Context<'info, WorkerRegister<'info>>,
+        worker_index: u32,
+        spec: WorkerSpec,
+        gpus: Vec<[u8; 32]>,
+    ) -> Result<()> {
+        WorkerRegister::handler(ctx, worker_index, spec, gpus)
     }
 
     pub fn worker_update(ctx: Context<WorkerUpdate>, spec: WorkerSpec) -> Result<()> {
@@ -94,7 +99,7 @@ pub mod timelock {
         WorkerManage::worker_set_available(ctx, available)
     }
 
-    pub fn worker_deregister(ctx: Context<WorkerDeregister>) -> Result<()> {
+    pub fn worker_deregister<'info>(ctx: Context<'info, WorkerDeregister<'info>>) -> Result<()> {
         WorkerDeregister::handler(ctx)
     }
 
@@ -123,20 +128,25 @@ pub mod timelock {
         ClusterRemoveWorker::handler(ctx)
     }
 
+    pub fn cluster_set_workload(ctx: Context<ClusterSetWorkload>, images: Vec<[u8; 32]>) -> Result<()> {
+        ClusterSetWorkload::handler(ctx, images)
+    }
+
     pub fn cluster_end(ctx: Context<ClusterEnd>) -> Result<()> {
         ClusterEnd::handler(ctx)
     }
 
-    pub fn cluster_close(ctx: Context<ClusterClose>) -> Result<()> {
+    pub fn cluster_close<'info>(ctx: Context<'info, ClusterClose<'info>>) -> Result<()> {
         ClusterClose::handler(ctx)
     }
 
     pub fn lease_attest<'info>(
         ctx: Context<'info, LeaseAttest<'info>>,
         window_end: i64,
+        evidence_root: [u8; 32],
         reports: Vec<LeaseReport>,
     ) -> Result<()> {
-        LeaseAttest::handler(ctx, window_end, reports)
+        LeaseAttest::handler(ctx, window_end, evidence_root, reports)
     }
 
     pub fn lease_settle<'info>(ctx: Context<'info, LeaseSettle<'info>>) -> Result<()> {

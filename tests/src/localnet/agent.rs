@@ -5,11 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anchor_lang::prelude::Pubkey;
 use timelock_agent::client::Agent;
 use timelock_agent::telemetry::FileSource;
 use timelock_agent::Identity;
-
-use super::GPUS_PER_HOST;
 
 /// A simulated worker agent: a thread that ticks every `interval` with the telemetry in `telemetry` (which the
 /// caller may rewrite to simulate a foreign process or a lost GPU) until `online` is cleared.
@@ -63,21 +62,10 @@ impl Drop for SimulatedAgent {
     }
 }
 
-/// What an agent's telemetry file says: 8 H100s, each running processes in these containers.
-pub fn write_telemetry(path: &Path, host: u32, containers: &[Option<&str>]) {
-    let gpus: Vec<timelock_protocol::GpuSample> = (0..GPUS_PER_HOST)
-        .map(|g| timelock_protocol::GpuSample {
-            uuid: format!("GPU-{host}-{g}"),
-            model: "H100-SXM".into(),
-            utilization_pct: 97,
-            memory_used_mib: 70_000,
-            processes: containers
-                .iter()
-                .enumerate()
-                .map(|(p, c)| timelock_protocol::GpuProcess { pid: 4_000 + p as u32, container: c.map(str::to_string) })
-                .collect(),
-        })
-        .collect();
+/// What the agent of the host at `worker` reads as telemetry: its `gpu_count` registered H100s, each running a
+/// process of each image (`None`: outside any container).
+pub fn write_telemetry(path: &Path, worker: &Pubkey, gpu_count: u16, images: &[Option<&str>]) {
+    let gpus = crate::simulated_gpus(worker, gpu_count, images);
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, serde_json::to_string(&gpus).unwrap()).expect("telemetry");
     std::fs::rename(&tmp, path).expect("telemetry");

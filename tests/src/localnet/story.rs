@@ -29,7 +29,8 @@ pub struct Host {
 
 pub const GPUS_PER_HOST: u16 = 8;
 pub const PRICE: u64 = 2_000_000;
-pub const JOB: &str = "renter-job";
+/// The image of the renter's job: its workload on chain, and what its processes run.
+pub const JOB: &str = "ghcr.io/renter/job:v1";
 pub const HEARTBEAT_SECS: u64 = 3;
 
 /// The lifecycle on a local chain: a supplier stakes and registers four 8 × H100 hosts with the CLI, a renter
@@ -80,6 +81,9 @@ impl Story {
             let device_key = Pubkey::new_from_array(device.verifying_key().to_bytes()).to_string();
             let index = (i + 1) as u32;
             let (index_text, gpus, price) = (index.to_string(), GPUS_PER_HOST.to_string(), PRICE.to_string());
+            let worker = timelock_sdk::pda::worker(&timelock_sdk::pda::supplier(&supplier.pubkey()).0, index).0;
+            let uuids = crate::gpu_uuids(&worker, GPUS_PER_HOST);
+            let gpu_args = uuids.iter().flat_map(|uuid| ["--gpu", uuid.as_str()]);
             stack
                 .cli(
                     &supplier,
@@ -107,16 +111,31 @@ impl Story {
                         &price,
                         "--device-key",
                         &device_key,
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(gpu_args)
+                    .collect::<Vec<_>>(),
                 )
                 .expect("worker register");
-            let worker = timelock_sdk::pda::worker(&timelock_sdk::pda::supplier(&supplier.pubkey()).0, index).0;
             hosts.push(Host { name, index, worker, lease: Pubkey::default(), device, agent: None });
         }
         stack
             .cli(
                 &renter,
-                &["cluster", "create", "--id", "1", "--hours", "1", "--count", "4", "--gpu-model", "H100-SXM"],
+                &[
+                    "cluster",
+                    "create",
+                    "--id",
+                    "1",
+                    "--hours",
+                    "1",
+                    "--count",
+                    "4",
+                    "--gpu-model",
+                    "H100-SXM",
+                    "--image",
+                    JOB,
+                ],
             )
             .expect("cluster create");
         let cluster = timelock_sdk::pda::cluster(&renter.pubkey(), 1).0;
@@ -180,12 +199,8 @@ impl Story {
         let oracles: Vec<String> = self.oracle_urls.clone();
         for host in &mut self.hosts {
             let telemetry = self.stack.dir.join(format!("{}-gpus.json", host.name));
-            write_telemetry(&telemetry, host.index, &[Some(JOB)]);
-            let identity = Identity {
-                worker: host.worker.to_bytes(),
-                lease: host.lease.to_bytes(),
-                allowed_containers: vec![JOB.into()],
-            };
+            write_telemetry(&telemetry, &host.worker, GPUS_PER_HOST, &[Some(JOB)]);
+            let identity = Identity { worker: host.worker.to_bytes(), lease: host.lease.to_bytes() };
             host.agent = Some(SimulatedAgent::start(
                 identity,
                 host.device.clone(),
@@ -204,7 +219,8 @@ impl Story {
     pub fn cheat(&mut self) {
         let host = self.host("cheater");
         let telemetry = host.agent.as_ref().expect("agent").telemetry.clone();
-        write_telemetry(&telemetry, host.index, &[Some(JOB), Some("crypto-miner")]);
+        let worker = host.worker;
+        write_telemetry(&telemetry, &worker, GPUS_PER_HOST, &[Some(JOB), Some("crypto-miner")]);
     }
 
     /// The flaky host loses its network.

@@ -192,7 +192,7 @@ fn item9_a_removed_oracles_votes_stop_counting_and_nothing_decreases() {
     let later = s.f.now();
     let lease = s.lease_address(0);
     let report = timelock::LeaseReport { proven_secs: 7_200, faults: 9, resolution: 0 };
-    let stale = ix::lease_attest(retired.pubkey(), later, &[(lease, report)]);
+    let stale = ix::lease_attest(retired.pubkey(), later, [0; 32], &[(lease, report)]);
     assert_error(s.f.send(&[stale], &[&retired]), TimelockError::NotOracle);
     s.f.attest(0, later, &[(lease, 4_200, 5)]).unwrap();
     assert_eq!((s.lease(0).proven_secs, s.lease(0).faults), (3_600, 0));

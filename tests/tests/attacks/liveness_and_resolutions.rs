@@ -103,7 +103,7 @@ fn item2_a_decision_covers_its_span_and_the_time_after_it_is_still_attested() {
     let lease = s.lease_address(0);
     let stale = timelock::LeaseReport { proven_secs: 3_780, faults: 0, resolution: 0 };
     let oracle = s.f.oracles[0].insecure_clone();
-    let landed = s.f.send(&[ix::lease_attest(oracle.pubkey(), later, &[(lease, stale)])], &[&oracle]).unwrap();
+    let landed = s.f.send(&[ix::lease_attest(oracle.pubkey(), later, [0; 32], &[(lease, stale)])], &[&oracle]).unwrap();
     assert!(!landed.event::<timelock::events::LeasesAttested>().leases[0].accepted);
     // Counting from the decision, the quorum reports the 180 s since its window.
     s.attest_all(later, 180, 0);

@@ -22,9 +22,9 @@ fn item3_a_supplier_update_that_lands_first_cannot_take_the_renters_balance() {
     let rtx = catalog::gpu_model_code("RTX-4090").unwrap();
     f.update_worker(&supplier, index, WorkerSpec { gpu_model: rtx, ..listed.clone() }).unwrap();
     assert_error(f.book(&renter, 1, &[agreed]), TimelockError::HardwareNotAsAgreed);
-    // Or fewer GPUs.
-    f.update_worker(&supplier, index, WorkerSpec { gpu_count: 4, ..listed.clone() }).unwrap();
-    assert_error(f.book(&renter, 1, &[agreed]), TimelockError::HardwareNotAsAgreed);
+    // Fewer GPUs cannot even be declared: the count is the registered GPUs'.
+    let fewer = WorkerSpec { gpu_count: 4, ..listed.clone() };
+    assert_error(f.update_worker(&supplier, index, fewer), TimelockError::GpuCountChange);
     assert_eq!(f.token_balance(&renter.payment_tokens), 100_000 * ONE_USDC, "nothing was taken");
 
     // Or less memory, another region, or without the compliance the renter needs.

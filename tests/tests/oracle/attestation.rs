@@ -8,7 +8,7 @@ fn beats(world: &OracleWorld, worker: usize, from: i64, intervals: i64, foreign:
         .map(|i| {
             let at = from + 30 * i + 5;
             let gpus = if foreign {
-                world.gpus(worker, &[Some(timelock_tests::oracle_world::JOB_CONTAINER), Some("crypto-miner")])
+                world.gpus(worker, &[Some(timelock_tests::oracle_world::JOB_IMAGE), Some("crypto-miner")])
             } else {
                 world.honest_gpus(worker)
             };

@@ -15,7 +15,7 @@ async fn an_honest_heartbeat_is_stored_before_its_202(pool: PgPool) {
     assert_eq!(body["open_challenge"]["challenge"]["oracle"], me.as_str(), "the lease's first challenge");
 
     let stored = Store::new(pool).lease_heartbeats(&world.workers[0].lease.to_bytes(), 0, i64::MAX).await.unwrap();
-    let stored: Vec<_> = stored.into_iter().map(|o| o.heartbeat).collect();
+    let stored: Vec<_> = stored.into_iter().map(|(o, _)| o.heartbeat).collect();
     assert_eq!(stored, vec![heartbeat.heartbeat]);
     let (status, health) = send(&oracle, "GET", "/health", String::new()).await;
     assert_eq!((status, health), (200, json!({ "status": "ok" })));
@@ -46,7 +46,7 @@ async fn a_heartbeat_another_writer_stored_is_a_replay_and_fails_nothing_else(po
     assert_refused(duplicate, 409, "replay");
     assert_eq!(fresh.0, 202, "{}", fresh.1);
     let stored = Store::new(pool).lease_heartbeats(&world.workers[0].lease.to_bytes(), 0, i64::MAX).await.unwrap();
-    assert_eq!(stored.iter().map(|o| o.heartbeat.sequence).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(stored.iter().map(|(o, _)| o.heartbeat.sequence).collect::<Vec<_>>(), vec![1, 2, 3]);
     oracle.stop().await;
 }
 
@@ -229,15 +229,9 @@ async fn a_heartbeat_acknowledged_survives_kill_9(pool: PgPool) {
         tokio::spawn(async move {
             let client = reqwest::Client::new();
             for sequence in 1.. {
-                let heartbeat = timelock_protocol::Heartbeat {
-                    worker,
-                    lease,
-                    sequence,
-                    timestamp: unix_now(),
-                    gpus: vec![],
-                    allowed_containers: vec![],
-                }
-                .sign(&device_key(i));
+                let heartbeat =
+                    timelock_protocol::Heartbeat { worker, lease, sequence, timestamp: unix_now(), gpus: vec![] }
+                        .sign(&device_key(i));
                 match client.post(&url).json(&heartbeat).send().await {
                     Ok(response) if response.status() == 202 => {
                         if acked.send((worker, sequence as i64)).is_err() {

@@ -4,6 +4,7 @@
 mod api_fuzz;
 mod attestation;
 mod challenges;
+mod evidence;
 mod heartbeats;
 mod outages;
 

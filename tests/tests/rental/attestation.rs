@@ -73,17 +73,17 @@ fn attestation_failures() {
     // A non-member.
     let outsider = s.f.actor();
     let report = timelock::LeaseReport { proven_secs: 3_600, faults: 0, resolution: 0 };
-    let ix = ix::lease_attest(outsider.pubkey(), window, &[(lease, report)]);
+    let ix = ix::lease_attest(outsider.pubkey(), window, [0; 32], &[(lease, report)]);
     assert_error(s.f.send(&[ix], &[&outsider]), TimelockError::NotOracle);
     // A window in the future.
     assert_error(s.f.attest(0, window + 1, &[(lease, 1, 0)]), TimelockError::WindowInFuture);
     // Reports not matching the accounts.
     let oracle = s.f.oracles[0].insecure_clone();
-    let mut ix = ix::lease_attest(oracle.pubkey(), window, &[(lease, report)]);
+    let mut ix = ix::lease_attest(oracle.pubkey(), window, [0; 32], &[(lease, report)]);
     ix.accounts.pop();
     assert_error(s.f.send(&[ix], &[&oracle]), TimelockError::ReportCountMismatch);
     // A lease passed read-only.
-    let mut ix = ix::lease_attest(oracle.pubkey(), window, &[(lease, report)]);
+    let mut ix = ix::lease_attest(oracle.pubkey(), window, [0; 32], &[(lease, report)]);
     ix.accounts.last_mut().unwrap().is_writable = false;
     assert_error(s.f.send(&[ix], &[&oracle]), AnchorError::AccountNotMutable);
     // Another account type posing as a lease (type cosplay), and a lease owned by someone else.

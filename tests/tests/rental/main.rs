@@ -5,6 +5,7 @@ mod booking;
 mod disputes;
 mod settlement;
 mod slashing_and_incentives;
+mod workload;
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use timelock::events::{LeaseSettled, LeasesAttested, LeasesBooked};

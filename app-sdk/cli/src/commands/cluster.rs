@@ -28,6 +28,18 @@ pub enum ClusterCommand {
         purpose: PurposeArg,
         #[command(flatten)]
         filter: WorkerFilterArgs,
+        /// A container image your job runs (digest `sha256:…` or name), once per image: a GPU process of any
+        /// other image is a foreign process, the supplier's fault. Without any, GPU processes are not judged.
+        #[arg(long = "image", value_name = "IMAGE")]
+        images: Vec<String>,
+    },
+    /// Declare or replace the container images that may run on the cluster's GPUs (an image you drop stays
+    /// allowed for five minutes, while the supplier's agent stops it).
+    Workload {
+        #[arg(long)]
+        id: u64,
+        #[arg(long = "image", value_name = "IMAGE", required = true)]
+        images: Vec<String>,
     },
     /// Book more hours for every running worker (pays their escrow now).
     Extend {
@@ -96,7 +108,7 @@ impl From<PurposeArg> for Purpose {
 pub fn run<B: Backend>(command: &ClusterCommand, ctx: &Context<B>) -> CliResult {
     let me = ctx.me();
     match command {
-        ClusterCommand::Create { id, hours, count, purpose, filter } => {
+        ClusterCommand::Create { id, hours, count, purpose, filter, images } => {
             if *count == 0 {
                 return Err(usage("--count must be at least 1"));
             }
@@ -109,11 +121,20 @@ pub fn run<B: Backend>(command: &ClusterCommand, ctx: &Context<B>) -> CliResult 
                 )));
             }
             let (payment, _) = ctx.renter_payment(*id)?;
-            ctx.client.send(&[ix::cluster_create(payment, *hours, Purpose::from(*purpose).into())], &[ctx.signer])?;
+            let mut create = vec![ix::cluster_create(payment, *hours, Purpose::from(*purpose).into())];
+            if !images.is_empty() {
+                let images: Vec<&str> = images.iter().map(String::as_str).collect();
+                create.push(ix::cluster_set_workload(ctx.me(), *id, &images));
+            }
+            ctx.client.send(&create, &[ctx.signer])?;
             // Booked on the terms listed when they were found: a worker whose supplier changed its price or
             // hardware since is refused by the program, not booked at the new terms.
             let bookings = found.iter().take(*count).map(|(a, w)| booking_as_listed(a, w)).collect();
             ctx.book(*id, bookings)
+        }
+        ClusterCommand::Workload { id, images } => {
+            let images: Vec<&str> = images.iter().map(String::as_str).collect();
+            ctx.send(vec![ix::cluster_set_workload(ctx.me(), *id, &images)])
         }
         ClusterCommand::Extend { id, hours } => {
             let (payment, _) = ctx.renter_payment(*id)?;

@@ -3,11 +3,11 @@
 use anchor_lang::prelude::Pubkey;
 use clap::{Args, Subcommand};
 use serde_json::Value;
-use timelock::state::WorkerSpec;
-use timelock_sdk::client::Backend;
+use timelock::state::{Gpu, WorkerSpec};
+use timelock_sdk::client::{Backend, Memcmp};
 use timelock_sdk::filter::{WorkerFilter, WorkerSort};
 use timelock_sdk::view::WorkerView;
-use timelock_sdk::{catalog, ix};
+use timelock_sdk::{catalog, ix, pda};
 
 use super::json;
 use crate::{usage, CliError, CliResult, Context};
@@ -55,6 +55,10 @@ pub enum WorkerCommand {
         index: u32,
         #[command(flatten)]
         spec: SpecArgs,
+        /// UUID of each of the host's GPUs as NVML reports it (`nvidia-smi -L`), once per GPU: a GPU can back one
+        /// worker only, and the oracles fault heartbeats from any other set.
+        #[arg(long = "gpu", value_name = "UUID", required = true)]
+        gpus: Vec<String>,
     },
     /// Replace a worker's spec (hardware is frozen while leased; the bond is recomputed).
     Update {
@@ -207,7 +211,10 @@ pub mod worker_layout {
 pub fn run<B: Backend>(command: &WorkerCommand, ctx: &Context<B>) -> CliResult {
     let me = ctx.me();
     match command {
-        WorkerCommand::Register { index, spec } => ctx.send(vec![ix::worker_register(me, *index, spec.spec()?)]),
+        WorkerCommand::Register { index, spec, gpus } => {
+            let hashes: Vec<[u8; 32]> = gpus.iter().map(|uuid| Gpu::uuid_hash(uuid)).collect();
+            ctx.send(vec![ix::worker_register(me, *index, spec.spec()?, &hashes)])
+        }
         WorkerCommand::Update { index, spec } => {
             let current = ctx.my_worker(*index)?.spec.device_key;
             ctx.send(vec![ix::worker_update(me, *index, current, spec.spec()?)])
@@ -217,7 +224,10 @@ pub fn run<B: Backend>(command: &WorkerCommand, ctx: &Context<B>) -> CliResult {
         }
         WorkerCommand::Deregister { index } => {
             let device_key = ctx.my_worker(*index)?.spec.device_key;
-            ctx.send(vec![ix::worker_deregister(me, *index, device_key)])
+            let worker = pda::worker(&pda::supplier(&me).0, *index).0;
+            let records = ctx.client.search::<Gpu>(&[Memcmp { offset: 8, bytes: worker.to_bytes().to_vec() }])?;
+            let hashes: Vec<[u8; 32]> = records.iter().map(|(_, gpu)| gpu.uuid_hash).collect();
+            ctx.send(vec![ix::worker_deregister(me, *index, device_key, &hashes)])
         }
         WorkerCommand::Unjail { index } => ctx.send(vec![ix::worker_unjail(me, *index)]),
         WorkerCommand::Show { address } => Ok(json(WorkerView::new(address, &ctx.client.account(address)?))),

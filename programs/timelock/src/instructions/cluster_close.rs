@@ -4,7 +4,7 @@ use anchor_spl::token_interface::{self, CloseAccount, Mint, TokenAccount, TokenI
 use crate::constants::*;
 use crate::errors::TimelockError;
 use crate::events::{self, ClusterClosed};
-use crate::state::Cluster;
+use crate::state::{Cluster, Workload};
 use crate::utils::token;
 
 #[event_cpi]
@@ -29,9 +29,11 @@ pub struct ClusterClose<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-impl ClusterClose<'_> {
-    /// Closes a cluster whose leases have all settled, returning the escrow's and the cluster's rent.
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+impl<'info> ClusterClose<'info> {
+    /// Closes a cluster whose leases have all settled, returning the escrow's and the cluster's rent, and its
+    /// workload's when that account is passed as the one remaining account (an address with no account there,
+    /// for a cluster that never declared one, is passed over).
+    pub fn handler(ctx: Context<'info, Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = &mut *ctx.accounts;
         let cluster = &accounts.cluster;
@@ -57,6 +59,13 @@ impl ClusterClose<'_> {
             authority: accounts.cluster.to_account_info(),
         };
         token_interface::close_account(CpiContext::new_with_signer(accounts.token_program.key(), close, &[seeds]))?;
+        if let Some(info) = ctx.remaining_accounts.first().filter(|info| !info.data_is_empty()) {
+            require!(info.is_writable, TimelockError::InvalidWorkloadAccount);
+            let workload =
+                Account::<Workload>::try_from(info).map_err(|_| error!(TimelockError::InvalidWorkloadAccount))?;
+            require_keys_eq!(workload.cluster, accounts.cluster.key(), TimelockError::InvalidWorkloadAccount);
+            workload.close(accounts.renter.to_account_info())?;
+        }
         let cluster = &accounts.cluster;
         let event = ClusterClosed {
             cluster: cluster.key(),

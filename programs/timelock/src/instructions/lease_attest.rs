@@ -32,7 +32,12 @@ impl<'info> LeaseAttest<'info> {
     /// a window that ended before the lease began (or before its last resolution) changes nothing. A report for a
     /// window this oracle already attested (stale or replayed) changes nothing, and a lease that was settled and closed
     /// since the oracle read it is skipped, so one lease never fails the batch for the others.
-    pub fn handler(ctx: Context<'info, Self>, window_end: i64, reports: Vec<LeaseReport>) -> Result<()> {
+    pub fn handler(
+        ctx: Context<'info, Self>,
+        window_end: i64,
+        evidence_root: [u8; 32],
+        reports: Vec<LeaseReport>,
+    ) -> Result<()> {
         let params = &ctx.accounts.config.params;
         let oracle = ctx.accounts.oracle.key();
         require!(params.oracles.contains(&oracle), TimelockError::NotOracle);
@@ -63,6 +68,7 @@ impl<'info> LeaseAttest<'info> {
                 let elapsed = u64::try_from(window_end.saturating_sub(lease.evidence_since())).unwrap_or(0);
                 let vote = &mut lease.votes[slot];
                 vote.window_end = window_end;
+                vote.evidence_root = evidence_root;
                 vote.proven_secs = vote.proven_secs.max(u64::from(report.proven_secs).min(elapsed));
                 vote.faults = vote.faults.max(u64::from(report.faults));
                 lease.record_quorum(&params.oracles, threshold, now);
@@ -76,7 +82,7 @@ impl<'info> LeaseAttest<'info> {
                 final_secs: lease.final_secs,
             });
         }
-        let event = LeasesAttested { oracle, window_end, leases: attested, timestamp: now };
+        let event = LeasesAttested { oracle, window_end, evidence_root, leases: attested, timestamp: now };
         events::emit(&ctx.accounts.event_authority, &event)
     }
 }

@@ -4,7 +4,7 @@ use crate::constants::*;
 use crate::errors::TimelockError;
 use crate::events::{self, WorkerDeregistered};
 use crate::pda;
-use crate::state::{Config, Device, Supplier, Worker};
+use crate::state::{Config, Device, Gpu, Supplier, Worker};
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -39,15 +39,17 @@ pub struct WorkerDeregister<'info> {
     pub device: Box<Account<'info, Device>>,
 }
 
-impl WorkerDeregister<'_> {
-    /// Releases the worker's bond. A jailed worker, or one whose jail window still counts faults, cannot leave:
-    /// registering again under a fresh account would wash its jail and fault record.
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+impl<'info> WorkerDeregister<'info> {
+    /// Releases the worker's bond and its GPUs: the remaining accounts are the registry records of all its GPUs,
+    /// closed here (their rent to `authority`). A jailed worker, or one whose jail window still counts faults,
+    /// cannot leave: registering again under a fresh account would wash its jail and fault record.
+    pub fn handler(ctx: Context<'info, Self>) -> Result<()> {
         let worker = &ctx.accounts.worker;
         require!(!worker.is_leased(), TimelockError::WorkerLeased);
         let now = Clock::get()?.unix_timestamp;
         let window_secs = ctx.accounts.config.params.jail_window_secs;
         require!(!worker.has_open_faults(now, window_secs), TimelockError::WorkerHasOpenFaults);
+        Gpu::release_all(ctx.remaining_accounts, &worker.key(), &worker.gpu_set, &ctx.accounts.authority)?;
         let supplier = &mut ctx.accounts.supplier;
         supplier.reserved = supplier.reserved.checked_sub(worker.bonded_stake).ok_or(TimelockError::Overflow)?;
         supplier.worker_count = supplier.worker_count.checked_sub(1).ok_or(TimelockError::Overflow)?;

@@ -5,7 +5,7 @@ use crate::errors::TimelockError;
 use crate::events::{self, WorkerRegistered};
 use crate::math;
 use crate::pda;
-use crate::state::{Config, Device, Supplier, Worker, WorkerSpec};
+use crate::state::{Config, Device, Gpu, Supplier, Worker, WorkerSpec};
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -44,8 +44,12 @@ pub(crate) fn bond_for(config: &Config, spec: &WorkerSpec) -> Result<u64> {
         .ok_or_else(|| error!(TimelockError::Overflow))
 }
 
-impl WorkerRegister<'_> {
-    pub fn handler(ctx: Context<Self>, worker_index: u32, spec: WorkerSpec) -> Result<()> {
+impl<'info> WorkerRegister<'info> {
+    /// Registers a worker with `spec`, bonding stake for it, and binds its device key and its GPUs: `gpus` are
+    /// the `Gpu::uuid_hash`es of its GPUs' UUIDs, strictly ascending, one per GPU, with their registry records
+    /// (`["gpu", hash]`) as the remaining accounts in the same order. A key or a GPU that backs another worker
+    /// is refused.
+    pub fn handler(ctx: Context<'info, Self>, worker_index: u32, spec: WorkerSpec, gpus: Vec<[u8; 32]>) -> Result<()> {
         ctx.accounts.config.require_not_paused()?;
         Device::bind(
             &ctx.accounts.device,
@@ -57,6 +61,14 @@ impl WorkerRegister<'_> {
         )?;
         let config = &ctx.accounts.config;
         let bond = bond_for(config, &spec)?;
+        let gpu_set = Gpu::bind_all(
+            ctx.remaining_accounts,
+            &gpus,
+            spec.gpu_count,
+            ctx.accounts.worker.key(),
+            &ctx.accounts.authority.to_account_info(),
+            &ctx.accounts.system_program.to_account_info(),
+        )?;
         let supplier = &mut ctx.accounts.supplier;
         require!(bond <= supplier.free_stake()?, TimelockError::InsufficientFreeStake);
         supplier.reserved = supplier.reserved.checked_add(bond).ok_or(TimelockError::Overflow)?;
@@ -74,6 +86,7 @@ impl WorkerRegister<'_> {
         worker.bonded_stake = bond;
         worker.registered_at = now;
         worker.bump = ctx.bumps.worker;
+        worker.gpu_set = gpu_set;
 
         events::emit(
             &ctx.accounts.event_authority,
@@ -82,6 +95,7 @@ impl WorkerRegister<'_> {
                 supplier: worker.supplier,
                 worker_index,
                 spec,
+                gpu_set,
                 bonded_stake: bond,
                 supplier_reserved: supplier.reserved,
                 timestamp: now,

@@ -67,6 +67,7 @@ impl WorkerUpdate<'_> {
             accounts.device.close(authority)?;
         }
         let worker = &mut accounts.worker;
+        require!(worker.spec.gpu_count == spec.gpu_count, TimelockError::GpuCountChange);
         if worker.is_leased() {
             require!(worker.spec.same_hardware(&spec), TimelockError::HardwareChangeWhileLeased);
             // The device key is the host the renter booked: the lease's evidence is signed by it.

@@ -12,6 +12,10 @@ pub struct OracleVote {
     pub proven_secs: u64,
     pub faults: u64,
     pub window_end: i64,
+    /// Merkle root of the evidence behind the attestation that carried this vote: a leaf per lease of that
+    /// transaction, over the heartbeats, challenges and per-interval verdicts the oracle judged (the oracle
+    /// serves the leaf and its proof), so a dispute can be checked against exactly what was judged.
+    pub evidence_root: [u8; 32],
 }
 
 /// One worker booked in a cluster. PDA `["lease", cluster, worker]`. Zero-copy: attestations touch many leases

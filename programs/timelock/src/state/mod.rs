@@ -1,15 +1,19 @@
 pub mod cluster;
 pub mod config;
 pub mod device;
+pub mod gpu;
 pub mod incentives;
 pub mod lease;
 pub mod supplier;
 pub mod worker;
+pub mod workload;
 
 pub use cluster::*;
 pub use config::*;
 pub use device::*;
+pub use gpu::*;
 pub use incentives::*;
 pub use lease::*;
 pub use supplier::*;
 pub use worker::*;
+pub use workload::*;

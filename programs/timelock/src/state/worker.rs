@@ -76,9 +76,12 @@ pub struct Worker {
     pub window_faults: u64,
     pub registered_at: i64,
     pub bump: u8,
+    /// Digest of the GPUs bound to this worker (`Gpu::set_digest` of their UUID hashes): the oracles fault a
+    /// heartbeat whose GPUs are not exactly these.
+    pub gpu_set: [u8; 32],
     /// Zeroed room for fields added later without reallocating existing accounts. Last, so that the offsets of
     /// the fields above never move.
-    pub _reserved: [u8; 64],
+    pub _reserved: [u8; 32],
 }
 
 impl Worker {
@@ -160,7 +163,8 @@ mod tests {
             window_faults: 0,
             registered_at: 0,
             bump: 0,
-            _reserved: [0; 64],
+            gpu_set: [0; 32],
+            _reserved: [0; 32],
         }
     }
 

@@ -37,7 +37,8 @@ fn main() -> std::io::Result<()> {
 
     let spec = f.h100_spec();
     let index = f.next_worker_index();
-    record("worker_register", f.exec(ix::worker_register(supplier.key(), index, spec.clone()), &[&supplier.authority]));
+    let register = f.register_worker_ix(&supplier, index, spec.clone());
+    record("worker_register", f.exec(register, &[&supplier.authority]));
     let device_key = spec.device_key;
     let update = timelock::state::WorkerSpec { price_per_gpu_hour: 1, ..spec };
     let ix = ix::worker_update(supplier.key(), index, device_key, update);
@@ -46,10 +47,8 @@ fn main() -> std::io::Result<()> {
         "worker_set_available",
         f.exec(ix::worker_set_available(supplier.key(), index, false), &[&supplier.authority]),
     );
-    record(
-        "worker_deregister",
-        f.exec(ix::worker_deregister(supplier.key(), index, device_key), &[&supplier.authority]),
-    );
+    let deregister = f.deregister_worker_ix(&supplier, index);
+    record("worker_deregister", f.exec(deregister, &[&supplier.authority]));
 
     rentals(&mut record);
     incentives(&mut record);
@@ -86,7 +85,7 @@ fn rentals(record: &mut impl FnMut(&str, u64)) {
     // The largest batch that fits one transaction, from the SDK's packer.
     let oracle = f.oracles[1].insecure_clone();
     let reports: Vec<_> = leases.iter().map(|l| (*l, report)).collect();
-    let batches = batch::lease_attest(oracle.pubkey(), window, &reports);
+    let batches = batch::lease_attest(oracle.pubkey(), window, &reports, |_| [7; 32]);
     let first = &batches[0];
     let per_tx = first[1].accounts.len() - 4;
     let cu = f.send(first, &[&oracle]).expect("attest batch").compute_units;

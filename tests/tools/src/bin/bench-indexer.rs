@@ -124,6 +124,7 @@ fn transactions(count: usize) -> Vec<TransactionRecord> {
             let attested = LeasesAttested {
                 oracle: Pubkey::new_unique(),
                 window_end: 1_800_000_000,
+                evidence_root: [7; 32],
                 leases: (0..10)
                     .map(|_| AttestedLease {
                         lease: Pubkey::new_unique(),

@@ -58,7 +58,8 @@ fn main() -> std::io::Result<()> {
                 device_key: Pubkey::new_from_array(device.verifying_key().to_bytes()),
                 max_lease_hours: 720,
             };
-            vec![ix::worker_register(supplier.pubkey(), i as u32 + 1, spec)]
+            let worker = pda::worker(&pda::supplier(&supplier.pubkey()).0, i as u32 + 1).0;
+            vec![ix::worker_register(supplier.pubkey(), i as u32 + 1, spec, &timelock_tests::gpu_hashes(&worker, 1))]
         })
         .collect();
     let registered = stack.client.send_batches(&registrations, &signer);
@@ -113,12 +114,8 @@ fn main() -> std::io::Result<()> {
         (oracles, start_indexer(&stack.validator.rpc_url, url).await)
     });
     let telemetry = story_dir.join("gpus.json");
-    write_telemetry(&telemetry, 0, &[Some(JOB)]);
-    let identity = timelock_agent::Identity {
-        worker: workers[0].worker.to_bytes(),
-        lease: lease.to_bytes(),
-        allowed_containers: vec![JOB.into()],
-    };
+    write_telemetry(&telemetry, &workers[0].worker, 1, &[Some(JOB)]);
+    let identity = timelock_agent::Identity { worker: workers[0].worker.to_bytes(), lease: lease.to_bytes() };
     let urls = oracles.iter().map(|o| format!("http://{}", o.addr)).collect();
     let sent = Instant::now();
     let agent = SimulatedAgent::start(identity, devices[0].clone(), telemetry, urls, Duration::from_secs(1));
