@@ -41,3 +41,16 @@ CREATE TABLE oracle.evidence (
     signature       TEXT,
     PRIMARY KEY (oracle, lease, window_end)
 );
+
+-- Challenges are sized to the worker's GPU class and answered in two steps: a commitment to the product (the
+-- Merkle root of its rows) that must reach the oracle within the class's milliseconds from issue, then an
+-- opening of the rows a probe drawn after the commitment names. Challenges of before this version carry no
+-- millisecond clock and can no longer be committed to.
+ALTER TABLE oracle.challenges
+    ADD COLUMN issued_at_ms    BIGINT,
+    ADD COLUMN commit_by_ms    BIGINT,
+    ADD COLUMN committed_at_ms BIGINT,
+    ADD COLUMN root            BYTEA,
+    ADD COLUMN probe_seed      BYTEA,
+    ADD COLUMN probe_rows      INT,
+    ADD COLUMN open_by         BIGINT;

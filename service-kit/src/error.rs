@@ -52,7 +52,8 @@ error_codes! {
     UnknownChallenge = "unknown_challenge", NOT_FOUND, "no such challenge for this worker";
     NoSuchRoute = "no_such_route", NOT_FOUND, "no such route";
     Replay = "replay", CONFLICT, "the sequence is not above the last one stored for the worker";
-    AlreadyAnswered = "already_answered", CONFLICT, "the challenge has an answer";
+    AlreadyAnswered = "already_answered", CONFLICT, "the challenge has an answer (or, for a commitment, a commitment)";
+    NotCommitted = "not_committed", CONFLICT, "an opening of a challenge that has no commitment yet";
     BodyTooLarge = "body_too_large", PAYLOAD_TOO_LARGE, "the body is over the configured limit";
     BadCursor = "bad_cursor", UNPROCESSABLE_ENTITY, "a cursor is not one the API returned for this list and order";
     TooOld = "too_old", UNPROCESSABLE_ENTITY, "a timestamp is behind the oracle's clock by more than the skew, or a challenge expired";

@@ -93,9 +93,16 @@ impl OracleWorld {
         Heartbeat { worker: w.worker.to_bytes(), lease: w.lease.to_bytes(), sequence, timestamp, gpus }.sign(&w.device)
     }
 
-    /// Settings for tests: any free port, and no waiting on caches.
+    /// Settings for tests: any free port, no waiting on caches, and challenges a CPU answers (the test hosts
+    /// have no GPU: their H100s get the default class, not the H100's).
     pub fn oracle_config() -> Config {
-        Config { listen: "127.0.0.1:0".into(), chain_cache_secs: 0, ..Config::default() }
+        Config {
+            listen: "127.0.0.1:0".into(),
+            chain_cache_secs: 0,
+            challenge_classes: Default::default(),
+            challenge_default: timelock_oracle::config::ChallengeClass { size: 24, commit_ms: 10_000 },
+            ..Config::default()
+        }
     }
 
     /// Starts oracle `index` of the fixture's oracle set (no background rounds: tests call them).

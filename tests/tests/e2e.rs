@@ -52,6 +52,26 @@ fn the_whole_system_on_a_local_validator() {
         leases[0].proven_secs > honest + 10 && leases[2].faults > 0 && leases[3].faults > 0
     });
 
+    // Why the cheater and the flaky host went unpaid, as an oracle tells it through the CLI.
+    let oracle = story.oracle_urls[0].clone();
+    let renter = story.renter.pubkey().to_string();
+    for (name, reason) in [("cheater", "foreign_process"), ("flaky", "missed")] {
+        let worker = story.hosts.iter().find(|h| h.name == name).unwrap().worker.to_string();
+        let shown = story
+            .stack
+            .cli(
+                &story.supplier,
+                &["lease", "show", "--id", "1", "--worker", &worker, "--renter", &renter, "--oracle", &oracle],
+            )
+            .expect("lease show --oracle");
+        let unpaid = shown["unpaid_intervals"].as_array().expect("unpaid intervals");
+        assert!(unpaid.iter().any(|i| i["reason"] == reason), "{name}: {shown}");
+        if name == "cheater" {
+            let miner = unpaid.iter().find(|i| i["reason"] == "foreign_process").unwrap();
+            assert_eq!(miner["image_name"], "crypto-miner", "{miner}");
+        }
+    }
+
     // The indexer comes back and catches up from its checkpoint.
     runtime.block_on(async {
         story.start_oracle(2, false).await;

@@ -1,5 +1,6 @@
 // The benchmark challenge on the GPU: the same matrices and product as the CPU reference in
-// oracle/protocol/src/challenge.rs (`elements`, `solve`, `mat_vec`), over the field p = 2^31 - 1.
+// oracle/protocol/src/challenge.rs (`element_at`, `solve`, and C·r in `Committed::open`), over the field
+// p = 2^31 - 1.
 // Compiled to PTX by scripts/cuda/ptx.sh (the checked-in challenge.ptx beside this file; the driver JITs it for
 // sm_80 and sm_90), so the host side needs no nvcc. Device code only: no host code and no includes, because the
 // PTX is all the host loads.

@@ -5,15 +5,18 @@
 //! kept in a spool file when one is given so that an agent restart loses nothing; heartbeats an oracle refuses
 //! for good (too old for its clock, a replay of one it has) leave it.
 //!
-//! A challenge comes in the 202 answer to a heartbeat and is answered at once: its clock runs from then. When
-//! an answer was lost, the agent reads its open challenge with a request it signs for that oracle.
+//! A challenge comes in the 202 answer to a heartbeat and is answered at once: its clock runs from then. The
+//! agent computes the product, commits to it (the Merkle root of its rows), and opens what the oracle's probe
+//! names. When an answer was lost, the agent reads its open challenge with a request it signs for that oracle.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
-use timelock_protocol::challenge::{self, AnswerJudged, Challenge, ChallengeAnswer, OpenChallenge};
+use timelock_protocol::challenge::{
+    self, AnswerJudged, Challenge, Commitment, CommitmentTaken, Committed, OpenChallenge,
+};
 use timelock_protocol::{HeartbeatAccepted, SignedHeartbeat};
 
 use crate::telemetry::{TelemetryError, TelemetrySource};
@@ -22,8 +25,13 @@ use crate::{heartbeat, Identity};
 /// Heartbeats kept per oracle while it cannot take them: an hour of 30 s intervals.
 pub const MAX_QUEUED: usize = 120;
 
-/// The largest challenge (matrix side) an agent computes; oracles ask for about a hundred.
-pub const MAX_CHALLENGE_SIZE: u32 = 1_024;
+/// The largest challenge (matrix side) an agent takes: the largest GPU class's, with room (a 16,384² product is
+/// 1 GiB of device memory per matrix).
+pub const MAX_CHALLENGE_SIZE: u32 = 16_384;
+
+/// The largest challenge the CPU solver attempts: beyond, the product costs minutes and gigabytes of memory, and
+/// misses any GPU class's deadline anyway (the challenge fails by its deadline instead).
+pub const CPU_SOLVER_MAX_SIZE: u32 = 2_048;
 
 /// One oracle as this agent knows it.
 #[derive(Debug, Default)]
@@ -335,6 +343,7 @@ impl Link {
         }
     }
 
+    /// Computes the product, commits to it and opens what the oracle's probe names; the oracle's verdict.
     fn answer(
         &self,
         http: &reqwest::blocking::Client,
@@ -342,22 +351,37 @@ impl Link {
         worker: [u8; 32],
         challenge: &Challenge,
     ) -> Result<String, String> {
+        if challenge.size > CPU_SOLVER_MAX_SIZE {
+            return Err(format!("a {0} × {0} challenge needs the GPU solver", challenge.size));
+        }
         let started = Instant::now();
-        // The CPU implementation; a GPU build computes the same product on the device.
-        let product = challenge::solve(challenge);
+        let kept = Committed::new(challenge.size as usize, challenge::solve(challenge));
         let duration_micros = started.elapsed().as_micros() as u64;
-        let answer = ChallengeAnswer { id: challenge.id, product, duration_micros }.sign(worker, challenge, device);
-        let response = http
-            .post(format!("{}/v1/challenges/{}", self.url, challenge.id))
-            .json(&answer)
-            .send()
-            .map_err(|e| e.to_string())?;
+        let commitment =
+            Commitment { id: challenge.id, root: kept.root, duration_micros }.sign(worker, challenge, device);
+        let taken: CommitmentTaken =
+            self.post_json(http, &format!("/v1/challenges/{}/commitment", challenge.id), &commitment)?;
+        let Some(probe) = taken.probe else {
+            return Ok(format!("{:?}", taken.verdict.unwrap_or(challenge::ChallengeVerdict::TooSlow)));
+        };
+        let opening = kept.open(&probe).sign(worker, challenge, device);
+        let judged: AnswerJudged =
+            self.post_json(http, &format!("/v1/challenges/{}/opening", challenge.id), &opening)?;
+        Ok(format!("{:?}", judged.verdict))
+    }
+
+    fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        http: &reqwest::blocking::Client,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, String> {
+        let response = http.post(format!("{}{path}", self.url)).json(body).send().map_err(|e| e.to_string())?;
         let status = response.status();
         let text = response.text().unwrap_or_default();
         if !status.is_success() {
             return Err(format!("{status} {text}"));
         }
-        let judged: AnswerJudged = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
-        Ok(format!("{:?}", judged.verdict))
+        serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod cgroup;
 pub mod client;
+pub mod gpu;
 pub mod runtime;
 pub mod telemetry;
 

@@ -217,24 +217,33 @@ pub(crate) mod base58 {
     }
 }
 
-/// A signature as the 128 hex digits it travels as; `None` for anything else.
-pub fn signature_from_hex(text: &str) -> Option<[u8; 64]> {
-    // Read as bytes: a string of 128 bytes may hold multi-byte characters, and slicing it by byte offsets would
+/// `N` bytes from exactly `2N` hex digits; `None` for anything else.
+pub(crate) fn bytes_from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    // Read as bytes: a string of 2N bytes may hold multi-byte characters, and slicing it by byte offsets would
     // split one (a panic, not a refusal).
     let digits = text.as_bytes();
-    if digits.len() != 128 {
+    if digits.len() != 2 * N {
         return None;
     }
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let mut bytes = [0u8; 64];
+    let mut bytes = [0u8; N];
     for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
         *byte = digit(pair[0])? << 4 | digit(pair[1])?;
     }
     Some(bytes)
 }
 
+pub(crate) fn bytes_to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A signature as the 128 hex digits it travels as; `None` for anything else.
+pub fn signature_from_hex(text: &str) -> Option<[u8; 64]> {
+    bytes_from_hex(text)
+}
+
 pub fn signature_to_hex(signature: &[u8; 64]) -> String {
-    signature.iter().map(|b| format!("{b:02x}")).collect()
+    bytes_to_hex(signature)
 }
 
 pub(crate) mod signature_hex {

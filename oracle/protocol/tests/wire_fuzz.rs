@@ -4,7 +4,9 @@
 use borsh::BorshDeserialize;
 use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
-use timelock_protocol::challenge::{self, Challenge, ChallengeAnswer, OpenChallenge, SignedAnswer};
+use timelock_protocol::challenge::{
+    self, Challenge, Commitment, Committed, OpenChallenge, OpenedRow, Opening, Probe, SignedCommitment, SignedOpening,
+};
 use timelock_protocol::policy::{judge, ChallengeResult, Expectation, Interval, Observation, Outage, PolicyParams};
 use timelock_protocol::{GpuProcess, GpuSample, Heartbeat, HeartbeatAccepted, SignedHeartbeat};
 
@@ -60,7 +62,8 @@ proptest! {
     #[test]
     fn no_bytes_panic_any_wire_type(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let _ = serde_json::from_slice::<SignedHeartbeat>(&bytes);
-        let _ = serde_json::from_slice::<SignedAnswer>(&bytes);
+        let _ = serde_json::from_slice::<SignedCommitment>(&bytes);
+        let _ = serde_json::from_slice::<SignedOpening>(&bytes);
         let _ = serde_json::from_slice::<HeartbeatAccepted>(&bytes);
         let _ = serde_json::from_slice::<OpenChallenge>(&bytes);
         let _ = Heartbeat::try_from_slice(&bytes);
@@ -107,14 +110,29 @@ proptest! {
     }
 
     #[test]
-    fn any_answer_is_judged_without_panic(
-        size in 1u32..12, product in proptest::collection::vec(any::<u32>(), 0..200), id in any::<u64>(),
-        micros in any::<u64>(),
+    fn any_opening_is_judged_without_panic_and_only_the_honest_one_passes(
+        size in 1u32..12, values in proptest::collection::vec(any::<u32>(), 0..40), id in 0u64..5,
+        index in any::<u32>(), rows in 0u32..6, proof in proptest::collection::vec(any::<[u8; 32]>(), 0..5),
+        tamper in any::<bool>(),
     ) {
         let c = Challenge { id: 3, seed: [5; 32], size, oracle: [7; 32] };
-        let answer = ChallengeAnswer { id, product, duration_micros: micros };
-        let _ = challenge::verify(&c, &answer, &[1; 32], 2, 1_000_000);
-        let signed = answer.sign([1; 32], &c, &device());
+        let probe = Probe { id: 3, seed: [9; 32], rows, open_by: 0 };
+        let kept = Committed::new(size as usize, challenge::solve(&c));
+        // Anything at all: never a panic, never a pass.
+        let junk = Opening {
+            id,
+            product_times_probe: values.clone(),
+            rows: vec![OpenedRow { index, values, proof }],
+        };
+        prop_assert_ne!(challenge::verify_opening(&c, &kept.root, &probe, &junk), challenge::ChallengeVerdict::Passed);
+        // The honest opening passes; with any entry changed it fails.
+        let mut honest = kept.open(&probe);
+        if tamper && !honest.product_times_probe.is_empty() {
+            honest.product_times_probe[0] = (honest.product_times_probe[0] + 1) % challenge::MODULUS as u32;
+        }
+        let verdict = challenge::verify_opening(&c, &kept.root, &probe, &honest);
+        prop_assert_eq!(verdict == challenge::ChallengeVerdict::Passed, !tamper);
+        let signed = Commitment { id: 3, root: kept.root, duration_micros: 1 }.sign([1; 32], &c, &device());
         prop_assert!(signed.verify(&c, &device().verifying_key().to_bytes()).is_ok());
         let other = Challenge { oracle: [8; 32], ..c.clone() };
         prop_assert!(signed.verify(&other, &device().verifying_key().to_bytes()).is_err());

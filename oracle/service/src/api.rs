@@ -16,7 +16,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use timelock_protocol::challenge::{self, AnswerJudged, ChallengeVerdict, OpenChallenge, SignedAnswer};
+use timelock_protocol::challenge::{
+    self, AnswerJudged, ChallengeVerdict, CommitmentTaken, OpenChallenge, Probe, SignedCommitment, SignedOpening,
+};
 use timelock_protocol::policy::Reason;
 use timelock_protocol::{HeartbeatAccepted, SignedHeartbeat};
 use timelock_service_kit::{ApiError, ErrorBody, ErrorCode, Health, Metrics, Readiness};
@@ -26,9 +28,6 @@ use crate::chain::{Chain, WorkerInfo};
 use crate::config::Config;
 use crate::ingest::{Pending, Refusal};
 use crate::store::{ChallengeRecord, Store};
-
-/// Network and scheduling slack allowed on top of a GPU class's challenge time.
-const ANSWER_SLACK_SECS: i64 = 5;
 
 /// Per lease, what the store last said of its challenges: the open one and when the next is due. Every
 /// heartbeat asks; the database is asked only when a challenge is due or the open one has expired.
@@ -102,14 +101,15 @@ impl AppState {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let answer_limit = state.config.max_answer_bytes();
+    let opening_limit = state.config.max_opening_bytes();
     let body_limit = state.config.max_body_bytes;
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let counted = state.metrics.clone();
     let api = Router::new()
         .route("/v1/heartbeats", post(post_heartbeat).layer(DefaultBodyLimit::max(body_limit)))
         .route("/v1/workers/{worker}/challenge", get(get_challenge))
-        .route("/v1/challenges/{id}", post(post_answer).layer(DefaultBodyLimit::max(answer_limit)))
+        .route("/v1/challenges/{id}/commitment", post(post_commitment))
+        .route("/v1/challenges/{id}/opening", post(post_opening).layer(DefaultBodyLimit::max(opening_limit)))
         .route("/v1/leases/{lease}/intervals", get(get_intervals))
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -121,6 +121,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn unix_now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
@@ -224,7 +228,7 @@ pub async fn post_heartbeat(
     match answer.await {
         Ok(Ok(())) => {
             // Verified and stored: the worker itself is asking, so a due challenge goes out now.
-            let challenge = due_challenge(&state, worker_key, lease_key).await;
+            let challenge = due_challenge(&state, &worker, worker_key, lease_key).await;
             let body = HeartbeatAccepted {
                 accepted: true,
                 sequence,
@@ -252,14 +256,21 @@ fn parse_key(text: &str) -> Result<[u8; 32], ApiError> {
 
 /// The lease's open challenge for a heartbeat just stored, issuing one when due; `None` on a database failure
 /// (the heartbeat is stored; the challenge goes out with a later one).
-async fn due_challenge(state: &AppState, worker: [u8; 32], lease: [u8; 32]) -> Option<ChallengeRecord> {
-    let now = unix_now();
-    if let Some(known) = state.schedule.known(&lease, now) {
+async fn due_challenge(
+    state: &AppState,
+    info: &WorkerInfo,
+    worker: [u8; 32],
+    lease: [u8; 32],
+) -> Option<ChallengeRecord> {
+    let now_ms = unix_now_ms();
+    if let Some(known) = state.schedule.known(&lease, now_ms.div_euclid(1_000)) {
         return known;
     }
     let c = &state.config;
-    let (every, timeout, size) = (c.challenge_every_secs, c.challenge_timeout_secs, c.challenge_size);
-    match state.store.challenge_for_heartbeat(&state.identity, &worker, &lease, now, every, timeout, size).await {
+    let (every, timeout) = (c.challenge_every_secs, c.challenge_timeout_secs);
+    // Sized to the class the worker claims: a lesser card, or a CPU, cannot commit in the class's time.
+    let class = c.challenge_class(&info.gpu_model);
+    match state.store.challenge_for_heartbeat(&state.identity, &worker, &lease, now_ms, every, timeout, class).await {
         Ok((open, next_due)) => {
             state.schedule.remember(lease, open.clone(), next_due);
             open
@@ -272,7 +283,12 @@ async fn due_challenge(state: &AppState, worker: [u8; 32], lease: [u8; 32]) -> O
 }
 
 fn open_challenge(record: ChallengeRecord) -> OpenChallenge {
-    OpenChallenge { challenge: record.challenge, issued_at: record.issued_at, deadline: record.deadline }
+    OpenChallenge {
+        challenge: record.challenge,
+        issued_at: record.issued_at,
+        deadline: record.deadline,
+        commit_by_ms: record.commit_by_ms,
+    }
 }
 
 /// A worker's signed request for its open challenge.
@@ -333,44 +349,90 @@ pub async fn get_challenge(
     })
 }
 
-#[utoipa::path(post, path = "/v1/challenges/{id}", summary = "Answer a challenge (once), judged at once",
-    params(("id" = u64, Path, description = "the challenge's id", maximum = 9_223_372_036_854_775_807_u64)),
-    request_body = SignedAnswer,
-    responses(
-        (status = 200, description = "judged", body = AnswerJudged),
-        (status = 400, description = "not JSON or not an answer", body = ErrorBody),
-        (status = 401, description = "not signed by the worker's device key for this challenge", body = ErrorBody),
-        (status = 404, description = "no such challenge for this worker", body = ErrorBody),
-        (status = 409, description = "already answered", body = ErrorBody),
-        (status = 413, description = "body over the limit", body = ErrorBody),
-        (status = 422, description = "expired, or the body's id is not the URL's", body = ErrorBody),
-        (status = 503, description = "chain unavailable; retry", body = ErrorBody)))]
-pub async fn post_answer(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let now = unix_now();
-    let id: i64 =
-        id.parse().map_err(|_| ApiError::new(ErrorCode::Malformed, format!("{id:?} is not a challenge id")))?;
-    let signed: SignedAnswer = parse_body(body)?;
-    if signed.answer.id != id as u64 {
-        return Err(ApiError::new(ErrorCode::IdMismatch, "the answer's id differs from the URL's"));
-    }
+fn challenge_id(text: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id >= 0)
+        .ok_or_else(|| ApiError::new(ErrorCode::Malformed, format!("{text:?} is not a challenge id")))
+}
+
+/// Challenge `id` as this oracle issued it to `worker`, with the worker's registered account.
+async fn issued_challenge(
+    state: &AppState,
+    id: i64,
+    worker: [u8; 32],
+) -> Result<(ChallengeRecord, WorkerInfo), ApiError> {
     let record = state
         .store
         .challenge(&state.identity, id)
         .await
         .map_err(|e| ApiError::internal("reading challenges", e))?
-        .filter(|r| r.worker == signed.worker)
+        .filter(|r| r.worker == worker)
         .ok_or_else(|| ApiError::new(ErrorCode::UnknownChallenge, format!("no challenge {id} for this worker")))?;
-    let worker = registered_worker(&state, record.worker).await?;
-    // Signed for this oracle's challenge: an answer given to another oracle (one that reused this id) fails here.
-    signed.verify(&record.challenge, &worker.device_key).map_err(|_| {
-        ApiError::new(ErrorCode::BadSignature, "answer not signed by the worker's device key for this challenge")
-    })?;
-    if record.answered {
+    let info = registered_worker(state, record.worker).await?;
+    Ok((record, info))
+}
+
+/// Records a verdict once, and counts it.
+async fn judge_challenge(
+    state: &AppState,
+    record: &ChallengeRecord,
+    now: i64,
+    duration_micros: u64,
+    verdict: ChallengeVerdict,
+) -> Result<(), ApiError> {
+    let id = record.challenge.id as i64;
+    let recorded = state
+        .store
+        .record_answer(id, now, duration_micros, verdict)
+        .await
+        .map_err(|e| ApiError::internal("recording a verdict", e))?;
+    state.schedule.answered(&record.lease);
+    if !recorded {
         return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has an answer")));
+    }
+    tracing::info!(challenge = id, ?verdict, "challenge judged");
+    let label = format!("verdict=\"{verdict:?}\"");
+    state
+        .metrics
+        .counter("oracle_challenge_verdicts_total", "Challenge answers judged, by verdict.", &label)
+        .fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+/// The agent commits to its product (the Merkle root of its rows). In time for the worker's GPU class, the
+/// oracle answers with a probe drawn only now (what to open); too late, with the verdict `TooSlow`.
+#[utoipa::path(post, path = "/v1/challenges/{id}/commitment", summary = "Commit to a challenge's product (once), in time for the GPU class",
+    params(("id" = u64, Path, description = "the challenge's id", maximum = 9_223_372_036_854_775_807_u64)),
+    request_body = SignedCommitment,
+    responses(
+        (status = 200, description = "the probe to open, or the verdict when too late", body = CommitmentTaken),
+        (status = 400, description = "not JSON or not a commitment", body = ErrorBody),
+        (status = 401, description = "not signed by the worker's device key for this challenge", body = ErrorBody),
+        (status = 404, description = "no such challenge for this worker", body = ErrorBody),
+        (status = 409, description = "already committed or judged", body = ErrorBody),
+        (status = 413, description = "body over the limit", body = ErrorBody),
+        (status = 422, description = "expired, or the body's id is not the URL's", body = ErrorBody),
+        (status = 503, description = "chain unavailable; retry", body = ErrorBody)))]
+pub async fn post_commitment(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CommitmentTaken>, ApiError> {
+    let now_ms = unix_now_ms();
+    let now = now_ms.div_euclid(1_000);
+    let id = challenge_id(&id)?;
+    let signed: SignedCommitment = parse_body(body)?;
+    if signed.commitment.id != id as u64 {
+        return Err(ApiError::new(ErrorCode::IdMismatch, "the commitment's id differs from the URL's"));
+    }
+    let (record, worker) = issued_challenge(&state, id, signed.worker).await?;
+    // Signed for this oracle's challenge: a commitment given to another oracle (one that reused this id) fails.
+    signed.verify(&record.challenge, &worker.device_key).map_err(|_| {
+        ApiError::new(ErrorCode::BadSignature, "commitment not signed by the worker's device key for this challenge")
+    })?;
+    if record.answered || record.root.is_some() {
+        return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has a commitment")));
     }
     if now > record.deadline {
         return Err(ApiError::new(
@@ -378,36 +440,72 @@ pub async fn post_answer(
             format!("challenge {id} expired at {} and counts as failed", record.deadline),
         ));
     }
-    let max_micros = state.config.challenge_max_micros(&worker.gpu_model);
-    let reported_micros = signed.answer.duration_micros;
-    let verifier_seed: [u8; 32] = rand::random();
-    let (issued_at, lease) = (record.issued_at, record.lease);
-    let mut verdict = tokio::task::spawn_blocking(move || {
-        challenge::verify(&record.challenge, &signed.answer, &verifier_seed, 4, max_micros)
-    })
-    .await
-    .map_err(|e| ApiError::internal("verifying an answer", e))?;
-    // The agent's own timing is a claim; the oracle's clock from issue to answer (whole seconds, with slack for
-    // the network) bounds it.
-    if verdict == ChallengeVerdict::Passed && now - issued_at > (max_micros / 1_000_000) as i64 + ANSWER_SLACK_SECS {
-        verdict = ChallengeVerdict::TooSlow;
+    // The oracle's clock from issue decides; the agent's own timing is informative only.
+    if now_ms > record.commit_by_ms {
+        judge_challenge(&state, &record, now, signed.commitment.duration_micros, ChallengeVerdict::TooSlow).await?;
+        return Ok(Json(CommitmentTaken { id: id as u64, probe: None, verdict: Some(ChallengeVerdict::TooSlow) }));
     }
-    let recorded = state
+    let probe = Probe {
+        id: id as u64,
+        seed: rand::random(),
+        rows: state.config.challenge_rows,
+        open_by: now + state.config.challenge_open_secs,
+    };
+    let taken = state
         .store
-        .record_answer(id, now, reported_micros, verdict)
+        .record_commitment(id, now_ms, &signed.commitment.root, &probe)
         .await
-        .map_err(|e| ApiError::internal("recording an answer", e))?;
-    state.schedule.answered(&lease);
-    if !recorded {
+        .map_err(|e| ApiError::internal("recording a commitment", e))?;
+    if !taken {
+        return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has a commitment")));
+    }
+    Ok(Json(CommitmentTaken { id: id as u64, probe: Some(probe), verdict: None }))
+}
+
+/// The agent opens what the probe named: C·r and the probed rows with their proofs. Judged at once.
+#[utoipa::path(post, path = "/v1/challenges/{id}/opening", summary = "Open a committed product where the probe says, judged at once",
+    params(("id" = u64, Path, description = "the challenge's id", maximum = 9_223_372_036_854_775_807_u64)),
+    request_body = SignedOpening,
+    responses(
+        (status = 200, description = "judged", body = AnswerJudged),
+        (status = 400, description = "not JSON or not an opening", body = ErrorBody),
+        (status = 401, description = "not signed by the worker's device key for this challenge", body = ErrorBody),
+        (status = 404, description = "no such challenge for this worker", body = ErrorBody),
+        (status = 409, description = "already judged, or not committed yet", body = ErrorBody),
+        (status = 413, description = "body over the limit", body = ErrorBody),
+        (status = 422, description = "the body's id is not the URL's", body = ErrorBody),
+        (status = 503, description = "chain unavailable; retry", body = ErrorBody)))]
+pub async fn post_opening(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<AnswerJudged>, ApiError> {
+    let now = unix_now();
+    let id = challenge_id(&id)?;
+    let signed: SignedOpening = parse_body(body)?;
+    if signed.opening.id != id as u64 {
+        return Err(ApiError::new(ErrorCode::IdMismatch, "the opening's id differs from the URL's"));
+    }
+    let (record, worker) = issued_challenge(&state, id, signed.worker).await?;
+    signed.verify(&record.challenge, &worker.device_key).map_err(|_| {
+        ApiError::new(ErrorCode::BadSignature, "opening not signed by the worker's device key for this challenge")
+    })?;
+    if record.answered {
         return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has an answer")));
     }
-    tracing::info!(challenge = id, ?verdict, "challenge answered");
-    let label = format!("verdict=\"{verdict:?}\"");
-    state
-        .metrics
-        .counter("oracle_challenge_verdicts_total", "Challenge answers judged, by verdict.", &label)
-        .fetch_add(1, Ordering::Relaxed);
-    Ok(Json(AnswerJudged { id: id as u64, verdict }).into_response())
+    let (Some(root), Some(probe)) = (record.root, record.probe.clone()) else {
+        return Err(ApiError::new(ErrorCode::NotCommitted, format!("challenge {id} has no commitment to open")));
+    };
+    let verdict = if now > probe.open_by {
+        ChallengeVerdict::TooSlow
+    } else {
+        let challenge = record.challenge.clone();
+        tokio::task::spawn_blocking(move || challenge::verify_opening(&challenge, &root, &probe, &signed.opening))
+            .await
+            .map_err(|e| ApiError::internal("verifying an opening", e))?
+    };
+    judge_challenge(&state, &record, now, 0, verdict).await?;
+    Ok(Json(AnswerJudged { id: id as u64, verdict }))
 }
 
 /// Which page of a lease's intervals.

@@ -36,16 +36,48 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Micro-lamports per compute unit on attestation transactions.
     pub priority_fee: u64,
-    /// Matrix size of the benchmark challenge.
-    pub challenge_size: u32,
     /// How often each leased worker is challenged.
     pub challenge_every_secs: i64,
-    /// Time allowed between issuing a challenge (in the answer to a heartbeat) and receiving its answer; an
-    /// answer later than the model's computing time plus network slack passes no more (`TooSlow`).
+    /// Time allowed for the whole exchange, from issue (in the answer to a heartbeat) to the opening; a challenge
+    /// with no verdict by then failed.
     pub challenge_timeout_secs: i64,
-    /// Longest computation accepted per GPU model (catalog name); `challenge_max_micros_default` for others.
-    pub challenge_max_micros: BTreeMap<String, u64>,
-    pub challenge_max_micros_default: u64,
+    /// The challenge of each GPU class (catalog model name): its matrix size and the milliseconds from issue
+    /// within which the commitment must arrive. A class not listed gets `challenge_default`.
+    pub challenge_classes: BTreeMap<String, ChallengeClass>,
+    pub challenge_default: ChallengeClass,
+    /// Product rows the agent opens once committed (each a ~1/p chance for a row it did not compute).
+    pub challenge_rows: u32,
+    /// Seconds from the probe within which the opening must arrive (reading memory, no computing).
+    pub challenge_open_secs: i64,
+}
+
+/// The benchmark challenge of a GPU class.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChallengeClass {
+    pub size: u32,
+    pub commit_ms: u64,
+}
+
+/// Sizes for which a GPU of the class computes, hashes and commits in about a second or two, and its deadline.
+/// No GPU was lent when these were set: they are estimates from the classes' integer throughput (the product
+/// costs n³ 32×32→64-bit multiply-adds), to be replaced by the figures `docs/gpu-evidence.md` records from a
+/// real card. A CPU answering n = 8192 needs 5.5·10¹¹ modular multiply-adds: minutes, not seconds.
+pub fn default_challenge_classes() -> BTreeMap<String, ChallengeClass> {
+    [
+        ("B200", 8_192, 2_500),
+        ("H200", 8_192, 3_000),
+        ("H100-SXM", 8_192, 3_000),
+        ("H100-PCIE", 8_192, 4_000),
+        ("A100-80G", 8_192, 6_000),
+        ("A100-40G", 8_192, 6_000),
+        ("L40S", 6_144, 5_000),
+        ("RTX-4090", 6_144, 5_000),
+        ("A6000", 6_144, 6_000),
+        ("RTX-3090", 4_096, 4_000),
+    ]
+    .into_iter()
+    .map(|(model, size, commit_ms)| (model.to_string(), ChallengeClass { size, commit_ms }))
+    .collect()
 }
 
 impl Default for Config {
@@ -67,11 +99,12 @@ impl Default for Config {
             ready_max_silence_secs: 300,
             request_timeout_secs: 10,
             priority_fee: 0,
-            challenge_size: 96,
             challenge_every_secs: 3_600,
             challenge_timeout_secs: 120,
-            challenge_max_micros: BTreeMap::new(),
-            challenge_max_micros_default: 5_000_000,
+            challenge_classes: default_challenge_classes(),
+            challenge_default: ChallengeClass { size: 96, commit_ms: 5_000 },
+            challenge_rows: 8,
+            challenge_open_secs: 30,
         }
     }
 }
@@ -85,13 +118,16 @@ impl Config {
         }
     }
 
-    pub fn challenge_max_micros(&self, gpu_model: &str) -> u64 {
-        self.challenge_max_micros.get(gpu_model).copied().unwrap_or(self.challenge_max_micros_default)
+    pub fn challenge_class(&self, gpu_model: &str) -> ChallengeClass {
+        self.challenge_classes.get(gpu_model).copied().unwrap_or(self.challenge_default)
     }
 
-    /// The answer to a challenge carries the whole product (about 11 bytes an entry as JSON).
-    pub fn max_answer_bytes(&self) -> usize {
-        let entries = (self.challenge_size as usize).pow(2);
-        self.max_body_bytes.max(entries * 11 + 4_096)
+    /// An opening carries C·r and the opened rows (about 11 bytes an entry as JSON) with their proofs.
+    pub fn max_opening_bytes(&self) -> usize {
+        let largest = self.challenge_classes.values().chain([&self.challenge_default]).map(|c| c.size).max();
+        let n = largest.unwrap_or(0) as usize;
+        let entries = n * (1 + self.challenge_rows as usize);
+        let proofs = self.challenge_rows as usize * 32 * 70;
+        self.max_body_bytes.max(entries * 11 + proofs + 4_096)
     }
 }

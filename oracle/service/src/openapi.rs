@@ -6,7 +6,8 @@
 
 use serde_json::Value;
 use timelock_protocol::challenge::{
-    AnswerJudged, Challenge, ChallengeAnswer, ChallengeVerdict, OpenChallenge, SignedAnswer,
+    AnswerJudged, Challenge, ChallengeVerdict, Commitment, CommitmentTaken, HexHash, OpenChallenge, OpenedRow, Opening,
+    Probe, SignedCommitment, SignedOpening,
 };
 use timelock_protocol::policy::Reason;
 use timelock_protocol::{GpuProcess, GpuSample, Heartbeat, HeartbeatAccepted, SignedHeartbeat};
@@ -23,7 +24,7 @@ use crate::api::*;
                        lease under the Time-Lock policy and attests proven time on chain. Keys are base58, signatures \
                        128 hex digits, times Unix seconds on the oracle's clock."
     ),
-    paths(post_heartbeat, get_challenge, post_answer, get_intervals, health, ready),
+    paths(post_heartbeat, get_challenge, post_commitment, post_opening, get_intervals, health, ready),
     components(schemas(
         SignedHeartbeat,
         Heartbeat,
@@ -32,8 +33,14 @@ use crate::api::*;
         HeartbeatAccepted,
         Challenge,
         OpenChallenge,
-        ChallengeAnswer,
-        SignedAnswer,
+        Commitment,
+        SignedCommitment,
+        CommitmentTaken,
+        Probe,
+        Opening,
+        OpenedRow,
+        HexHash,
+        SignedOpening,
         AnswerJudged,
         ChallengeVerdict,
         LeaseIntervals,
@@ -52,7 +59,8 @@ struct OracleApi;
 pub const PATHS: &[(&str, &str)] = &[
     ("/v1/heartbeats", "post"),
     ("/v1/workers/{worker}/challenge", "get"),
-    ("/v1/challenges/{id}", "post"),
+    ("/v1/challenges/{id}/commitment", "post"),
+    ("/v1/challenges/{id}/opening", "post"),
     ("/v1/leases/{lease}/intervals", "get"),
     ("/health", "get"),
     ("/ready", "get"),

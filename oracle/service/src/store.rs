@@ -7,7 +7,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use sqlx::migrate::Migrator;
 use sqlx::PgPool;
 use timelock::state::Workload;
-use timelock_protocol::challenge::{Challenge, ChallengeVerdict};
+use timelock_protocol::challenge::{Challenge, ChallengeVerdict, Probe};
+
+use crate::config::ChallengeClass;
 use timelock_protocol::evidence::LeaseEvidence;
 use timelock_protocol::policy::{ChallengeResult, Observation, Outage, Reason};
 use timelock_protocol::{Heartbeat, SignedHeartbeat};
@@ -42,6 +44,11 @@ pub struct ChallengeRecord {
     pub issued_at: i64,
     pub deadline: i64,
     pub answered: bool,
+    /// The commitment must arrive by then (Unix milliseconds, the oracle's clock).
+    pub commit_by_ms: i64,
+    /// The commitment, once taken, and the probe the oracle answered it with.
+    pub root: Option<[u8; 32]>,
+    pub probe: Option<Probe>,
 }
 
 /// Why this oracle could not hear heartbeats for a while.
@@ -86,20 +93,43 @@ fn key(bytes: Vec<u8>) -> Key {
     bytes.try_into().unwrap_or_default()
 }
 
-/// `id, worker, lease, seed, size, issued_at, deadline, verdict` of one challenge.
-type ChallengeRow = (i64, Vec<u8>, Vec<u8>, Vec<u8>, i32, i64, i64, Option<String>);
+#[derive(sqlx::FromRow)]
+struct ChallengeRow {
+    id: i64,
+    worker: Vec<u8>,
+    lease: Vec<u8>,
+    seed: Vec<u8>,
+    size: i32,
+    issued_at: i64,
+    deadline: i64,
+    verdict: Option<String>,
+    commit_by_ms: Option<i64>,
+    root: Option<Vec<u8>>,
+    probe_seed: Option<Vec<u8>>,
+    probe_rows: Option<i32>,
+    open_by: Option<i64>,
+}
 
-const CHALLENGE_COLUMNS: &str = "id, worker, lease, seed, size, issued_at, deadline, verdict";
+const CHALLENGE_COLUMNS: &str =
+    "id, worker, lease, seed, size, issued_at, deadline, verdict, commit_by_ms, root, probe_seed, probe_rows, open_by";
 
 fn challenge_record(oracle: &Key, row: ChallengeRow) -> ChallengeRecord {
-    let (id, worker, lease, seed, size, issued_at, deadline, verdict) = row;
+    let id = row.id as u64;
+    let probe = match (row.probe_seed, row.probe_rows, row.open_by) {
+        (Some(seed), Some(rows), Some(open_by)) => Some(Probe { id, seed: key(seed), rows: rows as u32, open_by }),
+        _ => None,
+    };
     ChallengeRecord {
-        challenge: Challenge { id: id as u64, seed: key(seed), size: size as u32, oracle: *oracle },
-        worker: key(worker),
-        lease: key(lease),
-        issued_at,
-        deadline,
-        answered: verdict.is_some(),
+        challenge: Challenge { id, seed: key(row.seed), size: row.size as u32, oracle: *oracle },
+        worker: key(row.worker),
+        lease: key(row.lease),
+        issued_at: row.issued_at,
+        deadline: row.deadline,
+        answered: row.verdict.is_some(),
+        // A challenge of before commitments has no clock to commit by: it can only expire.
+        commit_by_ms: row.commit_by_ms.unwrap_or(0),
+        root: row.root.map(key),
+        probe,
     }
 }
 
@@ -218,11 +248,12 @@ impl Store {
         oracle: &Key,
         worker: &Key,
         lease: &Key,
-        now: i64,
+        now_ms: i64,
         every_secs: i64,
         timeout_secs: i64,
-        size: u32,
+        class: ChallengeClass,
     ) -> sqlx::Result<(Option<ChallengeRecord>, i64)> {
+        let now = now_ms.div_euclid(1_000);
         let mut tx = self.pool.begin().await?;
         // Serialises issuance per lease, so two concurrent heartbeats never issue two challenges.
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(encode($1 || $2, 'hex'), 0))")
@@ -248,27 +279,34 @@ impl Store {
         }
         let seed: Key = rand::random();
         let deadline = now + timeout_secs;
+        let commit_by_ms = now_ms.saturating_add(i64::try_from(class.commit_ms).unwrap_or(i64::MAX));
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO oracle.challenges (oracle, worker, lease, seed, size, issued_at, deadline) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO oracle.challenges (oracle, worker, lease, seed, size, issued_at, deadline, issued_at_ms, \
+                 commit_by_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(&oracle[..])
         .bind(&worker[..])
         .bind(&lease[..])
         .bind(&seed[..])
-        .bind(size as i32)
+        .bind(class.size as i32)
         .bind(now)
         .bind(deadline)
+        .bind(now_ms)
+        .bind(commit_by_ms)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
         let record = ChallengeRecord {
-            challenge: Challenge { id: id as u64, seed, size, oracle: *oracle },
+            challenge: Challenge { id: id as u64, seed, size: class.size, oracle: *oracle },
             worker: *worker,
             lease: *lease,
             issued_at: now,
             deadline,
             answered: false,
+            commit_by_ms,
+            root: None,
+            probe: None,
         };
         Ok((Some(record), now + every_secs))
     }
@@ -297,6 +335,30 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(|row| challenge_record(oracle, row)))
+    }
+
+    /// Takes the commitment to challenge `id` and the probe that answers it, once; `false` when it had one.
+    pub async fn record_commitment(
+        &self,
+        id: i64,
+        committed_at_ms: i64,
+        root: &[u8; 32],
+        probe: &Probe,
+    ) -> sqlx::Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE oracle.challenges SET committed_at_ms = $2, root = $3, probe_seed = $4, probe_rows = $5, \
+                 open_by = $6 \
+             WHERE id = $1 AND root IS NULL AND verdict IS NULL",
+        )
+        .bind(id)
+        .bind(committed_at_ms)
+        .bind(&root[..])
+        .bind(&probe.seed[..])
+        .bind(probe.rows as i32)
+        .bind(probe.open_by)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
     }
 
     /// Records the verdict once; `false` when the challenge was already answered.

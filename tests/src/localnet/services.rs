@@ -16,7 +16,9 @@ pub fn oracle_config(rpc_url: &str, database_url: String, interval_secs: i64) ->
         max_clock_skew_secs: 2 * interval_secs,
         attest_every_secs: 4,
         chain_cache_secs: 5,
-        challenge_size: 32,
+        // The simulated hosts have no GPU: their H100s get a challenge a CPU answers.
+        challenge_classes: Default::default(),
+        challenge_default: timelock_oracle::config::ChallengeClass { size: 32, commit_ms: 10_000 },
         ..timelock_oracle::Config::default()
     }
 }

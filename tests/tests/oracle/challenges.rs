@@ -12,11 +12,30 @@ async fn heartbeat_for_challenge(world: &OracleWorld, oracle: &RunningOracle, se
     serde_json::from_value(body["open_challenge"]["challenge"].clone()).ok()
 }
 
-/// The worker's signed answer to `challenge` and where it goes.
-fn answer(world: &OracleWorld, c: &Challenge, product: Vec<u32>, device: &SigningKey) -> (String, String) {
-    let signed =
-        ChallengeAnswer { id: c.id, product, duration_micros: 900 }.sign(world.workers[0].worker.to_bytes(), c, device);
-    (format!("/v1/challenges/{}", c.id), serde_json::to_string(&signed).unwrap())
+/// The worker's signed commitment to `kept` (its product of `c`) and where it goes.
+fn commit(world: &OracleWorld, c: &Challenge, kept: &Committed, device: &SigningKey) -> (String, String) {
+    let worker = world.workers[0].worker.to_bytes();
+    let signed = Commitment { id: c.id, root: kept.root, duration_micros: 900 }.sign(worker, c, device);
+    (format!("/v1/challenges/{}/commitment", c.id), serde_json::to_string(&signed).unwrap())
+}
+
+/// The worker's signed opening of `opening` and where it goes.
+fn open(world: &OracleWorld, c: &Challenge, opening: Opening, device: &SigningKey) -> (String, String) {
+    let signed = opening.sign(world.workers[0].worker.to_bytes(), c, device);
+    (format!("/v1/challenges/{}/opening", c.id), serde_json::to_string(&signed).unwrap())
+}
+
+/// Commits to the honest product of `c` and opens it as probed: the oracle's verdict.
+async fn answer_honestly(world: &OracleWorld, oracle: &RunningOracle, c: &Challenge, device: &SigningKey) -> Value {
+    let kept = Committed::new(c.size as usize, challenge::solve(c));
+    let (to, body) = commit(world, c, &kept, device);
+    let (status, taken) = send(oracle, "POST", &to, body).await;
+    assert_eq!(status, 200, "{taken}");
+    let probe: Probe = serde_json::from_value(taken["probe"].clone()).expect("a probe");
+    let (to, body) = open(world, c, kept.open(&probe), device);
+    let (status, judged) = send(oracle, "POST", &to, body).await;
+    assert_eq!(status, 200, "{judged}");
+    judged
 }
 
 /// `GET /v1/workers/{worker}/challenge` signed by `device` for `oracle` at `timestamp`.
@@ -28,9 +47,9 @@ fn read_path(world: &OracleWorld, oracle: [u8; 32], timestamp: i64, device: &Sig
 }
 
 #[sqlx::test(migrator = "MIGRATIONS")]
-async fn challenges_go_out_with_heartbeats_and_are_answered_once_and_judged(pool: PgPool) {
+async fn challenges_go_out_with_heartbeats_are_committed_then_opened_once_and_judged(pool: PgPool) {
     let world = OracleWorld::new(1, 8, 2, 0);
-    let config = Config { challenge_size: 24, challenge_every_secs: 0, ..OracleWorld::oracle_config() };
+    let config = Config { challenge_every_secs: 0, ..OracleWorld::oracle_config() };
     let oracle = world.start_oracle(pool.clone(), 0, config).await;
     let device = &world.workers[0].device;
 
@@ -39,36 +58,53 @@ async fn challenges_go_out_with_heartbeats_and_are_answered_once_and_judged(pool
     let first = heartbeat_for_challenge(&world, &oracle, 1).await.expect("a challenge is due");
     assert_eq!(first.oracle, world.oracle_identity(0));
     assert_eq!(heartbeat_for_challenge(&world, &oracle, 2).await, Some(first.clone()));
-    let (to, body) = answer(&world, &first, challenge::solve(&first), device);
+    let kept = Committed::new(first.size as usize, challenge::solve(&first));
+    let (to, body) = commit(&world, &first, &kept, device);
+    let (status, taken) = send(&oracle, "POST", &to, body.clone()).await;
+    assert_eq!(status, 200, "{taken}");
+    let probe: Probe = serde_json::from_value(taken["probe"].clone()).unwrap();
+    assert_eq!((probe.id, probe.rows), (first.id, 8));
+    assert_refused(send(&oracle, "POST", &to, body).await, 409, "already_answered");
+    let (to, body) = open(&world, &first, kept.open(&probe), device);
     let (status, verdict) = send(&oracle, "POST", &to, body.clone()).await;
     assert_eq!((status, verdict["verdict"].as_str()), (200, Some("Passed")));
     assert_refused(send(&oracle, "POST", &to, body).await, 409, "already_answered");
 
-    // Refusals that record nothing: another key, another id, an unknown challenge.
+    // Refusals that record nothing: another key, another id, an unknown challenge, an opening before any
+    // commitment.
     let second = heartbeat_for_challenge(&world, &oracle, 3).await.expect("due again");
     assert_ne!(second.id, first.id);
-    let (to, body) = answer(&world, &second, challenge::solve(&second), &SigningKey::from_bytes(&[3; 32]));
+    let kept = Committed::new(second.size as usize, challenge::solve(&second));
+    let (to, body) = commit(&world, &second, &kept, &SigningKey::from_bytes(&[3; 32]));
     assert_refused(send(&oracle, "POST", &to, body).await, 401, "bad_signature");
-    let (_, body) = answer(&world, &second, challenge::solve(&second), device);
-    assert_refused(send(&oracle, "POST", &format!("/v1/challenges/{}", first.id), body).await, 422, "id_mismatch");
+    let (_, body) = commit(&world, &second, &kept, device);
+    let elsewhere = format!("/v1/challenges/{}/commitment", first.id);
+    assert_refused(send(&oracle, "POST", &elsewhere, body).await, 422, "id_mismatch");
     let unknown = Challenge { id: 999_999, ..second.clone() };
-    let (to, body) = answer(&world, &unknown, vec![], device);
+    let (to, body) = commit(&world, &unknown, &kept, device);
     assert_refused(send(&oracle, "POST", &to, body).await, 404, "unknown_challenge");
+    let early = kept.open(&Probe { id: second.id, seed: [1; 32], rows: 8, open_by: 0 });
+    let (to, body) = open(&world, &second, early, device);
+    assert_refused(send(&oracle, "POST", &to, body).await, 409, "not_committed");
 
-    // A wrong product fails.
-    let mut wrong = challenge::solve(&second);
-    wrong[7] ^= 1;
-    let (to, body) = answer(&world, &second, wrong, device);
+    // A wrong opened row fails: committed honestly, then one entry of a probed row changed.
+    let (to, body) = commit(&world, &second, &kept, device);
+    let (_, taken) = send(&oracle, "POST", &to, body).await;
+    let probe: Probe = serde_json::from_value(taken["probe"].clone()).unwrap();
+    let mut opening = kept.open(&probe);
+    opening.rows[0].values[5] = (opening.rows[0].values[5] + 1) % challenge::MODULUS as u32;
+    let (to, body) = open(&world, &second, opening, device);
     assert_eq!(send(&oracle, "POST", &to, body).await.1["verdict"], "WrongAnswer");
 
-    // An answer after the deadline is refused; the challenge counts as failed.
+    // A commitment after the deadline is refused; the challenge counts as failed.
     let third = heartbeat_for_challenge(&world, &oracle, 4).await.expect("due again");
     sqlx::query("UPDATE oracle.challenges SET deadline = deadline - 1000 WHERE id = $1")
         .bind(third.id as i64)
         .execute(&pool)
         .await
         .unwrap();
-    let (to, body) = answer(&world, &third, challenge::solve(&third), device);
+    let kept = Committed::new(third.size as usize, challenge::solve(&third));
+    let (to, body) = commit(&world, &third, &kept, device);
     assert_refused(send(&oracle, "POST", &to, body).await, 422, "too_old");
 
     let lease = world.workers[0].lease.to_bytes();
@@ -79,11 +115,42 @@ async fn challenges_go_out_with_heartbeats_and_are_answered_once_and_judged(pool
 }
 
 #[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_cpu_cannot_answer_an_h100_class_challenge_in_time(pool: PgPool) {
+    // The oracle's real class table: the worker's H100s get the H100's challenge and deadline.
+    let world = OracleWorld::new(1, 8, 2, 0);
+    let config = Config { challenge_every_secs: 0, ..OracleWorld::oracle_config() };
+    let config = Config { challenge_classes: timelock_oracle::config::default_challenge_classes(), ..config };
+    let class = config.challenge_class("H100-SXM");
+    let oracle = world.start_oracle(pool.clone(), 0, config).await;
+    let issued = heartbeat_for_challenge(&world, &oracle, 1).await.expect("a challenge is due");
+    assert_eq!(issued.size, class.size);
+
+    // What the CPU solver would take at that size, from its rate at a small one (the product is n³ work).
+    let small = Challenge { size: 96, ..issued.clone() };
+    let started = std::time::Instant::now();
+    challenge::solve(&small);
+    let scale = (f64::from(class.size) / 96.0).powi(3);
+    let cpu_ms = started.elapsed().as_secs_f64() * 1_000.0 * scale;
+    assert!(cpu_ms > 20.0 * class.commit_ms as f64, "a CPU needs {cpu_ms:.0} ms, the class {} ms", class.commit_ms);
+
+    // So its commitment arrives after the class's deadline: too slow, whatever it commits to.
+    tokio::time::sleep(std::time::Duration::from_millis(class.commit_ms + 100)).await;
+    let kept = Committed::new(2, vec![0; 4]);
+    let (to, body) = commit(&world, &issued, &kept, &world.workers[0].device);
+    let (status, taken) = send(&oracle, "POST", &to, body).await;
+    assert_eq!((status, taken["verdict"].as_str(), taken.get("probe")), (200, Some("TooSlow"), None), "{taken}");
+    let lease = world.workers[0].lease.to_bytes();
+    let results = Store::new(pool).challenge_results(&world.oracle_identity(0), &lease, unix_now()).await.unwrap();
+    assert_eq!(results.iter().map(|(_, r)| r.passed).collect::<Vec<_>>(), vec![false]);
+    oracle.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
 async fn a_third_party_polling_the_challenge_endpoint_cannot_make_an_honest_agent_fail(pool: PgPool) {
     // Once, the first GET by anyone started the answer clock, and an attacker polling every second made the
     // agent's answer (fetched on its next tick) too slow: a fault on chain for an honest worker.
     let world = OracleWorld::new(1, 8, 2, 0);
-    let config = Config { challenge_size: 24, challenge_max_micros_default: 1_000_000, ..OracleWorld::oracle_config() };
+    let config = OracleWorld::oracle_config();
     let oracle = world.start_oracle(pool.clone(), 0, config).await;
     let me = world.oracle_identity(0);
     let worker = world.workers[0].worker;
@@ -122,34 +189,35 @@ async fn a_third_party_polling_the_challenge_endpoint_cannot_make_an_honest_agen
         assert_refused(send(&oracle, "GET", &unsigned, String::new()).await, 400, "malformed");
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
-    let (to, body) = answer(&world, &delivered, challenge::solve(&delivered), &world.workers[0].device);
-    let (status, verdict) = send(&oracle, "POST", &to, body).await;
-    assert_eq!((status, verdict["verdict"].as_str()), (200, Some("Passed")));
+    let verdict = answer_honestly(&world, &oracle, &delivered, &world.workers[0].device).await;
+    assert_eq!(verdict["verdict"], "Passed");
     oracle.stop().await;
 }
 
 #[sqlx::test(migrator = "MIGRATIONS")]
-async fn an_answer_replayed_at_another_oracle_is_refused(pool: PgPool) {
+async fn a_commitment_replayed_at_another_oracle_is_refused(pool: PgPool) {
     // A bad oracle issues its own challenge under the id an honest oracle gave the worker, with its own seed,
-    // takes the worker's (correct) answer to it and replays it to the honest oracle, where the product is wrong
-    // for the honest seed: once a WrongAnswer fault, and the worker's real answer refused as a second one.
+    // takes the worker's commitment to it and replays it to the honest oracle, where it commits to the wrong
+    // product: a WrongAnswer fault, and the worker's real commitment refused as a second one.
     let world = OracleWorld::new(1, 8, 2, 0);
-    let config = Config { challenge_size: 24, ..OracleWorld::oracle_config() };
+    let config = OracleWorld::oracle_config();
     let honest = world.start_oracle(pool.clone(), 0, config).await;
     let device = &world.workers[0].device;
     let issued = heartbeat_for_challenge(&world, &honest, 1).await.expect("a challenge is due");
 
     let bad_oracle = SigningKey::from_bytes(&[66; 32]).verifying_key().to_bytes();
     let bad = Challenge { id: issued.id, seed: [13; 32], size: issued.size, oracle: bad_oracle };
-    let (to, replayed) = answer(&world, &bad, challenge::solve(&bad), device);
+    let kept = Committed::new(bad.size as usize, challenge::solve(&bad));
+    let (to, replayed) = commit(&world, &bad, &kept, device);
     assert_refused(send(&honest, "POST", &to, replayed).await, 401, "bad_signature");
     // The same seed and id, presented as another oracle's challenge: still not this oracle's.
     let posing = Challenge { oracle: bad_oracle, ..issued.clone() };
-    let (to, replayed) = answer(&world, &posing, challenge::solve(&posing), device);
+    let kept = Committed::new(posing.size as usize, challenge::solve(&posing));
+    let (to, replayed) = commit(&world, &posing, &kept, device);
     assert_refused(send(&honest, "POST", &to, replayed).await, 401, "bad_signature");
 
-    let (to, own) = answer(&world, &issued, challenge::solve(&issued), device);
-    assert_eq!(send(&honest, "POST", &to, own).await.1["verdict"], "Passed", "nothing was recorded before");
+    let verdict = answer_honestly(&world, &honest, &issued, device).await;
+    assert_eq!(verdict["verdict"], "Passed", "nothing was recorded before");
     honest.stop().await;
 }
 
@@ -196,7 +264,7 @@ async fn the_agent_delivers_heartbeats_and_answers_its_challenge(pool: PgPool) {
     use timelock_agent::telemetry::FileSource;
 
     let world = OracleWorld::new(1, 8, 2, 0);
-    let config = Config { challenge_size: 32, ..OracleWorld::oracle_config() };
+    let config = OracleWorld::oracle_config();
     let oracle = world.start_oracle(pool.clone(), 0, config).await;
     let dir = tempfile::tempdir().unwrap();
     let (identity, telemetry) = world.agent_of(0, dir.path());

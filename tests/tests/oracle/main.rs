@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use timelock_oracle::store::{Store, StoredHeartbeat};
 use timelock_oracle::{Config, RunningOracle};
-use timelock_protocol::challenge::{self, Challenge, ChallengeAnswer};
+use timelock_protocol::challenge::{self, Challenge, Commitment, Committed, Opening, Probe};
 use timelock_protocol::SignedHeartbeat;
 use timelock_sdk::ix;
 use timelock_tests::oracle_world::{device_key, unix_now, OracleWorld};

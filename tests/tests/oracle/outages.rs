@@ -15,14 +15,7 @@ use super::*;
 /// Settings of the drill: one-second intervals, a tolerance of three missed ones (the agent's start and stop),
 /// so that any outage of four seconds or more would be an offline fault if it were the worker's.
 fn drill_config(listen: String) -> Config {
-    Config {
-        listen,
-        interval_secs: 1,
-        offline_tolerance: 3,
-        chain_cache_secs: 0,
-        challenge_size: 24,
-        ..OracleWorld::oracle_config()
-    }
+    Config { listen, interval_secs: 1, offline_tolerance: 3, chain_cache_secs: 0, ..OracleWorld::oracle_config() }
 }
 
 fn seconds(n: u64) -> Duration {

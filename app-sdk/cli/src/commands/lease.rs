@@ -7,8 +7,10 @@ use timelock_sdk::client::Backend;
 use timelock_sdk::view::LeaseView;
 use timelock_sdk::{ix, pda};
 
+use serde_json::Value;
+
 use super::json;
-use crate::{CliResult, Context};
+use crate::{usage, CliError, CliResult, Context};
 
 #[derive(Args, Debug)]
 pub struct LeaseRef {
@@ -23,10 +25,14 @@ pub struct LeaseRef {
 
 #[derive(Subcommand, Debug)]
 pub enum LeaseCommand {
-    /// Show a lease: proven, final and paid seconds, faults, collateral.
+    /// Show a lease: proven, final and paid seconds, faults, collateral; with `--oracle`, also every interval that
+    /// oracle did not prove, with its reason.
     Show {
         #[command(flatten)]
         lease: LeaseRef,
+        /// An oracle's URL, asked for its verdict on each interval of the lease.
+        #[arg(long)]
+        oracle: Option<String>,
     },
     /// Settle a lease (anyone may; creates the parties' token accounts if missing).
     Settle {
@@ -44,13 +50,18 @@ pub fn run<B: Backend>(command: &LeaseCommand, ctx: &Context<B>) -> CliResult {
     let me = ctx.me();
     let l = command;
     let lease_ref = match l {
-        LeaseCommand::Show { lease } | LeaseCommand::Settle { lease } | LeaseCommand::Dispute { lease } => lease,
+        LeaseCommand::Show { lease, .. } | LeaseCommand::Settle { lease } | LeaseCommand::Dispute { lease } => lease,
     };
     let renter = lease_ref.renter.unwrap_or(me);
     let cluster = pda::cluster(&renter, lease_ref.id).0;
     let address = pda::lease(&cluster, &lease_ref.worker).0;
     match l {
-        LeaseCommand::Show { .. } => Ok(json(LeaseView::new(&address, &ctx.client.account::<Lease>(&address)?))),
+        LeaseCommand::Show { oracle, .. } => {
+            let view = json(LeaseView::new(&address, &ctx.client.account::<Lease>(&address)?));
+            let Some(oracle) = oracle else { return Ok(view) };
+            let unpaid = unpaid_intervals(oracle, &address)?;
+            Ok(serde_json::json!({ "lease": view, "oracle": oracle, "unpaid_intervals": unpaid }))
+        }
         LeaseCommand::Settle { .. } => {
             let config = ctx.config()?;
             let lease: Lease = ctx.client.account(&address)?;
@@ -82,6 +93,32 @@ pub fn run<B: Backend>(command: &LeaseCommand, ctx: &Context<B>) -> CliResult {
             let payment = ix::RenterPayment { renter, ..payment };
             let (tokens, _) = ctx.ata(&me, &payment.payment_mint)?;
             ctx.send(vec![ix::lease_dispute(me, tokens, payment, lease.worker, lease.supplier)])
+        }
+    }
+}
+
+/// Every interval of the lease that `oracle` judged and did not prove, oldest first, with its reason, read page by
+/// page from `GET /v1/leases/{lease}/intervals`.
+fn unpaid_intervals(oracle: &str, lease: &Pubkey) -> Result<Vec<Value>, CliError> {
+    let http = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| usage(format!("cannot make an HTTP client: {e}")))?;
+    let mut unpaid = Vec::new();
+    let mut from = 0i64;
+    loop {
+        let url = format!("{}/v1/leases/{lease}/intervals?from={from}&limit=1000", oracle.trim_end_matches('/'));
+        let response = http.get(&url).send().map_err(|e| usage(format!("oracle {oracle}: {e}")))?;
+        let status = response.status();
+        let page: Value = response.json().map_err(|e| usage(format!("oracle {oracle}: not its API ({e})")))?;
+        if !status.is_success() {
+            return Err(usage(format!("oracle {oracle} answered {status}: {page}")));
+        }
+        let intervals = page["intervals"].as_array().cloned().unwrap_or_default();
+        unpaid.extend(intervals.into_iter().filter(|i| i["reason"] != "proven"));
+        match page["next"].as_i64() {
+            Some(next) if next > from => from = next,
+            _ => return Ok(unpaid),
         }
     }
 }

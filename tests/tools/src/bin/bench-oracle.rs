@@ -1,14 +1,18 @@
 //! Oracle throughput: `verify_per_s` (heartbeat signatures checked per second, batch verification on all cores,
 //! as the writer does) and `ingest_per_s` (heartbeats accepted over HTTP and durably stored per second, with
-//! Postgres committing every batch). Needs `DATABASE_URL` (`make bench` provides one); uses a database of its own.
+//! Postgres committing every batch), and `challenge_verify_ms` (the oracle's check of one H100-class challenge's
+//! opening). Needs `DATABASE_URL` (`make bench` provides one); uses a database of its own.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgPoolOptions;
+use timelock_oracle::config::ChallengeClass;
 use timelock_oracle::ingest::verify_items_in_parallel;
 use timelock_oracle::Config;
+use timelock_protocol::challenge::{self, Challenge, OpenedRow, Opening, Probe};
+use timelock_protocol::merkle;
 use timelock_protocol::SignedHeartbeat;
 use timelock_tests::oracle_world::{unix_now, OracleWorld};
 use timelock_tests::postgres::fresh_database;
@@ -99,8 +103,44 @@ async fn ingest_per_s(world: &OracleWorld) -> (f64, u64) {
     (accepted as f64 / elapsed, accepted)
 }
 
+/// Oracle-side verification of one challenge of `class` (what `POST /v1/challenges/{id}/opening` costs, off the
+/// async threads). The opening is built the way the verifier cannot tell from an honest one: the probed rows
+/// computed one by one and the other rows' leaves arbitrary, so the bench costs seconds, not the product's
+/// minutes on a CPU.
+fn challenge_verify_ms(class: ChallengeClass, rows: u32) -> f64 {
+    let c = Challenge { id: 1, seed: [7; 32], size: class.size, oracle: [3; 32] };
+    let n = class.size as usize;
+    let probe = Probe { id: 1, seed: [9; 32], rows, open_by: 0 };
+    let (r, picked) = challenge::probe_plan(&probe.seed, n, rows);
+    let opened: std::collections::BTreeMap<u32, Vec<u32>> =
+        picked.iter().map(|&i| (i, challenge::product_row(&c, i))).collect();
+    let leaves: Vec<merkle::Hash> = (0..n as u32)
+        .map(|i| match opened.get(&i) {
+            Some(values) => challenge::row_leaf(i, values),
+            None => merkle::leaf(&[&i.to_le_bytes()]),
+        })
+        .collect();
+    let root = merkle::root(&leaves);
+    let y: Vec<u32> = challenge::product_times(&c, &r).into_iter().map(|v| v as u32).collect();
+    let opening = Opening {
+        id: 1,
+        product_times_probe: y,
+        rows: picked
+            .iter()
+            .map(|&i| OpenedRow { index: i, values: opened[&i].clone(), proof: merkle::proof(&leaves, i as usize) })
+            .collect(),
+    };
+    let started = Instant::now();
+    let verdict = challenge::verify_opening(&c, &root, &probe, &opening);
+    let ms = started.elapsed().as_secs_f64() * 1_000.0;
+    assert_eq!(verdict, challenge::ChallengeVerdict::Passed);
+    ms
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    let defaults = Config::default();
+    let verify_challenge = challenge_verify_ms(defaults.challenge_class("H100-SXM"), defaults.challenge_rows);
     let world = OracleWorld::new(WORKERS, GPUS, 2, 0);
     let verify = verify_per_s(&world);
     let (ingest, accepted) = ingest_per_s(&world).await;
@@ -112,6 +152,7 @@ async fn main() -> std::io::Result<()> {
         &[
             Row { name: "verify_per_s".into(), value: verify.round(), unit: "signatures/s" },
             Row { name: "ingest_per_s".into(), value: ingest.round(), unit: "heartbeats/s" },
+            Row { name: "challenge_verify_ms".into(), value: verify_challenge.round(), unit: "ms" },
         ],
     )?;
     eprintln!("wrote {}", path.display());

@@ -23,6 +23,26 @@ fn get(base: &str, path: &str) -> Value {
     reqwest::blocking::get(format!("{base}{path}")).and_then(|r| r.json()).unwrap_or(Value::Null)
 }
 
+/// The reasons an oracle gives for the lease's unpaid intervals, each with how many intervals it covers.
+fn unpaid_reasons(oracle: &str, lease: &str) -> String {
+    let page = get(oracle, &format!("/v1/leases/{lease}/intervals?limit=1000"));
+    let mut counted: Vec<(String, usize)> = Vec::new();
+    for interval in page["intervals"].as_array().into_iter().flatten().filter(|i| i["reason"] != "proven") {
+        let mut reason = interval["reason"].as_str().unwrap_or("?").to_string();
+        if let Some(image) = interval["image_name"].as_str().or(interval["image"].as_str()) {
+            reason = format!("{reason} ({image}, pid {})", interval["pid"]);
+        }
+        match counted.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((reason, 1)),
+        }
+    }
+    if counted.is_empty() {
+        return "-".into();
+    }
+    counted.iter().map(|(reason, n)| format!("{reason} × {n}")).collect::<Vec<_>>().join("; ")
+}
+
 fn main() {
     let started = Instant::now();
     let database_url = std::env::var("DATABASE_URL").expect("DATABASE_URL (make demo provides one)");
@@ -69,22 +89,24 @@ fn main() {
     }
     std::thread::sleep(Duration::from_secs(3)); // the indexer's next poll
 
-    println!("\n| host | proven s | faults | paid to supplier | slashed | jailed |");
-    println!("|---|---:|---:|---:|---:|---|");
+    println!("\n| host | proven s | faults | paid to supplier | slashed | jailed | why not paid (oracle 0) |");
+    println!("|---|---:|---:|---:|---:|---|---|");
     for host in &story.hosts {
+        let why = unpaid_reasons(&story.oracle_urls[0], &host.lease.to_string());
         let lease = get(&api, &format!("/v1/leases/{}", host.lease));
         let worker = get(&api, &format!("/v1/workers/{}", host.worker));
         let gross = lease["gross_paid"].as_i64().unwrap_or(0);
         let fees = lease["fees_paid"].as_i64().unwrap_or(0);
         let jailed = worker["jailed_until"].as_i64().unwrap_or(0) > 0;
         println!(
-            "| {} | {} | {} | {} USDC | {} stake | {} |",
+            "| {} | {} | {} | {} USDC | {} stake | {} | {} |",
             host.name,
             lease["proven_secs"],
             lease["faults"],
             usdc(gross - fees),
             stake(lease["slashed"].as_i64().unwrap_or(0)),
-            if jailed { "yes" } else { "no" }
+            if jailed { "yes" } else { "no" },
+            why
         );
     }
     let stats = get(&api, "/v1/stats");
