@@ -53,4 +53,6 @@ ALTER TABLE oracle.challenges
     ADD COLUMN root            BYTEA,
     ADD COLUMN probe_seed      BYTEA,
     ADD COLUMN probe_rows      INT,
-    ADD COLUMN open_by         BIGINT;
+    ADD COLUMN open_by         BIGINT,
+    -- When an opening was taken for judging: one per challenge, so concurrent copies cost one verification.
+    ADD COLUMN opened_at       BIGINT;

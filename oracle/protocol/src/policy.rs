@@ -57,7 +57,12 @@ pub trait Workload {
     fn declared_at(&self, at: i64) -> bool;
     /// Whether the workload in force at `at` allows a process of the image reference `image`.
     fn allows(&self, image: &str, at: i64) -> bool;
+    /// Whether the renter listed `image` at any time up to `at`: its own image, which it stopped allowing.
+    fn listed_by_then(&self, image: &str, at: i64) -> bool;
 }
+
+/// Longest text of an agent's (container id, image) kept in a reason.
+pub const MAX_REASON_TEXT: usize = 256;
 
 /// A renter that declared nothing.
 pub struct Undeclared;
@@ -68,6 +73,9 @@ impl Workload for Undeclared {
     }
     fn allows(&self, _image: &str, _at: i64) -> bool {
         true
+    }
+    fn listed_by_then(&self, _image: &str, _at: i64) -> bool {
+        false
     }
 }
 
@@ -83,6 +91,13 @@ pub enum Reason {
     Excused,
     /// A GPU process the renter's workload does not allow.
     ForeignProcess {
+        pid: u32,
+        container: Option<String>,
+        image: Option<String>,
+        image_name: Option<String>,
+    },
+    /// A GPU process of an image the renter listed earlier and dropped: unpaid, not a fault.
+    DroppedImage {
         pid: u32,
         container: Option<String>,
         image: Option<String>,
@@ -121,6 +136,10 @@ pub enum Interval {
     Missed,
     /// Nothing heard while the oracle was unavailable: unpaid, not a fault, and neither part nor end of a run.
     Excused,
+    /// Heard, but running an image the renter itself listed and since dropped: unpaid, and nobody's fault (the
+    /// renter's own job outside its own list cannot be turned into the supplier's slash). Neither part nor end
+    /// of a run.
+    Unpaid,
     Faulty(Fault),
 }
 
@@ -244,12 +263,14 @@ fn verdict(heartbeat: &Heartbeat, received_at: i64, challenge_passed: bool, expe
             .flat_map(|g| &g.processes)
             .find(|p| p.container.is_none() || !p.images().any(|image| workload.allows(image, received_at)));
         if let Some(p) = foreign {
-            let reason = Reason::ForeignProcess {
-                pid: p.pid,
-                container: p.container.clone(),
-                image: p.image.clone(),
-                image_name: p.image_name.clone(),
-            };
+            // Reasons are served and kept: what the agent wrote is cut to a sane length.
+            let text = |s: &Option<String>| s.as_ref().map(|s| s.chars().take(MAX_REASON_TEXT).collect());
+            let (pid, container, image, image_name) = (p.pid, text(&p.container), text(&p.image), text(&p.image_name));
+            if p.container.is_some() && p.images().any(|image| workload.listed_by_then(image, received_at)) {
+                let reason = Reason::DroppedImage { pid, container, image, image_name };
+                return (Interval::Unpaid, reason);
+            }
+            let reason = Reason::ForeignProcess { pid, container, image, image_name };
             return (Interval::Faulty(Fault::ForeignProcess), reason);
         }
     }
@@ -272,7 +293,7 @@ fn faults(start: i64, step: i64, intervals: &[Interval], params: PolicyParams) -
         let at = start + step * i as i64;
         // What the oracle could not hear is no evidence either way: it neither counts toward a run nor ends
         // one (ending it would cut one outage of the host into two faults).
-        if *interval == Interval::Excused {
+        if matches!(interval, Interval::Excused | Interval::Unpaid) {
             continue;
         }
         if *interval == Interval::Missed {
@@ -319,6 +340,9 @@ mod tests {
         }
         fn allows(&self, image: &str, _at: i64) -> bool {
             image == "job"
+        }
+        fn listed_by_then(&self, image: &str, _at: i64) -> bool {
+            image == "job" || image == "old-job"
         }
     }
     const EXPECT: Expectation<'static> =
@@ -520,6 +544,22 @@ mod tests {
             gpu.processes[0].image_name = Some("job".into());
         }
         assert_eq!(judge_on_time(START, START + 30, &named, &[], PARAMS).proven_secs, 30);
+        // The renter's own earlier image, dropped from its list while it still runs: unpaid, nobody's fault.
+        let mut dropped = honest(3);
+        for gpu in &mut dropped[1].gpus {
+            gpu.processes[0].image = Some("old-job".into());
+        }
+        let j = judge_on_time(START, START + 90, &dropped, &[], PARAMS);
+        assert_eq!((j.proven_secs, j.faults.len()), (60, 0));
+        assert_eq!(j.intervals[1], Interval::Unpaid);
+        assert!(matches!(j.reasons[1], Reason::DroppedImage { .. }));
+        // An agent's text is kept to a sane length.
+        let mut long = honest(1);
+        long[0].gpus[0].processes[0].image_name = Some("x".repeat(10_000));
+        long[0].gpus[0].processes[0].image = None;
+        let j = judge_on_time(START, START + 30, &long, &[], PARAMS);
+        let Reason::ForeignProcess { image_name: Some(name), .. } = &j.reasons[0] else { panic!("{:?}", j.reasons) };
+        assert_eq!(name.len(), MAX_REASON_TEXT);
         // Without a declared workload, processes are not judged.
         let undeclared = Expectation { workload: &Undeclared, ..EXPECT };
         let j = judge(START, START + 120, &on_time(&beats), &[], &[], undeclared, PARAMS);

@@ -54,6 +54,9 @@ impl timelock_protocol::policy::Workload for JobOnly {
     fn allows(&self, image: &str, _at: i64) -> bool {
         image == "job"
     }
+    fn listed_by_then(&self, image: &str, _at: i64) -> bool {
+        image == "job"
+    }
 }
 
 proptest! {

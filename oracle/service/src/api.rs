@@ -496,6 +496,10 @@ pub async fn post_opening(
     let (Some(root), Some(probe)) = (record.root, record.probe.clone()) else {
         return Err(ApiError::new(ErrorCode::NotCommitted, format!("challenge {id} has no commitment to open")));
     };
+    let claimed = state.store.claim_opening(id, now).await.map_err(|e| ApiError::internal("taking an opening", e))?;
+    if !claimed {
+        return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has an opening being judged")));
+    }
     let verdict = if now > probe.open_by {
         ChallengeVerdict::TooSlow
     } else {

@@ -62,7 +62,11 @@ pub struct ChallengeClass {
 /// No GPU was lent when these were set: they are estimates from the classes' integer throughput (the product
 /// costs n³ 32×32→64-bit multiply-adds), to be replaced by the figures `docs/gpu-evidence.md` records from a
 /// real card. A CPU answering n = 8192 needs 5.5·10¹¹ modular multiply-adds: minutes, not seconds.
-pub fn default_challenge_classes() -> BTreeMap<String, ChallengeClass> {
+///
+/// Not the default yet: the agent's CUDA solver is not written, and with this table every honest agent would
+/// fail every challenge (its CPU solver refuses such sizes). An operator turns it on with `challenge_classes`
+/// once agents run the GPU solver.
+pub fn gpu_challenge_classes() -> BTreeMap<String, ChallengeClass> {
     [
         ("B200", 8_192, 2_500),
         ("H200", 8_192, 3_000),
@@ -101,9 +105,9 @@ impl Default for Config {
             priority_fee: 0,
             challenge_every_secs: 3_600,
             challenge_timeout_secs: 120,
-            challenge_classes: default_challenge_classes(),
+            challenge_classes: BTreeMap::new(),
             challenge_default: ChallengeClass { size: 96, commit_ms: 5_000 },
-            challenge_rows: 8,
+            challenge_rows: 16,
             challenge_open_secs: 30,
         }
     }

@@ -361,6 +361,19 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
+    /// Takes the challenge's opening for judging, once: `false` when another opening was taken already (so
+    /// that copies sent at once cost the oracle one O(n²) verification, not one each).
+    pub async fn claim_opening(&self, id: i64, now: i64) -> sqlx::Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE oracle.challenges SET opened_at = $2 WHERE id = $1 AND opened_at IS NULL AND verdict IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
     /// Records the verdict once; `false` when the challenge was already answered.
     pub async fn record_answer(
         &self,
@@ -663,8 +676,19 @@ impl timelock_protocol::policy::Workload for WorkloadHistory {
         self.versions.first().is_some_and(|v| v.changed_at <= at)
     }
 
+    /// Allowed by the version in force at `at`, or listed by the next version recorded: the oracle reads the
+    /// account once a round, so a version it never saw may have listed the image earlier than it knows, and
+    /// where it lacks the evidence the supplier gets the benefit of the doubt.
     fn allows(&self, image: &str, at: i64) -> bool {
         let hash = Workload::image_hash(image);
-        self.versions.iter().rev().find(|v| v.changed_at <= at).is_some_and(|v| v.allows(&hash, at))
+        let next = self.versions.partition_point(|v| v.changed_at <= at);
+        let in_force = next.checked_sub(1).map(|i| &self.versions[i]);
+        in_force.is_some_and(|v| v.allows(&hash, at))
+            || self.versions.get(next).is_some_and(|v| v.images.contains(&hash))
+    }
+
+    fn listed_by_then(&self, image: &str, at: i64) -> bool {
+        let hash = Workload::image_hash(image);
+        self.versions.iter().take_while(|v| v.changed_at <= at).any(|v| v.images.contains(&hash))
     }
 }

@@ -63,7 +63,7 @@ async fn challenges_go_out_with_heartbeats_are_committed_then_opened_once_and_ju
     let (status, taken) = send(&oracle, "POST", &to, body.clone()).await;
     assert_eq!(status, 200, "{taken}");
     let probe: Probe = serde_json::from_value(taken["probe"].clone()).unwrap();
-    assert_eq!((probe.id, probe.rows), (first.id, 8));
+    assert_eq!((probe.id, probe.rows), (first.id, 16));
     assert_refused(send(&oracle, "POST", &to, body).await, 409, "already_answered");
     let (to, body) = open(&world, &first, kept.open(&probe), device);
     let (status, verdict) = send(&oracle, "POST", &to, body.clone()).await;
@@ -119,7 +119,7 @@ async fn a_cpu_cannot_answer_an_h100_class_challenge_in_time(pool: PgPool) {
     // The oracle's real class table: the worker's H100s get the H100's challenge and deadline.
     let world = OracleWorld::new(1, 8, 2, 0);
     let config = Config { challenge_every_secs: 0, ..OracleWorld::oracle_config() };
-    let config = Config { challenge_classes: timelock_oracle::config::default_challenge_classes(), ..config };
+    let config = Config { challenge_classes: timelock_oracle::config::gpu_challenge_classes(), ..config };
     let class = config.challenge_class("H100-SXM");
     let oracle = world.start_oracle(pool.clone(), 0, config).await;
     let issued = heartbeat_for_challenge(&world, &oracle, 1).await.expect("a challenge is due");

@@ -70,6 +70,9 @@ fn rentals(record: &mut impl FnMut(&str, u64)) {
     let renter = f.renter(1_000_000 * ONE_USDC);
     let payment = f.payment(&renter, 1);
     record("cluster_create", f.create_cluster(&renter, 1, 2).expect("cluster_create").compute_units);
+    let images = ["ghcr.io/renter/train:v3", "ghcr.io/renter/sidecar:v1"];
+    let declared = f.set_workload(&renter, 1, &images).expect("cluster_set_workload");
+    record("cluster_set_workload", declared.compute_units);
     record("cluster_add_workers", f.add_workers(&renter, 1, &workers[..1]).expect("book 1").compute_units);
     let batch = &workers[1..11];
     let landed = f.add_workers(&renter, 1, batch).expect("book 10");

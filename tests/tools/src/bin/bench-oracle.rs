@@ -139,8 +139,8 @@ fn challenge_verify_ms(class: ChallengeClass, rows: u32) -> f64 {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let defaults = Config::default();
-    let verify_challenge = challenge_verify_ms(defaults.challenge_class("H100-SXM"), defaults.challenge_rows);
+    let h100 = timelock_oracle::config::gpu_challenge_classes()["H100-SXM"];
+    let verify_challenge = challenge_verify_ms(h100, Config::default().challenge_rows);
     let world = OracleWorld::new(WORKERS, GPUS, 2, 0);
     let verify = verify_per_s(&world);
     let (ingest, accepted) = ingest_per_s(&world).await;
