@@ -17,10 +17,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use timelock_protocol::challenge::{
-    self, AnswerJudged, ChallengeVerdict, CommitmentTaken, OpenChallenge, Probe, SignedCommitment, SignedOpening,
+    self, AnswerJudged, Challenge, ChallengeVerdict, CommitmentTaken, OpenChallenge, Probe, SignedCommitment,
+    SignedOpening,
 };
 use timelock_protocol::policy::Reason;
-use timelock_protocol::{HeartbeatAccepted, SignedHeartbeat};
+use timelock_protocol::{HeartbeatAccepted, SignedHeartbeat, VerifyError};
 use timelock_service_kit::{ApiError, ErrorBody, ErrorCode, Health, Metrics, Readiness};
 use tokio::sync::{mpsc, oneshot};
 
@@ -356,21 +357,69 @@ fn challenge_id(text: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::new(ErrorCode::Malformed, format!("{text:?} is not a challenge id")))
 }
 
-/// Challenge `id` as this oracle issued it to `worker`, with the worker's registered account.
-async fn issued_challenge(
+/// A worker's signed message about one of this oracle's challenges.
+trait ChallengeMessage: serde::de::DeserializeOwned {
+    const NAME: &'static str;
+    fn id(&self) -> u64;
+    fn worker(&self) -> [u8; 32];
+    fn verify(&self, challenge: &Challenge, device_key: &[u8; 32]) -> Result<(), VerifyError>;
+}
+
+impl ChallengeMessage for SignedCommitment {
+    const NAME: &'static str = "commitment";
+    fn id(&self) -> u64 {
+        self.commitment.id
+    }
+    fn worker(&self) -> [u8; 32] {
+        self.worker
+    }
+    fn verify(&self, challenge: &Challenge, device_key: &[u8; 32]) -> Result<(), VerifyError> {
+        SignedCommitment::verify(self, challenge, device_key)
+    }
+}
+
+impl ChallengeMessage for SignedOpening {
+    const NAME: &'static str = "opening";
+    fn id(&self) -> u64 {
+        self.opening.id
+    }
+    fn worker(&self) -> [u8; 32] {
+        self.worker
+    }
+    fn verify(&self, challenge: &Challenge, device_key: &[u8; 32]) -> Result<(), VerifyError> {
+        SignedOpening::verify(self, challenge, device_key)
+    }
+}
+
+/// Reads a worker's message about challenge `id` (the URL's): the body names the same id, the challenge is this
+/// oracle's and was issued to that worker, it has no verdict yet, and the worker's device key signed the message
+/// for it (a message given to another oracle that reused the id fails here).
+async fn unjudged_challenge<M: ChallengeMessage>(
     state: &AppState,
-    id: i64,
-    worker: [u8; 32],
-) -> Result<(ChallengeRecord, WorkerInfo), ApiError> {
+    id: &str,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(i64, M, ChallengeRecord), ApiError> {
+    let id = challenge_id(id)?;
+    let signed: M = parse_body(body)?;
+    if signed.id() != id as u64 {
+        return Err(ApiError::new(ErrorCode::IdMismatch, format!("the {}'s id differs from the URL's", M::NAME)));
+    }
     let record = state
         .store
         .challenge(&state.identity, id)
         .await
         .map_err(|e| ApiError::internal("reading challenges", e))?
-        .filter(|r| r.worker == worker)
+        .filter(|r| r.worker == signed.worker())
         .ok_or_else(|| ApiError::new(ErrorCode::UnknownChallenge, format!("no challenge {id} for this worker")))?;
-    let info = registered_worker(state, record.worker).await?;
-    Ok((record, info))
+    let worker = registered_worker(state, record.worker).await?;
+    signed.verify(&record.challenge, &worker.device_key).map_err(|_| {
+        let message = format!("{} not signed by the worker's device key for this challenge", M::NAME);
+        ApiError::new(ErrorCode::BadSignature, message)
+    })?;
+    if record.answered {
+        return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has an answer")));
+    }
+    Ok((id, signed, record))
 }
 
 /// Records a verdict once, and counts it.
@@ -421,17 +470,8 @@ pub async fn post_commitment(
 ) -> Result<Json<CommitmentTaken>, ApiError> {
     let now_ms = unix_now_ms();
     let now = now_ms.div_euclid(1_000);
-    let id = challenge_id(&id)?;
-    let signed: SignedCommitment = parse_body(body)?;
-    if signed.commitment.id != id as u64 {
-        return Err(ApiError::new(ErrorCode::IdMismatch, "the commitment's id differs from the URL's"));
-    }
-    let (record, worker) = issued_challenge(&state, id, signed.worker).await?;
-    // Signed for this oracle's challenge: a commitment given to another oracle (one that reused this id) fails.
-    signed.verify(&record.challenge, &worker.device_key).map_err(|_| {
-        ApiError::new(ErrorCode::BadSignature, "commitment not signed by the worker's device key for this challenge")
-    })?;
-    if record.answered || record.root.is_some() {
+    let (id, signed, record) = unjudged_challenge::<SignedCommitment>(&state, &id, body).await?;
+    if record.root.is_some() {
         return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has a commitment")));
     }
     if now > record.deadline {
@@ -481,18 +521,7 @@ pub async fn post_opening(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<AnswerJudged>, ApiError> {
     let now = unix_now();
-    let id = challenge_id(&id)?;
-    let signed: SignedOpening = parse_body(body)?;
-    if signed.opening.id != id as u64 {
-        return Err(ApiError::new(ErrorCode::IdMismatch, "the opening's id differs from the URL's"));
-    }
-    let (record, worker) = issued_challenge(&state, id, signed.worker).await?;
-    signed.verify(&record.challenge, &worker.device_key).map_err(|_| {
-        ApiError::new(ErrorCode::BadSignature, "opening not signed by the worker's device key for this challenge")
-    })?;
-    if record.answered {
-        return Err(ApiError::new(ErrorCode::AlreadyAnswered, format!("challenge {id} has an answer")));
-    }
+    let (id, signed, record) = unjudged_challenge::<SignedOpening>(&state, &id, body).await?;
     let (Some(root), Some(probe)) = (record.root, record.probe.clone()) else {
         return Err(ApiError::new(ErrorCode::NotCommitted, format!("challenge {id} has no commitment to open")));
     };

@@ -208,10 +208,11 @@ impl Attestor {
             let part: Vec<_> =
                 in_tx.iter().map(|j| (j.lease.to_bytes(), j.report.proven_secs, j.report.faults)).collect();
             offset += size;
-            let tx_leaves: Vec<merkle::Hash> = in_tx.iter().map(|j| j.evidence.leaf()).collect();
+            let tx_leaves: Vec<merkle::Hash> = in_tx.iter().map(|j| leaves[&j.lease]).collect();
             let root = merkle::root(&tx_leaves);
-            let signature =
-                (!failed.contains(&index)).then(|| outcome.signatures.get(index - failed.range(..index).count()));
+            // Signatures come for the transactions that landed, in order.
+            let landed = !failed.contains(&index);
+            let signature = if landed { signatures.next().map(ToString::to_string) } else { None };
             evidence.extend(in_tx.iter().enumerate().map(|(position, j)| EvidenceRow {
                 evidence: j.evidence,
                 judged_from: j.judged_from,
@@ -220,14 +221,14 @@ impl Attestor {
                 position,
                 leaves: tx_leaves.len(),
                 proof: merkle::proof(&tx_leaves, position),
-                signature: signature.flatten().map(ToString::to_string),
+                signature: signature.clone(),
             }));
-            if failed.contains(&index) {
+            if !landed {
                 let error = outcome.failures.iter().find(|(i, _)| *i == index).map_or("", |(_, e)| e.as_str());
                 tracing::warn!(transaction = index, %error, "attestation transaction failed; retried next round");
                 self.store.record_reports(&me.to_bytes(), window_end, &part, Err(error)).await?;
             } else {
-                let signature = signatures.next().map(ToString::to_string).unwrap_or_default();
+                let signature = signature.unwrap_or_default();
                 self.store.record_reports(&me.to_bytes(), window_end, &part, Ok(&signature)).await?;
                 report.sent.extend(part.iter().map(|(l, p, f)| (Pubkey::new_from_array(*l), *p, *f)));
             }
