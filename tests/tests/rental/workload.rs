@@ -98,3 +98,14 @@ fn the_workload_closes_with_the_cluster_and_its_rent_returns() {
     // The workload's rent comes back with the cluster's and the escrow's, less the signature fee.
     assert_eq!(s.f.svm.get_balance(&s.renter.key()).unwrap(), before + rent + others - 5_000);
 }
+
+#[test]
+fn lamports_sent_to_a_future_workload_address_cannot_block_the_declaration() {
+    // Anyone may fund the workload's address before the renter declares (a create would then fail, had the
+    // program used a bare `create_account`).
+    let mut s = Story::booked(1, 1);
+    let address = pda::workload(&s.f.cluster_address(&s.renter, 1)).0;
+    s.f.svm.airdrop(&address, 1_000_000).unwrap();
+    s.f.set_workload(&s.renter, 1, &[JOB]).unwrap();
+    assert_eq!(workload(&s).images, vec![Workload::image_hash(JOB)]);
+}
