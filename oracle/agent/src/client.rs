@@ -19,6 +19,7 @@ use timelock_protocol::challenge::{
 };
 use timelock_protocol::{HeartbeatAccepted, SignedHeartbeat};
 
+use crate::solver::Solver;
 use crate::telemetry::{TelemetryError, TelemetrySource};
 use crate::{heartbeat, Identity};
 
@@ -28,10 +29,6 @@ pub const MAX_QUEUED: usize = 120;
 /// The largest challenge (matrix side) an agent takes: the largest GPU class's, with room (a 16,384² product is
 /// 1 GiB of device memory per matrix).
 pub const MAX_CHALLENGE_SIZE: u32 = 16_384;
-
-/// The largest challenge the CPU solver attempts: beyond, the product costs minutes and gigabytes of memory, and
-/// misses any GPU class's deadline anyway (the challenge fails by its deadline instead).
-pub const CPU_SOLVER_MAX_SIZE: u32 = 2_048;
 
 /// One oracle as this agent knows it.
 #[derive(Debug, Default)]
@@ -54,6 +51,8 @@ pub struct Agent {
     /// How long a tick may spend on one oracle, every request and retry included (oracles are served at once).
     pub retry_budget: Duration,
     spool: Option<PathBuf>,
+    /// Who computes challenges: the GPU where the driver is, else the CPU.
+    pub solver: Solver,
 }
 
 /// What one tick did.
@@ -112,6 +111,7 @@ impl Agent {
             last_sequence: 0,
             retry_budget: Duration::from_secs(10),
             spool: None,
+            solver: Solver::Cpu,
         }
     }
 
@@ -161,11 +161,12 @@ impl Agent {
         }
         let sequence = tick.sequence;
         let (http, device, worker, budget) = (&self.http, &self.device, self.identity.worker, self.retry_budget);
+        let solver = &self.solver;
         let deliveries: Vec<Delivery> = std::thread::scope(|scope| {
             let running: Vec<_> = self
                 .links
                 .iter_mut()
-                .map(|link| scope.spawn(move || link.deliver(http, device, worker, sequence, budget)))
+                .map(|link| scope.spawn(move || link.deliver(http, device, solver, worker, sequence, budget)))
                 .collect();
             running.into_iter().map(|r| r.join().expect("delivery thread")).collect()
         });
@@ -208,6 +209,7 @@ impl Link {
         &mut self,
         http: &reqwest::blocking::Client,
         device: &SigningKey,
+        solver: &Solver,
         worker: [u8; 32],
         current: u64,
         budget: Duration,
@@ -234,7 +236,7 @@ impl Link {
                     delivery.stored.push((self.url.clone(), sequence));
                     self.queue.pop_front();
                     if let Some(challenge) = challenge {
-                        self.take_challenge(http, device, worker, &challenge, &mut delivery);
+                        self.take_challenge(http, device, solver, worker, &challenge, &mut delivery);
                     }
                 }
                 Outcome::Dropped(why) => {
@@ -254,7 +256,7 @@ impl Link {
         // An answer lost on its way back: the open challenge is read again (only from an oracle that answers).
         if heard && left() > Duration::ZERO {
             match self.read_open_challenge(http, device, worker, left()) {
-                Ok(Some(challenge)) => self.take_challenge(http, device, worker, &challenge, &mut delivery),
+                Ok(Some(challenge)) => self.take_challenge(http, device, solver, worker, &challenge, &mut delivery),
                 Ok(None) => {}
                 Err(error) => delivery.errors.push(format!("{}: challenge: {error}", self.url)),
             }
@@ -267,6 +269,7 @@ impl Link {
         &mut self,
         http: &reqwest::blocking::Client,
         device: &SigningKey,
+        solver: &Solver,
         worker: [u8; 32],
         challenge: &Challenge,
         delivery: &mut Delivery,
@@ -281,7 +284,7 @@ impl Link {
                 .push(format!("{}: challenge {} refused: not this oracle's or too large", self.url, challenge.id));
             return;
         }
-        match self.answer(http, device, worker, challenge) {
+        match self.answer(http, device, solver, worker, challenge) {
             Ok(verdict) => {
                 self.answered = Some(challenge.id);
                 delivery.challenges.push((self.url.clone(), challenge.id, verdict));
@@ -348,14 +351,12 @@ impl Link {
         &self,
         http: &reqwest::blocking::Client,
         device: &SigningKey,
+        solver: &Solver,
         worker: [u8; 32],
         challenge: &Challenge,
     ) -> Result<String, String> {
-        if challenge.size > CPU_SOLVER_MAX_SIZE {
-            return Err(format!("a {0} × {0} challenge needs the GPU solver", challenge.size));
-        }
         let started = Instant::now();
-        let kept = Committed::new(challenge.size as usize, challenge::solve(challenge));
+        let kept = Committed::new(challenge.size as usize, solver.product(challenge)?);
         let duration_micros = started.elapsed().as_micros() as u64;
         let commitment =
             Commitment { id: challenge.id, root: kept.root, duration_micros }.sign(worker, challenge, device);

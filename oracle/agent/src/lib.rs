@@ -4,7 +4,9 @@
 pub mod cgroup;
 pub mod client;
 pub mod gpu;
+pub mod probe;
 pub mod runtime;
+pub mod solver;
 pub mod telemetry;
 
 use std::path::Path;

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::Parser;
 use timelock_agent::client::Agent;
 use timelock_agent::runtime::Docker;
+use timelock_agent::solver::Solver;
 use timelock_agent::telemetry::{FileSource, NvmlSource, TelemetrySource};
 use timelock_agent::{read_device_key, Identity};
 
@@ -93,6 +94,12 @@ fn main() {
     };
     let now_millis = || SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64;
     let mut agent = Agent::new(identity, device, source, args.oracles.clone());
+    let (solver, why_not_gpu) = Solver::detect();
+    match why_not_gpu {
+        None => eprintln!("challenges are computed on the {}", solver.describe()),
+        Some(why) => eprintln!("challenges are computed on the CPU: {why}"),
+    }
+    agent.solver = solver;
     // Retries of a tick end in time for the next one.
     agent.retry_budget = Duration::from_secs(args.interval_secs) / 2;
     if let Some(path) = &args.spool {

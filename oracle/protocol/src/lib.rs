@@ -5,6 +5,7 @@ pub mod challenge;
 pub mod evidence;
 pub mod merkle;
 pub mod policy;
+pub mod renter;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};

@@ -38,6 +38,29 @@ pub struct PolicyParams {
     pub offline_tolerance: u32,
     /// A run longer than this is one more fault per started span (the program's `FAULT_SPAN_SECS`).
     pub fault_span_secs: i64,
+    /// How long after an interval a passed challenge still answers a renter's complaint about it (the oracle
+    /// challenges the worker at its next heartbeat after a complaint).
+    pub renter_cover_secs: i64,
+}
+
+/// A renter probe's report as the oracle received it: whether the GPUs it saw are the worker's registered ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenterSight {
+    pub received_at: i64,
+    pub agrees: bool,
+    /// GPUs the probe saw.
+    pub gpus: usize,
+}
+
+/// Everything an oracle holds about one lease, each sorted by time (outages in any order).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Evidence<'a> {
+    /// Signature-checked heartbeats of this lease.
+    pub heartbeats: &'a [Observation],
+    /// This lease's settled challenges.
+    pub challenges: &'a [ChallengeResult],
+    pub outages: &'a [Outage],
+    pub renter: &'a [RenterSight],
 }
 
 /// What the chain says: the worker's GPUs, and what its renter allows to run on them. The rules that compare
@@ -113,6 +136,12 @@ pub enum Reason {
     GpuMismatch,
     /// The last benchmark challenge failed (wrong, late or unanswered).
     ChallengeFailed,
+    /// The renter's probe saw other GPUs than the worker's registered ones, and no passed challenge answered it:
+    /// unpaid, not a fault.
+    RenterDisagreement {
+        renter_saw: usize,
+        expected: usize,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,17 +185,9 @@ pub struct Judgement {
     pub reasons: Vec<Reason>,
 }
 
-/// Judges the whole intervals of `[start, end)`. `heartbeats` (already signature-checked, for this lease) and
-/// `challenges` (this lease's) must be sorted by time; `outages` may come in any order.
-pub fn judge(
-    start: i64,
-    end: i64,
-    heartbeats: &[Observation],
-    challenges: &[ChallengeResult],
-    outages: &[Outage],
-    expect: Expectation,
-    params: PolicyParams,
-) -> Judgement {
+/// Judges the whole intervals of `[start, end)` on the lease's evidence.
+pub fn judge(start: i64, end: i64, evidence: Evidence, expect: Expectation, params: PolicyParams) -> Judgement {
+    let Evidence { heartbeats, challenges, outages, renter } = evidence;
     let step = params.interval_secs.max(1);
     let count = usize::try_from(end.saturating_sub(start) / step).unwrap_or(0);
     let mut intervals = Vec::with_capacity(count);
@@ -175,6 +196,7 @@ pub fn judge(
     let mut next_outage = 0;
     let mut next_heartbeat = 0;
     let mut next_challenge = 0;
+    let mut next_sight = 0;
     let mut challenge_passed = true;
     for i in 0..count {
         let from = start + step * i as i64;
@@ -196,11 +218,36 @@ pub fn judge(
         }
         let unheard: i64 =
             outages[next_outage..].iter().take_while(|o| o.from < to).map(|o| o.to.min(to) - o.from.max(from)).sum();
+        let mut complaint = None;
+        while next_sight < renter.len() && renter[next_sight].received_at < to {
+            let sight = renter[next_sight];
+            if sight.received_at >= from && !sight.agrees {
+                complaint = Some(sight);
+            }
+            next_sight += 1;
+        }
         let (interval, reason) = match latest {
             // Excused only when the oracle was deaf for at least half of it: a blip is no cover for a silence.
             None if 2 * unheard >= step => (Interval::Excused, Reason::Excused),
             None => (Interval::Missed, Reason::Missed),
-            Some((received_at, heartbeat)) => verdict(heartbeat, received_at, challenge_passed, expect),
+            Some((received_at, heartbeat)) => {
+                match (verdict(heartbeat, received_at, challenge_passed, expect), complaint) {
+                    // The supplier's evidence holds, the renter's contradicts it: a challenge passed in the interval
+                    // or answering the complaint (issued at the next heartbeat) decides; without one the interval is
+                    // unpaid, and nobody's fault.
+                    ((Interval::Proven, _), Some(sight))
+                        if !challenges
+                            .iter()
+                            .any(|c| c.passed && c.at >= from && c.at < to + params.renter_cover_secs) =>
+                    {
+                        (
+                            Interval::Unpaid,
+                            Reason::RenterDisagreement { renter_saw: sight.gpus, expected: expect.gpu_count },
+                        )
+                    }
+                    (judged, _) => judged,
+                }
+            }
         };
         intervals.push(interval);
         reasons.push(reason);
@@ -328,7 +375,8 @@ mod tests {
     use crate::{GpuProcess, GpuSample};
 
     const START: i64 = 1_000;
-    const PARAMS: PolicyParams = PolicyParams { interval_secs: 30, offline_tolerance: 2, fault_span_secs: 3_600 };
+    const PARAMS: PolicyParams =
+        PolicyParams { interval_secs: 30, offline_tolerance: 2, fault_span_secs: 3_600, renter_cover_secs: 60 };
     fn registered(gpus: &[GpuSample]) -> bool {
         gpus.iter().all(|g| g.uuid.starts_with("GPU-"))
     }
@@ -391,7 +439,7 @@ mod tests {
         challenges: &[ChallengeResult],
         params: PolicyParams,
     ) -> Judgement {
-        judge(start, end, &on_time(beats), challenges, &[], EXPECT, params)
+        judge(start, end, Evidence { heartbeats: &on_time(beats), challenges, ..Evidence::default() }, EXPECT, params)
     }
 
     #[test]
@@ -493,7 +541,7 @@ mod tests {
             .iter()
             .map(|skew| Observation { received_at: arrival, heartbeat: beat(arrival + skew, &[Some("job")], 2) })
             .collect();
-        let j = judge(START, START + 150, &burst, &[], &[], EXPECT, PARAMS);
+        let j = judge(START, START + 150, Evidence { heartbeats: &burst, ..Evidence::default() }, EXPECT, PARAMS);
         assert_eq!(j.proven_secs, 30);
         assert_eq!(j.intervals[2], Interval::Proven);
     }
@@ -504,18 +552,37 @@ mod tests {
         let beats: Vec<_> =
             honest(20).into_iter().enumerate().filter(|(i, _)| !(2..18).contains(i)).map(|(_, b)| b).collect();
         let outage = Outage { from: START + 60, to: START + 540 };
-        let j = judge(START, START + 600, &on_time(&beats), &[], &[outage], EXPECT, PARAMS);
+        let j = judge(
+            START,
+            START + 600,
+            Evidence { heartbeats: &on_time(&beats), outages: &[outage], ..Evidence::default() },
+            EXPECT,
+            PARAMS,
+        );
         assert_eq!((j.proven_secs, j.faults.len()), (4 * 30, 0));
         assert_eq!(j.intervals.iter().filter(|i| **i == Interval::Excused).count(), 16);
         // The same silence without the outage is an offline fault.
-        let j = judge(START, START + 600, &on_time(&beats), &[], &[], EXPECT, PARAMS);
+        let j =
+            judge(START, START + 600, Evidence { heartbeats: &on_time(&beats), ..Evidence::default() }, EXPECT, PARAMS);
         assert_eq!(j.faults, vec![(START + 60, Fault::Offline)]);
         // A heartbeat that did arrive during a partial outage is judged as usual.
-        let j = judge(START, START + 600, &on_time(&honest(20)), &[], &[outage], EXPECT, PARAMS);
+        let j = judge(
+            START,
+            START + 600,
+            Evidence { heartbeats: &on_time(&honest(20)), outages: &[outage], ..Evidence::default() },
+            EXPECT,
+            PARAMS,
+        );
         assert_eq!(j.proven_secs, 600);
         // Blips of a second each (a flapping node) cover no silence: the outage is still the host's.
         let blips: Vec<Outage> = (2..18).map(|i| Outage { from: START + 30 * i, to: START + 30 * i + 1 }).collect();
-        let j = judge(START, START + 600, &on_time(&beats), &[], &blips, EXPECT, PARAMS);
+        let j = judge(
+            START,
+            START + 600,
+            Evidence { heartbeats: &on_time(&beats), outages: &blips, ..Evidence::default() },
+            EXPECT,
+            PARAMS,
+        );
         assert_eq!(j.faults, vec![(START + 60, Fault::Offline)]);
     }
 
@@ -562,8 +629,42 @@ mod tests {
         assert_eq!(name.len(), MAX_REASON_TEXT);
         // Without a declared workload, processes are not judged.
         let undeclared = Expectation { workload: &Undeclared, ..EXPECT };
-        let j = judge(START, START + 120, &on_time(&beats), &[], &[], undeclared, PARAMS);
+        let j = judge(
+            START,
+            START + 120,
+            Evidence { heartbeats: &on_time(&beats), ..Evidence::default() },
+            undeclared,
+            PARAMS,
+        );
         assert_eq!(j.proven_secs, 120);
+    }
+
+    #[test]
+    fn a_renters_complaint_withholds_pay_until_a_passed_challenge_answers_it_and_never_faults() {
+        let beats = on_time(&honest(10));
+        let complaint = |at: i64| RenterSight { received_at: START + at, agrees: false, gpus: 1 };
+        let renter = [RenterSight { received_at: START + 10, agrees: true, gpus: 2 }, complaint(40), complaint(250)];
+        let judged = |challenges: &[ChallengeResult]| {
+            let evidence = Evidence { heartbeats: &beats, challenges, renter: &renter, ..Evidence::default() };
+            judge(START, START + 300, evidence, EXPECT, PARAMS)
+        };
+        // Nothing answers either complaint: both intervals unpaid, with the renter's reason, and no fault.
+        let j = judged(&[]);
+        assert_eq!((j.proven_secs, j.faults.len()), (8 * 30, 0));
+        assert_eq!(j.intervals[1], Interval::Unpaid);
+        assert_eq!(j.reasons[1], Reason::RenterDisagreement { renter_saw: 1, expected: 2 });
+        assert_eq!(j.reasons[8], Reason::RenterDisagreement { renter_saw: 1, expected: 2 });
+        assert_eq!(j.reasons[0], Reason::Proven, "a report that agrees changes nothing");
+        // A challenge passed soon after the first complaint outweighs it; one long after answers nothing.
+        let j = judged(&[ChallengeResult { at: START + 95, passed: true }]);
+        assert_eq!(j.intervals[1], Interval::Proven);
+        assert_eq!(j.intervals[8], Interval::Unpaid);
+        // The supplier's own evidence failing stays the supplier's fault, whatever the renter says.
+        let mut swapped = honest(10);
+        swapped[1].gpus[0].uuid = "swapped-in".into();
+        let evidence = Evidence { heartbeats: &on_time(&swapped), renter: &renter, ..Evidence::default() };
+        let j = judge(START, START + 300, evidence, EXPECT, PARAMS);
+        assert_eq!(j.reasons[1], Reason::GpuMismatch);
     }
 
     #[test]

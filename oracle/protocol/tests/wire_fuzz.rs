@@ -7,7 +7,9 @@ use proptest::prelude::*;
 use timelock_protocol::challenge::{
     self, Challenge, Commitment, Committed, OpenChallenge, OpenedRow, Opening, Probe, SignedCommitment, SignedOpening,
 };
-use timelock_protocol::policy::{judge, ChallengeResult, Expectation, Interval, Observation, Outage, PolicyParams};
+use timelock_protocol::policy::{
+    judge, ChallengeResult, Evidence, Expectation, Interval, Observation, Outage, PolicyParams,
+};
 use timelock_protocol::{GpuProcess, GpuSample, Heartbeat, HeartbeatAccepted, SignedHeartbeat};
 
 fn device() -> SigningKey {
@@ -149,7 +151,8 @@ proptest! {
         outages in proptest::collection::vec((0i64..6_000, 0i64..900), 0..4),
     ) {
         const START: i64 = 1_000_000;
-        let params = PolicyParams { interval_secs: step, offline_tolerance: tolerance, fault_span_secs: span };
+        let params =
+            PolicyParams { interval_secs: step, offline_tolerance: tolerance, fault_span_secs: span, renter_cover_secs: step };
         let registered = |_: &[GpuSample]| true;
         let expect =
             Expectation { gpu_count: 2, gpu_model: "H100-SXM", registered_gpus: &registered, workload: &JobOnly };
@@ -176,7 +179,8 @@ proptest! {
         let spans: Vec<Outage> = outages.iter().map(|(at, len)| Outage { from: START + at, to: START + at + len }).collect();
         let end = START + length;
 
-        let j = judge(START, end, &observations, &results, &spans, expect, params);
+        let evidence = Evidence { heartbeats: &observations, challenges: &results, outages: &spans, renter: &[] };
+        let j = judge(START, end, evidence, expect, params);
         prop_assert_eq!(j.intervals.len() as i64, length / step);
         prop_assert_eq!(j.reasons.len(), j.intervals.len());
         let proven = j.intervals.iter().filter(|i| **i == Interval::Proven).count() as u64;
@@ -187,7 +191,7 @@ proptest! {
         heard.dedup();
         prop_assert!(proven as usize <= heard.len());
         // The oracle's own outages only ever excuse: never a new fault.
-        let without = judge(START, end, &observations, &results, &[], expect, params);
+        let without = judge(START, end, Evidence { outages: &[], ..evidence }, expect, params);
         prop_assert!(j.faults.len() <= without.faults.len());
         prop_assert_eq!(j.proven_secs, without.proven_secs);
     }

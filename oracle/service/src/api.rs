@@ -25,7 +25,7 @@ use timelock_protocol::{HeartbeatAccepted, SignedHeartbeat, VerifyError};
 use timelock_service_kit::{ApiError, ErrorBody, ErrorCode, Health, Metrics, Readiness};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::chain::{Chain, WorkerInfo};
+use crate::chain::{Chain, LeaseInfo, WorkerInfo};
 use crate::config::Config;
 use crate::ingest::{Pending, Refusal};
 use crate::store::{ChallengeRecord, Store};
@@ -63,6 +63,11 @@ impl ChallengeSchedule {
         leases.insert(lease, (open, next_due));
     }
 
+    /// Whatever was known of the lease: the next heartbeat asks the database (a complaint may make a challenge due).
+    pub(crate) fn forget(&self, lease: &[u8; 32]) {
+        self.leases.lock().expect("schedule lock").remove(lease);
+    }
+
     /// The lease's open challenge was answered.
     fn answered(&self, lease: &[u8; 32]) {
         if let Some((open, _)) = self.leases.lock().expect("schedule lock").get_mut(lease) {
@@ -80,7 +85,7 @@ pub struct AppState {
     pub queue: mpsc::Sender<Pending>,
     pub metrics: Arc<Metrics>,
     pub readiness: Readiness,
-    schedule: ChallengeSchedule,
+    pub(crate) schedule: ChallengeSchedule,
     overloaded: Arc<AtomicU64>,
 }
 
@@ -112,6 +117,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/challenges/{id}/commitment", post(post_commitment))
         .route("/v1/challenges/{id}/opening", post(post_opening).layer(DefaultBodyLimit::max(opening_limit)))
         .route("/v1/leases/{lease}/intervals", get(get_intervals))
+        .route("/v1/renter-reports", post(crate::renter::post_renter_report).layer(DefaultBodyLimit::max(body_limit)))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
@@ -128,7 +134,7 @@ fn unix_now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(ErrorCode::BodyTooLarge, rejection.body_text())
@@ -144,7 +150,42 @@ fn chain_unavailable(error: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::ChainUnavailable, "cannot read the chain right now; retry")
 }
 
-async fn registered_worker(state: &AppState, worker: [u8; 32]) -> Result<WorkerInfo, ApiError> {
+/// A sender's clock must be within the configured skew of the oracle's.
+pub(crate) fn within_skew(state: &AppState, timestamp: i64, now: i64) -> Result<(), ApiError> {
+    let skew = state.config.max_clock_skew_secs;
+    if timestamp < now - skew {
+        return Err(ApiError::new(
+            ErrorCode::TooOld,
+            format!("timestamp {timestamp} is more than {skew} s behind the oracle's clock ({now})"),
+        ));
+    }
+    if timestamp > now + skew {
+        return Err(ApiError::new(
+            ErrorCode::TooNew,
+            format!("timestamp {timestamp} is more than {skew} s ahead of the oracle's clock ({now})"),
+        ));
+    }
+    Ok(())
+}
+
+/// The lease, running now by the oracle's clock (as the judgement counts it).
+pub(crate) async fn active_lease(state: &AppState, address: Pubkey, now: i64) -> Result<LeaseInfo, ApiError> {
+    let mut lease = state.chain.lease(address, false).await.map_err(chain_unavailable)?;
+    if lease.is_some_and(|l| now > l.end_ts) {
+        // The cached span may predate an extension.
+        lease = state.chain.lease(address, true).await.map_err(chain_unavailable)?;
+    }
+    let lease = lease.ok_or_else(|| ApiError::new(ErrorCode::UnknownLease, format!("no lease account {address}")))?;
+    if now < lease.start_ts || now > lease.end_ts {
+        return Err(ApiError::new(
+            ErrorCode::LeaseNotActive,
+            format!("lease {address} runs from {} to {}, not now ({now})", lease.start_ts, lease.end_ts),
+        ));
+    }
+    Ok(lease)
+}
+
+pub(crate) async fn registered_worker(state: &AppState, worker: [u8; 32]) -> Result<WorkerInfo, ApiError> {
     let address = Pubkey::new_from_array(worker);
     state
         .chain
@@ -176,39 +217,14 @@ pub async fn post_heartbeat(
     if i64::try_from(beat.sequence).is_err() {
         return Err(ApiError::new(ErrorCode::Malformed, "sequence must be below 2^63"));
     }
-    let skew = state.config.max_clock_skew_secs;
-    if beat.timestamp < now - skew {
-        return Err(ApiError::new(
-            ErrorCode::TooOld,
-            format!("timestamp {} is more than {skew} s behind the oracle's clock ({now})", beat.timestamp),
-        ));
-    }
-    if beat.timestamp > now + skew {
-        return Err(ApiError::new(
-            ErrorCode::TooNew,
-            format!("timestamp {} is more than {skew} s ahead of the oracle's clock ({now})", beat.timestamp),
-        ));
-    }
+    within_skew(&state, beat.timestamp, now)?;
     let worker = registered_worker(&state, beat.worker).await?;
     let lease_address = Pubkey::new_from_array(beat.lease);
-    let mut lease = state.chain.lease(lease_address, false).await.map_err(chain_unavailable)?;
-    if lease.is_some_and(|l| now > l.end_ts) {
-        // The cached span may predate an extension.
-        lease = state.chain.lease(lease_address, true).await.map_err(chain_unavailable)?;
-    }
-    let lease =
-        lease.ok_or_else(|| ApiError::new(ErrorCode::UnknownLease, format!("no lease account {lease_address}")))?;
+    let lease = active_lease(&state, lease_address, now).await?;
     if lease.worker.to_bytes() != beat.worker {
         return Err(ApiError::new(
             ErrorCode::UnknownLease,
             format!("lease {lease_address} belongs to worker {}, not this one", lease.worker),
-        ));
-    }
-    // The oracle's clock decides, as it does for the judgement.
-    if now < lease.start_ts || now > lease.end_ts {
-        return Err(ApiError::new(
-            ErrorCode::LeaseNotActive,
-            format!("lease {lease_address} runs from {} to {}, not now ({now})", lease.start_ts, lease.end_ts),
         ));
     }
 

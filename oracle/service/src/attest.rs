@@ -14,7 +14,7 @@ use timelock::state::{Cluster, Gpu, Lease, Worker, Workload};
 use timelock::LeaseReport;
 use timelock_protocol::evidence::{self, LeaseEvidence};
 use timelock_protocol::merkle;
-use timelock_protocol::policy::{judge, Expectation, Undeclared};
+use timelock_protocol::policy::{judge, Evidence, Expectation, Undeclared};
 use timelock_protocol::GpuSample;
 use timelock_sdk::client::{Client, ClientError, SendOptions};
 
@@ -96,6 +96,9 @@ impl Attestor {
         for workload in &workloads {
             self.store.record_workload(workload).await?;
         }
+        // Their heartbeats are kept while they are open (`retention.rs`).
+        let open: Vec<[u8; 32]> = leases.iter().map(|(address, _)| address.to_bytes()).collect();
+        self.store.mark_leases_open(&open, chain_now).await?;
         let cluster_keys: Vec<[u8; 32]> = clusters.keys().map(|k| k.to_bytes()).collect();
         let histories = self.store.workloads(&cluster_keys).await?;
 
@@ -129,6 +132,7 @@ impl Attestor {
                 .filter(|(issued, r)| r.passed || !outages.iter().any(|o| o.from <= r.at && *issued < o.to))
                 .map(|(_, result)| result)
                 .collect();
+            let renter = self.store.renter_sights(&address.to_bytes(), lease.start_ts, judge_end).await?;
             let registered_gpus =
                 |gpus: &[GpuSample]| Gpu::set_digest_of_uuids(gpus.iter().map(|g| g.uuid.as_str())) == worker.gpu_set;
             let workload: &dyn timelock_protocol::policy::Workload =
@@ -140,7 +144,9 @@ impl Attestor {
                 workload,
             };
             let policy = self.config.policy();
-            let verdict = judge(lease.start_ts, judge_end, &heartbeats, &challenges, &outages, expect, policy);
+            let seen =
+                Evidence { heartbeats: &heartbeats, challenges: &challenges, outages: &outages, renter: &renter };
+            let verdict = judge(lease.start_ts, judge_end, seen, expect, policy);
             self.store
                 .record_intervals(&me.to_bytes(), &address.to_bytes(), verdict.start, verdict.step, &verdict.reasons)
                 .await?;

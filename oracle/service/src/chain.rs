@@ -40,6 +40,9 @@ impl WorkerInfo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LeaseInfo {
     pub worker: Pubkey,
+    pub cluster: Pubkey,
+    /// The cluster's renter: who may grant a probe a voice on this lease.
+    pub renter: Pubkey,
     pub start_ts: i64,
     /// The cluster's end, or the lease's removal when earlier.
     pub end_ts: i64,
@@ -47,7 +50,13 @@ pub struct LeaseInfo {
 
 impl LeaseInfo {
     pub fn from_accounts(lease: &Lease, cluster: &Cluster) -> Self {
-        LeaseInfo { worker: lease.worker, start_ts: lease.start_ts, end_ts: lease.end_ts(cluster.end_ts) }
+        LeaseInfo {
+            worker: lease.worker,
+            cluster: lease.cluster,
+            renter: cluster.renter,
+            start_ts: lease.start_ts,
+            end_ts: lease.end_ts(cluster.end_ts),
+        }
     }
 }
 

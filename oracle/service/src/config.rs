@@ -49,6 +49,11 @@ pub struct Config {
     pub challenge_rows: u32,
     /// Seconds from the probe within which the opening must arrive (reading memory, no computing).
     pub challenge_open_secs: i64,
+    /// How long a lease's heartbeats are kept after it was last seen open on chain (its totals are final once it
+    /// is closed; this is the auditors' time). Verdicts and evidence digests are kept for good.
+    pub evidence_keep_secs: i64,
+    /// How often daily heartbeat partitions are created ahead and expired ones dropped.
+    pub retention_every_secs: u64,
 }
 
 /// The benchmark challenge of a GPU class.
@@ -109,6 +114,8 @@ impl Default for Config {
             challenge_default: ChallengeClass { size: 96, commit_ms: 5_000 },
             challenge_rows: 16,
             challenge_open_secs: 30,
+            evidence_keep_secs: timelock::constants::MAX_DISPUTE_WINDOW_SECS,
+            retention_every_secs: 3_600,
         }
     }
 }
@@ -119,6 +126,9 @@ impl Config {
             interval_secs: self.interval_secs,
             offline_tolerance: self.offline_tolerance,
             fault_span_secs: timelock::constants::FAULT_SPAN_SECS,
+            // The challenge a complaint triggers goes out at the next heartbeat and is answered within its
+            // timeout.
+            renter_cover_secs: self.interval_secs + self.challenge_timeout_secs,
         }
     }
 

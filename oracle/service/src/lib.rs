@@ -10,6 +10,8 @@ pub mod config;
 pub mod ingest;
 pub mod openapi;
 pub mod outages;
+pub mod renter;
+pub mod retention;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -43,6 +45,7 @@ pub struct RunningOracle {
     writer: JoinHandle<()>,
     attest_loop: Option<JoinHandle<()>>,
     liveness: JoinHandle<()>,
+    retention: JoinHandle<()>,
     writer_lock: WriterLock,
 }
 
@@ -104,6 +107,13 @@ pub async fn start(
         signer: Arc::new(signer),
         outages,
     });
+    // Today's partition exists before the first heartbeat is taken.
+    retention::pass(&store, config.evidence_keep_secs).await;
+    let retention = tokio::spawn(retention::run(
+        store.clone(),
+        config.evidence_keep_secs,
+        Duration::from_secs(config.retention_every_secs.max(1)),
+    ));
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| StartError::Listen(config.listen.clone(), e))?;
@@ -122,7 +132,7 @@ pub async fn start(
     let attest_loop =
         attest_loop.then(|| tokio::spawn(run_rounds(attestor.clone(), every, stopped, &metrics, readiness)));
     tracing::info!(%addr, "oracle listening");
-    Ok(RunningOracle { addr, attestor, metrics, stop, server, writer, attest_loop, liveness, writer_lock })
+    Ok(RunningOracle { addr, attestor, metrics, stop, server, writer, attest_loop, liveness, retention, writer_lock })
 }
 
 /// Says every `every` that this process is alive (and notices the database failing while no heartbeat comes),
@@ -199,6 +209,7 @@ impl RunningOracle {
             let _ = rounds.await;
         }
         self.liveness.abort();
+        self.retention.abort();
         // The last word on liveness: a stop is a gap like any other until the next start.
         self.attestor.outages.beat(false, 0).await;
         self.writer_lock.release().await;

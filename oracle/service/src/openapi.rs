@@ -10,11 +10,13 @@ use timelock_protocol::challenge::{
     Probe, SignedCommitment, SignedOpening,
 };
 use timelock_protocol::policy::Reason;
+use timelock_protocol::renter::{ProbeGrant, RenterReport, RenterReportAccepted, SignedGrant, SignedReport};
 use timelock_protocol::{GpuProcess, GpuSample, Heartbeat, HeartbeatAccepted, SignedHeartbeat};
 use timelock_service_kit::{ErrorBody, ErrorCode, ErrorDetail, Health};
 use utoipa::OpenApi;
 
 use crate::api::*;
+use crate::renter::*;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,7 +26,16 @@ use crate::api::*;
                        lease under the Time-Lock policy and attests proven time on chain. Keys are base58, signatures \
                        128 hex digits, times Unix seconds on the oracle's clock."
     ),
-    paths(post_heartbeat, get_challenge, post_commitment, post_opening, get_intervals, health, ready),
+    paths(
+        post_heartbeat,
+        get_challenge,
+        post_commitment,
+        post_opening,
+        get_intervals,
+        post_renter_report,
+        health,
+        ready
+    ),
     components(schemas(
         SignedHeartbeat,
         Heartbeat,
@@ -46,6 +57,11 @@ use crate::api::*;
         LeaseIntervals,
         JudgedInterval,
         Reason,
+        SignedReport,
+        RenterReport,
+        SignedGrant,
+        ProbeGrant,
+        RenterReportAccepted,
         Health,
         ErrorBody,
         ErrorDetail,
@@ -58,6 +74,7 @@ struct OracleApi;
 /// the document.
 pub const PATHS: &[(&str, &str)] = &[
     ("/v1/heartbeats", "post"),
+    ("/v1/renter-reports", "post"),
     ("/v1/workers/{worker}/challenge", "get"),
     ("/v1/challenges/{id}/commitment", "post"),
     ("/v1/challenges/{id}/opening", "post"),

@@ -150,44 +150,66 @@ impl Store {
     /// Highest stored sequence of each of `workers` (absent when none).
     pub async fn last_sequences(&self, workers: &[Key]) -> sqlx::Result<HashMap<Key, i64>> {
         let workers: Vec<&[u8]> = workers.iter().map(|w| &w[..]).collect();
-        let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as(
-            "SELECT worker, max(sequence) FROM oracle.heartbeats WHERE worker = ANY($1) GROUP BY worker",
-        )
-        .bind(&workers)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(Vec<u8>, i64)> =
+            sqlx::query_as("SELECT worker, last FROM oracle.heartbeat_marks WHERE worker = ANY($1)")
+                .bind(&workers)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.into_iter().map(|(worker, sequence)| (key(worker), sequence)).collect())
     }
 
-    /// Stores a batch in one statement (prepared once per connection) and says, row by row, whether it was new.
-    /// A row whose (worker, sequence) is already stored (another process on this database wrote it, or this
-    /// one before a restart) is skipped: one duplicate never fails the rest of the batch.
+    /// Stores a batch in one transaction and says, row by row, whether it was new. Each worker's high-water mark
+    /// is locked and read first: a row at or below it (another process on this database stored it, or this one
+    /// before a restart) is skipped as a replay, and one duplicate never fails the rest of the batch. The marks
+    /// are raised in the statement that stores the rows.
     pub async fn insert_heartbeats(&self, rows: &[StoredHeartbeat]) -> sqlx::Result<Vec<bool>> {
-        let workers: Vec<&[u8]> = rows.iter().map(|r| &r.worker[..]).collect();
-        let sequences: Vec<i64> = rows.iter().map(|r| r.sequence).collect();
-        let leases: Vec<&[u8]> = rows.iter().map(|r| &r.lease[..]).collect();
-        let timestamps: Vec<i64> = rows.iter().map(|r| r.timestamp).collect();
-        let received: Vec<i64> = rows.iter().map(|r| r.received_at).collect();
-        let payloads: Vec<&[u8]> = rows.iter().map(|r| &r.payload[..]).collect();
-        let signatures: Vec<&[u8]> = rows.iter().map(|r| &r.signature[..]).collect();
-        let inserted: Vec<(Vec<u8>, i64)> = sqlx::query_as(
-            "INSERT INTO oracle.heartbeats (worker, sequence, lease, ts, received_at, payload, signature) \
-             SELECT * FROM UNNEST($1::bytea[], $2::int8[], $3::bytea[], $4::int8[], $5::int8[], $6::bytea[], \
-                 $7::bytea[]) \
-             ON CONFLICT (worker, sequence) DO NOTHING RETURNING worker, sequence",
+        let mut workers: Vec<&[u8]> = rows.iter().map(|r| &r.worker[..]).collect();
+        workers.sort_unstable();
+        workers.dedup();
+        let mut tx = self.pool.begin().await?;
+        // Locks the marks in one order (no deadlock between writers) and returns each one's latest value.
+        let marks: Vec<(Vec<u8>, i64)> = sqlx::query_as(
+            "INSERT INTO oracle.heartbeat_marks AS m (worker, last) SELECT w, $2 FROM UNNEST($1::bytea[]) AS w \
+             ON CONFLICT (worker) DO UPDATE SET last = m.last RETURNING worker, last",
         )
         .bind(&workers)
-        .bind(&sequences)
-        .bind(&leases)
-        .bind(&timestamps)
-        .bind(&received)
-        .bind(&payloads)
-        .bind(&signatures)
-        .fetch_all(&self.pool)
+        .bind(i64::MIN)
+        .fetch_all(&mut *tx)
         .await?;
-        let inserted: std::collections::HashSet<(Key, i64)> =
-            inserted.into_iter().map(|(worker, sequence)| (key(worker), sequence)).collect();
-        Ok(rows.iter().map(|r| inserted.contains(&(r.worker, r.sequence))).collect())
+        let mut last: HashMap<Key, i64> = marks.into_iter().map(|(worker, last)| (key(worker), last)).collect();
+        let new: Vec<bool> = rows
+            .iter()
+            .map(|r| {
+                let mark = last.get_mut(&r.worker).expect("every worker's mark was read");
+                let new = r.sequence > *mark;
+                if new {
+                    *mark = r.sequence;
+                }
+                new
+            })
+            .collect();
+        let kept = || rows.iter().zip(&new).filter(|(_, new)| **new).map(|(r, _)| r);
+        let marked: Vec<(&[u8], i64)> = last.iter().map(|(w, l)| (&w[..], *l)).collect();
+        sqlx::query(
+            "WITH marks AS (UPDATE oracle.heartbeat_marks m SET last = u.last \
+                 FROM UNNEST($8::bytea[], $9::int8[]) AS u(worker, last) WHERE m.worker = u.worker) \
+             INSERT INTO oracle.heartbeats (worker, sequence, lease, ts, received_at, payload, signature) \
+             SELECT * FROM UNNEST($1::bytea[], $2::int8[], $3::bytea[], $4::int8[], $5::int8[], $6::bytea[], \
+                 $7::bytea[])",
+        )
+        .bind(kept().map(|r| &r.worker[..]).collect::<Vec<_>>())
+        .bind(kept().map(|r| r.sequence).collect::<Vec<_>>())
+        .bind(kept().map(|r| &r.lease[..]).collect::<Vec<_>>())
+        .bind(kept().map(|r| r.timestamp).collect::<Vec<_>>())
+        .bind(kept().map(|r| r.received_at).collect::<Vec<_>>())
+        .bind(kept().map(|r| &r.payload[..]).collect::<Vec<_>>())
+        .bind(kept().map(|r| &r.signature[..]).collect::<Vec<_>>())
+        .bind(marked.iter().map(|m| m.0).collect::<Vec<_>>())
+        .bind(marked.iter().map(|m| m.1).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(new)
     }
 
     /// The lease's heartbeats received in `[from, to)`, in the order they were received, each with its device
@@ -240,7 +262,7 @@ impl Store {
     }
 
     /// The lease's open challenge from this oracle, or a new one when the last was issued `every_secs` ago or
-    /// more; with when the next one is due. Called only for a heartbeat of the worker that was just verified and
+    /// more or the renter complained since; with when the next one is due. Called only for a heartbeat of the worker that was just verified and
     /// stored: a challenge goes out in the answer to the worker itself, and its clock starts then.
     #[allow(clippy::too_many_arguments)]
     pub async fn challenge_for_heartbeat(
@@ -271,7 +293,17 @@ impl Store {
         .await?;
         if let Some(latest) = latest.map(|row| challenge_record(oracle, row)) {
             let open = !latest.answered && latest.deadline >= now;
-            if open || now - latest.issued_at < every_secs {
+            // A renter's complaint since the last challenge makes the next one due now.
+            let complained: bool = !open
+                && sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM oracle.renter_reports WHERE lease = $1 AND NOT agrees \
+                     AND received_at >= $2)",
+                )
+                .bind(&lease[..])
+                .bind(latest.issued_at)
+                .fetch_one(&mut *tx)
+                .await?;
+            if open || (now - latest.issued_at < every_secs && !complained) {
                 tx.commit().await?;
                 let next_due = latest.issued_at + every_secs;
                 return Ok((open.then_some(latest), next_due));

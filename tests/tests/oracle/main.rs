@@ -7,6 +7,8 @@ mod challenges;
 mod evidence;
 mod heartbeats;
 mod outages;
+mod renter;
+mod retention;
 
 use std::collections::BTreeSet;
 

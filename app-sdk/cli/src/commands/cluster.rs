@@ -4,6 +4,7 @@ use anchor_lang::prelude::Pubkey;
 use clap::{Subcommand, ValueEnum};
 use serde_json::Value;
 use timelock::state::{Cluster, Worker};
+use timelock_protocol::renter::{ProbeGrant, SignedGrant};
 use timelock_sdk::client::{Backend, ClientError, Memcmp};
 use timelock_sdk::view::{ClusterView, Purpose};
 use timelock_sdk::{ix, pda};
@@ -40,6 +41,18 @@ pub enum ClusterCommand {
         id: u64,
         #[arg(long = "image", value_name = "IMAGE", required = true)]
         images: Vec<String>,
+    },
+    /// Give a probe key a voice on the cluster's leases: prints the grant, signed by your wallet, that the probe
+    /// in your container (`timelock-probe --grant`) presents to the oracles. Your wallet never enters the
+    /// container; the probe's reports can withhold pay for time no passed challenge proves, never slash.
+    GrantProbe {
+        #[arg(long)]
+        id: u64,
+        /// The probe's public key (`solana-keygen new -o probe.json`).
+        #[arg(long)]
+        probe: Pubkey,
+        #[arg(long, default_value_t = 30)]
+        valid_days: u32,
     },
     /// Book more hours for every running worker (pays their escrow now).
     Extend {
@@ -135,6 +148,16 @@ pub fn run<B: Backend>(command: &ClusterCommand, ctx: &Context<B>) -> CliResult 
         ClusterCommand::Workload { id, images } => {
             let images: Vec<&str> = images.iter().map(String::as_str).collect();
             ctx.send(vec![ix::cluster_set_workload(ctx.me(), *id, &images)])
+        }
+        ClusterCommand::GrantProbe { id, probe, valid_days } => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            let grant = ProbeGrant {
+                cluster: pda::cluster(&me, *id).0.to_bytes(),
+                probe: probe.to_bytes(),
+                expires_at: (now + u64::from(*valid_days) * 86_400) as i64,
+            };
+            let signature = ctx.signer.sign_message(&grant.signing_bytes());
+            Ok(json(SignedGrant { grant, signature: signature.into() }))
         }
         ClusterCommand::Extend { id, hours } => {
             let (payment, _) = ctx.renter_payment(*id)?;
