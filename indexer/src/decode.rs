@@ -72,6 +72,7 @@ program_events!(
     LeaseSettled,
     DisputeOpened,
     DisputeResolved,
+    DisputeVerdictGiven,
     DisputeLapsed,
     EarningsClaimed,
     IncentivesChanged,

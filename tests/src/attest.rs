@@ -34,4 +34,31 @@ impl TestFixture {
             self.attest(oracle, window_end, reports).expect("attest");
         }
     }
+
+    /// Oracle `oracle`'s re-judgment of the open dispute on `renter`'s lease of `worker` in cluster `cluster_id`.
+    pub fn dispute_verdict(
+        &mut self,
+        oracle: usize,
+        renter: &crate::Renter,
+        cluster_id: u64,
+        worker: &ix::WorkerRef,
+        (proven_secs, faults): (u64, u64),
+    ) -> SendResult {
+        let signer = self.oracles[oracle].insecure_clone();
+        let payment = self.payment(renter, cluster_id);
+        let lease: timelock::state::Lease =
+            self.account(&timelock_sdk::pda::lease(&payment.cluster(), &worker.worker).0);
+        let treasury = self.config().params.treasury;
+        let ixs = ix::lease_dispute_verdict(
+            signer.pubkey(),
+            payment,
+            worker.worker,
+            lease.disputer,
+            treasury,
+            proven_secs,
+            faults,
+            [7; 32],
+        );
+        self.send(&ixs, &[&signer])
+    }
 }

@@ -3,6 +3,8 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::solana_program::system_program;
+use anchor_spl::associated_token::get_associated_token_address_with_program_id;
+use anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent;
 use timelock::LeaseReport;
 use timelock::{accounts, instruction, ID};
 
@@ -145,6 +147,43 @@ pub fn lease_dispute_resolve(
         },
         instruction::LeaseDisputeResolve { proven_secs, faults, as_of, upheld },
     )
+}
+
+/// An oracle's re-judgment of a disputed lease (`lease_dispute_verdict`), preceded by the idempotent creation of
+/// the disputer's and the treasury's associated token accounts for the payment mint: the verdict that completes
+/// the quorum pays the bond to one of them, and a party without one must not be able to stall the decision.
+#[allow(clippy::too_many_arguments)]
+pub fn lease_dispute_verdict(
+    oracle: Pubkey,
+    payment: RenterPayment,
+    worker: Pubkey,
+    disputer: Pubkey,
+    treasury: Pubkey,
+    proven_secs: u64,
+    faults: u64,
+    evidence_root: [u8; 32],
+) -> Vec<Instruction> {
+    let cluster = payment.cluster();
+    let (mint, token_program) = (payment.payment_mint, payment.token_program);
+    let ata = |owner: &Pubkey| get_associated_token_address_with_program_id(owner, &mint, &token_program);
+    let create = |owner: &Pubkey| create_associated_token_account_idempotent(&oracle, owner, &mint, &token_program);
+    let verdict = build(
+        accounts::LeaseDisputeVerdict {
+            oracle,
+            config: pda::config().0,
+            lease: pda::lease(&cluster, &worker).0,
+            cluster,
+            escrow: pda::escrow(&cluster).0,
+            payment_mint: mint,
+            disputer_tokens: ata(&disputer),
+            treasury_tokens: ata(&treasury),
+            token_program,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::LeaseDisputeVerdict { proven_secs, faults, evidence_root },
+    );
+    vec![create(&disputer), create(&treasury), verdict]
 }
 
 pub fn earnings_claim(

@@ -10,13 +10,14 @@ use std::sync::Arc;
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use timelock::state::{Cluster, Gpu, Lease, Worker, Workload};
+use timelock::state::{Cluster, Config as ProgramConfig, Gpu, Lease, Worker, Workload};
 use timelock::LeaseReport;
 use timelock_protocol::evidence::{self, LeaseEvidence};
 use timelock_protocol::merkle;
 use timelock_protocol::policy::{judge, Evidence, Expectation, Undeclared};
 use timelock_protocol::GpuSample;
 use timelock_sdk::client::{Client, ClientError, SendOptions};
+use timelock_sdk::ix::RenterPayment;
 
 use crate::chain::{Chain, WorkerInfo};
 use crate::config::Config;
@@ -49,6 +50,16 @@ pub struct Attestor {
     pub config: Config,
     pub signer: Arc<Keypair>,
     pub outages: Arc<Outages>,
+}
+
+/// A verdict this oracle owes an open dispute.
+struct Owed {
+    lease: Pubkey,
+    worker: Pubkey,
+    disputer: Pubkey,
+    /// The cluster's payment accounts (the token program is read from the mint when sending).
+    payment: RenterPayment,
+    evidence: LeaseEvidence,
 }
 
 struct Judged {
@@ -104,6 +115,7 @@ impl Attestor {
 
         let mut report = RoundReport { window_end, ..RoundReport::default() };
         let mut judged = Vec::new();
+        let mut owed_verdicts = Vec::new();
         let earliest = leases.iter().map(|(_, l)| l.start_ts).min().unwrap_or(window_end);
         let outages = self.outages.during(earliest, window_end).await?;
         for (address, lease) in &leases {
@@ -116,7 +128,11 @@ impl Attestor {
             // runs and outages straddling a resolution stay whole.
             let since = lease.evidence_since();
             let judge_end = end.min(window_end);
-            if judge_end <= since || lease.proven_secs >= lease.max_secs(cluster.end_ts) {
+            // An open dispute this oracle has not re-judged yet: the quorum of re-judgments decides it.
+            let owes_verdict = lease.is_disputed()
+                && !lease.votes.iter().any(|v| v.oracle == me && v.verdict_for == lease.dispute_opened_at);
+            let nothing_new = judge_end <= since || lease.proven_secs >= lease.max_secs(cluster.end_ts);
+            if nothing_new && !owes_verdict {
                 continue;
             }
             let received = self.store.lease_heartbeats(&address.to_bytes(), lease.start_ts, judge_end).await?;
@@ -133,23 +149,55 @@ impl Attestor {
                 .map(|(_, result)| result)
                 .collect();
             let renter = self.store.renter_sights(&address.to_bytes(), lease.start_ts, judge_end).await?;
-            let registered_gpus =
-                |gpus: &[GpuSample]| Gpu::set_digest_of_uuids(gpus.iter().map(|g| g.uuid.as_str())) == worker.gpu_set;
-            let workload: &dyn timelock_protocol::policy::Workload =
-                histories.get(&lease.cluster.to_bytes()).map_or(&Undeclared, |h: &WorkloadHistory| h);
-            let expect = Expectation {
-                gpu_count: usize::from(worker.gpu_count),
-                gpu_model: &worker.gpu_model,
-                registered_gpus: &registered_gpus,
-                workload,
+            // The same evidence, judged up to the window's end and, for an open dispute this oracle owes a
+            // verdict, up to the window the dispute contests.
+            let as_of = lease.disputed_as_of;
+            let (verdict, rejudged) = {
+                let registered_gpus = |gpus: &[GpuSample]| {
+                    Gpu::set_digest_of_uuids(gpus.iter().map(|g| g.uuid.as_str())) == worker.gpu_set
+                };
+                let workload: &dyn timelock_protocol::policy::Workload =
+                    histories.get(&lease.cluster.to_bytes()).map_or(&Undeclared, |h: &WorkloadHistory| h);
+                let expect = Expectation {
+                    gpu_count: usize::from(worker.gpu_count),
+                    gpu_model: &worker.gpu_model,
+                    registered_gpus: &registered_gpus,
+                    workload,
+                };
+                let policy = self.config.policy();
+                let seen =
+                    Evidence { heartbeats: &heartbeats, challenges: &challenges, outages: &outages, renter: &renter };
+                let verdict = judge(lease.start_ts, judge_end, seen, expect, policy);
+                (verdict, owes_verdict.then(|| judge(lease.start_ts, as_of, seen, expect, policy)))
             };
-            let policy = self.config.policy();
-            let seen =
-                Evidence { heartbeats: &heartbeats, challenges: &challenges, outages: &outages, renter: &renter };
-            let verdict = judge(lease.start_ts, judge_end, seen, expect, policy);
             self.store
                 .record_intervals(&me.to_bytes(), &address.to_bytes(), verdict.start, verdict.step, &verdict.reasons)
                 .await?;
+            if let Some(rejudged) = rejudged {
+                let (secs, faults) = rejudged.counted_from(since);
+                let heard = heartbeats.partition_point(|o| o.received_at < as_of);
+                let evidence = LeaseEvidence {
+                    lease: address.to_bytes(),
+                    window_end: as_of,
+                    proven_secs: u32::try_from(secs).unwrap_or(u32::MAX),
+                    faults: u16::try_from(faults).unwrap_or(u16::MAX),
+                    resolution: lease.resolutions,
+                    heartbeats_root: evidence::heartbeats_root(&heartbeat_leaves[..heard]),
+                    verdicts_digest: evidence::verdicts_digest(rejudged.start, rejudged.step, &rejudged.reasons),
+                };
+                let payment = RenterPayment {
+                    renter: cluster.renter,
+                    cluster_id: cluster.cluster_id,
+                    payment_mint: cluster.payment_mint,
+                    renter_tokens: Pubkey::default(),
+                    token_program: Pubkey::default(),
+                };
+                let owed = Owed { lease: *address, worker: lease.worker, disputer: lease.disputer, payment, evidence };
+                owed_verdicts.push((owed, lease.start_ts, heard));
+            }
+            if nothing_new {
+                continue;
+            }
             let (proven, faults) = verdict.counted_from(since);
             report.judged += 1;
             let proven_secs = u32::try_from(proven).unwrap_or(u32::MAX);
@@ -178,6 +226,9 @@ impl Attestor {
             }
         }
 
+        for (owed, judged_from, heartbeats) in owed_verdicts {
+            self.give_verdict(owed, judged_from, heartbeats).await?;
+        }
         if judged.is_empty() {
             return Ok(report);
         }
@@ -249,5 +300,55 @@ impl Attestor {
             "attestation round"
         );
         Ok(report)
+    }
+
+    /// Sends this oracle's re-judgment of a disputed lease and records the evidence it commits to. A failure is
+    /// logged; the next round tries again (the chain has no verdict of this oracle for the dispute yet).
+    async fn give_verdict(&self, owed: Owed, judged_from: i64, heartbeats: usize) -> Result<(), AttestError> {
+        let leaf = owed.evidence.leaf();
+        let (signer, priority_fee) = (self.signer.clone(), self.config.priority_fee);
+        let e = owed.evidence;
+        let sent = self
+            .chain
+            .read(move |client| {
+                let treasury = client.account::<ProgramConfig>(&timelock_sdk::pda::config().0)?.params.treasury;
+                let mut payment = owed.payment;
+                payment.token_program = client.account_raw(&payment.payment_mint)?.owner;
+                let ixs = timelock_sdk::ix::lease_dispute_verdict(
+                    signer.pubkey(),
+                    payment,
+                    owed.worker,
+                    owed.disputer,
+                    treasury,
+                    u64::from(e.proven_secs),
+                    u64::from(e.faults),
+                    leaf,
+                );
+                let sender =
+                    Client { backend: client.backend.clone(), options: SendOptions { priority_fee, ..client.options } };
+                Ok(sender.send(&ixs, &[signer.as_ref()]))
+            })
+            .await?;
+        let signature = match sent {
+            Ok(signature) => Some(signature.to_string()),
+            Err(error) => {
+                tracing::warn!(lease = %owed.lease, %error, "dispute verdict not sent; retried next round");
+                return Ok(());
+            }
+        };
+        tracing::info!(lease = %owed.lease, proven_secs = e.proven_secs, faults = e.faults, "dispute verdict given");
+        // The verdict's evidence is its own one-leaf tree: the root on chain is the leaf.
+        let row = EvidenceRow {
+            evidence: e,
+            judged_from,
+            heartbeats,
+            root: leaf,
+            position: 0,
+            leaves: 1,
+            proof: Vec::new(),
+            signature,
+        };
+        self.store.record_evidence(&self.signer.pubkey().to_bytes(), &[row]).await?;
+        Ok(())
     }
 }

@@ -160,4 +160,6 @@ pub enum TimelockError {
     WorkloadChangeTooSoon,
     #[msg("Account is not this cluster's workload")]
     InvalidWorkloadAccount,
+    #[msg("This oracle has given its verdict on this dispute")]
+    VerdictAlreadyGiven,
 }

@@ -271,6 +271,18 @@ pub struct DisputeResolved {
     pub timestamp: i64,
 }
 
+/// An oracle's re-judgment of a disputed lease, on the evidence under `evidence_root`; the quorum of these
+/// decides the dispute (`DisputeResolved` follows in the same instruction once it is reached).
+#[event]
+pub struct DisputeVerdictGiven {
+    pub lease: Pubkey,
+    pub oracle: Pubkey,
+    pub proven_secs: u64,
+    pub faults: u64,
+    pub evidence_root: [u8; 32],
+    pub timestamp: i64,
+}
+
 /// Nobody resolved a dispute in time: the attested totals stand and the bond went to the other party.
 #[event]
 pub struct DisputeLapsed {

@@ -167,6 +167,15 @@ pub mod timelock {
         LeaseDisputeResolve::handler(ctx, proven_secs, faults, as_of, upheld)
     }
 
+    pub fn lease_dispute_verdict(
+        ctx: Context<LeaseDisputeVerdict>,
+        proven_secs: u64,
+        faults: u64,
+        evidence_root: [u8; 32],
+    ) -> Result<()> {
+        LeaseDisputeVerdict::handler(ctx, proven_secs, faults, evidence_root)
+    }
+
     pub fn earnings_claim(ctx: Context<EarningsClaim>) -> Result<()> {
         EarningsClaim::handler(ctx)
     }

@@ -122,3 +122,57 @@ async fn after_a_dispute_resolution_the_oracles_report_what_they_saw_since_it(po
     first.stop().await;
     second.stop().await;
 }
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn an_open_dispute_is_decided_by_the_oracles_re_judging_their_evidence_without_the_admin(pool: PgPool) {
+    use timelock_tests::Signer;
+    // An honest lease, 15 minutes in, attested by the quorum; the renter disputes it anyway.
+    let world = OracleWorld::new(1, 8, 2, 900);
+    let store = Store::new(pool.clone());
+    store.insert_heartbeats(&beats(&world, 0, world.start, 30, false)).await.unwrap();
+    let config = Config { challenge_timeout_secs: 1_000_000, ..OracleWorld::oracle_config() };
+    let first = world.start_oracle(pool.clone(), 0, config.clone()).await;
+    let second = world.start_oracle(pool.clone(), 1, config.clone()).await;
+    first.attestor.round().await.unwrap();
+    second.attestor.round().await.unwrap();
+    let attested = world.lease(0);
+    let treasury = {
+        let mut f = world.chain.lock();
+        let payment = f.payment(&world.renter, timelock_tests::oracle_world::CLUSTER_ID);
+        let w = &world.workers[0];
+        let renter = world.renter.authority.insecure_clone();
+        f.exec(
+            ix::lease_dispute(renter.pubkey(), world.renter.payment_tokens, payment, w.worker, w.supplier),
+            &[&renter],
+        );
+        f.config().params.treasury
+    };
+    let contested = world.lease(0).disputed_as_of;
+    assert!(contested > world.start);
+
+    // Each oracle's next round re-judges the lease up to the contested window from its stored evidence and
+    // gives its verdict once; the second completes the quorum, which finds what was attested: rejected.
+    first.attestor.round().await.unwrap();
+    assert!(world.lease(0).is_disputed(), "one verdict is not a quorum");
+    first.attestor.round().await.unwrap();
+    second.attestor.round().await.unwrap();
+    let decided = world.lease(0);
+    assert!(!decided.is_disputed());
+    assert_eq!((decided.proven_secs, decided.faults), (attested.proven_secs, attested.faults));
+    assert_eq!((decided.final_secs, decided.resolved_at), (attested.proven_secs, contested));
+    let treasury_tokens = anchor_spl::associated_token::get_associated_token_address_with_program_id(
+        &treasury,
+        &world.chain.lock().payment_mint,
+        &anchor_spl::token::ID,
+    );
+    assert_eq!(world.chain.lock().token_balance(&treasury_tokens), 10 * timelock_tests::ONE_USDC);
+    // What each verdict committed to is kept, under the root it carried on chain.
+    let verdicts: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.evidence WHERE window_end = $1 AND leaves = 1")
+        .bind(contested)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(verdicts, 2);
+    first.stop().await;
+    second.stop().await;
+}

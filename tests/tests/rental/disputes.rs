@@ -1,4 +1,5 @@
-//! Disputes: payouts frozen until the admin resolves, and a rejected dispute's bond.
+//! Disputes: payouts frozen until the oracle quorum's re-judgments or the admin decide, and a rejected dispute's
+//! bond.
 
 use super::*;
 
@@ -69,4 +70,75 @@ fn rejected_dispute_forfeits_the_bond_and_cannot_lower_final_seconds() {
     let treasury_before = s.f.token_balance(&s.f.treasury_payment_tokens);
     s.f.exec(resolve(3_600), &[&admin]);
     assert_eq!(s.f.token_balance(&s.f.treasury_payment_tokens), treasury_before + 10 * ONE_USDC);
+}
+
+/// The associated token account the quorum's decision pays a party's bond to.
+fn ata_of(s: &Story, owner: &anchor_lang::prelude::Pubkey) -> anchor_lang::prelude::Pubkey {
+    anchor_spl::associated_token::get_associated_token_address_with_program_id(
+        owner,
+        &s.f.payment_mint,
+        &anchor_spl::token::ID,
+    )
+}
+
+#[test]
+fn the_oracle_quorums_re_judgment_decides_a_dispute_without_the_admin() {
+    let mut s = Story::booked(1, 1);
+    let window = s.an_hour_attested(3_600, 0);
+    let (payment, worker) = (s.f.payment(&s.renter, 1), s.workers[0]);
+    let ix = ix::lease_dispute(s.renter.key(), s.renter.payment_tokens, payment, worker.worker, worker.supplier);
+    s.f.exec(ix, &[&s.renter.authority]);
+    let lease = s.lease(0);
+    assert_eq!((lease.disputed_secs, lease.disputed_faults, lease.disputed_as_of), (3_600, 0, window));
+    s.f.warp(EPOCH);
+
+    // Nobody but an oracle of the set re-judges.
+    let intruder = s.f.actor();
+    let treasury = s.f.config().params.treasury;
+    let forged =
+        ix::lease_dispute_verdict(intruder.pubkey(), payment, worker.worker, s.renter.key(), treasury, 0, 0, [0; 32]);
+    assert_error(s.f.send(&forged, &[&intruder]), TimelockError::NotOracle);
+    // One oracle finds half the hour unproven: not a quorum yet, nothing moves.
+    s.f.dispute_verdict(0, &s.renter, 1, &worker, (1_800, 0)).expect("first verdict");
+    assert!(s.lease(0).is_disputed());
+    assert_error(s.f.dispute_verdict(0, &s.renter, 1, &worker, (0, 0)), TimelockError::VerdictAlreadyGiven);
+    // A second agrees: the quorum decides, final at once, as of the contested window; the renter was right.
+    let renter_ata = ata_of(&s, &s.renter.key());
+    s.f.dispute_verdict(1, &s.renter, 1, &worker, (1_800, 0)).expect("second verdict");
+    let lease = s.lease(0);
+    assert!(!lease.is_disputed());
+    assert_eq!((lease.proven_secs, lease.final_secs, lease.resolved_at), (1_800, 1_800, window));
+    assert_eq!(s.f.token_balance(&renter_ata), 10 * ONE_USDC, "an upheld dispute gets its bond back");
+    assert_error(s.f.dispute_verdict(2, &s.renter, 1, &worker, (1_800, 0)), TimelockError::NoDispute);
+    let settled = s.settle(0);
+    assert_eq!(settled.paid_to_supplier + settled.fee, RATE / 2);
+    assert_eq!(settled.refund, RATE / 2);
+}
+
+#[test]
+fn a_dispute_the_quorums_re_judgment_does_not_support_forfeits_its_bond_and_claims_are_capped() {
+    let mut s = Story::booked(1, 2);
+    let window = s.an_hour_attested(1_800, 0);
+    let (payment, worker) = (s.f.payment(&s.renter, 1), s.workers[0]);
+    // The supplier disputes, believing more than half the hour was proven.
+    s.f.mint_to(s.f.payment_mint, s.supplier.payment_tokens, 10 * ONE_USDC);
+    let ix = ix::lease_dispute(s.supplier.key(), s.supplier.payment_tokens, payment, worker.worker, worker.supplier);
+    s.f.exec(ix, &[&s.supplier.authority]);
+    // An oracle cannot claim more seconds than the contested window had; the quorum confirms the attested half.
+    s.f.dispute_verdict(0, &s.renter, 1, &worker, (u64::MAX, 0)).expect("capped");
+    let votes = s.lease(0).votes;
+    let elapsed = (window - GENESIS_TIME) as u64;
+    assert!(votes.iter().any(|v| v.verdict_secs == elapsed), "capped at the window's elapsed time");
+    let supplier_before = s.f.token_balance(&s.supplier.payment_tokens);
+    s.f.dispute_verdict(2, &s.renter, 1, &worker, (1_800, 0)).expect("quorum");
+    let lease = s.lease(0);
+    assert_eq!((lease.proven_secs, lease.final_secs, lease.is_disputed()), (1_800, 1_800, false));
+    let treasury = ata_of(&s, &s.f.config().params.treasury);
+    assert_eq!(s.f.token_balance(&treasury), 10 * ONE_USDC, "a rejected dispute's bond goes to the treasury");
+    assert_eq!(s.f.token_balance(&s.supplier.payment_tokens), supplier_before);
+    // Oracles report again from the decision's time on.
+    s.f.warp(HOUR);
+    let now = s.f.now();
+    s.attest_all(now, 3_600, 0);
+    assert_eq!(s.lease(0).proven_secs, 1_800 + 3_600);
 }

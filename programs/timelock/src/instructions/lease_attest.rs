@@ -1,6 +1,5 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::MAX_ORACLES;
 use crate::errors::TimelockError;
 use crate::events::{self, AttestedLease, LeasesAttested};
 use crate::pda;
@@ -55,7 +54,7 @@ impl<'info> LeaseAttest<'info> {
             require!(info.is_writable, anchor_lang::error::ErrorCode::AccountNotMutable);
             let loader = AccountLoader::<Lease>::try_from(info)?;
             let mut lease = loader.load_mut()?;
-            let slot = vote_slot(&lease.votes, &oracle, &params.oracles).ok_or(TimelockError::InvalidOracleSet)?;
+            let slot = lease.vote_slot(&oracle, &params.oracles).ok_or(TimelockError::InvalidOracleSet)?;
             if lease.votes[slot].oracle != oracle {
                 lease.votes[slot] = OracleVote { oracle, ..OracleVote::default() };
             }
@@ -90,12 +89,4 @@ impl<'info> LeaseAttest<'info> {
 /// What `close` leaves of an account: no data, owned by the System program.
 fn is_closed(info: &AccountInfo) -> bool {
     info.data_is_empty() && info.owner == &anchor_lang::system_program::ID
-}
-
-/// The oracle's own slot, else a slot that is empty or held by a key no longer in the oracle set.
-fn vote_slot(votes: &[OracleVote; MAX_ORACLES], oracle: &Pubkey, oracle_set: &[Pubkey]) -> Option<usize> {
-    votes
-        .iter()
-        .position(|v| v.oracle == *oracle)
-        .or_else(|| votes.iter().position(|v| v.oracle == Pubkey::default() || !oracle_set.contains(&v.oracle)))
 }

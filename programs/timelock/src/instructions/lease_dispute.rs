@@ -29,7 +29,8 @@ pub struct LeaseDispute<'info> {
 impl LeaseDispute<'_> {
     /// The renter or the supplier contests the lease's attested time and faults. The bond goes into the
     /// cluster's escrow and nothing more becomes final (so nothing more is paid, refunded or slashed) until
-    /// `lease_dispute_resolve` decides, or until the dispute lapses after the configured timeout (then the
+    /// the oracle quorum's re-judgments decide (`lease_dispute_verdict`), the admin decides (`lease_dispute_resolve`),
+    /// or the dispute lapses after the configured timeout (then the
     /// attested totals stand and settlement pays the bond to the other party). A party whose dispute was decided
     /// may dispute again only once something new was attested.
     pub fn handler(ctx: Context<Self>) -> Result<()> {
@@ -53,7 +54,7 @@ impl LeaseDispute<'_> {
                 .saturating_add(params.dispute_window_secs);
             require!(now < deadline, TimelockError::DisputeWindowClosed);
             require!(lease.may_dispute(disputer == accounts.cluster.renter), TimelockError::DisputeAlreadyDecided);
-            lease.open_dispute(disputer, bond, now);
+            lease.open_dispute(disputer, bond, now, &params.oracles, usize::from(params.oracle_threshold));
         }
         let before = accounts.escrow.amount;
         token::transfer(

@@ -2,10 +2,10 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::errors::TimelockError;
-use crate::events::{self, DisputeResolved};
+use crate::events;
 use crate::pda;
 use crate::state::{Cluster, Config, Lease};
-use crate::utils::token;
+use crate::utils::dispute::{pay_bond, Decided};
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -50,8 +50,7 @@ impl LeaseDisputeResolve<'_> {
         let (disputer, bond) = {
             let mut lease = accounts.lease.load_mut()?;
             require!(as_of <= now && as_of >= lease.evidence_since(), TimelockError::InvalidResolutionTime);
-            let ran = as_of.min(lease.end_ts(accounts.cluster.end_ts)).saturating_sub(lease.start_ts);
-            let ran = u64::try_from(ran).unwrap_or(0);
+            let ran = lease.ran_by(as_of, accounts.cluster.end_ts);
             require!(proven_secs <= ran, TimelockError::ResolutionBeyondElapsed);
             // Final seconds beyond the lease's length were never payable, so a decision may bring them down to it.
             require!(
@@ -60,19 +59,11 @@ impl LeaseDisputeResolve<'_> {
             );
             lease.resolve(&accounts.cluster.renter, proven_secs, faults, as_of, now)
         };
-        let destination = if upheld { &accounts.disputer_tokens } else { &accounts.treasury_tokens };
+        let decided =
+            Decided { lease: accounts.lease.key(), disputer, bond, upheld, proven_secs, faults, timestamp: now };
         let (program, mint, escrow) = (&accounts.token_program, &accounts.payment_mint, &accounts.escrow);
-        token::transfer_from_escrow(program, mint, escrow, destination, &accounts.cluster, bond)?;
-        let event = DisputeResolved {
-            lease: accounts.lease.key(),
-            disputer,
-            upheld,
-            proven_secs,
-            faults,
-            bond_returned: if upheld { bond } else { 0 },
-            bond_forfeited: if upheld { 0 } else { bond },
-            timestamp: now,
-        };
+        let (to_disputer, to_treasury) = (&accounts.disputer_tokens, &accounts.treasury_tokens);
+        let event = pay_bond(program, mint, escrow, to_disputer, to_treasury, &accounts.cluster, decided)?;
         events::emit(&ctx.accounts.event_authority, &event)
     }
 }

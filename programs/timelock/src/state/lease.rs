@@ -16,6 +16,12 @@ pub struct OracleVote {
     /// transaction, over the heartbeats, challenges and per-interval verdicts the oracle judged (the oracle
     /// serves the leaf and its proof), so a dispute can be checked against exactly what was judged.
     pub evidence_root: [u8; 32],
+    /// The oracle's re-judgment of the lease for an open dispute (`lease_dispute_verdict`): seconds and faults
+    /// from `Lease::evidence_since` to the dispute's `disputed_as_of`, and the `dispute_opened_at` of the dispute
+    /// it answers (a verdict for an earlier dispute does not count).
+    pub verdict_secs: u64,
+    pub verdict_faults: u64,
+    pub verdict_for: i64,
 }
 
 /// One worker booked in a cluster. PDA `["lease", cluster, worker]`. Zero-copy: attestations touch many leases
@@ -79,6 +85,11 @@ pub struct Lease {
     /// party may not dispute again until newly attested time or faults give it something new to contest.
     pub renter_decided_at: i64,
     pub supplier_decided_at: i64,
+    /// What the open (or last) dispute contests: the lease's totals when it opened, and the end of the window
+    /// through which the oracle quorum had judged them then, which the oracles' re-judgments cover.
+    pub disputed_secs: u64,
+    pub disputed_faults: u64,
+    pub disputed_as_of: i64,
     pub votes: [OracleVote; MAX_ORACLES],
     /// Hours of escrow this lease is entitled to once removed (the cluster's hours at removal).
     pub entitled_hours: u32,
@@ -112,6 +123,11 @@ impl Lease {
         } else {
             end
         }
+    }
+
+    /// Seconds the lease had run by `as_of`: the most a decision about its time up to then may prove.
+    pub fn ran_by(&self, as_of: i64, cluster_end_ts: i64) -> u64 {
+        u64::try_from(as_of.min(self.end_ts(cluster_end_ts)).saturating_sub(self.start_ts)).unwrap_or(0)
     }
 
     /// Most seconds this lease can be paid for.
@@ -205,9 +221,43 @@ impl Lease {
         self.close_dispute(renter, now)
     }
 
-    /// Opens a dispute by `disputer` with `bond` held in escrow.
-    pub fn open_dispute(&mut self, disputer: Pubkey, bond: u64, now: i64) {
+    /// Opens a dispute by `disputer` with `bond` held in escrow, over the totals as they stand: the quorum's
+    /// window is the latest that `threshold` current oracles had judged through (the resolution's time when none
+    /// had).
+    pub fn open_dispute(&mut self, disputer: Pubkey, bond: u64, now: i64, oracles: &[Pubkey], threshold: usize) {
         (self.disputer, self.dispute_bond, self.dispute_opened_at) = (disputer, bond, now);
+        let mut windows = [0u64; MAX_ORACLES];
+        let mut voters = 0;
+        for vote in self.votes.iter().filter(|v| oracles.contains(&v.oracle) && self.counts_window(v.window_end)) {
+            windows[voters] = u64::try_from(vote.window_end).unwrap_or(0);
+            voters += 1;
+        }
+        let window = i64::try_from(math::quorum_value(&mut windows[..voters], threshold)).unwrap_or(0);
+        (self.disputed_secs, self.disputed_faults, self.disputed_as_of) =
+            (self.proven_secs, self.faults, window.max(self.evidence_since()));
+    }
+
+    /// The oracle's own vote slot, else one that is empty or held by a key no longer in the oracle set.
+    pub fn vote_slot(&self, oracle: &Pubkey, oracle_set: &[Pubkey]) -> Option<usize> {
+        self.votes.iter().position(|v| v.oracle == *oracle).or_else(|| {
+            self.votes.iter().position(|v| v.oracle == Pubkey::default() || !oracle_set.contains(&v.oracle))
+        })
+    }
+
+    /// The quorum of current oracles' re-judgments of the open dispute, `(seconds, faults)` since
+    /// [`Lease::evidence_since`], once `threshold` of them have given one.
+    pub fn verdict_quorum(&self, oracles: &[Pubkey], threshold: usize) -> Option<(u64, u64)> {
+        let mut secs = [0u64; MAX_ORACLES];
+        let mut faults = [0u64; MAX_ORACLES];
+        let mut voters = 0;
+        let given = |v: &&OracleVote| oracles.contains(&v.oracle) && v.verdict_for == self.dispute_opened_at;
+        for vote in self.votes.iter().filter(given) {
+            (secs[voters], faults[voters]) = (vote.verdict_secs, vote.verdict_faults);
+            voters += 1;
+        }
+        (threshold > 0 && voters >= threshold).then(|| {
+            (math::quorum_value(&mut secs[..voters], threshold), math::quorum_value(&mut faults[..voters], threshold))
+        })
     }
 
     /// Ends the open dispute (of the cluster's `renter` or of the supplier); returns `(disputer, bond)`.

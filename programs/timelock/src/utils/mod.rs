@@ -1,4 +1,5 @@
 //! Helpers shared by instructions that are not instructions themselves.
 
+pub(crate) mod dispute;
 pub mod incentives;
 pub(crate) mod token;

@@ -125,6 +125,30 @@ fn rentals(record: &mut impl FnMut(&str, u64)) {
     );
     record("lease_dispute_resolve", f.exec(resolve, &[&admin]));
 
+    // The same decision by the oracle quorum's re-judgments: a verdict, then the one that completes the quorum and
+    // pays the bond (the parties' token accounts exist, so only the verdict itself is measured).
+    let fourth = workers[3];
+    let disputer = ix::lease_dispute(renter.key(), renter.payment_tokens, payment, fourth.worker, fourth.supplier);
+    f.exec(disputer, &[&renter.authority]);
+    let treasury = f.config().params.treasury;
+    let payment_mint = f.payment_mint;
+    f.funded_ata(&renter.key(), payment_mint, 0);
+    f.funded_ata(&treasury, payment_mint, 0);
+    for (oracle, row) in [(0, "lease_dispute_verdict"), (1, "lease_dispute_verdict_decides")] {
+        let signer = f.oracles[oracle].insecure_clone();
+        let ixs = ix::lease_dispute_verdict(
+            signer.pubkey(),
+            payment,
+            fourth.worker,
+            renter.key(),
+            treasury,
+            1_700,
+            0,
+            [7; 32],
+        );
+        record(row, f.exec(ixs[2].clone(), &[&signer]));
+    }
+
     let third = workers[2];
     let window = f.now();
     let third_lease = f.lease_address(&renter, 1, &third);
