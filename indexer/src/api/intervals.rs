@@ -12,10 +12,16 @@ use super::*;
 /// The longest an oracle is waited for, whatever the request timeout: one slow oracle costs at most this.
 const ORACLE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The most of an oracle's answer that is read: a page of 500 intervals with the longest reasons an oracle keeps
+/// (three texts of 256 characters) is under 0.5 MiB.
+const MAX_ORACLE_BODY: usize = 4 << 20;
+
 /// The oracles the API asks, and the client it asks them with.
 pub struct Oracles {
     urls: Vec<String>,
     http: reqwest::Client,
+    /// How long each is waited for.
+    timeout: Duration,
 }
 
 impl Oracles {
@@ -38,7 +44,7 @@ impl Oracles {
             .timeout(timeout)
             .build()
             .map_err(|e| format!("oracle_urls: cannot build an HTTP client: {e}"))?;
-        Ok(Oracles { urls, http })
+        Ok(Oracles { urls, http, timeout })
     }
 }
 
@@ -121,21 +127,35 @@ struct OraclePage {
     next: Option<i64>,
 }
 
-async fn ask(http: reqwest::Client, url: String, lease: String, from: i64, limit: i64) -> OracleIntervals {
+async fn ask(
+    http: reqwest::Client,
+    timeout: Duration,
+    url: String,
+    lease: String,
+    from: i64,
+    limit: i64,
+) -> OracleIntervals {
     let request = http.get(format!("{url}/v1/leases/{lease}/intervals")).query(&[("from", from), ("limit", limit)]);
     let failed = |error: String| OracleIntervals::Failed(OracleFailure { url: url.clone(), error });
-    let response = match request.send().await {
+    let mut response = match request.send().await {
         Ok(response) => response,
-        Err(e) if e.is_timeout() => return failed(format!("no answer within {:?}", ORACLE_TIMEOUT)),
+        Err(e) if e.is_timeout() => return failed(format!("no answer within {timeout:?}")),
         Err(e) if e.is_connect() => return failed(format!("unreachable: {}", source_of(&e))),
         Err(e) => return failed(format!("request failed: {}", source_of(&e))),
     };
     let status = response.status();
-    let body = match response.bytes().await {
-        Ok(body) => body,
-        Err(e) if e.is_timeout() => return failed(format!("no answer within {:?}", ORACLE_TIMEOUT)),
-        Err(e) => return failed(format!("reading the answer failed: {}", source_of(&e))),
-    };
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() > MAX_ORACLE_BODY => {
+                return failed(format!("answered more than {MAX_ORACLE_BODY} bytes"));
+            }
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(e) if e.is_timeout() => return failed(format!("no answer within {timeout:?}")),
+            Err(e) => return failed(format!("reading the answer failed: {}", source_of(&e))),
+        }
+    }
     if !status.is_success() {
         // The oracle's JSON error (`{"error": {"code", "message"}}`) when it sent one.
         let error: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -181,9 +201,11 @@ pub async fn lease_intervals(
     let lease = address(&address_text)?;
     let page = query(page)?;
     let (from, limit) = (page.from.unwrap_or(0), limit(page.limit)?);
-    let Oracles { urls, http } = &state.oracles;
-    let asked: Vec<_> =
-        urls.iter().map(|url| tokio::spawn(ask(http.clone(), url.clone(), lease.clone(), from, limit))).collect();
+    let Oracles { urls, http, timeout } = &state.oracles;
+    let asked: Vec<_> = urls
+        .iter()
+        .map(|url| tokio::spawn(ask(http.clone(), *timeout, url.clone(), lease.clone(), from, limit)))
+        .collect();
     let mut oracles = Vec::with_capacity(asked.len());
     for (url, answer) in urls.iter().zip(asked) {
         oracles.push(answer.await.unwrap_or_else(|e| {

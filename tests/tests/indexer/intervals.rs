@@ -93,6 +93,13 @@ async fn the_indexer_serves_every_oracles_reasons_and_says_which_oracle_could_no
     let (_, second) = get(&base, &format!("/v1/leases/{lease}/intervals?from={next}&limit=5")).await;
     assert_eq!(second["oracles"][0]["intervals"][0]["start"].as_i64(), Some(world.start + 150));
 
+    // Text of an address's form that is no account's address: the oracle refuses it, and says so through the
+    // indexer.
+    let (status, body) = get(&base, &format!("/v1/leases/{}/intervals", "z".repeat(44))).await;
+    assert_eq!(status, 200, "{body}");
+    let error = body["oracles"][0]["error"].as_str().unwrap_or_else(|| panic!("the oracle refuses: {body}"));
+    assert!(error.starts_with("answered 400: malformed: "), "{error}");
+
     // Refused before any oracle is asked, with the API's JSON error.
     for (path, code) in [
         ("/v1/leases/not-a-key/intervals".to_string(), "bad_address"),
@@ -109,6 +116,32 @@ async fn the_indexer_serves_every_oracles_reasons_and_says_which_oracle_could_no
     indexer.stop().await;
     oracle.stop().await;
     drop(silent);
+}
+
+/// An oracle whose answer never ends is cut off at the most the indexer reads of one, not read into memory.
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn an_endless_answer_is_cut_off(pool: PgPool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let endless = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000000\r\n\r\n";
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let chunk = vec![b' '; 64 * 1024];
+        while socket.write_all(&chunk).await.is_ok() {}
+    });
+    let config = Config { listen: "127.0.0.1:0".into(), oracle_urls: vec![url], ..Config::default() };
+    let indexer = timelock_indexer::start::<Replay>(&config, pool, None).await.unwrap();
+    let (status, body) =
+        get(&format!("http://{}", indexer.addr), &format!("/v1/leases/{}/intervals", Pubkey::new_unique())).await;
+    assert_eq!(status, 200, "{body}");
+    let error = body["oracles"][0]["error"].as_str().unwrap_or_else(|| panic!("cut off: {body}"));
+    assert!(error.contains("more than"), "{error}");
+    indexer.stop().await;
+    endless.abort();
 }
 
 #[sqlx::test(migrator = "MIGRATIONS")]
