@@ -39,6 +39,11 @@ pub struct Config {
     pub ready_max_silence_secs: u64,
     /// `/ready` turns 503 while ingestion reads this many slots or more behind the chain's head.
     pub ready_max_lag_slots: u64,
+    /// Oracle services (`http://host:port`) that `GET /v1/leases/{address}/intervals` asks why each interval
+    /// of a lease was or was not paid; none by default. In the environment: a comma-separated list, or a TOML
+    /// array (`["http://o1:8780", "http://o2:8780"]`).
+    #[serde(deserialize_with = "api::intervals::url_list")]
+    pub oracle_urls: Vec<String>,
     /// Optional TOML file this was read from (for logs).
     pub config_file: Option<PathBuf>,
 }
@@ -55,6 +60,7 @@ impl Default for Config {
             request_timeout_secs: 5,
             ready_max_silence_secs: 60,
             ready_max_lag_slots: 300,
+            oracle_urls: Vec::new(),
             config_file: None,
         }
     }
@@ -110,6 +116,8 @@ pub async fn start<S: Source + 'static>(
     pool: PgPool,
     source: Option<S>,
 ) -> Result<RunningIndexer, StartError> {
+    let oracles = api::intervals::Oracles::new(&config.oracle_urls, Duration::from_secs(config.request_timeout_secs))
+        .map_err(StartError::Config)?;
     let store = Store::new(pool.clone());
     store.migrate().await?;
     // One ingesting indexer per database (read replicas, without a source, take no lock): two would race each
@@ -152,6 +160,7 @@ pub async fn start<S: Source + 'static>(
         metrics: metrics.clone(),
         readiness: readiness.clone(),
         stats: tokio::sync::Mutex::default(),
+        oracles,
     });
     let router = api::router(state, Duration::from_secs(config.request_timeout_secs));
     let mut server_stopped = stopped.clone();

@@ -8,6 +8,7 @@ use timelock_service_kit::{ErrorBody, ErrorCode, ErrorDetail};
 use utoipa::OpenApi;
 
 use crate::api::accounts::*;
+use crate::api::intervals::*;
 use crate::api::money::*;
 use crate::api::*;
 use crate::rows::{Attestation, Dispute, DisputeKind, Payout, PayoutKind, Slash};
@@ -31,6 +32,7 @@ use crate::rows::{Attestation, Dispute, DisputeKind, Payout, PayoutKind, Slash};
         list_leases,
         one_lease,
         lease_attestations,
+        lease_intervals,
         list_payouts,
         list_slashes,
         stats,
@@ -49,6 +51,10 @@ use crate::rows::{Attestation, Dispute, DisputeKind, Payout, PayoutKind, Slash};
         PayoutKind,
         Slash,
         Attestation,
+        LeaseIntervals,
+        OracleIntervals,
+        OracleAnswer,
+        OracleFailure,
         Dispute,
         DisputeKind,
         ErrorBody,
@@ -70,6 +76,7 @@ pub const PATHS: &[&str] = &[
     "/v1/leases",
     "/v1/leases/{address}",
     "/v1/leases/{address}/attestations",
+    "/v1/leases/{address}/intervals",
     "/v1/payouts",
     "/v1/slashes",
     "/v1/stats",

@@ -1,5 +1,6 @@
 //! The query API (`/v1`, documented at `/openapi.json`): workers with filters and sorting, suppliers, clusters,
-//! leases, payouts and slashes by supplier and time, network stats. Lists use keyset cursors (`next_cursor`),
+//! leases, payouts and slashes by supplier and time, network stats, and the oracles' verdicts on a lease's
+//! intervals (asked of the oracles, not stored). Lists use keyset cursors (`next_cursor`),
 //! so a page costs the same however deep it is. Every body is a typed value: an account's view
 //! (`timelock_sdk::view`, the same JSON the CLI prints) or a derived row (`crate::rows`).
 
@@ -27,9 +28,11 @@ use crate::rows::{Attestation, Payout, Slash};
 const VIEW_OF: &str = "to_jsonb(t) - 'slot' - 'finalized' - 'closed'";
 
 pub mod accounts;
+pub mod intervals;
 pub mod money;
 
 use accounts::*;
+use intervals::*;
 use money::*;
 
 pub struct ApiState {
@@ -38,6 +41,8 @@ pub struct ApiState {
     pub readiness: Readiness,
     /// The last network totals and when they were computed (`money::STATS_TTL`).
     pub stats: tokio::sync::Mutex<Option<(std::time::Instant, money::Stats)>>,
+    /// The oracles `/v1/leases/{address}/intervals` asks (`oracle_urls`).
+    pub oracles: intervals::Oracles,
 }
 
 pub fn router(state: Arc<ApiState>, request_timeout: Duration) -> Router {
@@ -53,6 +58,7 @@ pub fn router(state: Arc<ApiState>, request_timeout: Duration) -> Router {
         .route("/v1/leases", get(list_leases))
         .route("/v1/leases/{address}", get(one_lease))
         .route("/v1/leases/{address}/attestations", get(lease_attestations))
+        .route("/v1/leases/{address}/intervals", get(lease_intervals))
         .route("/v1/payouts", get(list_payouts))
         .route("/v1/slashes", get(list_slashes))
         .route("/v1/stats", get(stats))

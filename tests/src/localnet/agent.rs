@@ -65,8 +65,12 @@ impl Drop for SimulatedAgent {
 /// What the agent of the host at `worker` reads as telemetry: its `gpu_count` registered H100s, each running a
 /// process of each image (`None`: outside any container).
 pub fn write_telemetry(path: &Path, worker: &Pubkey, gpu_count: u16, images: &[Option<&str>]) {
-    let gpus = crate::simulated_gpus(worker, gpu_count, images);
+    write_gpus(path, &crate::simulated_gpus(worker, gpu_count, images));
+}
+
+/// Replaces the telemetry file at `path` with `gpus`, at once (an agent never reads half a file).
+pub fn write_gpus(path: &Path, gpus: &[timelock_protocol::GpuSample]) {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, serde_json::to_string(&gpus).unwrap()).expect("telemetry");
+    std::fs::write(&tmp, serde_json::to_string(gpus).unwrap()).expect("telemetry");
     std::fs::rename(&tmp, path).expect("telemetry");
 }

@@ -15,10 +15,13 @@ use anchor_lang::prelude::Pubkey;
 use serde_json::Value;
 use solana_keypair::Keypair;
 
-pub use agent::{write_telemetry, SimulatedAgent};
-pub use services::{oracle_config, start_indexer, start_oracle};
+pub use agent::{write_gpus, write_telemetry, SimulatedAgent};
+pub use services::{oracle_config, start_indexer, start_oracle, SLOW_PROVER_CLASS};
 pub use stack::Stack;
-pub use story::{demo_params, Host, Story, DEMO_DISPUTE_WINDOW_SECS, GPUS_PER_HOST, HEARTBEAT_SECS, JOB, PRICE};
+pub use story::{
+    demo_params, Host, Role, Story, DEMO_DISPUTE_WINDOW_SECS, GPUS_PER_HOST, HEARTBEAT_SECS, HOSTS, JOB, PRICE,
+    SLOW_PROVER_MODEL,
+};
 
 pub const STAKE_DECIMALS: u8 = 9;
 pub const PAYMENT_DECIMALS: u8 = 6;

@@ -1,4 +1,5 @@
-//! [`Story`]: the demo's lifecycle on a local chain (four hosts, a renter, three oracles and the indexer).
+//! [`Story`]: the demo's lifecycle on a local chain (seven hosts, a supplier cheating in each way the oracles
+//! judge, a renter, three oracles and the indexer).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,13 +14,65 @@ use timelock_agent::Identity;
 use timelock_sdk::rpc::RpcBackend;
 
 use super::{
-    oracle_config, start_indexer, start_oracle, write_telemetry, SimulatedAgent, Stack, PAYMENT_DECIMALS,
-    STAKE_DECIMALS,
+    oracle_config, start_indexer, start_oracle, write_gpus, SimulatedAgent, Stack, PAYMENT_DECIMALS, STAKE_DECIMALS,
 };
+
+/// What a host of the story does, and so why the oracles do not pay its time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Honest,
+    /// A crypto miner beside the renter's job from [`Story::cheat`] on: `foreign_process`.
+    Miner,
+    /// One GPU swapped for a card not registered to the worker from [`Story::cheat`] on: `gpu_mismatch`.
+    SwappedGpu,
+    /// One of its eight booked GPUs gone from [`Story::cheat`] on: `missing_gpu`.
+    MissingGpu,
+    /// Registered as an A100 ([`SLOW_PROVER_MODEL`]), whose challenge class its CPU cannot commit to in time
+    /// (`SLOW_PROVER_CLASS`): `challenge_failed` from its first challenge on, so it proves hardly any time.
+    SlowProver,
+    /// Drops off the network ([`Story::go_offline`]): `missed`.
+    Offline,
+}
+
+impl Role {
+    /// The reason the oracles give for this host's unpaid intervals (`timelock_protocol::policy::Reason`).
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            Role::Honest => None,
+            Role::Miner => Some("foreign_process"),
+            Role::SwappedGpu => Some("gpu_mismatch"),
+            Role::MissingGpu => Some("missing_gpu"),
+            Role::SlowProver => Some("challenge_failed"),
+            Role::Offline => Some("missed"),
+        }
+    }
+
+    /// Whether the host proves time before it cheats (the slow prover fails its first challenge, issued in the
+    /// answer to its first heartbeat).
+    pub fn proves_time(self) -> bool {
+        self != Role::SlowProver
+    }
+}
+
+/// The hosts of the story, in worker-index order: two honest, then one for each way of going unpaid.
+pub const HOSTS: &[(&str, Role)] = &[
+    ("honest-1", Role::Honest),
+    ("honest-2", Role::Honest),
+    ("cheater", Role::Miner),
+    ("flaky", Role::Offline),
+    ("swapped-gpu", Role::SwappedGpu),
+    ("missing-gpu", Role::MissingGpu),
+    ("slow-prover", Role::SlowProver),
+];
+
+/// The GPU model of the slow prover: a class the demo's oracles size for a GPU (every other host is an H100).
+pub const SLOW_PROVER_MODEL: &str = "A100-80G";
 
 /// One simulated GPU host of the story.
 pub struct Host {
     pub name: &'static str,
+    pub role: Role,
+    pub gpu_model: &'static str,
     pub index: u32,
     pub worker: Pubkey,
     pub lease: Pubkey,
@@ -33,9 +86,11 @@ pub const PRICE: u64 = 2_000_000;
 pub const JOB: &str = "ghcr.io/renter/job:v1";
 pub const HEARTBEAT_SECS: u64 = 3;
 
-/// The lifecycle on a local chain: a supplier stakes and registers four 8 × H100 hosts with the CLI, a renter
-/// books them all with the CLI, agents report (two honest, one running a foreign process, one that goes
-/// offline), three oracles (threshold 2) judge and attest, the indexer mirrors it all.
+/// The lifecycle on a local chain: a supplier stakes and registers seven 8-GPU hosts with the CLI (six H100s and
+/// an A100), a renter books them all with the CLI, agents report ([`HOSTS`]: two honest, then one running a
+/// foreign process, one that goes offline, one with a swapped GPU, one with a GPU missing and one too slow for
+/// its challenges), three oracles (threshold 2) judge and attest, the indexer mirrors it all and asks the
+/// oracles why each host went unpaid.
 pub struct Story {
     pub stack: Stack,
     pub supplier: Keypair,
@@ -74,9 +129,9 @@ impl Story {
         stack.cli(&supplier, &["supplier", "register"]).expect("supplier register");
         let stake = (100_000 * 10u64.pow(u32::from(STAKE_DECIMALS))).to_string();
         stack.cli(&supplier, &["supplier", "stake", &stake]).expect("supplier stake");
-        let names = ["honest-1", "honest-2", "cheater", "flaky"];
         let mut hosts = Vec::new();
-        for (i, name) in names.into_iter().enumerate() {
+        for (i, &(name, role)) in HOSTS.iter().enumerate() {
+            let gpu_model = if role == Role::SlowProver { SLOW_PROVER_MODEL } else { "H100-SXM" };
             let device = ed25519_dalek::SigningKey::from_bytes(&rand_seed(i));
             let device_key = Pubkey::new_from_array(device.verifying_key().to_bytes()).to_string();
             let index = (i + 1) as u32;
@@ -93,7 +148,7 @@ impl Story {
                         "--index",
                         &index_text,
                         "--gpu-model",
-                        "H100-SXM",
+                        gpu_model,
                         "--gpu-count",
                         &gpus,
                         "--vram-gib",
@@ -117,8 +172,10 @@ impl Story {
                     .collect::<Vec<_>>(),
                 )
                 .expect("worker register");
-            hosts.push(Host { name, index, worker, lease: Pubkey::default(), device, agent: None });
+            hosts.push(Host { name, role, gpu_model, index, worker, lease: Pubkey::default(), device, agent: None });
         }
+        // The H100s are found and booked by the renter's terms; the A100 is added to the same cluster by address.
+        let h100s = hosts.iter().filter(|h| h.gpu_model == "H100-SXM").count().to_string();
         stack
             .cli(
                 &renter,
@@ -130,7 +187,7 @@ impl Story {
                     "--hours",
                     "1",
                     "--count",
-                    "4",
+                    &h100s,
                     "--gpu-model",
                     "H100-SXM",
                     "--image",
@@ -138,6 +195,10 @@ impl Story {
                 ],
             )
             .expect("cluster create");
+        let others: Vec<String> =
+            hosts.iter().filter(|h| h.gpu_model != "H100-SXM").map(|h| h.worker.to_string()).collect();
+        let add = ["cluster", "add", "--id", "1"].into_iter().chain(others.iter().map(String::as_str));
+        stack.cli(&renter, &add.collect::<Vec<_>>()).expect("cluster add");
         let cluster = timelock_sdk::pda::cluster(&renter.pubkey(), 1).0;
         let stack_url = stack.validator.rpc_url.clone();
         for host in &mut hosts {
@@ -182,7 +243,8 @@ impl Story {
         } else {
             format!("{}/{name}", self.database_url.rsplit_once('/').unwrap().0)
         };
-        self.indexer = Some(start_indexer(&self.stack.validator.rpc_url, url).await);
+        let oracles = self.oracle_urls.iter().filter(|u| !u.is_empty()).cloned().collect();
+        self.indexer = Some(start_indexer(&self.stack.validator.rpc_url, url, oracles).await);
     }
 
     /// Three oracles and the indexer, against Postgres at `database_url`.
@@ -194,12 +256,12 @@ impl Story {
         self.start_indexer(true).await;
     }
 
-    /// Every host's agent starts reporting: honest telemetry for all (the cheater turns later).
+    /// Every host's agent starts reporting: honest telemetry for all (the cheaters turn later).
     pub fn start_agents(&mut self) {
         let oracles: Vec<String> = self.oracle_urls.clone();
         for host in &mut self.hosts {
             let telemetry = self.stack.dir.join(format!("{}-gpus.json", host.name));
-            write_telemetry(&telemetry, &host.worker, GPUS_PER_HOST, &[Some(JOB)]);
+            write_gpus(&telemetry, &host.gpus(&[Some(JOB)]));
             let identity = Identity { worker: host.worker.to_bytes(), lease: host.lease.to_bytes() };
             host.agent = Some(SimulatedAgent::start(
                 identity,
@@ -215,12 +277,21 @@ impl Story {
         self.hosts.iter_mut().find(|h| h.name == name).expect("host")
     }
 
-    /// A miner appears on the cheater's GPUs.
+    /// The cheaters turn: a miner appears on the cheater's GPUs, the swapped-gpu host reports a card that is
+    /// not registered to its worker in place of one that is, the missing-gpu host reports one GPU less.
     pub fn cheat(&mut self) {
-        let host = self.host("cheater");
-        let telemetry = host.agent.as_ref().expect("agent").telemetry.clone();
-        let worker = host.worker;
-        write_telemetry(&telemetry, &worker, GPUS_PER_HOST, &[Some(JOB), Some("crypto-miner")]);
+        for host in &self.hosts {
+            let mut gpus = host.gpus(&[Some(JOB)]);
+            match host.role {
+                Role::Miner => gpus = host.gpus(&[Some(JOB), Some("crypto-miner")]),
+                Role::SwappedGpu => gpus[3].uuid = format!("GPU-swapped-in-{}", host.index),
+                Role::MissingGpu => {
+                    gpus.pop();
+                }
+                Role::Honest | Role::SlowProver | Role::Offline => continue,
+            }
+            write_gpus(&host.agent.as_ref().expect("agent").telemetry, &gpus);
+        }
     }
 
     /// The flaky host loses its network.
@@ -228,6 +299,11 @@ impl Story {
         if let Some(agent) = self.host("flaky").agent.as_mut() {
             agent.stop();
         }
+    }
+
+    /// Whether every host that cheats (all but the honest ones) has a fault on chain.
+    pub fn every_cheater_faulted(&self) -> bool {
+        self.hosts.iter().filter(|h| h.role != Role::Honest).all(|h| self.lease(h).faults > 0)
     }
 
     pub fn lease(&self, host: &Host) -> timelock::state::Lease {
@@ -266,6 +342,18 @@ impl Story {
         if let Some(indexer) = self.indexer.take() {
             indexer.stop().await;
         }
+    }
+}
+
+impl Host {
+    /// What an agent on this host reports: its registered GPUs, of its model, each running a process of each
+    /// image (`None`: outside any container).
+    pub fn gpus(&self, images: &[Option<&str>]) -> Vec<timelock_protocol::GpuSample> {
+        let mut gpus = crate::simulated_gpus(&self.worker, GPUS_PER_HOST, images);
+        for gpu in &mut gpus {
+            gpu.model = self.gpu_model.to_string();
+        }
+        gpus
     }
 }
 

@@ -1,10 +1,11 @@
 //! The indexer against real Postgres and transactions of the real .so in LiteSVM: the mirror equals the chain's
 //! state, batches are idempotent, older slots never win, a crash between batches loses and duplicates nothing,
-//! and the API's filters, pages and errors.
+//! and the API's filters, pages and errors, and the oracles' verdicts it asks for.
 
 mod api;
 mod api_fuzz;
 mod ingestion;
+mod intervals;
 mod node_faults;
 mod recovery;
 mod schema;

@@ -111,7 +111,7 @@ fn main() -> std::io::Result<()> {
             oracles.push(start_oracle(config, backend.clone(), key).await);
         }
         let url = fresh_database(&database_url, "timelock_bench_indexer_e2e").await;
-        (oracles, start_indexer(&stack.validator.rpc_url, url).await)
+        (oracles, start_indexer(&stack.validator.rpc_url, url, Vec::new()).await)
     });
     let telemetry = story_dir.join("gpus.json");
     write_telemetry(&telemetry, &workers[0].worker, 1, &[Some(JOB)]);

@@ -1,15 +1,17 @@
 //! `make demo`: the whole system on a local chain. A real validator with the program; Postgres; three oracle
-//! services (threshold 2); the indexer; a supplier who stakes and registers four 8 × H100 hosts and a renter
-//! who books them, both with the `timelock` CLI; worker agents sending signed heartbeats (two honest, one
-//! running a crypto miner beside the renter's job, one that drops off the network); attestations landing;
-//! settlement paying the honest and slashing and jailing the others; a summary from the indexer API. The
-//! services stay up until Ctrl-C.
+//! services (threshold 2); the indexer; a supplier who stakes and registers seven 8-GPU hosts (six H100s, one
+//! A100) and a renter who books them, both with the `timelock` CLI; worker agents sending signed heartbeats (two
+//! honest, then a supplier cheating in each way the oracles judge: a crypto miner beside the renter's job, a host
+//! that drops off the network, a swapped GPU, a missing GPU, an A100 too slow for its GPU class's challenge);
+//! attestations landing; settlement paying the honest and slashing and jailing the others; a summary from the
+//! indexer API, with why each host went unpaid as the indexer heard it from the oracles. The services stay up
+//! until Ctrl-C.
 
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use solana_signer::Signer;
-use timelock_tests::localnet::{Story, HEARTBEAT_SECS};
+use timelock_tests::localnet::{Story, GPUS_PER_HOST, HEARTBEAT_SECS, HOSTS, SLOW_PROVER_CLASS, SLOW_PROVER_MODEL};
 
 fn usdc(units: i64) -> String {
     format!("{}.{:06}", units / 1_000_000, units % 1_000_000)
@@ -23,14 +25,22 @@ fn get(base: &str, path: &str) -> Value {
     reqwest::blocking::get(format!("{base}{path}")).and_then(|r| r.json()).unwrap_or(Value::Null)
 }
 
-/// The reasons an oracle gives for the lease's unpaid intervals, each with how many intervals it covers.
-fn unpaid_reasons(oracle: &str, lease: &str) -> String {
-    let page = get(oracle, &format!("/v1/leases/{lease}/intervals?limit=1000"));
+/// The reasons the first oracle that answered the indexer gives for the lease's unpaid intervals, each with how
+/// many intervals it covers (the indexer asks every oracle: `GET /v1/leases/{lease}/intervals`).
+fn unpaid_reasons(api: &str, lease: &str) -> String {
+    let answer = get(api, &format!("/v1/leases/{lease}/intervals?limit=500"));
+    let oracles = answer["oracles"].as_array().cloned().unwrap_or_default();
+    let Some(page) = oracles.iter().find(|o| o["intervals"].is_array()) else {
+        return format!("? (no oracle answered: {answer})");
+    };
     let mut counted: Vec<(String, usize)> = Vec::new();
     for interval in page["intervals"].as_array().into_iter().flatten().filter(|i| i["reason"] != "proven") {
         let mut reason = interval["reason"].as_str().unwrap_or("?").to_string();
         if let Some(image) = interval["image_name"].as_str().or(interval["image"].as_str()) {
             reason = format!("{reason} ({image}, pid {})", interval["pid"]);
+        } else if reason == "missing_gpu" {
+            let model = interval["model"].as_str().unwrap_or("?");
+            reason = format!("{reason} ({} of {} {model})", interval["reported"], interval["expected"]);
         }
         match counted.iter_mut().find(|(r, _)| *r == reason) {
             Some((_, n)) => *n += 1,
@@ -51,8 +61,12 @@ fn main() {
     println!("== starting a local validator with the timelock program ({})", timelock::ID);
     let mut story = Story::booked(&dir, port, "timelock_demo");
     println!("   RPC {}", story.stack.validator.rpc_url);
-    println!("== supplier {} staked 100,000 and registered 4 hosts of 8 x H100 (CLI)", story.supplier.pubkey());
-    println!("== renter {} booked cluster 1 for 1 hour on all 4 hosts (CLI)", story.renter.pubkey());
+    let hosts = HOSTS.len();
+    println!(
+        "== supplier {} staked 100,000 and registered {hosts} hosts of 8 GPUs: H100s, and an {SLOW_PROVER_MODEL} (CLI)",
+        story.supplier.pubkey()
+    );
+    println!("== renter {} booked cluster 1 for 1 hour on all {hosts} hosts (CLI)", story.renter.pubkey());
 
     let runtime = tokio::runtime::Runtime::new().expect("tokio");
     runtime.block_on(story.start_services(&database_url));
@@ -64,18 +78,24 @@ fn main() {
 
     story.start_agents();
     println!("== agents report every {HEARTBEAT_SECS} s to the three oracles");
+    let class = SLOW_PROVER_CLASS;
+    println!(
+        "   the oracles size an {SLOW_PROVER_MODEL}'s challenge for a GPU ({0} x {0}, committed within {1} ms): the \
+         slow-prover's CPU cannot",
+        class.size, class.commit_ms
+    );
     std::thread::sleep(Duration::from_secs(12));
     story.cheat();
-    println!("== a crypto miner appears on the cheater's GPUs");
+    println!("== a crypto miner appears on the cheater's GPUs; swapped-gpu reports a GPU not registered to it;");
+    println!("   missing-gpu reports 7 of its 8 GPUs");
     std::thread::sleep(Duration::from_secs(3));
     story.go_offline();
     println!("== the flaky host drops off the network");
 
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let leases: Vec<_> = story.hosts.iter().map(|h| story.lease(h)).collect();
-        let faulted = leases.iter().filter(|l| l.faults > 0).count();
-        if leases.iter().all(|l| l.final_secs > 0) && faulted >= 2 {
+        let proving = story.hosts.iter().filter(|h| h.role.proves_time());
+        if proving.into_iter().all(|h| story.lease(h).final_secs > 0) && story.every_cheater_faulted() {
             break;
         }
         assert!(Instant::now() < deadline, "attestations did not land in time");
@@ -85,22 +105,23 @@ fn main() {
     std::thread::sleep(Duration::from_secs(12));
     println!("== the oracles' quorum attested proven time and faults; the dispute window passed");
     for (host, settled) in story.hosts.iter().zip(story.settle_all()) {
-        println!("   settled {:<9} {}", host.name, settled);
+        println!("   settled {:<11} {}", host.name, settled);
     }
     std::thread::sleep(Duration::from_secs(3)); // the indexer's next poll
 
-    println!("\n| host | proven s | faults | paid to supplier | slashed | jailed | why not paid (oracle 0) |");
-    println!("|---|---:|---:|---:|---:|---|---|");
+    println!("\n| host | GPUs | proven s | faults | paid to supplier | slashed | jailed | why not paid (the oracles, via the indexer) |");
+    println!("|---|---|---:|---:|---:|---:|---|---|");
     for host in &story.hosts {
-        let why = unpaid_reasons(&story.oracle_urls[0], &host.lease.to_string());
+        let why = unpaid_reasons(&api, &host.lease.to_string());
         let lease = get(&api, &format!("/v1/leases/{}", host.lease));
         let worker = get(&api, &format!("/v1/workers/{}", host.worker));
         let gross = lease["gross_paid"].as_i64().unwrap_or(0);
         let fees = lease["fees_paid"].as_i64().unwrap_or(0);
         let jailed = worker["jailed_until"].as_i64().unwrap_or(0) > 0;
         println!(
-            "| {} | {} | {} | {} USDC | {} stake | {} | {} |",
+            "| {} | {GPUS_PER_HOST} x {} | {} | {} | {} USDC | {} stake | {} | {} |",
             host.name,
+            host.gpu_model,
             lease["proven_secs"],
             lease["faults"],
             usdc(gross - fees),
