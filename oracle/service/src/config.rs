@@ -36,7 +36,8 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Micro-lamports per compute unit on attestation transactions.
     pub priority_fee: u64,
-    /// How often each leased worker is challenged.
+    /// How often each leased worker is challenged, on average: each challenge draws when the next is due, from half
+    /// to one and a half of this, so several come per lease-hour at times the supplier cannot predict.
     pub challenge_every_secs: i64,
     /// Time allowed for the whole exchange, from issue (in the answer to a heartbeat) to the opening; a challenge
     /// with no verdict by then failed.
@@ -108,7 +109,7 @@ impl Default for Config {
             ready_max_silence_secs: 300,
             request_timeout_secs: 10,
             priority_fee: 0,
-            challenge_every_secs: 3_600,
+            challenge_every_secs: 1_200,
             challenge_timeout_secs: 120,
             challenge_classes: BTreeMap::new(),
             challenge_default: ChallengeClass { size: 96, commit_ms: 5_000 },

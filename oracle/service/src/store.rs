@@ -49,6 +49,8 @@ pub struct ChallengeRecord {
     /// The commitment, once taken, and the probe the oracle answered it with.
     pub root: Option<[u8; 32]>,
     pub probe: Option<Probe>,
+    /// When the lease's next challenge is due (drawn at issue; `None` for challenges of before the draw).
+    pub next_due: Option<i64>,
 }
 
 /// Why this oracle could not hear heartbeats for a while.
@@ -108,10 +110,11 @@ struct ChallengeRow {
     probe_seed: Option<Vec<u8>>,
     probe_rows: Option<i32>,
     open_by: Option<i64>,
+    next_due: Option<i64>,
 }
 
-const CHALLENGE_COLUMNS: &str =
-    "id, worker, lease, seed, size, issued_at, deadline, verdict, commit_by_ms, root, probe_seed, probe_rows, open_by";
+const CHALLENGE_COLUMNS: &str = "id, worker, lease, seed, size, issued_at, deadline, verdict, commit_by_ms, root, \
+     probe_seed, probe_rows, open_by, next_due";
 
 fn challenge_record(oracle: &Key, row: ChallengeRow) -> ChallengeRecord {
     let id = row.id as u64;
@@ -130,6 +133,7 @@ fn challenge_record(oracle: &Key, row: ChallengeRow) -> ChallengeRecord {
         commit_by_ms: row.commit_by_ms.unwrap_or(0),
         root: row.root.map(key),
         probe,
+        next_due: row.next_due,
     }
 }
 
@@ -261,8 +265,8 @@ impl Store {
         Ok(rows.into_iter().map(|(issued, at, passed)| (issued, ChallengeResult { at, passed })).collect())
     }
 
-    /// The lease's open challenge from this oracle, or a new one when the last was issued `every_secs` ago or
-    /// more or the renter complained since; with when the next one is due. Called only for a heartbeat of the worker that was just verified and
+    /// The lease's open challenge from this oracle, or a new one when the next was due (drawn at the last issue,
+    /// around `every_secs`) or the renter complained since; with when the next one is due. Called only for a heartbeat of the worker that was just verified and
     /// stored: a challenge goes out in the answer to the worker itself, and its clock starts then.
     #[allow(clippy::too_many_arguments)]
     pub async fn challenge_for_heartbeat(
@@ -303,19 +307,26 @@ impl Store {
                 .bind(latest.issued_at)
                 .fetch_one(&mut *tx)
                 .await?;
-            if open || (now - latest.issued_at < every_secs && !complained) {
+            let next_due = latest.next_due.unwrap_or(latest.issued_at + every_secs);
+            if open || (now < next_due && !complained) {
                 tx.commit().await?;
-                let next_due = latest.issued_at + every_secs;
                 return Ok((open.then_some(latest), next_due));
             }
         }
         let seed: Key = rand::random();
+        // Around `every_secs`, never predictably: from half to one and a half of it.
+        let gap = if every_secs > 0 {
+            rand::Rng::gen_range(&mut rand::thread_rng(), every_secs / 2..=every_secs * 3 / 2)
+        } else {
+            0
+        };
+        let next_due = now + gap;
         let deadline = now + timeout_secs;
         let commit_by_ms = now_ms.saturating_add(i64::try_from(class.commit_ms).unwrap_or(i64::MAX));
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO oracle.challenges (oracle, worker, lease, seed, size, issued_at, deadline, issued_at_ms, \
-                 commit_by_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                 commit_by_ms, next_due) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(&oracle[..])
         .bind(&worker[..])
@@ -326,6 +337,7 @@ impl Store {
         .bind(deadline)
         .bind(now_ms)
         .bind(commit_by_ms)
+        .bind(next_due)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -339,8 +351,9 @@ impl Store {
             commit_by_ms,
             root: None,
             probe: None,
+            next_due: Some(next_due),
         };
-        Ok((Some(record), now + every_secs))
+        Ok((Some(record), next_due))
     }
 
     /// The worker's open challenge from this oracle, if any (never issues one).

@@ -289,3 +289,28 @@ async fn the_agent_delivers_heartbeats_and_answers_its_challenge(pool: PgPool) {
     assert_eq!(stored, 2);
     oracle.stop().await;
 }
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn challenges_come_at_times_the_worker_cannot_predict(pool: PgPool) {
+    let world = OracleWorld::new(1, 8, 2, 0);
+    let store = Store::new(pool);
+    let (oracle, worker) = (world.oracle_identity(0), world.workers[0].worker.to_bytes());
+    let class = OracleWorld::oracle_config().challenge_default;
+    let every = 1_200;
+    let mut gaps = std::collections::BTreeSet::new();
+    for lease in 0..20u8 {
+        let (issued, next_due) =
+            store.challenge_for_heartbeat(&oracle, &worker, &[lease; 32], 1_000_000, every, 120, class).await.unwrap();
+        assert!(issued.is_some(), "a lease's first heartbeat brings its first challenge");
+        let gap = next_due - 1_000;
+        assert!((every / 2..=every * 3 / 2).contains(&gap), "{gap}");
+        gaps.insert(gap);
+        // Answered or not, nothing new is issued before the drawn time.
+        let (_, again) = store
+            .challenge_for_heartbeat(&oracle, &worker, &[lease; 32], (next_due - 1) * 1_000, every, 120, class)
+            .await
+            .unwrap();
+        assert_eq!(again, next_due);
+    }
+    assert!(gaps.len() > 10, "drawn, not a fixed period: {gaps:?}");
+}

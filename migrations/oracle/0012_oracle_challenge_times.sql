@@ -1,0 +1,4 @@
+-- Challenges come at times the worker cannot predict: each issue draws when the lease's next one is due (around
+-- `challenge_every_secs`, from half to one and a half of it), so a supplier cannot keep a GPU only for the moments
+-- it expects to be tested. Challenges of before this version fall back to their issue time plus the period.
+ALTER TABLE oracle.challenges ADD COLUMN next_due BIGINT;
