@@ -31,9 +31,10 @@ INSERT INTO oracle.heartbeats (worker, sequence, lease, ts, payload, signature, 
     SELECT worker, sequence, lease, ts, payload, signature, received_at FROM oracle.heartbeats_unpartitioned;
 DROP TABLE oracle.heartbeats_unpartitioned;
 
--- The last time each lease was seen open on chain (by an attestation round): its heartbeats are kept until it
--- has been closed for the retention.
+-- Each lease as the attestation rounds saw it on chain: when last seen open, and when first seen gone (NULL while
+-- open). Its heartbeats are kept until it has been gone for the retention; a lease no round ever saw is kept.
 CREATE TABLE oracle.lease_activity (
-    lease   BYTEA  PRIMARY KEY,
-    open_at BIGINT NOT NULL
+    lease     BYTEA  PRIMARY KEY,
+    open_at   BIGINT NOT NULL,
+    closed_at BIGINT
 );

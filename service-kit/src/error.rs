@@ -61,6 +61,7 @@ error_codes! {
     LeaseNotActive = "lease_not_active", UNPROCESSABLE_ENTITY, "the oracle received the heartbeat outside the lease's span";
     IdMismatch = "id_mismatch", UNPROCESSABLE_ENTITY, "the answer's challenge id is not the one in the URL";
     Overloaded = "overloaded", TOO_MANY_REQUESTS, "the write queue is full; retry after a second";
+    TooFrequent = "too_frequent", TOO_MANY_REQUESTS, "a renter report for a lease that had one less than an interval ago";
     Internal = "internal", INTERNAL_SERVER_ERROR, "a fault of the service (logged); retry later";
     DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE, "Postgres cannot be reached";
     ChainUnavailable = "chain_unavailable", SERVICE_UNAVAILABLE, "the chain cannot be read right now";

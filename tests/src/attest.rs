@@ -55,6 +55,7 @@ impl TestFixture {
             worker.worker,
             lease.disputer,
             treasury,
+            lease.dispute_opened_at,
             proven_secs,
             faults,
             [7; 32],

@@ -159,6 +159,7 @@ pub fn lease_dispute_verdict(
     worker: Pubkey,
     disputer: Pubkey,
     treasury: Pubkey,
+    dispute_opened_at: i64,
     proven_secs: u64,
     faults: u64,
     evidence_root: [u8; 32],
@@ -181,7 +182,7 @@ pub fn lease_dispute_verdict(
             event_authority: event_authority(),
             program: ID,
         },
-        instruction::LeaseDisputeVerdict { proven_secs, faults, evidence_root },
+        instruction::LeaseDisputeVerdict { dispute_opened_at, proven_secs, faults, evidence_root },
     );
     vec![create(&disputer), create(&treasury), verdict]
 }

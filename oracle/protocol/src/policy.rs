@@ -148,6 +148,9 @@ pub enum Reason {
 pub struct ChallengeResult {
     pub at: i64,
     pub passed: bool,
+    /// Issued because the renter complained, at a moment the renter chose: its pass is positive proof like any,
+    /// but its failure faults nobody (the renter could have loaded the GPUs then); the complaint just stands.
+    pub prompted: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -209,7 +212,10 @@ pub fn judge(start: i64, end: i64, evidence: Evidence, expect: Expectation, para
             next_heartbeat += 1;
         }
         while next_challenge < challenges.len() && challenges[next_challenge].at < to {
-            challenge_passed = challenges[next_challenge].passed;
+            let result = challenges[next_challenge];
+            if result.passed || !result.prompted {
+                challenge_passed = result.passed;
+            }
             next_challenge += 1;
         }
         // Outages are sorted and disjoint, and intervals come in order: a cursor, not a scan per interval.
@@ -525,8 +531,10 @@ mod tests {
 
     #[test]
     fn a_failed_challenge_faults_until_one_passes() {
-        let challenges =
-            [ChallengeResult { at: START + 70, passed: false }, ChallengeResult { at: START + 160, passed: true }];
+        let challenges = [
+            ChallengeResult { at: START + 70, passed: false, prompted: false },
+            ChallengeResult { at: START + 160, passed: true, prompted: false },
+        ];
         let j = judge_on_time(START, START + 300, &honest(10), &challenges, PARAMS);
         // Intervals 2..5 (from 60 s to 150 s) carry the failure.
         assert_eq!(j.proven_secs, 7 * 30);
@@ -656,9 +664,14 @@ mod tests {
         assert_eq!(j.reasons[8], Reason::RenterDisagreement { renter_saw: 1, expected: 2 });
         assert_eq!(j.reasons[0], Reason::Proven, "a report that agrees changes nothing");
         // A challenge passed soon after the first complaint outweighs it; one long after answers nothing.
-        let j = judged(&[ChallengeResult { at: START + 95, passed: true }]);
+        let j = judged(&[ChallengeResult { at: START + 95, passed: true, prompted: true }]);
         assert_eq!(j.intervals[1], Interval::Proven);
         assert_eq!(j.intervals[8], Interval::Unpaid);
+        // The challenge a complaint prompted fails (at a moment the renter chose, when it could have loaded the
+        // GPUs): the complaint stands, and still nobody is at fault.
+        let j = judged(&[ChallengeResult { at: START + 95, passed: false, prompted: true }]);
+        assert_eq!((j.intervals[1], j.faults.len()), (Interval::Unpaid, 0));
+        assert_eq!(j.intervals[4], Interval::Proven, "a prompted failure is no failed challenge");
         // The supplier's own evidence failing stays the supplier's fault, whatever the renter says.
         let mut swapped = honest(10);
         swapped[1].gpus[0].uuid = "swapped-in".into();

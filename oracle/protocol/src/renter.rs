@@ -19,13 +19,14 @@ pub const REPORT_DOMAIN: &[u8] = b"timelock-renter-report-v1";
 /// GPUs one report may list (the largest worker has 64).
 pub const MAX_REPORTED_GPUS: usize = 64;
 
-/// The renter's grant of a probe key for one cluster, until `expires_at` (Unix seconds).
+/// The renter's grant of a probe key for one lease (the container on that worker), until `expires_at` (Unix
+/// seconds): a key copied off one host speaks for no other lease.
 #[derive(BorshSerialize, BorshDeserialize, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProbeGrant {
     #[serde(with = "base58")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$"))]
-    pub cluster: [u8; 32],
+    pub lease: [u8; 32],
     #[serde(with = "base58")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$"))]
     pub probe: [u8; 32],
@@ -129,7 +130,7 @@ mod tests {
     fn only_the_renters_grant_and_its_probes_report_verify() {
         let (renter, probe, other) =
             (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]), SigningKey::from_bytes(&[3; 32]));
-        let grant = ProbeGrant { cluster: [9; 32], probe: probe.verifying_key().to_bytes(), expires_at: 100 };
+        let grant = ProbeGrant { lease: [8; 32], probe: probe.verifying_key().to_bytes(), expires_at: 100 };
         let signed_grant = SignedGrant { signature: renter.sign(&grant.signing_bytes()).to_bytes(), grant };
         let report = RenterReport {
             lease: [8; 32],

@@ -174,7 +174,7 @@ proptest! {
             .collect();
         observations.sort_by_key(|o| o.received_at);
         let mut results: Vec<ChallengeResult> =
-            challenges.iter().map(|(at, passed)| ChallengeResult { at: START + at, passed: *passed }).collect();
+            challenges.iter().map(|(at, passed)| ChallengeResult { at: START + at, passed: *passed, prompted: false }).collect();
         results.sort_by_key(|r| r.at);
         let spans: Vec<Outage> = outages.iter().map(|(at, len)| Outage { from: START + at, to: START + at + len }).collect();
         let end = START + length;

@@ -57,6 +57,8 @@ struct Owed {
     lease: Pubkey,
     worker: Pubkey,
     disputer: Pubkey,
+    /// The dispute the verdict is for: the chain refuses it for any other.
+    dispute_opened_at: i64,
     /// The cluster's payment accounts (the token program is read from the mint when sending).
     payment: RenterPayment,
     evidence: LeaseEvidence,
@@ -109,7 +111,7 @@ impl Attestor {
         }
         // Their heartbeats are kept while they are open (`retention.rs`).
         let open: Vec<[u8; 32]> = leases.iter().map(|(address, _)| address.to_bytes()).collect();
-        self.store.mark_leases_open(&open, chain_now).await?;
+        self.store.record_open_leases(&open, chain_now).await?;
         let cluster_keys: Vec<[u8; 32]> = clusters.keys().map(|k| k.to_bytes()).collect();
         let histories = self.store.workloads(&cluster_keys).await?;
 
@@ -192,7 +194,14 @@ impl Attestor {
                     renter_tokens: Pubkey::default(),
                     token_program: Pubkey::default(),
                 };
-                let owed = Owed { lease: *address, worker: lease.worker, disputer: lease.disputer, payment, evidence };
+                let owed = Owed {
+                    lease: *address,
+                    worker: lease.worker,
+                    disputer: lease.disputer,
+                    dispute_opened_at: lease.dispute_opened_at,
+                    payment,
+                    evidence,
+                };
                 owed_verdicts.push((owed, lease.start_ts, heard));
             }
             if nothing_new {
@@ -226,12 +235,32 @@ impl Attestor {
             }
         }
 
+        if !judged.is_empty() {
+            self.send_reports(window_end, judged, &mut report).await?;
+        }
+        // After the reports, and never failing the round: a dispute's verdict is retried next round.
         for (owed, judged_from, heartbeats) in owed_verdicts {
-            self.give_verdict(owed, judged_from, heartbeats).await?;
+            self.give_verdict(owed, judged_from, heartbeats).await;
         }
-        if judged.is_empty() {
-            return Ok(report);
-        }
+        tracing::info!(
+            window_end,
+            judged = report.judged,
+            sent = report.sent.len(),
+            transactions = report.transactions,
+            failed = report.failed_transactions,
+            "attestation round"
+        );
+        Ok(report)
+    }
+
+    /// Sends the round's reports in as few transactions as fit and records what each carried.
+    async fn send_reports(
+        &self,
+        window_end: i64,
+        judged: Vec<Judged>,
+        report: &mut RoundReport,
+    ) -> Result<(), AttestError> {
+        let me = self.signer.pubkey();
         let reports: Vec<(Pubkey, LeaseReport)> = judged.iter().map(|j| (j.lease, j.report)).collect();
         let leaves: HashMap<Pubkey, merkle::Hash> = judged.iter().map(|j| (j.lease, j.evidence.leaf())).collect();
         let leaves_of = |chunk: &[(Pubkey, LeaseReport)]| -> Vec<merkle::Hash> {
@@ -291,24 +320,16 @@ impl Attestor {
             }
         }
         self.store.record_evidence(&me.to_bytes(), &evidence).await?;
-        tracing::info!(
-            window_end,
-            judged = report.judged,
-            sent = report.sent.len(),
-            transactions = report.transactions,
-            failed = report.failed_transactions,
-            "attestation round"
-        );
-        Ok(report)
+        Ok(())
     }
 
     /// Sends this oracle's re-judgment of a disputed lease and records the evidence it commits to. A failure is
     /// logged; the next round tries again (the chain has no verdict of this oracle for the dispute yet).
-    async fn give_verdict(&self, owed: Owed, judged_from: i64, heartbeats: usize) -> Result<(), AttestError> {
+    async fn give_verdict(&self, owed: Owed, judged_from: i64, heartbeats: usize) {
         let leaf = owed.evidence.leaf();
         let (signer, priority_fee) = (self.signer.clone(), self.config.priority_fee);
         let e = owed.evidence;
-        let sent = self
+        let sent: Result<_, ClientError> = self
             .chain
             .read(move |client| {
                 let treasury = client.account::<ProgramConfig>(&timelock_sdk::pda::config().0)?.params.treasury;
@@ -320,20 +341,21 @@ impl Attestor {
                     owed.worker,
                     owed.disputer,
                     treasury,
+                    owed.dispute_opened_at,
                     u64::from(e.proven_secs),
                     u64::from(e.faults),
                     leaf,
                 );
                 let sender =
                     Client { backend: client.backend.clone(), options: SendOptions { priority_fee, ..client.options } };
-                Ok(sender.send(&ixs, &[signer.as_ref()]))
+                sender.send(&ixs, &[signer.as_ref()])
             })
-            .await?;
+            .await;
         let signature = match sent {
             Ok(signature) => Some(signature.to_string()),
             Err(error) => {
                 tracing::warn!(lease = %owed.lease, %error, "dispute verdict not sent; retried next round");
-                return Ok(());
+                return;
             }
         };
         tracing::info!(lease = %owed.lease, proven_secs = e.proven_secs, faults = e.faults, "dispute verdict given");
@@ -348,7 +370,8 @@ impl Attestor {
             proof: Vec::new(),
             signature,
         };
-        self.store.record_evidence(&self.signer.pubkey().to_bytes(), &[row]).await?;
-        Ok(())
+        if let Err(error) = self.store.record_evidence(&self.signer.pubkey().to_bytes(), &[row]).await {
+            tracing::warn!(lease = %owed.lease, %error, "a given verdict's evidence was not recorded");
+        }
     }
 }

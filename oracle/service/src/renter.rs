@@ -20,15 +20,42 @@ use timelock_service_kit::{ApiError, ErrorBody, ErrorCode};
 use crate::api::{active_lease, parse_body, registered_worker, unix_now, within_skew, AppState};
 use crate::store::{Key, Store};
 
+/// What became of a renter report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stored {
+    New,
+    /// This (lease, probe, sequence) was stored before.
+    Again,
+    /// The lease had a report less than an interval ago: one per interval is all the policy reads.
+    TooSoon,
+}
+
 impl Store {
-    /// Stores a report once per (lease, probe, sequence); `false` when it was stored before.
+    /// Stores a report once per (lease, probe, sequence), and at most one per lease every `every_secs`.
     pub async fn record_renter_report(
         &self,
         signed: &SignedReport,
         received_at: i64,
         agrees: bool,
-    ) -> sqlx::Result<bool> {
+        every_secs: i64,
+    ) -> sqlx::Result<Stored> {
         let report = &signed.report;
+        let (again, recent): (bool, bool) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM oracle.renter_reports WHERE lease = $1 AND probe = $2 AND sequence = $3), \
+                 EXISTS (SELECT 1 FROM oracle.renter_reports WHERE lease = $1 AND received_at > $4)",
+        )
+        .bind(&report.lease[..])
+        .bind(&signed.grant.grant.probe[..])
+        .bind(report.sequence as i64)
+        .bind(received_at - every_secs)
+        .fetch_one(&self.pool)
+        .await?;
+        if again {
+            return Ok(Stored::Again);
+        }
+        if recent {
+            return Ok(Stored::TooSoon);
+        }
         let stored = sqlx::query(
             "INSERT INTO oracle.renter_reports (lease, probe, sequence, received_at, agrees, gpus, matmul_size, \
                  matmul_ms, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
@@ -44,7 +71,7 @@ impl Store {
         .bind(serde_json::to_value(signed).expect("reports serialize"))
         .execute(&self.pool)
         .await?;
-        Ok(stored.rows_affected() == 1)
+        Ok(if stored.rows_affected() == 1 { Stored::New } else { Stored::Again })
     }
 
     /// The lease's renter reports received in `[from, to)`, by time.
@@ -73,6 +100,7 @@ impl Store {
         (status = 401, description = "not granted by the cluster's renter, or not signed by the granted probe", body = ErrorBody),
         (status = 404, description = "unknown lease, or not of the grant's cluster", body = ErrorBody),
         (status = 409, description = "already stored", body = ErrorBody),
+        (status = 429, description = "another report for the lease within the interval", body = ErrorBody),
         (status = 413, description = "body over the limit", body = ErrorBody),
         (status = 422, description = "outside the clock skew or the lease, or the grant expired", body = ErrorBody),
         (status = 503, description = "storage or chain unavailable; retry", body = ErrorBody)))]
@@ -94,13 +122,13 @@ pub async fn post_renter_report(
         return Err(ApiError::new(ErrorCode::TooOld, format!("the probe's grant expired at {}", grant.expires_at)));
     }
     let lease_address = Pubkey::new_from_array(report.lease);
-    let lease = active_lease(&state, lease_address, now).await?;
-    if lease.cluster.to_bytes() != grant.cluster {
+    if report.lease != grant.lease {
         return Err(ApiError::new(
             ErrorCode::UnknownLease,
-            format!("lease {lease_address} is of cluster {}, not the grant's", lease.cluster),
+            format!("the grant is for another lease than {lease_address}"),
         ));
     }
+    let lease = active_lease(&state, lease_address, now).await?;
     signed.verify(&lease.renter.to_bytes()).map_err(|_| {
         ApiError::new(
             ErrorCode::BadSignature,
@@ -109,12 +137,22 @@ pub async fn post_renter_report(
     })?;
     let worker = registered_worker(&state, lease.worker.to_bytes()).await?;
     let agrees = Gpu::set_digest_of_uuids(report.gpus.iter().map(String::as_str)) == worker.gpu_set;
-    let stored = state.store.record_renter_report(&signed, now, agrees).await.map_err(|error| {
+    let every = state.config.interval_secs;
+    let stored = state.store.record_renter_report(&signed, now, agrees, every).await.map_err(|error| {
         tracing::warn!(%error, "storing a renter report");
         ApiError::new(ErrorCode::StorageUnavailable, "not stored; retry")
     })?;
-    if !stored {
-        return Err(ApiError::new(ErrorCode::Replay, format!("report {} is stored already", report.sequence)));
+    match stored {
+        Stored::New => {}
+        Stored::Again => {
+            return Err(ApiError::new(ErrorCode::Replay, format!("report {} is stored already", report.sequence)));
+        }
+        Stored::TooSoon => {
+            return Err(ApiError::new(
+                ErrorCode::TooFrequent,
+                format!("one report per lease every {every} s (an interval of the policy)"),
+            ));
+        }
     }
     if !agrees {
         // The complaint is answered by a challenge at the worker's next heartbeat, whatever the schedule said.

@@ -1,6 +1,6 @@
 //! Evidence retention: heartbeats are kept in daily partitions of their receipt time (`oracle.heartbeats_YYYYMMDD`,
-//! created ahead of need) and a partition is dropped whole once every lease heard in it has been closed on chain
-//! for `Config::evidence_keep_secs`. Until a lease is closed its totals can still move (attestations, disputes),
+//! created ahead of need) and a partition is dropped whole once every lease heard in it has been seen closed on
+//! chain for `Config::evidence_keep_secs`. Until a lease is closed its totals can still move (attestations, disputes),
 //! and every round judges it from its start, so all of its heartbeats are needed; after that only an auditor
 //! wants them, and the keep is theirs. Verdicts (`oracle.intervals`), evidence digests and the sequence
 //! high-water marks are not in partitions and stay.
@@ -24,18 +24,28 @@ pub struct RetentionReport {
 }
 
 impl Store {
-    /// Records that `leases` were open on chain at `now`.
-    pub async fn mark_leases_open(&self, leases: &[Key], now: i64) -> sqlx::Result<()> {
-        let leases: Vec<&[u8]> = leases.iter().map(|l| &l[..]).collect();
+    /// Records the leases open on chain at `now` (every lease account there is): these are open, and those seen
+    /// open before and missing now are closed since.
+    pub async fn record_open_leases(&self, open: &[Key], now: i64) -> sqlx::Result<()> {
+        let open: Vec<&[u8]> = open.iter().map(|l| &l[..]).collect();
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO oracle.lease_activity (lease, open_at) SELECT lease, $2 FROM UNNEST($1::bytea[]) AS l(lease) \
-             ON CONFLICT (lease) DO UPDATE SET open_at = GREATEST(oracle.lease_activity.open_at, EXCLUDED.open_at)",
+             ON CONFLICT (lease) DO UPDATE \
+                 SET open_at = GREATEST(oracle.lease_activity.open_at, EXCLUDED.open_at), closed_at = NULL",
         )
-        .bind(&leases)
+        .bind(&open)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        sqlx::query(
+            "UPDATE oracle.lease_activity SET closed_at = $2 WHERE closed_at IS NULL AND NOT (lease = ANY($1))",
+        )
+        .bind(&open)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
 
     /// One pass: partitions for today and the days ahead, and for any day that has heartbeats waiting in the
@@ -61,14 +71,13 @@ impl Store {
             if partition.to.saturating_add(keep_secs) > now {
                 continue;
             }
-            // Needed while any lease heard in it was open within the keep. A lease no round ever saw open (it
-            // closed within one round) counts as open until the partition's end.
+            // Needed while any lease heard in it is open, or closed less than the keep ago. Only a closing seen
+            // counts: a lease no round saw (rounds failing, or off) is kept, never judged gone for lack of news.
             let needed: bool = sqlx::query_scalar(&format!(
                 "SELECT EXISTS (SELECT 1 FROM oracle.{} h LEFT JOIN oracle.lease_activity a USING (lease) \
-                 WHERE COALESCE(a.open_at, $1) > $2)",
+                 WHERE a.closed_at IS NULL OR a.closed_at > $1)",
                 partition.name
             ))
-            .bind(partition.to)
             .bind(now - keep_secs)
             .fetch_one(&self.pool)
             .await?;
@@ -77,10 +86,18 @@ impl Store {
                 report.dropped.push(partition.name);
             }
         }
+        // Renter reports of leases gone for the keep: the verdicts they weighed in are kept.
+        sqlx::query(
+            "DELETE FROM oracle.renter_reports r USING oracle.lease_activity a \
+             WHERE r.lease = a.lease AND a.closed_at <= $1",
+        )
+        .bind(now - keep_secs)
+        .execute(&self.pool)
+        .await?;
         if !report.dropped.is_empty() {
             // Activity of leases with nothing left to keep.
             sqlx::query(
-                "DELETE FROM oracle.lease_activity a WHERE open_at <= $1 \
+                "DELETE FROM oracle.lease_activity a WHERE closed_at <= $1 \
                  AND NOT EXISTS (SELECT 1 FROM oracle.heartbeats h WHERE h.lease = a.lease)",
             )
             .bind(now - keep_secs)

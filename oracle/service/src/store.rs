@@ -252,8 +252,8 @@ impl Store {
         lease: &Key,
         now: i64,
     ) -> sqlx::Result<Vec<(i64, ChallengeResult)>> {
-        let rows: Vec<(i64, i64, bool)> = sqlx::query_as(
-            "SELECT issued_at, COALESCE(answered_at, deadline) AS at, COALESCE(verdict = 'passed', false) \
+        let rows: Vec<(i64, i64, bool, bool)> = sqlx::query_as(
+            "SELECT issued_at, COALESCE(answered_at, deadline) AS at, COALESCE(verdict = 'passed', false), prompted \
              FROM oracle.challenges WHERE oracle = $1 AND lease = $2 AND (verdict IS NOT NULL OR deadline < $3) \
              ORDER BY at, id",
         )
@@ -262,7 +262,10 @@ impl Store {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(issued, at, passed)| (issued, ChallengeResult { at, passed })).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(issued, at, passed, prompted)| (issued, ChallengeResult { at, passed, prompted }))
+            .collect())
     }
 
     /// The lease's open challenge from this oracle, or a new one when the next was due (drawn at the last issue,
@@ -287,6 +290,8 @@ impl Store {
             .bind(&lease[..])
             .execute(&mut *tx)
             .await?;
+        // Issued now only because the renter complained (the schedule had none due).
+        let mut prompted = false;
         let latest: Option<ChallengeRow> = sqlx::query_as(&format!(
             "SELECT {CHALLENGE_COLUMNS} FROM oracle.challenges WHERE oracle = $1 AND lease = $2 \
              ORDER BY issued_at DESC, id DESC LIMIT 1"
@@ -312,6 +317,7 @@ impl Store {
                 tx.commit().await?;
                 return Ok((open.then_some(latest), next_due));
             }
+            prompted = now < next_due;
         }
         let seed: Key = rand::random();
         // Around `every_secs`, never predictably: from half to one and a half of it.
@@ -325,8 +331,8 @@ impl Store {
         let commit_by_ms = now_ms.saturating_add(i64::try_from(class.commit_ms).unwrap_or(i64::MAX));
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO oracle.challenges (oracle, worker, lease, seed, size, issued_at, deadline, issued_at_ms, \
-                 commit_by_ms, next_due) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                 commit_by_ms, next_due, prompted) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(&oracle[..])
         .bind(&worker[..])
@@ -338,6 +344,7 @@ impl Store {
         .bind(now_ms)
         .bind(commit_by_ms)
         .bind(next_due)
+        .bind(prompted)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;

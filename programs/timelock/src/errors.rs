@@ -162,4 +162,6 @@ pub enum TimelockError {
     InvalidWorkloadAccount,
     #[msg("This oracle has given its verdict on this dispute")]
     VerdictAlreadyGiven,
+    #[msg("The verdict was judged for another dispute than the one open")]
+    VerdictForAnotherDispute,
 }

@@ -169,11 +169,12 @@ pub mod timelock {
 
     pub fn lease_dispute_verdict(
         ctx: Context<LeaseDisputeVerdict>,
+        dispute_opened_at: i64,
         proven_secs: u64,
         faults: u64,
         evidence_root: [u8; 32],
     ) -> Result<()> {
-        LeaseDisputeVerdict::handler(ctx, proven_secs, faults, evidence_root)
+        LeaseDisputeVerdict::handler(ctx, dispute_opened_at, proven_secs, faults, evidence_root)
     }
 
     pub fn earnings_claim(ctx: Context<EarningsClaim>) -> Result<()> {

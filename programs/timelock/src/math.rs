@@ -67,6 +67,19 @@ pub fn quorum_value(votes: &mut [u64], threshold: usize) -> u64 {
     votes[threshold - 1]
 }
 
+/// [`quorum_value`] once `missing` more votes can no longer change it: the `threshold`-th largest of the votes
+/// given is already what it would be with any missing votes added (each may be anything). `None` until then.
+pub fn settled_quorum_value(votes: &mut [u64], threshold: usize, missing: usize) -> Option<u64> {
+    if threshold == 0 || votes.len() < threshold || missing >= threshold {
+        return None;
+    }
+    votes.sort_unstable_by(|a, b| b.cmp(a));
+    // Missing votes below every given one leave it at the threshold-th largest given; above every given one they
+    // raise it to the (threshold - missing)-th. Settled when both are the same.
+    let highest_possible = votes[threshold - missing - 1];
+    (highest_possible == votes[threshold - 1]).then_some(votes[threshold - 1])
+}
+
 /// Two-stage finality of a lease's proven seconds and of its faults (Filecoin FIP-0010 style): a newly attested total
 /// waits in `pending` for the dispute window before it becomes `final` (payable). A total attested while another waits
 /// is staged when that one matures, so payouts under continuous attestation lag by one to two windows; once the latest
@@ -141,6 +154,24 @@ pub fn pro_rata(emission: u64, supplier_credit: u64, total_credit: u64) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quorum_is_settled_only_when_missing_votes_cannot_move_it() {
+        // 2 of 3: two agreeing verdicts decide; two that disagree wait for the third, whatever it says.
+        assert_eq!(settled_quorum_value(&mut [1_800, 1_800], 2, 1), Some(1_800));
+        assert_eq!(settled_quorum_value(&mut [0, 3_600], 2, 1), None);
+        assert_eq!(settled_quorum_value(&mut [0, 3_600, 3_600], 2, 0), Some(3_600), "one low liar is outvoted");
+        assert_eq!(settled_quorum_value(&mut [0, 0, 3_600], 2, 0), Some(0));
+        assert_eq!(settled_quorum_value(&mut [3_600], 2, 2), None, "one verdict never decides");
+        // 3 of 5 with four given: settled only if the 2nd and 3rd largest agree.
+        assert_eq!(settled_quorum_value(&mut [5, 9, 7, 7], 3, 1), Some(7));
+        assert_eq!(settled_quorum_value(&mut [5, 9, 7, 6], 3, 1), None);
+        assert_eq!(settled_quorum_value(&mut [1, 2], 2, 2), None, "as many missing as the threshold: open");
+        // Settled values are what the full quorum would give.
+        for extra in [0, 1_800, 3_600, u64::MAX] {
+            assert_eq!(quorum_value(&mut [1_800, 1_800, extra], 2), 1_800);
+        }
+    }
 
     #[test]
     fn required_stake_scales_with_multiplier_and_count() {

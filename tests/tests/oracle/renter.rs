@@ -7,9 +7,9 @@ use timelock_tests::{gpu_uuids, Keypair, Signer};
 
 use super::*;
 
-/// A grant of `probe` on `cluster` signed by `by`.
-fn grant(by: &Keypair, cluster: [u8; 32], probe: &SigningKey, expires_at: i64) -> SignedGrant {
-    let grant = ProbeGrant { cluster, probe: probe.verifying_key().to_bytes(), expires_at };
+/// A grant of `probe` on `lease` signed by `by`.
+fn grant(by: &Keypair, lease: [u8; 32], probe: &SigningKey, expires_at: i64) -> SignedGrant {
+    let grant = ProbeGrant { lease, probe: probe.verifying_key().to_bytes(), expires_at };
     SignedGrant { signature: by.sign_message(&grant.signing_bytes()).into(), grant }
 }
 
@@ -25,8 +25,8 @@ fn report(
     report.sign(grant.clone(), probe)
 }
 
-fn cluster(world: &OracleWorld) -> [u8; 32] {
-    world.lease(0).cluster.to_bytes()
+fn lease(world: &OracleWorld) -> [u8; 32] {
+    world.workers[0].lease.to_bytes()
 }
 
 async fn post_report(oracle: &RunningOracle, report: &SignedReport) -> (u16, Value) {
@@ -36,9 +36,11 @@ async fn post_report(oracle: &RunningOracle, report: &SignedReport) -> (u16, Val
 #[sqlx::test(migrator = "MIGRATIONS")]
 async fn only_the_renters_probe_is_heard_and_its_complaint_brings_a_challenge_at_once(pool: PgPool) {
     let world = OracleWorld::new(1, 8, 2, 0);
-    let oracle = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
+    // One-second intervals: one report per lease and interval is taken.
+    let config = Config { interval_secs: 1, ..OracleWorld::oracle_config() };
+    let oracle = world.start_oracle(pool.clone(), 0, config).await;
     let probe = SigningKey::from_bytes(&[0x77; 32]);
-    let granted = grant(&world.renter.authority, cluster(&world), &probe, unix_now() + 3_600);
+    let granted = grant(&world.renter.authority, lease(&world), &probe, unix_now() + 3_600);
     let registered = gpu_uuids(&world.workers[0].worker, 8);
 
     // The lease's first heartbeat brings its first challenge; answered, the next one is an hour away.
@@ -68,20 +70,25 @@ async fn only_the_renters_probe_is_heard_and_its_complaint_brings_a_challenge_at
     assert_eq!((status, body), (202, json!({ "accepted": true, "agrees": true })));
     // Nobody but the renter grants a voice, nobody but the granted probe speaks with it, and a grant ends.
     let supplier = Keypair::new();
-    let by_supplier = grant(&supplier, cluster(&world), &probe, unix_now() + 3_600);
+    let by_supplier = grant(&supplier, lease(&world), &probe, unix_now() + 3_600);
     assert_refused(post_report(&oracle, &report(&world, 2, vec![], &by_supplier, &probe)).await, 401, "bad_signature");
     let stranger = SigningKey::from_bytes(&[0x78; 32]);
     assert_refused(post_report(&oracle, &report(&world, 3, vec![], &granted, &stranger)).await, 401, "bad_signature");
-    let expired = grant(&world.renter.authority, cluster(&world), &probe, unix_now() - 1);
+    let expired = grant(&world.renter.authority, lease(&world), &probe, unix_now() - 1);
     assert_refused(post_report(&oracle, &report(&world, 4, vec![], &expired, &probe)).await, 422, "too_old");
     let elsewhere = grant(&world.renter.authority, [5; 32], &probe, unix_now() + 3_600);
+    // (a grant for another lease, say one of another supplier's workers in the same cluster)
     assert_refused(post_report(&oracle, &report(&world, 5, vec![], &elsewhere, &probe)).await, 404, "unknown_lease");
     assert_refused(post_report(&oracle, &report(&world, 1, registered.clone(), &granted, &probe)).await, 409, "replay");
     let flood = (0..65).map(|i| format!("GPU-{i}")).collect();
     assert_refused(post_report(&oracle, &report(&world, 6, flood, &granted, &probe)).await, 400, "malformed");
 
+    let (status, body) = post_report(&oracle, &report(&world, 8, registered.clone(), &granted, &probe)).await;
+    assert_eq!((status, &body["error"]["code"]), (429, &json!("too_frequent")), "one per interval: {body}");
+
     // The renter sees one GPU fewer: a complaint, and the worker's next heartbeat brings a challenge although
-    // the schedule had none due for an hour.
+    // the schedule had none due for a while.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     let (status, body) = post_report(&oracle, &report(&world, 7, registered[1..].to_vec(), &granted, &probe)).await;
     assert_eq!((status, body), (202, json!({ "accepted": true, "agrees": false })));
     let (_, body) = post_heartbeat(&oracle, &world.heartbeat(0, 3, unix_now(), world.honest_gpus(0))).await;
@@ -103,9 +110,10 @@ async fn a_complaint_leaves_its_interval_unpaid_without_a_fault_until_a_passed_c
         .collect();
     store.insert_heartbeats(&rows).await.unwrap();
     let probe = SigningKey::from_bytes(&[0x77; 32]);
-    let granted = grant(&world.renter.authority, cluster(&world), &probe, unix_now() + 3_600);
+    let granted = grant(&world.renter.authority, lease(&world), &probe, unix_now() + 3_600);
     let complaint = report(&world, 1, vec!["GPU-elsewhere".into()], &granted, &probe);
-    assert!(store.record_renter_report(&complaint, start + 305, false).await.unwrap());
+    let stored = store.record_renter_report(&complaint, start + 305, false, 30).await.unwrap();
+    assert_eq!(stored, timelock_oracle::renter::Stored::New);
 
     let config = Config { challenge_timeout_secs: 1_000_000, ..OracleWorld::oracle_config() };
     let oracle = world.start_oracle(pool.clone(), 0, config.clone()).await;

@@ -19,31 +19,37 @@ async fn partitions_older_than_the_retention_are_dropped_and_nothing_needed_is_l
     let beat = |worker: usize, sequence: u64, at: i64| {
         StoredHeartbeat::from_verified(&world.heartbeat(worker, sequence, at, world.honest_gpus(worker)), at)
     };
-    // Lease 0 ran 20 and 19 days ago and closed 18 days ago; lease 1 ran 19 days ago and still runs. Nothing
-    // had partitions for those days yet: the heartbeats wait in the default partition.
+    // Lease 0 ran 20 and 19 days ago and closed 18 days ago; lease 1 ran 19 days ago and still runs; a lease no
+    // round ever saw was heard 21 days ago. Nothing had partitions for those days yet: the heartbeats wait in the
+    // default partition.
+    let mut unseen = beat(1, 3, now - 21 * DAY_SECS);
+    unseen.lease = [9; 32];
     let stored = store
         .insert_heartbeats(&[
             beat(0, 1, now - 20 * DAY_SECS),
             beat(0, 2, now - 19 * DAY_SECS),
             beat(1, 1, now - 19 * DAY_SECS),
             beat(1, 2, now),
+            unseen,
         ])
         .await
         .unwrap();
-    assert_eq!(stored, vec![true; 4]);
-    store.mark_leases_open(&[ended], now - 18 * DAY_SECS).await.unwrap();
-    store.mark_leases_open(&[running], now).await.unwrap();
+    assert_eq!(stored, vec![true; 5]);
+    store.record_open_leases(&[ended, running], now - 19 * DAY_SECS).await.unwrap();
+    store.record_open_leases(&[running], now - 18 * DAY_SECS).await.unwrap();
+    store.record_open_leases(&[running], now).await.unwrap();
     let oracle = world.oracle_identity(0);
     store.record_intervals(&oracle, &ended, now - 20 * DAY_SECS, 30, &[Reason::Proven, Reason::Missed]).await.unwrap();
 
     let report = store.apply_retention(now, keep).await.unwrap();
     let day = |at: i64| at.div_euclid(DAY_SECS) * DAY_SECS;
-    assert_eq!(report.created.len(), 3 + DAYS_AHEAD as usize, "the three days heard and the days ahead: {report:?}");
+    assert_eq!(report.created.len(), 4 + DAYS_AHEAD as usize, "the four days heard and the days ahead: {report:?}");
     assert_eq!(count(&pool, "SELECT count(*) FROM oracle.heartbeats_default").await, 0, "all moved to their day");
     let left: Vec<i64> = partitions(&pool).await.unwrap().iter().map(|p| p.from).collect();
     assert_eq!(report.dropped.len(), 1, "{report:?}");
     assert!(!left.contains(&day(now - 20 * DAY_SECS)), "only the ended lease was heard that day: dropped");
     assert!(left.contains(&day(now - 19 * DAY_SECS)), "the running lease still needs that day");
+    assert!(left.contains(&day(now - 21 * DAY_SECS)), "a lease never seen closed is kept");
     assert!(left.contains(&day(now)));
 
     let lease_beats = |lease: [u8; 32]| {
@@ -59,13 +65,15 @@ async fn partitions_older_than_the_retention_are_dropped_and_nothing_needed_is_l
     let again = store.apply_retention(now, keep).await.unwrap();
     assert_eq!(again, Default::default(), "a second pass changes nothing");
 
-    // Lease 1 closes today; once the keep has passed, nothing of either lease is left, and the activity of
-    // leases with nothing left goes too.
+    // Lease 1 closes tomorrow; once the keep has passed, nothing of either lease is left, and the activity of
+    // leases with nothing left goes too. The lease never seen stays.
+    store.record_open_leases(&[], now + DAY_SECS).await.unwrap();
     let later = now + keep + 3 * DAY_SECS + DAYS_AHEAD * DAY_SECS;
     store.apply_retention(later, keep).await.unwrap();
-    assert_eq!(count(&pool, "SELECT count(*) FROM oracle.heartbeats").await, 0);
+    assert_eq!(count(&pool, "SELECT count(*) FROM oracle.heartbeats").await, 1);
     assert_eq!(count(&pool, "SELECT count(*) FROM oracle.lease_activity").await, 0);
-    assert!(partitions(&pool).await.unwrap().iter().all(|p| p.to > later), "only the days ahead of the clock");
+    let kept: Vec<i64> = partitions(&pool).await.unwrap().iter().filter(|p| p.to <= later).map(|p| p.from).collect();
+    assert_eq!(kept, vec![day(now - 21 * DAY_SECS)], "besides the days ahead, only the unseen lease's day");
     assert_eq!(store.intervals(&oracle, &ended, 0, 10).await.unwrap().len(), 2);
 }
 

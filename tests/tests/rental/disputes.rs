@@ -95,8 +95,17 @@ fn the_oracle_quorums_re_judgment_decides_a_dispute_without_the_admin() {
     // Nobody but an oracle of the set re-judges.
     let intruder = s.f.actor();
     let treasury = s.f.config().params.treasury;
-    let forged =
-        ix::lease_dispute_verdict(intruder.pubkey(), payment, worker.worker, s.renter.key(), treasury, 0, 0, [0; 32]);
+    let forged = ix::lease_dispute_verdict(
+        intruder.pubkey(),
+        payment,
+        worker.worker,
+        s.renter.key(),
+        treasury,
+        0,
+        0,
+        0,
+        [0; 32],
+    );
     assert_error(s.f.send(&forged, &[&intruder]), TimelockError::NotOracle);
     // One oracle finds half the hour unproven: not a quorum yet, nothing moves.
     s.f.dispute_verdict(0, &s.renter, 1, &worker, (1_800, 0)).expect("first verdict");
@@ -130,7 +139,9 @@ fn a_dispute_the_quorums_re_judgment_does_not_support_forfeits_its_bond_and_clai
     let elapsed = (window - GENESIS_TIME) as u64;
     assert!(votes.iter().any(|v| v.verdict_secs == elapsed), "capped at the window's elapsed time");
     let supplier_before = s.f.token_balance(&s.supplier.payment_tokens);
-    s.f.dispute_verdict(2, &s.renter, 1, &worker, (1_800, 0)).expect("quorum");
+    s.f.dispute_verdict(2, &s.renter, 1, &worker, (1_800, 0)).expect("second verdict");
+    assert!(s.lease(0).is_disputed(), "two that disagree wait for the third");
+    s.f.dispute_verdict(1, &s.renter, 1, &worker, (1_800, 0)).expect("the deciding verdict");
     let lease = s.lease(0);
     assert_eq!((lease.proven_secs, lease.final_secs, lease.is_disputed()), (1_800, 1_800, false));
     let treasury = ata_of(&s, &s.f.config().params.treasury);
@@ -141,4 +152,37 @@ fn a_dispute_the_quorums_re_judgment_does_not_support_forfeits_its_bond_and_clai
     let now = s.f.now();
     s.attest_all(now, 3_600, 0);
     assert_eq!(s.lease(0).proven_secs, 1_800 + 3_600);
+}
+
+#[test]
+fn one_oracle_cannot_decide_a_dispute_and_verdicts_that_disagree_wait_for_the_rest() {
+    let mut s = Story::booked(1, 1);
+    s.an_hour_attested(3_600, 0);
+    let (payment, worker) = (s.f.payment(&s.renter, 1), s.workers[0]);
+    let ix = ix::lease_dispute(s.renter.key(), s.renter.payment_tokens, payment, worker.worker, worker.supplier);
+    s.f.exec(ix, &[&s.renter.authority]);
+    // A verdict judged for another dispute than the one open is refused.
+    let oracle = s.f.oracles[0].insecure_clone();
+    let (treasury, opened) = (s.f.config().params.treasury, s.lease(0).dispute_opened_at);
+    let stale = ix::lease_dispute_verdict(
+        oracle.pubkey(),
+        payment,
+        worker.worker,
+        s.renter.key(),
+        treasury,
+        opened - 1,
+        0,
+        0,
+        [0; 32],
+    );
+    assert_error(s.f.send(&stale, &[&oracle]), TimelockError::VerdictForAnotherDispute);
+    // A lying oracle finds nothing proven; an honest one finds the hour: two of three disagree, nothing is decided.
+    s.f.dispute_verdict(0, &s.renter, 1, &worker, (0, 0)).expect("the liar's verdict");
+    s.f.dispute_verdict(1, &s.renter, 1, &worker, (3_600, 0)).expect("an honest verdict");
+    assert!(s.lease(0).is_disputed(), "the third verdict could still move the quorum");
+    // The third, honest, settles it: what two of three find, the hour; the renter's dispute is rejected.
+    s.f.dispute_verdict(2, &s.renter, 1, &worker, (3_600, 0)).expect("the deciding verdict");
+    let lease = s.lease(0);
+    assert_eq!((lease.is_disputed(), lease.proven_secs, lease.final_secs), (false, 3_600, 3_600));
+    assert_eq!(s.f.token_balance(&ata_of(&s, &treasury)), 10 * ONE_USDC, "the bond is forfeited");
 }

@@ -42,12 +42,15 @@ pub enum ClusterCommand {
         #[arg(long = "image", value_name = "IMAGE", required = true)]
         images: Vec<String>,
     },
-    /// Give a probe key a voice on the cluster's leases: prints the grant, signed by your wallet, that the probe
-    /// in your container (`timelock-probe --grant`) presents to the oracles. Your wallet never enters the
-    /// container; the probe's reports can withhold pay for time no passed challenge proves, never slash.
+    /// Give a probe key a voice on one lease of the cluster: prints the grant, signed by your wallet, that the
+    /// probe in your container on that worker (`timelock-probe --grant`) presents to the oracles. Your wallet never
+    /// enters the container; the probe's reports can withhold pay for time no passed challenge proves, never slash.
     GrantProbe {
         #[arg(long)]
         id: u64,
+        /// The worker whose lease the probe speaks for.
+        #[arg(long)]
+        worker: Pubkey,
         /// The probe's public key (`solana-keygen new -o probe.json`).
         #[arg(long)]
         probe: Pubkey,
@@ -149,10 +152,10 @@ pub fn run<B: Backend>(command: &ClusterCommand, ctx: &Context<B>) -> CliResult 
             let images: Vec<&str> = images.iter().map(String::as_str).collect();
             ctx.send(vec![ix::cluster_set_workload(ctx.me(), *id, &images)])
         }
-        ClusterCommand::GrantProbe { id, probe, valid_days } => {
+        ClusterCommand::GrantProbe { id, worker, probe, valid_days } => {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
             let grant = ProbeGrant {
-                cluster: pda::cluster(&me, *id).0.to_bytes(),
+                lease: pda::lease(&pda::cluster(&me, *id).0, worker).0.to_bytes(),
                 probe: probe.to_bytes(),
                 expires_at: (now + u64::from(*valid_days) * 86_400) as i64,
             };

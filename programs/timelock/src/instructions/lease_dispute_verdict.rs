@@ -38,15 +38,23 @@ pub struct LeaseDisputeVerdict<'info> {
 }
 
 impl LeaseDisputeVerdict<'_> {
-    /// An oracle's re-judgment of a disputed lease: the proven seconds and faults it finds, on the evidence it
+    /// An oracle's re-judgment of the dispute opened at `dispute_opened_at`: the proven seconds and faults it finds,
+    /// on the evidence it
     /// committed to (`evidence_root`, in the instruction for anyone to check against the oracle's served leaves),
     /// from the lease's start or last resolution to the window the dispute contests (`disputed_as_of`). One per
-    /// oracle and dispute. Once `oracle_threshold` current oracles have given theirs, their quorum decides the
-    /// dispute as the admin would, without the admin: final at once as of `disputed_as_of`, never below what was
+    /// oracle and dispute. Once the verdicts still missing can no longer change the value `oracle_threshold` of the
+    /// current oracles agree on (two agreeing of three decide; two that differ wait for the third), that quorum
+    /// decides the dispute as the admin would, without the admin: final at once as of `disputed_as_of`, never below what was
     /// final, never beyond what the lease had run. The dispute is upheld when the decision moves the contested
     /// totals the disputer's way (the renter: fewer seconds or more faults; the supplier: more seconds or fewer
     /// faults): its bond comes back; otherwise it goes to the treasury.
-    pub fn handler(ctx: Context<Self>, proven_secs: u64, faults: u64, evidence_root: [u8; 32]) -> Result<()> {
+    pub fn handler(
+        ctx: Context<Self>,
+        dispute_opened_at: i64,
+        proven_secs: u64,
+        faults: u64,
+        evidence_root: [u8; 32],
+    ) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = &mut *ctx.accounts;
         let params = &accounts.config.params;
@@ -61,6 +69,8 @@ impl LeaseDisputeVerdict<'_> {
                 lease.votes[slot] = OracleVote { oracle, ..OracleVote::default() };
             }
             let dispute = lease.dispute_opened_at;
+            // A verdict judged for one dispute never counts for another opened since.
+            require!(dispute_opened_at == dispute, TimelockError::VerdictForAnotherDispute);
             require!(lease.votes[slot].verdict_for != dispute, TimelockError::VerdictAlreadyGiven);
             let as_of = lease.disputed_as_of;
             let elapsed = u64::try_from(as_of.saturating_sub(lease.evidence_since())).unwrap_or(0);

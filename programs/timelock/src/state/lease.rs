@@ -233,8 +233,11 @@ impl Lease {
             voters += 1;
         }
         let window = i64::try_from(math::quorum_value(&mut windows[..voters], threshold)).unwrap_or(0);
-        (self.disputed_secs, self.disputed_faults, self.disputed_as_of) =
-            (self.proven_secs, self.faults, window.max(self.evidence_since()));
+        // Never before the time final seconds already cover (an oracle set changed since may leave fewer votes):
+        // a decision as of then could not keep what was final, and may have been paid.
+        let final_covers = self.start_ts.saturating_add(i64::try_from(self.final_secs).unwrap_or(i64::MAX));
+        let as_of = window.max(self.evidence_since()).max(final_covers).min(now);
+        (self.disputed_secs, self.disputed_faults, self.disputed_as_of) = (self.proven_secs, self.faults, as_of);
     }
 
     /// The oracle's own vote slot, else one that is empty or held by a key no longer in the oracle set.
@@ -244,8 +247,11 @@ impl Lease {
         })
     }
 
-    /// The quorum of current oracles' re-judgments of the open dispute, `(seconds, faults)` since
-    /// [`Lease::evidence_since`], once `threshold` of them have given one.
+    /// The decision of the current oracles' re-judgments of the open dispute, `(seconds, faults)` since
+    /// [`Lease::evidence_since`], once the verdicts still missing can no longer change it: for each value, the
+    /// largest that `threshold` of all `oracles` would attest to, whatever the others say. With a majority
+    /// threshold one oracle can neither decide alone nor drag the decision below what an honest quorum finds;
+    /// verdicts that disagree wait for the rest (or for the admin, or the timeout).
     pub fn verdict_quorum(&self, oracles: &[Pubkey], threshold: usize) -> Option<(u64, u64)> {
         let mut secs = [0u64; MAX_ORACLES];
         let mut faults = [0u64; MAX_ORACLES];
@@ -255,9 +261,9 @@ impl Lease {
             (secs[voters], faults[voters]) = (vote.verdict_secs, vote.verdict_faults);
             voters += 1;
         }
-        (threshold > 0 && voters >= threshold).then(|| {
-            (math::quorum_value(&mut secs[..voters], threshold), math::quorum_value(&mut faults[..voters], threshold))
-        })
+        let missing = oracles.len().saturating_sub(voters);
+        let decided = |values: &mut [u64]| math::settled_quorum_value(values, threshold, missing);
+        Some((decided(&mut secs[..voters])?, decided(&mut faults[..voters])?))
     }
 
     /// Ends the open dispute (of the cluster's `renter` or of the supplier); returns `(disputer, bond)`.

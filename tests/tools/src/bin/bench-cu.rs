@@ -136,12 +136,14 @@ fn rentals(record: &mut impl FnMut(&str, u64)) {
     f.funded_ata(&treasury, payment_mint, 0);
     for (oracle, row) in [(0, "lease_dispute_verdict"), (1, "lease_dispute_verdict_decides")] {
         let signer = f.oracles[oracle].insecure_clone();
+        let opened = f.account::<timelock::state::Lease>(&f.lease_address(&renter, 1, &fourth)).dispute_opened_at;
         let ixs = ix::lease_dispute_verdict(
             signer.pubkey(),
             payment,
             fourth.worker,
             renter.key(),
             treasury,
+            opened,
             1_700,
             0,
             [7; 32],
