@@ -268,7 +268,7 @@ pub async fn post_heartbeat(
 fn parse_key(text: &str) -> Result<[u8; 32], ApiError> {
     text.parse::<Pubkey>()
         .map(|k| k.to_bytes())
-        .map_err(|_| ApiError::new(ErrorCode::Malformed, format!("{text:?} is not a base58 public key")))
+        .map_err(|_| ApiError::new(ErrorCode::BadAddress, format!("{text:?} is not a base58 public key")))
 }
 
 /// The lease's open challenge for a heartbeat just stored, issuing one when due; `None` on a database failure

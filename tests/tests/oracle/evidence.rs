@@ -136,7 +136,7 @@ async fn the_intervals_endpoint_refuses_bad_input_and_pages(pool: PgPool) {
     let oracle = world.start_oracle(pool.clone(), 0, config).await;
     oracle.attestor.round().await.unwrap();
     let lease = world.workers[0].lease;
-    assert_refused(send(&oracle, "GET", "/v1/leases/not-a-key/intervals", String::new()).await, 400, "malformed");
+    assert_refused(send(&oracle, "GET", "/v1/leases/not-a-key/intervals", String::new()).await, 400, "bad_address");
     let path = format!("/v1/leases/{lease}/intervals?limit=0");
     assert_refused(send(&oracle, "GET", &path, String::new()).await, 400, "malformed");
     let path = format!("/v1/leases/{lease}/intervals?from=x");

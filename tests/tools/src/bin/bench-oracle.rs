@@ -137,6 +137,28 @@ fn challenge_verify_ms(class: ChallengeClass, rows: u32) -> f64 {
     ms
 }
 
+/// The card's side of a challenge of its own class, where this host has a CUDA driver: the product on GPU 0, the
+/// copy back and the Merkle root of its rows (what must reach the oracle within the class's `commit_ms`), after one
+/// small product that JIT-compiles the PTX. `None` without a driver: the row is only written where a GPU was lent.
+fn challenge_gpu_ms() -> Option<(String, f64)> {
+    let gpu = timelock_agent::gpu::GpuSolver::open().ok()?;
+    let model = timelock_agent::telemetry::catalog_model(&gpu.device);
+    let classes = timelock_oracle::config::gpu_challenge_classes();
+    let class = classes.get(&model).or_else(|| classes.get("H100-SXM")).copied()?;
+    gpu.product(&Challenge { id: 0, seed: [1; 32], size: 64, oracle: [3; 32] }).ok()?;
+    let c = Challenge { id: 1, seed: [7; 32], size: class.size, oracle: [3; 32] };
+    let started = Instant::now();
+    let committed = challenge::Committed::new(class.size as usize, gpu.product(&c).ok()?);
+    let ms = started.elapsed().as_secs_f64() * 1_000.0;
+    eprintln!(
+        "{} ({model}): n = {} committed in {ms:.0} ms, root {:02x?}",
+        gpu.device,
+        class.size,
+        &committed.root[..4]
+    );
+    Some((model, ms))
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let h100 = timelock_oracle::config::gpu_challenge_classes()["H100-SXM"];
@@ -147,14 +169,18 @@ async fn main() -> std::io::Result<()> {
     eprintln!(
         "{accepted} heartbeats of {WORKERS} workers × {GPUS} GPUs over {CONNECTIONS} connections in {LOAD_SECS} s"
     );
-    let path = report(
-        "oracle",
-        &[
-            Row { name: "verify_per_s".into(), value: verify.round(), unit: "signatures/s" },
-            Row { name: "ingest_per_s".into(), value: ingest.round(), unit: "heartbeats/s" },
-            Row { name: "challenge_verify_ms".into(), value: verify_challenge.round(), unit: "ms" },
-        ],
-    )?;
+    let mut rows = vec![
+        Row { name: "verify_per_s".into(), value: verify.round(), unit: "signatures/s" },
+        Row { name: "ingest_per_s".into(), value: ingest.round(), unit: "heartbeats/s" },
+        Row { name: "challenge_verify_ms".into(), value: verify_challenge.round(), unit: "ms" },
+    ];
+    match challenge_gpu_ms() {
+        Some((model, ms)) => {
+            rows.push(Row { name: format!("challenge_gpu_ms_{model}"), value: ms.round(), unit: "ms" })
+        }
+        None => eprintln!("no CUDA driver here: no challenge_gpu_ms row"),
+    }
+    let path = report("oracle", &rows)?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }
