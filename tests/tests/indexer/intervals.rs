@@ -98,7 +98,7 @@ async fn the_indexer_serves_every_oracles_reasons_and_says_which_oracle_could_no
     let (status, body) = get(&base, &format!("/v1/leases/{}/intervals", "z".repeat(44))).await;
     assert_eq!(status, 200, "{body}");
     let error = body["oracles"][0]["error"].as_str().unwrap_or_else(|| panic!("the oracle refuses: {body}"));
-    assert!(error.starts_with("answered 400: malformed: "), "{error}");
+    assert!(error.starts_with("answered 400: bad_address: "), "{error}");
 
     // Refused before any oracle is asked, with the API's JSON error.
     for (path, code) in [
