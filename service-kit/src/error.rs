@@ -48,7 +48,7 @@ error_codes! {
     UnknownWorker = "unknown_worker", NOT_FOUND, "no such worker account";
     UnknownSupplier = "unknown_supplier", NOT_FOUND, "no such supplier account";
     UnknownCluster = "unknown_cluster", NOT_FOUND, "no such cluster account";
-    UnknownLease = "unknown_lease", NOT_FOUND, "no such lease account, or the lease is another worker's (a renter report: not of the grant's cluster)";
+    UnknownLease = "unknown_lease", NOT_FOUND, "no such lease account, or the lease is another worker's (a renter report: not the grant's lease)";
     UnknownChallenge = "unknown_challenge", NOT_FOUND, "no such challenge for this worker";
     NoSuchRoute = "no_such_route", NOT_FOUND, "no such route";
     Replay = "replay", CONFLICT, "the sequence is not above the last one stored for the worker (a renter report: already stored for the probe)";

@@ -101,7 +101,8 @@ pub struct OracleAnswer {
     pub oracle: String,
     /// Each judged interval, oldest first, as the oracle serves it: `start` and `end` (Unix seconds) and why it
     /// was or was not paid (`reason`: `proven`, `missed`, `excused`, `foreign_process`, `dropped_image`,
-    /// `missing_gpu`, `gpu_mismatch`, `challenge_failed`, with the reason's own fields; see the oracle's
+    /// `missing_gpu`, `gpu_mismatch`, `challenge_failed`, `renter_disagreement`, with the reason's own fields; see the
+    /// oracle's
     /// `/openapi.json`). None yet for a lease the oracle has not judged.
     #[schema(value_type = Vec<Object>)]
     pub intervals: Vec<Value>,

@@ -1,12 +1,13 @@
 //! The renter's voice: a probe inside the renter's own container reports the GPUs it sees and a short
-//! throughput measurement to the oracles. It signs with a probe key the renter granted it (the renter's wallet,
-//! the cluster's renter on chain, signs the grant), so the wallet never enters the container and nobody else
-//! speaks for the renter.
+//! throughput measurement to the oracles. It signs with a probe key the renter granted it for one lease (the
+//! renter's wallet, the cluster's renter on chain, signs the grant), so the wallet never enters the container and
+//! nobody else speaks for the renter.
 //!
 //! What a report may change on its own is narrow, because a renter could lie to win refunds: a report whose GPUs
-//! are not the worker's registered ones makes the oracle challenge the worker at once, and leaves the interval
-//! unpaid (never a fault: the renter's word alone slashes nobody) unless a challenge passed in it or soon after.
-//! Positive proof from a correct, fast answer outweighs the complaint.
+//! are not the worker's registered ones makes each oracle challenge the worker at its next turn, and leaves the
+//! interval unpaid (never a fault: the renter's word alone slashes nobody, and the challenge it prompts faults
+//! nobody if it fails) unless a challenge passed in it or soon after. Positive proof from a correct, fast answer
+//! outweighs the complaint.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ed25519_dalek::{Signer, SigningKey};
@@ -90,7 +91,7 @@ pub struct SignedReport {
 pub struct RenterReportAccepted {
     pub accepted: bool,
     /// Whether the GPUs the probe saw are the worker's registered ones; when not, the worker is challenged at
-    /// its next heartbeat.
+    /// its next heartbeat in that oracle's turn.
     pub agrees: bool,
 }
 

@@ -76,6 +76,29 @@ impl ChallengeSchedule {
     }
 }
 
+/// This oracle's place in the oracle set, learnt by the attestation rounds. New challenges go out only in the
+/// heartbeat intervals of its index, so that one worker gets at most one oracle's new challenge per interval: the
+/// agent computes one product at a time, and every oracle's commitment clock runs from its own issue. While the
+/// place is unknown (no round yet), any interval is this oracle's.
+#[derive(Default)]
+pub struct Turns {
+    index: AtomicU64,
+    count: AtomicU64,
+}
+
+impl Turns {
+    pub fn learn(&self, index: usize, count: usize) {
+        self.index.store(index as u64, Ordering::Relaxed);
+        self.count.store(count as u64, Ordering::Relaxed);
+    }
+
+    /// Whether the interval holding `now` is this oracle's to issue new challenges in.
+    pub fn mine(&self, now: i64, interval_secs: i64) -> bool {
+        let count = self.count.load(Ordering::Relaxed);
+        count == 0 || now.div_euclid(interval_secs.max(1)) as u64 % count == self.index.load(Ordering::Relaxed)
+    }
+}
+
 pub struct AppState {
     pub config: Config,
     /// This oracle's signing key: challenges and their answers are bound to it.
@@ -86,6 +109,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub readiness: Readiness,
     pub(crate) schedule: ChallengeSchedule,
+    pub turns: Arc<Turns>,
     overloaded: Arc<AtomicU64>,
 }
 
@@ -102,7 +126,8 @@ impl AppState {
         let overloaded =
             metrics.counter("oracle_heartbeats_refused_total", "Heartbeats refused.", "reason=\"overloaded\"");
         let schedule = ChallengeSchedule::default();
-        AppState { config, identity, chain, store, queue, metrics, readiness, schedule, overloaded }
+        let turns = Arc::default();
+        AppState { config, identity, chain, store, queue, metrics, readiness, schedule, turns, overloaded }
     }
 }
 
@@ -287,7 +312,9 @@ async fn due_challenge(
     let (every, timeout) = (c.challenge_every_secs, c.challenge_timeout_secs);
     // Sized to the class the worker claims: a lesser card, or a CPU, cannot commit in the class's time.
     let class = c.challenge_class(&info.gpu_model);
-    match state.store.challenge_for_heartbeat(&state.identity, &worker, &lease, now_ms, every, timeout, class).await {
+    let mine = state.turns.mine(now_ms.div_euclid(1_000), c.interval_secs);
+    let store = &state.store;
+    match store.challenge_for_heartbeat(&state.identity, &worker, &lease, now_ms, every, timeout, class, mine).await {
         Ok((open, next_due)) => {
             state.schedule.remember(lease, open.clone(), next_due);
             open
@@ -596,8 +623,9 @@ pub struct LeaseIntervals {
 }
 
 /// This oracle's verdict on each judged interval of the lease, with its reason: proven, missed, excused (the
-/// oracle itself was down), a foreign process (with its container and image), a missing or mismatched GPU, a
-/// failed challenge. Kept after the heartbeats behind them are dropped.
+/// oracle itself was down), a foreign process (with its container and image), the renter's own dropped image, a
+/// missing or mismatched GPU, a failed challenge, the renter's unanswered complaint. Kept after the heartbeats
+/// behind them are dropped.
 #[utoipa::path(get, path = "/v1/leases/{lease}/intervals", summary = "Why each interval of a lease was or was not paid",
     params(("lease" = String, Path, description = "the lease account (base58)", format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$"), IntervalPage),
     responses(

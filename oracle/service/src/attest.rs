@@ -45,6 +45,8 @@ pub struct RoundReport {
 }
 
 pub struct Attestor {
+    /// Where the rounds tell the API this oracle's place in the oracle set.
+    pub turns: Arc<crate::api::Turns>,
     pub chain: Arc<Chain>,
     pub store: Store,
     pub config: Config,
@@ -79,9 +81,10 @@ impl Attestor {
         let chain_now = self.chain.read(|client| client.backend.unix_timestamp()).await?;
         let window_end = chain_now - self.config.max_clock_skew_secs;
         let me = self.signer.pubkey();
-        let (leases, clusters, workers, workloads) = self
+        let (oracles, leases, clusters, workers, workloads) = self
             .chain
             .read(move |client| {
+                let oracles = client.account::<ProgramConfig>(&timelock_sdk::pda::config().0)?.params.oracles;
                 let leases = client.search::<Lease>(&[])?;
                 let cluster_keys: Vec<Pubkey> =
                     leases.iter().map(|(_, l)| l.cluster).collect::<BTreeSet<_>>().into_iter().collect();
@@ -101,9 +104,12 @@ impl Attestor {
                     cluster_keys.iter().map(|c| timelock_sdk::pda::workload(c).0).collect();
                 let workloads: Vec<Workload> =
                     client.accounts::<Workload>(&workload_keys)?.into_iter().flatten().collect();
-                Ok((leases, clusters, workers, workloads))
+                Ok((oracles, leases, clusters, workers, workloads))
             })
             .await?;
+        if let Some(index) = oracles.iter().position(|o| *o == me) {
+            self.turns.learn(index, oracles.len());
+        }
         // Each version of a workload is kept as it is first seen, so intervals are judged against the list in
         // force when their heartbeats arrived (a renter's later edit cannot make a past interval foreign).
         for workload in &workloads {
@@ -130,8 +136,11 @@ impl Attestor {
             // runs and outages straddling a resolution stay whole.
             let since = lease.evidence_since();
             let judge_end = end.min(window_end);
-            // An open dispute this oracle has not re-judged yet: the quorum of re-judgments decides it.
+            // An open dispute this oracle has not re-judged yet: the quorum of re-judgments decides it. It is judged
+            // up to the contested window (or the lease's end), once this oracle's own window has reached it.
+            let rejudge_end = lease.disputed_as_of.min(end);
             let owes_verdict = lease.is_disputed()
+                && rejudge_end <= judge_end
                 && !lease.votes.iter().any(|v| v.oracle == me && v.verdict_for == lease.dispute_opened_at);
             let nothing_new = judge_end <= since || lease.proven_secs >= lease.max_secs(cluster.end_ts);
             if nothing_new && !owes_verdict {
@@ -153,7 +162,6 @@ impl Attestor {
             let renter = self.store.renter_sights(&address.to_bytes(), lease.start_ts, judge_end).await?;
             // The same evidence, judged up to the window's end and, for an open dispute this oracle owes a
             // verdict, up to the window the dispute contests.
-            let as_of = lease.disputed_as_of;
             let (verdict, rejudged) = {
                 let registered_gpus = |gpus: &[GpuSample]| {
                     Gpu::set_digest_of_uuids(gpus.iter().map(|g| g.uuid.as_str())) == worker.gpu_set
@@ -170,17 +178,17 @@ impl Attestor {
                 let seen =
                     Evidence { heartbeats: &heartbeats, challenges: &challenges, outages: &outages, renter: &renter };
                 let verdict = judge(lease.start_ts, judge_end, seen, expect, policy);
-                (verdict, owes_verdict.then(|| judge(lease.start_ts, as_of, seen, expect, policy)))
+                (verdict, owes_verdict.then(|| judge(lease.start_ts, rejudge_end, seen, expect, policy)))
             };
             self.store
                 .record_intervals(&me.to_bytes(), &address.to_bytes(), verdict.start, verdict.step, &verdict.reasons)
                 .await?;
             if let Some(rejudged) = rejudged {
                 let (secs, faults) = rejudged.counted_from(since);
-                let heard = heartbeats.partition_point(|o| o.received_at < as_of);
+                let heard = heartbeats.partition_point(|o| o.received_at < rejudge_end);
                 let evidence = LeaseEvidence {
                     lease: address.to_bytes(),
-                    window_end: as_of,
+                    window_end: rejudge_end,
                     proven_secs: u32::try_from(secs).unwrap_or(u32::MAX),
                     faults: u16::try_from(faults).unwrap_or(u16::MAX),
                     resolution: lease.resolutions,

@@ -127,9 +127,10 @@ impl Config {
             interval_secs: self.interval_secs,
             offline_tolerance: self.offline_tolerance,
             fault_span_secs: timelock::constants::FAULT_SPAN_SECS,
-            // The challenge a complaint triggers goes out at the next heartbeat and is answered within its
-            // timeout.
-            renter_cover_secs: self.interval_secs + self.challenge_timeout_secs,
+            // The challenge a complaint triggers goes out at the oracle's next turn (at most one interval per
+            // oracle of the set away) and is answered within its timeout.
+            renter_cover_secs: self.interval_secs * timelock::constants::MAX_ORACLES as i64
+                + self.challenge_timeout_secs,
         }
     }
 

@@ -99,7 +99,17 @@ pub async fn start(
         // After a stop's drain, or if it ever died: no heartbeat can be stored any more.
         writer_readiness.stalled(WRITER, Some("the heartbeat writer has stopped".into()));
     });
+    let state = Arc::new(AppState::new(
+        config.clone(),
+        identity,
+        chain,
+        store.clone(),
+        queue,
+        metrics.clone(),
+        readiness.clone(),
+    ));
     let attestor = Arc::new(Attestor {
+        turns: state.turns.clone(),
         // Attestation reads the chain afresh every round.
         chain: Arc::new(Chain::new(Arc::new(Client::new(backend)), Duration::ZERO, Duration::ZERO)),
         store: store.clone(),
@@ -123,7 +133,6 @@ pub async fn start(
     if attest_loop {
         readiness.register(ROUNDS, Duration::from_secs(config.ready_max_silence_secs.max(1)));
     }
-    let state = Arc::new(AppState::new(config, identity, chain, store, queue, metrics.clone(), readiness.clone()));
     let router = api::router(state);
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(timelock_service_kit::serve(listener, router, async move {

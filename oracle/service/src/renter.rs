@@ -1,6 +1,6 @@
 //! The renter's voice (`timelock_protocol::renter`): `POST /v1/renter-reports` takes a report from a probe in the
 //! renter's container, granted by the cluster's renter; a report whose GPUs are not the worker's registered ones
-//! is a complaint, which makes the worker's next heartbeat bring a challenge. The policy weighs complaints
+//! is a complaint, which makes the worker's next heartbeat in this oracle's turn bring a challenge. The policy weighs complaints
 //! (`policy::Evidence::renter`).
 
 use std::sync::Arc;
@@ -98,7 +98,7 @@ impl Store {
         (status = 202, description = "verified and stored; `agrees` says whether the GPUs are the registered ones", body = RenterReportAccepted),
         (status = 400, description = "not JSON or not a report", body = ErrorBody),
         (status = 401, description = "not granted by the cluster's renter, or not signed by the granted probe", body = ErrorBody),
-        (status = 404, description = "unknown lease, or not of the grant's cluster", body = ErrorBody),
+        (status = 404, description = "unknown lease, or not the grant's", body = ErrorBody),
         (status = 409, description = "already stored", body = ErrorBody),
         (status = 429, description = "another report for the lease within the interval", body = ErrorBody),
         (status = 413, description = "body over the limit", body = ErrorBody),
@@ -155,7 +155,8 @@ pub async fn post_renter_report(
         }
     }
     if !agrees {
-        // The complaint is answered by a challenge at the worker's next heartbeat, whatever the schedule said.
+        // The complaint is answered by a challenge at the worker's next heartbeat in this oracle's turn, whatever
+        // the schedule said.
         state.schedule.forget(&report.lease);
     }
     Ok((StatusCode::ACCEPTED, Json(RenterReportAccepted { accepted: true, agrees })).into_response())

@@ -269,7 +269,8 @@ impl Store {
     }
 
     /// The lease's open challenge from this oracle, or a new one when the next was due (drawn at the last issue,
-    /// around `every_secs`) or the renter complained since; with when the next one is due. Called only for a heartbeat of the worker that was just verified and
+    /// around `every_secs`) or the renter complained since, and `may_issue` (this oracle's turn); with when the
+    /// next one is due. Called only for a heartbeat of the worker that was just verified and
     /// stored: a challenge goes out in the answer to the worker itself, and its clock starts then.
     #[allow(clippy::too_many_arguments)]
     pub async fn challenge_for_heartbeat(
@@ -281,6 +282,7 @@ impl Store {
         every_secs: i64,
         timeout_secs: i64,
         class: ChallengeClass,
+        may_issue: bool,
     ) -> sqlx::Result<(Option<ChallengeRecord>, i64)> {
         let now = now_ms.div_euclid(1_000);
         let mut tx = self.pool.begin().await?;
@@ -318,6 +320,11 @@ impl Store {
                 return Ok((open.then_some(latest), next_due));
             }
             prompted = now < next_due;
+        }
+        if !may_issue {
+            // Due, but another oracle's turn: the next heartbeat asks again.
+            tx.commit().await?;
+            return Ok((None, now + 1));
         }
         let seed: Key = rand::random();
         // Around `every_secs`, never predictably: from half to one and a half of it.

@@ -299,18 +299,29 @@ async fn challenges_come_at_times_the_worker_cannot_predict(pool: PgPool) {
     let every = 1_200;
     let mut gaps = std::collections::BTreeSet::new();
     for lease in 0..20u8 {
-        let (issued, next_due) =
-            store.challenge_for_heartbeat(&oracle, &worker, &[lease; 32], 1_000_000, every, 120, class).await.unwrap();
+        let (issued, next_due) = store
+            .challenge_for_heartbeat(&oracle, &worker, &[lease; 32], 1_000_000, every, 120, class, true)
+            .await
+            .unwrap();
         assert!(issued.is_some(), "a lease's first heartbeat brings its first challenge");
         let gap = next_due - 1_000;
         assert!((every / 2..=every * 3 / 2).contains(&gap), "{gap}");
         gaps.insert(gap);
         // Answered or not, nothing new is issued before the drawn time.
         let (_, again) = store
-            .challenge_for_heartbeat(&oracle, &worker, &[lease; 32], (next_due - 1) * 1_000, every, 120, class)
+            .challenge_for_heartbeat(&oracle, &worker, &[lease; 32], (next_due - 1) * 1_000, every, 120, class, true)
             .await
             .unwrap();
         assert_eq!(again, next_due);
     }
     assert!(gaps.len() > 10, "drawn, not a fixed period: {gaps:?}");
+}
+
+#[test]
+fn oracles_take_turns_to_issue_so_a_worker_gets_one_new_challenge_an_interval() {
+    let turns = timelock_oracle::api::Turns::default();
+    assert!((0..6).all(|i| turns.mine(1_000 + 30 * i, 30)), "before its place is known, every interval");
+    turns.learn(1, 3);
+    let mine: Vec<bool> = (0..6).map(|i| turns.mine(30 * i + 7, 30)).collect();
+    assert_eq!(mine, vec![false, true, false, false, true, false]);
 }

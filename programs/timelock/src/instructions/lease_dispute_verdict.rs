@@ -38,16 +38,16 @@ pub struct LeaseDisputeVerdict<'info> {
 }
 
 impl LeaseDisputeVerdict<'_> {
-    /// An oracle's re-judgment of the dispute opened at `dispute_opened_at`: the proven seconds and faults it finds,
-    /// on the evidence it
-    /// committed to (`evidence_root`, in the instruction for anyone to check against the oracle's served leaves),
-    /// from the lease's start or last resolution to the window the dispute contests (`disputed_as_of`). One per
-    /// oracle and dispute. Once the verdicts still missing can no longer change the value `oracle_threshold` of the
-    /// current oracles agree on (two agreeing of three decide; two that differ wait for the third), that quorum
-    /// decides the dispute as the admin would, without the admin: final at once as of `disputed_as_of`, never below what was
-    /// final, never beyond what the lease had run. The dispute is upheld when the decision moves the contested
-    /// totals the disputer's way (the renter: fewer seconds or more faults; the supplier: more seconds or fewer
-    /// faults): its bond comes back; otherwise it goes to the treasury.
+    /// An oracle's re-judgment of the dispute opened at `dispute_opened_at`: the proven seconds and faults it
+    /// finds, on the evidence it committed to (`evidence_root`, in the instruction and its event for anyone to
+    /// check against the oracle's served leaves), from the lease's start or last resolution to the window the
+    /// dispute contests (`disputed_as_of`). One per oracle and dispute. Once the verdicts still missing can no
+    /// longer change the value `oracle_threshold` of the current oracles agree on (two agreeing of three decide;
+    /// two that differ wait for the third), that quorum decides the dispute as the admin would, without the
+    /// admin: final at once as of `disputed_as_of`, never below what was final, never beyond what the lease had
+    /// run. The dispute is upheld when the decision moves the contested totals the disputer's way (the renter:
+    /// fewer seconds or more faults; the supplier: more seconds or fewer faults): its bond comes back; otherwise
+    /// it goes to the treasury.
     pub fn handler(
         ctx: Context<Self>,
         dispute_opened_at: i64,
