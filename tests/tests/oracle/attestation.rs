@@ -2,6 +2,15 @@
 
 use super::*;
 
+/// The renter disputes worker 0's lease with the configured bond.
+fn renter_disputes_the_first_lease(world: &OracleWorld) {
+    use timelock_tests::Signer;
+    let mut f = world.chain.lock();
+    let payment = f.payment(&world.renter, timelock_tests::oracle_world::CLUSTER_ID);
+    let (w, renter) = (&world.workers[0], world.renter.authority.insecure_clone());
+    f.exec(ix::lease_dispute(renter.pubkey(), world.renter.payment_tokens, payment, w.worker, w.supplier), &[&renter]);
+}
+
 /// Heartbeats every 30 s from `from` for `intervals` intervals, 5 s into each.
 fn beats(world: &OracleWorld, worker: usize, from: i64, intervals: i64, foreign: bool) -> Vec<StoredHeartbeat> {
     (0..intervals)
@@ -92,15 +101,11 @@ async fn after_a_dispute_resolution_the_oracles_report_what_they_saw_since_it(po
 
     // The renter disputes and the admin decides 300 s as of the oracles' window.
     let as_of = attested.votes[0].window_end;
+    renter_disputes_the_first_lease(&world);
     {
         let mut f = world.chain.lock();
         let payment = f.payment(&world.renter, timelock_tests::oracle_world::CLUSTER_ID);
         let w = &world.workers[0];
-        let renter = world.renter.authority.insecure_clone();
-        f.exec(
-            ix::lease_dispute(renter.pubkey(), world.renter.payment_tokens, payment, w.worker, w.supplier),
-            &[&renter],
-        );
         let admin = f.admin.insecure_clone();
         let treasury = f.treasury_payment_tokens;
         let tokens = world.renter.payment_tokens;
@@ -125,7 +130,6 @@ async fn after_a_dispute_resolution_the_oracles_report_what_they_saw_since_it(po
 
 #[sqlx::test(migrator = "MIGRATIONS")]
 async fn an_open_dispute_is_decided_by_the_oracles_re_judging_their_evidence_without_the_admin(pool: PgPool) {
-    use timelock_tests::Signer;
     // An honest lease, 15 minutes in, attested by the quorum; the renter disputes it anyway.
     let world = OracleWorld::new(1, 8, 2, 900);
     let store = Store::new(pool.clone());
@@ -136,17 +140,8 @@ async fn an_open_dispute_is_decided_by_the_oracles_re_judging_their_evidence_wit
     first.attestor.round().await.unwrap();
     second.attestor.round().await.unwrap();
     let attested = world.lease(0);
-    let treasury = {
-        let mut f = world.chain.lock();
-        let payment = f.payment(&world.renter, timelock_tests::oracle_world::CLUSTER_ID);
-        let w = &world.workers[0];
-        let renter = world.renter.authority.insecure_clone();
-        f.exec(
-            ix::lease_dispute(renter.pubkey(), world.renter.payment_tokens, payment, w.worker, w.supplier),
-            &[&renter],
-        );
-        f.config().params.treasury
-    };
+    renter_disputes_the_first_lease(&world);
+    let treasury = world.chain.lock().config().params.treasury;
     let contested = world.lease(0).disputed_as_of;
     assert!(contested > world.start);
 
