@@ -128,8 +128,8 @@ impl Config {
             offline_tolerance: self.offline_tolerance,
             fault_span_secs: timelock::constants::FAULT_SPAN_SECS,
             // The challenge a complaint triggers goes out at the oracle's next turn (at most one interval per
-            // oracle of the set away) and is answered within its timeout.
-            renter_cover_secs: self.interval_secs * timelock::constants::MAX_ORACLES as i64
+            // oracle of the set away, one more for a heartbeat that missed it) and is answered within its timeout.
+            renter_cover_secs: self.interval_secs * (timelock::constants::MAX_ORACLES as i64 + 1)
                 + self.challenge_timeout_secs,
         }
     }

@@ -40,6 +40,12 @@ impl Store {
         every_secs: i64,
     ) -> sqlx::Result<Stored> {
         let report = &signed.report;
+        // One lease's reports are taken one at a time, so that concurrent copies cannot slip past the rate.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(encode($1, 'hex'), 1))")
+            .bind(&report.lease[..])
+            .execute(&mut *tx)
+            .await?;
         let (again, recent): (bool, bool) = sqlx::query_as(
             "SELECT EXISTS (SELECT 1 FROM oracle.renter_reports WHERE lease = $1 AND probe = $2 AND sequence = $3), \
                  EXISTS (SELECT 1 FROM oracle.renter_reports WHERE lease = $1 AND received_at > $4)",
@@ -48,7 +54,7 @@ impl Store {
         .bind(&signed.grant.grant.probe[..])
         .bind(report.sequence as i64)
         .bind(received_at - every_secs)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
         if again {
             return Ok(Stored::Again);
@@ -69,8 +75,9 @@ impl Store {
         .bind(report.matmul_size as i32)
         .bind(report.matmul_ms as i32)
         .bind(serde_json::to_value(signed).expect("reports serialize"))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(if stored.rows_affected() == 1 { Stored::New } else { Stored::Again })
     }
 

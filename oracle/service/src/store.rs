@@ -292,8 +292,9 @@ impl Store {
             .bind(&lease[..])
             .execute(&mut *tx)
             .await?;
-        // Issued now only because the renter complained (the schedule had none due).
-        let mut prompted = false;
+        // Issued now only because the renter complained, the schedule having none due until then: the prompted
+        // challenge keeps that time for the next one, so complaints never push a scheduled challenge away.
+        let mut prompted_before: Option<i64> = None;
         let latest: Option<ChallengeRow> = sqlx::query_as(&format!(
             "SELECT {CHALLENGE_COLUMNS} FROM oracle.challenges WHERE oracle = $1 AND lease = $2 \
              ORDER BY issued_at DESC, id DESC LIMIT 1"
@@ -319,7 +320,7 @@ impl Store {
                 tx.commit().await?;
                 return Ok((open.then_some(latest), next_due));
             }
-            prompted = now < next_due;
+            prompted_before = (now < next_due).then_some(next_due);
         }
         if !may_issue {
             // Due, but another oracle's turn: the next heartbeat asks again.
@@ -333,7 +334,8 @@ impl Store {
         } else {
             0
         };
-        let next_due = now + gap;
+        let next_due = prompted_before.unwrap_or(now + gap);
+        let prompted = prompted_before.is_some();
         let deadline = now + timeout_secs;
         let commit_by_ms = now_ms.saturating_add(i64::try_from(class.commit_ms).unwrap_or(i64::MAX));
         let id: i64 = sqlx::query_scalar(

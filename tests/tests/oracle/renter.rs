@@ -149,3 +149,25 @@ async fn a_complaint_leaves_its_interval_unpaid_without_a_fault_until_a_passed_c
     assert_eq!(round.sent, vec![(world.workers[0].lease, all, 0)]);
     oracle.stop().await;
 }
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_complaint_never_pushes_the_scheduled_challenge_away(pool: PgPool) {
+    let world = OracleWorld::new(1, 8, 2, 0);
+    let store = Store::new(pool);
+    let (oracle, worker, lease) = (world.oracle_identity(0), world.workers[0].worker.to_bytes(), lease(&world));
+    let class = OracleWorld::oracle_config().challenge_default;
+    let now = unix_now();
+    let issue = |at: i64| store.challenge_for_heartbeat(&oracle, &worker, &lease, at * 1_000, 1_200, 120, class, true);
+    let (first, scheduled) = issue(now).await.unwrap();
+    let first = first.expect("the lease's first challenge");
+    store.record_answer(first.challenge.id as i64, now, 1, challenge::ChallengeVerdict::Passed).await.unwrap();
+    // The renter complains: the next heartbeat brings a prompted challenge, and the scheduled one stays due when
+    // it was (complaining every few minutes cannot keep a faultable challenge from coming).
+    let probe = SigningKey::from_bytes(&[0x77; 32]);
+    let granted = grant(&world.renter.authority, lease, &probe, now + 3_600);
+    let complaint = report(&world, 1, vec!["GPU-elsewhere".into()], &granted, &probe);
+    store.record_renter_report(&complaint, now + 1, false, 30).await.unwrap();
+    let (prompted, next_due) = issue(now + 2).await.unwrap();
+    assert!(prompted.is_some_and(|c| c.challenge.id != first.challenge.id));
+    assert_eq!(next_due, scheduled);
+}
