@@ -253,7 +253,7 @@ pub async fn post_heartbeat(
         ));
     }
 
-    let (sequence, worker_key, lease_key, signed_at) = (beat.sequence, beat.worker, beat.lease, beat.timestamp);
+    let (sequence, worker_key, lease_key) = (beat.sequence, beat.worker, beat.lease);
     let (reply, answer) = oneshot::channel();
     let pending = Pending { heartbeat: signed, device_key: worker.device_key, received_at: now, reply };
     if let Err(error) = state.queue.try_send(pending) {
@@ -270,7 +270,7 @@ pub async fn post_heartbeat(
     match answer.await {
         Ok(Ok(())) => {
             // Verified and stored: the worker itself is asking, so a due challenge goes out now.
-            let challenge = due_challenge(&state, &worker, worker_key, lease_key, signed_at).await;
+            let challenge = due_challenge(&state, &worker, worker_key, lease_key, now).await;
             let body = HeartbeatAccepted {
                 accepted: true,
                 sequence,
@@ -298,14 +298,16 @@ fn parse_key(text: &str) -> Result<[u8; 32], ApiError> {
 
 /// The lease's open challenge for a heartbeat just stored, issuing one when due; `None` on a database failure
 /// (the heartbeat is stored; the challenge goes out with a later one).
-/// Whose turn it is is read from the heartbeat's own signed time (checked within the skew), the same at every
-/// oracle, so that no two oracles' clocks or queues put one heartbeat in both their turns.
+/// Whose turn it is is read from when the heartbeat arrived (the oracle's clock, before any queue), never from
+/// the agent's stamp: an agent free to stamp within the skew could pick, for each oracle, an interval that is not
+/// its turn and never be challenged. Oracles' clocks agree to far less than an interval, and an agent sends its
+/// heartbeat to all of them at once.
 async fn due_challenge(
     state: &AppState,
     info: &WorkerInfo,
     worker: [u8; 32],
     lease: [u8; 32],
-    signed_at: i64,
+    received_at: i64,
 ) -> Option<ChallengeRecord> {
     let now_ms = unix_now_ms();
     if let Some(known) = state.schedule.known(&lease, now_ms.div_euclid(1_000)) {
@@ -315,7 +317,7 @@ async fn due_challenge(
     let (every, timeout) = (c.challenge_every_secs, c.challenge_timeout_secs);
     // Sized to the class the worker claims: a lesser card, or a CPU, cannot commit in the class's time.
     let class = c.challenge_class(&info.gpu_model);
-    let mine = state.turns.mine(signed_at, c.interval_secs);
+    let mine = state.turns.mine(received_at, c.interval_secs);
     let store = &state.store;
     match store.challenge_for_heartbeat(&state.identity, &worker, &lease, now_ms, every, timeout, class, mine).await {
         Ok((open, next_due)) => {
