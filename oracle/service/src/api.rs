@@ -298,6 +298,7 @@ fn parse_key(text: &str) -> Result<[u8; 32], ApiError> {
 
 /// The lease's open challenge for a heartbeat just stored, issuing one when due; `None` on a database failure
 /// (the heartbeat is stored; the challenge goes out with a later one).
+///
 /// Whose turn it is is read from when the heartbeat arrived (the oracle's clock, before any queue), never from
 /// the agent's stamp: an agent free to stamp within the skew could pick, for each oracle, an interval that is not
 /// its turn and never be challenged. Oracles' clocks agree to far less than an interval, and an agent sends its

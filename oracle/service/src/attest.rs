@@ -14,7 +14,7 @@ use timelock::state::{Cluster, Config as ProgramConfig, Gpu, Lease, Worker, Work
 use timelock::LeaseReport;
 use timelock_protocol::evidence::{self, LeaseEvidence};
 use timelock_protocol::merkle;
-use timelock_protocol::policy::{judge, Evidence, Expectation, Undeclared};
+use timelock_protocol::policy::{judge, Evidence, Expectation, Judgement, Undeclared};
 use timelock_protocol::GpuSample;
 use timelock_sdk::client::{Client, ClientError, SendOptions};
 use timelock_sdk::ix::RenterPayment;
@@ -59,6 +59,8 @@ struct Owed {
     lease: Pubkey,
     worker: Pubkey,
     disputer: Pubkey,
+    /// Where a rejected dispute's bond goes (the config as this round read it).
+    treasury: Pubkey,
     /// The dispute the verdict is for: the chain refuses it for any other.
     dispute_opened_at: i64,
     /// The cluster's payment accounts (the token program is read from the mint when sending).
@@ -81,10 +83,10 @@ impl Attestor {
         let chain_now = self.chain.read(|client| client.backend.unix_timestamp()).await?;
         let window_end = chain_now - self.config.max_clock_skew_secs;
         let me = self.signer.pubkey();
-        let (oracles, leases, clusters, workers, workloads) = self
+        let (params, leases, clusters, workers, workloads) = self
             .chain
             .read(move |client| {
-                let oracles = client.account::<ProgramConfig>(&timelock_sdk::pda::config().0)?.params.oracles;
+                let params = client.account::<ProgramConfig>(&timelock_sdk::pda::config().0)?.params;
                 let leases = client.search::<Lease>(&[])?;
                 let cluster_keys: Vec<Pubkey> =
                     leases.iter().map(|(_, l)| l.cluster).collect::<BTreeSet<_>>().into_iter().collect();
@@ -104,11 +106,11 @@ impl Attestor {
                     cluster_keys.iter().map(|c| timelock_sdk::pda::workload(c).0).collect();
                 let workloads: Vec<Workload> =
                     client.accounts::<Workload>(&workload_keys)?.into_iter().flatten().collect();
-                Ok((oracles, leases, clusters, workers, workloads))
+                Ok((params, leases, clusters, workers, workloads))
             })
             .await?;
-        if let Some(index) = oracles.iter().position(|o| *o == me) {
-            self.turns.learn(index, oracles.len());
+        if let Some(index) = params.oracles.iter().position(|o| *o == me) {
+            self.turns.learn(index, params.oracles.len());
         }
         // Each version of a workload is kept as it is first seen, so intervals are judged against the list in
         // force when their heartbeats arrived (a renter's later edit cannot make a past interval foreign).
@@ -184,17 +186,10 @@ impl Attestor {
                 .record_intervals(&me.to_bytes(), &address.to_bytes(), verdict.start, verdict.step, &verdict.reasons)
                 .await?;
             if let Some(rejudged) = rejudged {
-                let (secs, faults) = rejudged.counted_from(since);
                 let heard = heartbeats.partition_point(|o| o.received_at < rejudge_end);
-                let evidence = LeaseEvidence {
-                    lease: address.to_bytes(),
-                    window_end: rejudge_end,
-                    proven_secs: u32::try_from(secs).unwrap_or(u32::MAX),
-                    faults: u16::try_from(faults).unwrap_or(u16::MAX),
-                    resolution: lease.resolutions,
-                    heartbeats_root: evidence::heartbeats_root(&heartbeat_leaves[..heard]),
-                    verdicts_digest: evidence::verdicts_digest(rejudged.start, rejudged.step, &rejudged.reasons),
-                };
+                let totals = counted(&rejudged, since);
+                let evidence =
+                    committed(address, rejudge_end, totals, lease.resolutions, &heartbeat_leaves[..heard], &rejudged);
                 let payment = RenterPayment {
                     renter: cluster.renter,
                     cluster_id: cluster.cluster_id,
@@ -206,6 +201,7 @@ impl Attestor {
                     lease: *address,
                     worker: lease.worker,
                     disputer: lease.disputer,
+                    treasury: params.treasury,
                     dispute_opened_at: lease.dispute_opened_at,
                     payment,
                     evidence,
@@ -215,24 +211,15 @@ impl Attestor {
             if nothing_new {
                 continue;
             }
-            let (proven, faults) = verdict.counted_from(since);
             report.judged += 1;
-            let proven_secs = u32::try_from(proven).unwrap_or(u32::MAX);
-            let faults = u16::try_from(faults).unwrap_or(u16::MAX);
+            let (proven_secs, faults) = counted(&verdict, since);
             let mine = lease.votes.iter().find(|v| v.oracle == me);
             // A resolution clears every vote, so after one this oracle has none and reports afresh.
             let news = mine.is_none_or(|v| u64::from(proven_secs) > v.proven_secs || u64::from(faults) > v.faults);
             if news {
                 let resolution = lease.resolutions;
-                let evidence = LeaseEvidence {
-                    lease: address.to_bytes(),
-                    window_end,
-                    proven_secs,
-                    faults,
-                    resolution,
-                    heartbeats_root: evidence::heartbeats_root(&heartbeat_leaves),
-                    verdicts_digest: evidence::verdicts_digest(verdict.start, verdict.step, &verdict.reasons),
-                };
+                let evidence =
+                    committed(address, window_end, (proven_secs, faults), resolution, &heartbeat_leaves, &verdict);
                 judged.push(Judged {
                     lease: *address,
                     report: LeaseReport { proven_secs, faults, resolution },
@@ -340,7 +327,6 @@ impl Attestor {
         let sent: Result<_, ClientError> = self
             .chain
             .read(move |client| {
-                let treasury = client.account::<ProgramConfig>(&timelock_sdk::pda::config().0)?.params.treasury;
                 let mut payment = owed.payment;
                 payment.token_program = client.account_raw(&payment.payment_mint)?.owner;
                 let ixs = timelock_sdk::ix::lease_dispute_verdict(
@@ -348,7 +334,7 @@ impl Attestor {
                     payment,
                     owed.worker,
                     owed.disputer,
-                    treasury,
+                    owed.treasury,
                     owed.dispute_opened_at,
                     u64::from(e.proven_secs),
                     u64::from(e.faults),
@@ -381,5 +367,31 @@ impl Attestor {
         if let Err(error) = self.store.record_evidence(&self.signer.pubkey().to_bytes(), &[row]).await {
             tracing::warn!(lease = %owed.lease, %error, "a given verdict's evidence was not recorded");
         }
+    }
+}
+
+/// A judgement's totals from `since` on, as a report carries them.
+fn counted(judgement: &Judgement, since: i64) -> (u32, u16) {
+    let (proven, faults) = judgement.counted_from(since);
+    (u32::try_from(proven).unwrap_or(u32::MAX), u16::try_from(faults).unwrap_or(u16::MAX))
+}
+
+/// What a report or a dispute verdict commits to for a lease: its totals, the heartbeats judged and the verdicts.
+fn committed(
+    lease: &Pubkey,
+    window_end: i64,
+    (proven_secs, faults): (u32, u16),
+    resolution: u8,
+    heartbeat_leaves: &[merkle::Hash],
+    judgement: &Judgement,
+) -> LeaseEvidence {
+    LeaseEvidence {
+        lease: lease.to_bytes(),
+        window_end,
+        proven_secs,
+        faults,
+        resolution,
+        heartbeats_root: evidence::heartbeats_root(heartbeat_leaves),
+        verdicts_digest: evidence::verdicts_digest(judgement.start, judgement.step, &judgement.reasons),
     }
 }
