@@ -8,7 +8,7 @@ export OPENSSL_NO_VENDOR := 1
 AGAVE_LOCALNET_BIN := $(CARGO_TARGET_DIR)/localnet/timelock-agave-localnet
 CARGO ?= cargo
 
-.PHONY: all toolchain build anchor-build localnet agave-localnet test test-agave schemathesis bench bench-setup demo idl node fmt lint clippy clean
+.PHONY: all toolchain build anchor-build localnet agave-localnet test test-agave schemathesis bench bench-setup demo idl client console chromium node fmt lint clippy clean
 
 all: build
 
@@ -39,7 +39,7 @@ agave-localnet:
 # Postgres: $$DATABASE_URL when set, otherwise a throwaway cluster (scripts/with-postgres.sh).
 # The tests build the local chain's binary themselves (timelock-localnet has integration tests), with the same
 # features as everything else: one cargo invocation, every shared crate compiled once.
-test: build tests/ts/node_modules/.package-lock.json schemathesis
+test: build tests/ts/node_modules/.package-lock.json schemathesis console chromium
 	scripts/with-postgres.sh $(CARGO) test --workspace --locked
 
 # Schemathesis (pinned, PyPI) for the API fuzz tests, in a virtual environment under $HOME/.cache; a no-op once there.
@@ -57,6 +57,24 @@ node:
 
 tests/ts/node_modules/.package-lock.json: tests/ts/package-lock.json | node
 	cd tests/ts && npm ci --no-audit --no-fund
+
+# The web console's packages (web/), installed again only when its lock file changes.
+web/node_modules/.package-lock.json: web/package-lock.json | node
+	cd web && npm ci --no-audit --no-fund
+
+# Regenerates the console's TypeScript client from the IDL (checked in; a test fails when it drifts).
+client: web/node_modules/.package-lock.json
+	cd web && npm run generate
+
+# The console's static files (web/dist, typechecked first), which the indexer serves at /.
+console: web/node_modules/.package-lock.json
+	cd web && npm run build
+
+# Debian's Chromium for the console's browser test (Playwright drives it; it never downloads a browser).
+chromium:
+	@[ -x /usr/bin/chromium ] || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
+		{ $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; }
 
 # Regenerates the IDL from the program (checked in; a test fails when it drifts).
 idl:
