@@ -80,12 +80,13 @@ chromium:
 idl:
 	$(CARGO) run --locked -p timelock-idl --bin timelock-idl
 
-bench: build localnet
+bench: build localnet console chromium
 	$(CARGO) build --release --locked -p timelock-tools --bins
 	$(CARGO_TARGET_DIR)/release/bench-cu
 	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/bench-oracle
 	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/bench-indexer
 	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/bench-localnet
+	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/bench-console
 
 # Cold and warm `make test`/`make demo` from an empty cache: target/bench/setup.json (about 40 minutes on 2 cores).
 bench-setup:
@@ -93,7 +94,7 @@ bench-setup:
 
 # The whole stack on a local validator: the lifecycle story, a summary from the indexer API, then the services
 # stay up until Ctrl-C.
-demo: build
+demo: build console
 	$(CARGO) build --locked -p timelock-tools -p timelock-localnet --bin demo --bin timelock-localnet
 	scripts/with-postgres.sh $(CARGO_TARGET_DIR)/debug/demo
 

@@ -44,6 +44,12 @@ pub struct Config {
     /// array (`["http://o1:8780", "http://o2:8780"]`).
     #[serde(deserialize_with = "api::intervals::url_list")]
     pub oracle_urls: Vec<String>,
+    /// The web console's static files (`make console` builds them into `web/dist`), served at `/`.
+    pub console_dir: PathBuf,
+    /// The Solana RPC URL the console's browser uses (`/v1/console-config`): `rpc_url` when empty.
+    pub console_rpc_url: String,
+    /// The cluster the console names: `localnet`, `devnet`, `testnet` or `mainnet-beta`.
+    pub console_cluster: String,
     /// Optional TOML file this was read from (for logs).
     pub config_file: Option<PathBuf>,
 }
@@ -61,6 +67,9 @@ impl Default for Config {
             ready_max_silence_secs: 60,
             ready_max_lag_slots: 300,
             oracle_urls: Vec::new(),
+            console_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web/dist")),
+            console_rpc_url: String::new(),
+            console_cluster: "localnet".into(),
             config_file: None,
         }
     }
@@ -161,6 +170,7 @@ pub async fn start<S: Source + 'static>(
         readiness: readiness.clone(),
         stats: tokio::sync::Mutex::default(),
         oracles,
+        console: api::console::Console::new(config).map_err(StartError::Config)?,
     });
     let router = api::router(state, Duration::from_secs(config.request_timeout_secs));
     let mut server_stopped = stopped.clone();

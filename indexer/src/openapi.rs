@@ -8,6 +8,7 @@ use timelock_service_kit::{ErrorBody, ErrorCode, ErrorDetail};
 use utoipa::OpenApi;
 
 use crate::api::accounts::*;
+use crate::api::console::*;
 use crate::api::intervals::*;
 use crate::api::money::*;
 use crate::api::*;
@@ -36,6 +37,7 @@ use crate::rows::{Attestation, Dispute, DisputeKind, Payout, PayoutKind, Slash};
         list_payouts,
         list_slashes,
         stats,
+        console_config,
         health,
         ready
     ),
@@ -51,6 +53,7 @@ use crate::rows::{Attestation, Dispute, DisputeKind, Payout, PayoutKind, Slash};
         PayoutKind,
         Slash,
         Attestation,
+        ConsoleConfig,
         LeaseIntervals,
         OracleIntervals,
         OracleAnswer,
@@ -80,6 +83,7 @@ pub const PATHS: &[&str] = &[
     "/v1/payouts",
     "/v1/slashes",
     "/v1/stats",
+    "/v1/console-config",
     "/health",
     "/ready",
 ];

@@ -1,7 +1,23 @@
-//! The web console (`web/`): its TypeScript client is generated from the checked-in IDL and never drifts from it.
+//! The web console (`web/`): its TypeScript client is generated from the checked-in IDL and never drifts from it,
+//! and the console works in a real browser against the real local stack.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use serde_json::{json, Value};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use timelock::state::{Cluster, Lease, Supplier, Worker};
+use timelock_agent::Identity;
+use timelock_sdk::pda;
+use timelock_sdk::rpc::RpcBackend;
+use timelock_tests::localnet::{
+    demo_params, oracle_config, start_indexer, start_oracle, write_gpus, SimulatedAgent, Stack, GPUS_PER_HOST,
+    HEARTBEAT_SECS, JOB, PAYMENT_DECIMALS, PRICE, STAKE_DECIMALS,
+};
 
 fn web_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web")
@@ -25,3 +41,185 @@ fn generated_typescript_client_matches_the_idl() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The console in Debian's Chromium against the whole local stack (validator, Postgres, three oracles, the
+/// indexer serving the console, agents): `web/test/browser.mjs` checks the explorer against `/v1/stats`, books
+/// GPUs from the marketplace with a Wallet Standard wallet backed by the renter's keypair, watches proven
+/// seconds rise under My clusters, settles, and claims the earnings on the supplier's page; then the chain and
+/// the API are checked here. Screenshots of every page at 1280 and 390 px go to `target/console/`.
+#[test]
+fn the_console_books_settles_and_claims_in_a_real_browser() {
+    let database_url = std::env::var("DATABASE_URL").expect("DATABASE_URL (make test provides one)");
+    let web = web_dir();
+    assert!(web.join("dist/index.html").exists(), "the console is not built: run `make console` (make test does)");
+    assert!(web.join("node_modules/playwright-core").exists(), "run `make test` (it installs web/ with npm ci)");
+    assert!(std::path::Path::new(CHROMIUM).exists(), "{CHROMIUM} is missing: run `make chromium` (make test does)");
+    let dir = tempfile::tempdir().unwrap();
+    let stack = Stack::start(dir.path(), timelock_tests::free_port(), demo_params);
+    let (supplier, _) = stack.actor("supplier");
+    let (renter, _) = stack.actor("renter");
+    stack.mint_to(&stack.stake_mint, &supplier.pubkey(), 1_000_000 * 10u64.pow(u32::from(STAKE_DECIMALS)));
+    stack.mint_to(&stack.payment_mint, &renter.pubkey(), RENTER_FUNDS);
+    stack.cli(&supplier, &["supplier", "register"]).expect("supplier register");
+    let stake = (100_000 * 10u64.pow(u32::from(STAKE_DECIMALS))).to_string();
+    stack.cli(&supplier, &["supplier", "stake", &stake]).expect("supplier stake");
+    // Three hosts; the dearest is left out when the renter picks the cheapest 16 GPUs.
+    let supplier_account = pda::supplier(&supplier.pubkey()).0;
+    let hosts: Vec<(Pubkey, ed25519_dalek::SigningKey, u64)> = [PRICE, PRICE, PRICE * 2]
+        .into_iter()
+        .enumerate()
+        .map(|(i, price)| {
+            let index = (i + 1) as u32;
+            let device = ed25519_dalek::SigningKey::from_bytes(&rand::random());
+            let worker = pda::worker(&supplier_account, index).0;
+            let device_key = Pubkey::new_from_array(device.verifying_key().to_bytes()).to_string();
+            let (index_text, gpus, price_text) = (index.to_string(), GPUS_PER_HOST.to_string(), price.to_string());
+            let uuids = timelock_tests::gpu_uuids(&worker, GPUS_PER_HOST);
+            let fixed = "--gpu-model H100-SXM --vram-gib 80 --cpu-cores 96 --ram-gib 1024 --region US-EAST --tier 4";
+            let mut args = vec!["worker", "register", "--index", &index_text, "--gpu-count", &gpus, "--green"];
+            args.extend(["--price", &price_text, "--device-key", &device_key]);
+            args.extend(fixed.split(' '));
+            args.extend(uuids.iter().flat_map(|uuid| ["--gpu", uuid.as_str()]));
+            stack.cli(&supplier, &args).expect("worker register");
+            (worker, device, price)
+        })
+        .collect();
+
+    // Three oracles and the indexer, which serves the console (its default console_dir is web/dist).
+    let backend = Arc::new(RpcBackend::new(&stack.validator.rpc_url));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (oracles, indexer) = runtime.block_on(async {
+        let mut oracles = Vec::new();
+        for (i, key) in stack.oracles.iter().enumerate() {
+            let db =
+                timelock_tests::postgres::fresh_database(&database_url, &format!("timelock_console_oracle{i}")).await;
+            let config = oracle_config(&stack.validator.rpc_url, db, HEARTBEAT_SECS as i64);
+            oracles.push(start_oracle(config, backend.clone(), key).await);
+        }
+        let urls = oracles.iter().map(|o| format!("http://{}", o.addr)).collect();
+        let db = timelock_tests::postgres::fresh_database(&database_url, "timelock_console_indexer").await;
+        (oracles, start_indexer(&stack.validator.rpc_url, db, urls).await)
+    });
+    let oracle_urls: Vec<String> = oracles.iter().map(|o| format!("http://{}", o.addr)).collect();
+    let url = format!("http://{}", indexer.addr);
+
+    let screenshots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/console");
+    let keypair = |k: &Keypair| json!({ "address": k.pubkey().to_string(), "secret": k.to_bytes().to_vec() });
+    let plan = json!({
+        "url": url,
+        "chromium": CHROMIUM,
+        "renter": keypair(&renter),
+        "supplier": keypair(&supplier),
+        "gpus": 2 * GPUS_PER_HOST,
+        "workers": 2,
+        "hours": 1,
+        "expected_escrow": "32.00",
+        "screenshots": screenshots,
+    });
+    let plan_path = dir.path().join("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).unwrap();
+    let mut browser = Command::new("node")
+        .arg("test/browser.mjs")
+        .arg(&plan_path)
+        .current_dir(&web)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+
+    // The hosts' agents start reporting once the browser's booking holds their workers.
+    let mut agents = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(480);
+    let status = loop {
+        if let Some(status) = browser.try_wait().expect("browser test") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the browser test ran past 8 minutes");
+        for (worker, device, _) in &hosts {
+            let leased = stack.client.account::<Worker>(worker).ok().map(|w| w.active_lease);
+            match leased {
+                Some(lease) if lease != Pubkey::default() && !agents.iter().any(|(w, _)| w == worker) => {
+                    let telemetry = dir.path().join(format!("{worker}-gpus.json"));
+                    write_gpus(&telemetry, &timelock_tests::simulated_gpus(worker, GPUS_PER_HOST, &[Some(JOB)]));
+                    let identity = Identity { worker: worker.to_bytes(), lease: lease.to_bytes() };
+                    let interval = Duration::from_secs(HEARTBEAT_SECS);
+                    let agent =
+                        SimulatedAgent::start(identity, device.clone(), telemetry, oracle_urls.clone(), interval);
+                    agents.push((*worker, agent));
+                }
+                _ => {}
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(browser.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+    assert!(status.success(), "the browser test failed (its log is above)");
+    let results: Value = serde_json::from_str(stdout.trim().lines().last().unwrap_or("")).expect("results JSON");
+    println!("browser: {results}");
+
+    // The booking signed in the browser is on chain: one cluster of the renter, escrowed price × GPUs × hours,
+    // leasing the two cheapest workers, whose time was proven, paid and claimed.
+    let cluster_id: u64 = results["cluster_id"].as_str().unwrap().parse().unwrap();
+    let cluster_address = pda::cluster(&renter.pubkey(), cluster_id).0;
+    let cluster: Cluster = stack.client.account(&cluster_address).expect("the cluster booked in the browser");
+    assert_eq!(cluster.deposited, PRICE * u64::from(2 * GPUS_PER_HOST));
+    assert_eq!(cluster.lease_count, 2);
+    let mut paid = 0;
+    for (worker, _, price) in &hosts {
+        let lease = stack.client.account::<Lease>(&pda::lease(&cluster_address, worker).0);
+        if *price == PRICE {
+            let lease = lease.expect("a cheapest worker is leased");
+            assert!(lease.proven_secs > 0 && lease.final_secs > 0 && lease.gross_paid > 0, "{worker}");
+            paid += lease.gross_paid - lease.fees_paid;
+        } else {
+            assert!(lease.is_err(), "the dearest worker was not picked");
+        }
+    }
+    let escrow = pda::escrow(&cluster_address).0;
+    let escrowed = stack.client.account_raw(&escrow).ok().and_then(|a| timelock_sdk::tokens::balance(&a.data));
+    assert_eq!(escrowed, Some(cluster.deposited - cluster.paid_to_suppliers - cluster.fees - cluster.refunded));
+    assert_eq!(stack.balance(&renter.pubkey(), &stack.payment_mint), RENTER_FUNDS - cluster.deposited);
+    let supplier_state: Supplier = stack.client.account(&supplier_account).unwrap();
+    assert_eq!(supplier_state.earnings_claimed, paid, "everything paid was claimed in the browser");
+    assert_eq!(supplier_state.earnings_unclaimed, 0);
+    assert_eq!(stack.balance(&supplier.pubkey(), &stack.payment_mint), paid);
+
+    // The API mirrors it.
+    let api = |path: &str| -> Value { reqwest::blocking::get(format!("{url}{path}")).unwrap().json().unwrap() };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let clusters = api(&format!("/v1/clusters?renter={}", renter.pubkey()));
+        let leases = api(&format!("/v1/leases?cluster={cluster_address}"));
+        let supplier_row = api(&format!("/v1/suppliers/{supplier_account}"));
+        let mirrored = clusters["items"].as_array().map(Vec::len) == Some(1)
+            && clusters["items"][0]["deposited"] == json!(cluster.deposited)
+            && leases["items"].as_array().map(Vec::len) == Some(2)
+            && leases["items"].as_array().unwrap().iter().all(|l| l["gross_paid"].as_u64() > Some(0))
+            && supplier_row["earnings_claimed"] == json!(paid);
+        if mirrored {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the API does not mirror the browser's booking: {clusters} {leases}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    for page in ["explorer", "marketplace", "clusters", "supplier"] {
+        for width in [1280, 390] {
+            assert!(screenshots.join(format!("{page}-{width}.png")).exists(), "{page} at {width} px");
+        }
+    }
+
+    for (_, agent) in &mut agents {
+        agent.stop();
+    }
+    runtime.block_on(async {
+        for oracle in oracles {
+            oracle.stop().await;
+        }
+        indexer.stop().await;
+    });
+    drop(runtime);
+    drop(backend);
+}
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const RENTER_FUNDS: u64 = 10_000 * 10u64.pow(PAYMENT_DECIMALS as u32);

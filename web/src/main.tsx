@@ -1,3 +1,6 @@
 import { createRoot } from "react-dom/client";
 
-createRoot(document.getElementById("root")!).render(<p>timelock console</p>);
+import { App } from "./app";
+import "./style.css";
+
+createRoot(document.getElementById("root")!).render(<App />);

@@ -28,10 +28,12 @@ use crate::rows::{Attestation, Payout, Slash};
 const VIEW_OF: &str = "to_jsonb(t) - 'slot' - 'finalized' - 'closed'";
 
 pub mod accounts;
+pub mod console;
 pub mod intervals;
 pub mod money;
 
 use accounts::*;
+use console::*;
 use intervals::*;
 use money::*;
 
@@ -43,6 +45,8 @@ pub struct ApiState {
     pub stats: tokio::sync::Mutex<Option<(std::time::Instant, money::Stats)>>,
     /// The oracles `/v1/leases/{address}/intervals` asks (`oracle_urls`).
     pub oracles: intervals::Oracles,
+    /// The web console's files and what it is told (`console_*`).
+    pub console: console::Console,
 }
 
 pub fn router(state: Arc<ApiState>, request_timeout: Duration) -> Router {
@@ -62,6 +66,9 @@ pub fn router(state: Arc<ApiState>, request_timeout: Duration) -> Router {
         .route("/v1/payouts", get(list_payouts))
         .route("/v1/slashes", get(list_slashes))
         .route("/v1/stats", get(stats))
+        .route("/v1/console-config", get(console_config))
+        .route("/", get(console_index))
+        .route("/assets/{*path}", get(console_asset))
         .route("/openapi.json", get(|| async { Json(crate::openapi::document()) }))
         .route("/health", get(health))
         .route("/ready", get(ready))

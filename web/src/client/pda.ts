@@ -26,7 +26,8 @@ async function derive(seeds: (string | ReadonlyUint8Array)[]): Promise<Address> 
 }
 
 export const configAddress = () => derive(["config"]);
-export const stakeVaultAddress = () => derive(["stake_vault"]);
+/** The stake vault is derived from the config's address too (`timelock::pda::STAKE_VAULT`). */
+export const stakeVaultAddress = async () => derive(["stake_vault", key(await configAddress())]);
 /** Signs the program's `emit_cpi!` self-invocations; every instruction takes it. */
 export const eventAuthorityAddress = () => derive(["__event_authority"]);
 export const supplierAddress = (authority: Address) => derive(["supplier", key(authority)]);

@@ -48,8 +48,25 @@ pub async fn serve(
     chain: SharedChain,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = axum::Router::new().route("/", axum::routing::post(rpc)).with_state(chain);
+    // Browsers (the web console) call from another origin, as they may on Agave's RPC, which allows any.
+    let app = axum::Router::new()
+        .route("/", axum::routing::post(rpc).options(|| async { cors(axum::http::StatusCode::NO_CONTENT) }))
+        .layer(axum::middleware::map_response(|mut response: axum::response::Response| async move {
+            response.headers_mut().extend(cors(()).0);
+            response
+        }))
+        .with_state(chain);
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+fn cors<T>(body: T) -> (axum::http::HeaderMap, T) {
+    use axum::http::header::*;
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS"));
+    headers.insert(ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type, solana-client"));
+    headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    (headers, body)
 }
 
 async fn rpc(

@@ -75,6 +75,7 @@ fn main() {
     }
     let api = format!("http://{}", story.indexer.as_ref().expect("indexer").addr);
     println!("   indexer API: {api}/v1/stats (OpenAPI at {api}/openapi.json)");
+    println!("   web console: {api}/ (built by `make console`)");
 
     story.start_agents();
     println!("== agents report every {HEARTBEAT_SECS} s to the three oracles");
@@ -138,7 +139,7 @@ fn main() {
         usdc(stats["volume_paid_24h"].as_i64().unwrap_or(0))
     );
     println!(
-        "story done in {:.0} s. The API stays up at {api} — Ctrl-C stops everything.",
+        "story done in {:.0} s. The web console and the API stay up at {api}/ — Ctrl-C stops everything.",
         started.elapsed().as_secs_f64()
     );
     if std::env::var_os("TIMELOCK_DEMO_EXIT").is_none() {
