@@ -1,21 +1,23 @@
-import { useEffect, useState, type ReactNode } from "react";
+import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
 
 import { api, type ConsoleConfig } from "./api";
-import { Chain } from "./chain";
 import type { Config } from "./client/generated/accounts/config";
 import { short } from "./format";
-import { Clusters } from "./pages/Clusters";
 import { Explorer } from "./pages/Explorer";
-import { Marketplace } from "./pages/Marketplace";
-import { Supplier } from "./pages/Supplier";
 import { EnvContext, Show, useLoad, type Env } from "./ui";
 import { connect, disconnect, useAutoReconnect, useConnection, useWallets } from "./wallet";
 
-const PAGES: { path: string; title: string; page: () => ReactNode }[] = [
-  { path: "", title: "Explorer", page: () => <Explorer /> },
-  { path: "market", title: "Marketplace", page: () => <Marketplace /> },
-  { path: "clusters", title: "My clusters", page: () => <Clusters /> },
-  { path: "supplier", title: "Supplier", page: () => <Supplier /> },
+// The explorer is the landing page and renders from the API alone; the pages that build transactions load
+// with the rest of the client when first opened.
+const Marketplace = lazy(() => import("./pages/Marketplace").then((m) => ({ default: m.Marketplace })));
+const Clusters = lazy(() => import("./pages/Clusters").then((m) => ({ default: m.Clusters })));
+const Supplier = lazy(() => import("./pages/Supplier").then((m) => ({ default: m.Supplier })));
+
+const PAGES: { path: string; title: string; page: () => ReactNode; needsChain: boolean }[] = [
+  { path: "", title: "Explorer", page: () => <Explorer />, needsChain: false },
+  { path: "market", title: "Marketplace", page: () => <Marketplace />, needsChain: true },
+  { path: "clusters", title: "My clusters", page: () => <Clusters />, needsChain: true },
+  { path: "supplier", title: "Supplier", page: () => <Supplier />, needsChain: true },
 ];
 
 /** `#/<page>[/…]`: hash routes, so that the indexer serves one page for all of them. */
@@ -35,13 +37,16 @@ export function App() {
   const [env, setEnv] = useState<Env | null>(null);
   useEffect(() => {
     if (settings.state !== "ready") return;
-    const chain = new Chain(settings.value);
-    setEnv({ settings: settings.value, chain, program: null });
-    // Amounts render as base units until the mints' decimals are read; the pages do not wait for the chain.
-    chain.programConfig().then(
-      (program: Config) => setEnv({ settings: settings.value, chain, program }),
-      () => undefined,
-    );
+    // The chain client (and the generated program client behind it) loads beside the explorer, not before it.
+    import("./chain").then(({ Chain }) => {
+      const chain = new Chain(settings.value);
+      setEnv({ settings: settings.value, chain, program: null });
+      // Amounts render as base units until the mints' decimals are read; the pages do not wait for the chain.
+      chain.programConfig().then(
+        (program: Config) => setEnv({ settings: settings.value, chain, program }),
+        () => undefined,
+      );
+    });
   }, [settings]);
   const route = useRoute();
   const current = PAGES.find((p) => p.path === route) ?? PAGES[0];
@@ -64,9 +69,19 @@ export function App() {
         {env && <WalletButton cluster={env.settings.cluster} />}
       </header>
       <main>
-        <Show loaded={settings} what="the console's settings">
-          {() => (env ? <EnvContext.Provider value={env}>{current.page()}</EnvContext.Provider> : null)}
-        </Show>
+        {current.needsChain ? (
+          <Show loaded={settings} what="the console's settings">
+            {() =>
+              env ? (
+                <EnvContext.Provider value={env}>
+                  <Suspense fallback={<div className="state loading">Loading the page…</div>}>{current.page()}</Suspense>
+                </EnvContext.Provider>
+              ) : null
+            }
+          </Show>
+        ) : (
+          <EnvContext.Provider value={env}>{current.page()}</EnvContext.Provider>
+        )}
       </main>
       <footer>
         {env && (

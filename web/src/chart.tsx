@@ -1,4 +1,4 @@
-// Charts: uPlot (≈50 KB) for series over time; plain bars for categories, which need no library.
+// Series over time: uPlot (≈50 KB), loaded when a chart is first shown.
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
@@ -16,7 +16,8 @@ export function DailyBars({ days, values, label, format }: { days: number[]; val
         height: 200,
         legend: { show: false },
         cursor: { points: { show: false } },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        // Half a day either side, so that the first and last days' bars are whole.
+        scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [
           { stroke: "#8a94a6", grid: { stroke: "#1f2733" } },
           { stroke: "#8a94a6", grid: { stroke: "#1f2733" }, size: 70, values: (_u, ticks) => ticks.map(format) },
@@ -45,40 +46,3 @@ export function DailyBars({ days, values, label, format }: { days: number[]; val
   return <div ref={box} className="chart" aria-label={label} role="img" />;
 }
 
-/** Horizontal bars, one per category, split into parts (e.g. rented and available). */
-export function Bars({
-  rows,
-  parts,
-}: {
-  rows: { label: string; values: number[] }[];
-  parts: { name: string; color: string }[];
-}) {
-  const max = Math.max(1, ...rows.map((r) => r.values.reduce((a, b) => a + b, 0)));
-  return (
-    <div className="bars">
-      <div className="legend">
-        {parts.map((p) => (
-          <span key={p.name}>
-            <i style={{ background: p.color }} /> {p.name}
-          </span>
-        ))}
-      </div>
-      {rows.map((row) => (
-        <div className="bar-row" key={row.label}>
-          <span className="bar-label">{row.label}</span>
-          <span className="bar-track">
-            {row.values.map((v, i) => (
-              <span
-                key={parts[i].name}
-                className="bar-part"
-                title={`${parts[i].name}: ${v}`}
-                style={{ width: `${(v / max) * 100}%`, background: parts[i].color }}
-              />
-            ))}
-          </span>
-          <span className="bar-value">{row.values.reduce((a, b) => a + b, 0)}</span>
-        </div>
-      ))}
-    </div>
-  );
-}

@@ -15,7 +15,9 @@ export interface Env {
 }
 
 export const EnvContext = createContext<Env | null>(null);
-export const useEnv = () => useContext(EnvContext)!;
+/** The environment; the explorer renders before it is read (only amounts' decimals wait for it), every other
+ * page only once it is. */
+export const useEnv = (): Env => useContext(EnvContext) ?? { settings: null!, chain: null!, program: null };
 
 export type Loaded<T> = { state: "loading" } | { state: "error"; error: Error } | { state: "ready"; value: T };
 

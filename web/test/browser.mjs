@@ -164,6 +164,11 @@ try {
       });
     }
     results.settled = plan.workers;
+    const paid = card.locator('[data-testid="paid_secs"] [data-secs]');
+    await waitFor(async () => {
+      const all = await paid.evaluateAll((els) => els.map((e) => Number(e.dataset.secs)));
+      return all.length === plan.workers && all.every((s) => s > 0);
+    }, 30_000, "paid seconds on every lease");
     await leases.first().getByRole("button", { name: "Why not paid?" }).click();
     await shoot(clusters, "clusters");
 

@@ -105,7 +105,7 @@ function LeaseRow({ lease: l, cluster: c, wallet, done }: { lease: LeaseView; cl
       <div className="stats small">
         <Stat label="Proven" testid="proven_secs"><span data-secs={l.proven_secs}>{duration(l.proven_secs)}</span></Stat>
         <Stat label="Final" testid="final_secs"><span data-secs={l.final_secs}>{duration(l.final_secs)}</span></Stat>
-        <Stat label="Paid">{duration(paidSecs)}</Stat>
+        <Stat label="Paid" testid="paid_secs"><span data-secs={paidSecs}>{duration(paidSecs)}</span></Stat>
         <Stat label="Faults">{l.faults}</Stat>
         <Stat label="Paid out"><Amount units={BigInt(l.gross_paid)} mint="pay" /></Stat>
       </div>

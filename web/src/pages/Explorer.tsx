@@ -1,11 +1,12 @@
-import { useState } from "react";
-import { getAddressDecoder, getBase58Encoder, address } from "@solana/kit";
+import { lazy, Suspense, useState } from "react";
 
 import { api, all, ApiError, type Payout, type Slash, type Stats, type WorkerView, type SupplierView, type ClusterView, type LeaseView, type Page } from "../api";
-import { Bars, DailyBars } from "../chart";
+import { Bars } from "../bars";
 import { percent, time, tokens } from "../format";
-import { supplierAddress } from "../client/pda";
 import { Addr, Amount, Show, Stat, useEnv, useLoad } from "../ui";
+
+// uPlot loads after the totals are on screen.
+const DailyBars = lazy(() => import("../chart").then((m) => ({ default: m.DailyBars })));
 
 const DAY = 86_400;
 const DAYS_SHOWN = 14;
@@ -138,7 +139,11 @@ function Volume({ payouts }: { payouts: Payout[] }) {
   const decimals = program?.paymentDecimals ?? 0;
   const scale = 10 ** decimals;
   const format = (v: number) => tokens(BigInt(Math.round(v * scale)), decimals, 2);
-  return <DailyBars days={days} values={values.map((v) => v / scale)} label="paid (USDC)" format={format} />;
+  return (
+    <Suspense fallback={<div className="chart" />}>
+      <DailyBars days={days} values={values.map((v) => v / scale)} label="paid (USDC)" format={format} />
+    </Suspense>
+  );
 }
 
 function Events({ events }: { events: Event[] }) {
@@ -184,6 +189,8 @@ type Found =
 /** What an address is: an account the indexer mirrors, a supplier's authority or a renter. */
 export async function lookUp(text: string): Promise<Found[]> {
   const trimmed = text.trim();
+  const { getAddressDecoder, getBase58Encoder, address } = await import("@solana/kit");
+  const { supplierAddress } = await import("../client/pda");
   let key: string;
   try {
     const bytes = getBase58Encoder().encode(trimmed);

@@ -209,7 +209,7 @@ export function Marketplace() {
                     <th className="hide-narrow">Tier</th>
                     <th className="hide-narrow">Compliance</th>
                     <th className="num">Price / GPU-h</th>
-                    <th>Status</th>
+                    <th className="hide-narrow">Status</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -245,7 +245,7 @@ export function Marketplace() {
                       <td className="num">
                         <Amount units={BigInt(w.price_per_gpu_hour)} mint="pay" />
                       </td>
-                      <td>{w.bookable ? <span className="tag ok">bookable</span> : w.jailed_until > 0 ? <span className="tag slash">jailed</span> : w.active_lease ? <span className="tag">rented</span> : <span className="tag">off</span>}</td>
+                      <td className="hide-narrow">{w.bookable ? <span className="tag ok">bookable</span> : w.jailed_until > 0 ? <span className="tag slash">jailed</span> : w.active_lease ? <span className="tag">rented</span> : <span className="tag">off</span>}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -1,4 +1,5 @@
-//! The web console's basics: `bundle_kib` (what a first visit downloads: `web/dist`, uncompressed) and
+//! The web console's basics: `bundle_kib` (the whole built console, `web/dist` uncompressed: every page's
+//! chunks, of which the explorer loads about two thirds) and
 //! `explorer_first_render_ms` (navigation to the explorer's totals on screen in headless Chromium, the median of
 //! five loads with a warm HTTP cache, against the indexer on a local validator with a few workers listed).
 //! Needs `DATABASE_URL`, the built console (`make console`) and Chromium (`make chromium`); `make bench`
