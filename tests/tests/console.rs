@@ -12,8 +12,8 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use timelock::state::{Cluster, Lease, Supplier, Worker};
 use timelock_agent::Identity;
-use timelock_sdk::pda;
 use timelock_sdk::rpc::RpcBackend;
+use timelock_sdk::{catalog, ix, pda};
 use timelock_tests::localnet::{
     demo_params, oracle_config, start_indexer, start_oracle, write_gpus, SimulatedAgent, Stack, GPUS_PER_HOST,
     HEARTBEAT_SECS, JOB, PAYMENT_DECIMALS, PRICE, STAKE_DECIMALS,
@@ -40,6 +40,180 @@ fn generated_typescript_client_matches_the_idl() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The console's hand-written helpers and its generated builders produce what the Rust SDK does: every PDA,
+/// the instructions whose remaining accounts the IDL does not describe (booking triples, a settlement's
+/// incentive accounts), and the self-CPI events read back from their instruction data.
+#[test]
+fn typescript_client_helpers_agree_with_the_rust_sdk() {
+    let web = web_dir();
+    assert!(web.join("node_modules/vite").exists(), "run `make test` (it installs web/ with npm ci)");
+    let (renter, authority, device_key) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
+    let (payment_mint, stake_mint, payer) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
+    let (cluster_id, worker_index, epoch) = (1_796_125_481_373u64, 7u32, 42u64);
+    let supplier = pda::supplier(&authority).0;
+    let worker = pda::worker(&supplier, worker_index).0;
+    let cluster = pda::cluster(&renter, cluster_id).0;
+    let gpu_hash = timelock::state::Gpu::uuid_hash("GPU-console-check-0");
+    let payment = ix::RenterPayment {
+        renter,
+        cluster_id,
+        payment_mint,
+        renter_tokens: Pubkey::new_unique(),
+        token_program: timelock_sdk::TOKEN_PROGRAM_ID,
+    };
+    let bookings: Vec<ix::Booking> = (0..2u16)
+        .map(|i| ix::Booking {
+            worker: ix::WorkerRef { worker: Pubkey::new_unique(), supplier: Pubkey::new_unique() },
+            terms: timelock::BookingTerms {
+                max_price_per_gpu_hour: 2_000_000 + u64::from(i),
+                gpu_model: catalog::gpu_model_code("H100-SXM").unwrap(),
+                gpu_count: 8 - i,
+                vram_gib: 80,
+                region: catalog::region_code("US-EAST").unwrap(),
+                compliance: 5,
+            },
+        })
+        .collect();
+    let settle = ix::SettleAccounts {
+        renter,
+        cluster_id,
+        worker,
+        supplier,
+        treasury_payment_tokens: Pubkey::new_unique(),
+        renter_payment_tokens: Pubkey::new_unique(),
+        renter_stake_tokens: Pubkey::new_unique(),
+        treasury_stake_tokens: Pubkey::new_unique(),
+        payment_mint,
+        stake_mint,
+        payment_token_program: timelock_sdk::TOKEN_PROGRAM_ID,
+        stake_token_program: timelock_sdk::TOKEN_PROGRAM_ID,
+        incentives: Some(ix::IncentiveCredit { epoch, payer }),
+    };
+    let created = timelock::events::ClusterCreated {
+        cluster,
+        renter,
+        cluster_id,
+        purpose: timelock::state::ClusterPurpose::Containers,
+        start_ts: 1_700_000_000,
+        end_ts: 1_700_003_600,
+        hours: 1,
+        timestamp: 1_700_000_000,
+    };
+    let booked = timelock::events::LeasesBooked {
+        cluster,
+        start_ts: 1_700_000_000,
+        end_ts: 1_700_003_600,
+        deposit: 32_000_000,
+        hourly_rate_total: 32_000_000,
+        leases: vec![timelock::events::LeaseBooked {
+            lease: pda::lease(&cluster, &worker).0,
+            worker,
+            supplier,
+            price_per_gpu_hour: 2_000_000,
+            gpu_count: 8,
+            collateral: u64::MAX,
+            supplier_locked: 123,
+        }],
+        timestamp: 1_700_000_001,
+    };
+    let event_ix = |data: Vec<u8>| hex(&[anchor_lang::event::EVENT_IX_TAG_LE, &data].concat());
+    let s = |k: &Pubkey| k.to_string();
+    let fixture = json!({
+        "renter": s(&renter),
+        "authority": s(&authority),
+        "cluster_id": cluster_id.to_string(),
+        "worker_index": worker_index,
+        "device_key": s(&device_key),
+        "gpu_hash": hex(&gpu_hash),
+        "epoch": epoch.to_string(),
+        "payment_mint": s(&payment_mint),
+        "renter_tokens": s(&payment.renter_tokens),
+        "token_program": s(&payment.token_program),
+        "bookings": bookings.iter().map(|b| json!({
+            "worker": s(&b.worker.worker),
+            "supplier": s(&b.worker.supplier),
+            "max_price": b.terms.max_price_per_gpu_hour.to_string(),
+            "gpu_model": b.terms.gpu_model,
+            "gpu_count": b.terms.gpu_count,
+            "vram_gib": b.terms.vram_gib,
+            "region": hex(&b.terms.region),
+            "compliance": b.terms.compliance,
+        })).collect::<Vec<_>>(),
+        "settle": {
+            "renter": s(&renter), "worker": s(&worker), "supplier": s(&supplier), "payer": s(&payer),
+            "treasury_payment_tokens": s(&settle.treasury_payment_tokens),
+            "renter_payment_tokens": s(&settle.renter_payment_tokens),
+            "renter_stake_tokens": s(&settle.renter_stake_tokens),
+            "treasury_stake_tokens": s(&settle.treasury_stake_tokens),
+            "payment_mint": s(&payment_mint), "stake_mint": s(&stake_mint),
+            "payment_token_program": s(&settle.payment_token_program),
+            "stake_token_program": s(&settle.stake_token_program),
+        },
+        "events": [
+            event_ix(anchor_lang::Event::data(&created)),
+            event_ix(anchor_lang::Event::data(&booked)),
+        ],
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let fixture_path = dir.path().join("fixture.json");
+    std::fs::write(&fixture_path, fixture.to_string()).unwrap();
+    let output = Command::new("node")
+        .args(["test/run-ts.mjs", "test/client-check.ts"])
+        .arg(&fixture_path)
+        .current_dir(&web)
+        .output()
+        .expect("node runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let ts: Value = serde_json::from_slice(&output.stdout).expect("the TypeScript client's answer");
+
+    let expected_pdas = json!({
+        "config": s(&pda::config().0),
+        "stake_vault": s(&pda::stake_vault().0),
+        "event_authority": s(&pda::event_authority().0),
+        "supplier": s(&supplier),
+        "worker": s(&worker),
+        "earnings_vault": s(&pda::earnings_vault(&supplier).0),
+        "cluster": s(&cluster),
+        "escrow": s(&pda::escrow(&cluster).0),
+        "lease": s(&pda::lease(&cluster, &worker).0),
+        "device": s(&pda::device(&device_key).0),
+        "gpu": s(&pda::gpu(&gpu_hash).0),
+        "workload": s(&pda::workload(&cluster).0),
+        "incentive_pool": s(&pda::incentive_pool().0),
+        "incentive_vault": s(&pda::incentive_vault().0),
+        "incentive_epoch": s(&pda::incentive_epoch(epoch).0),
+        "supplier_incentive": s(&pda::supplier_incentive(&supplier, epoch).0),
+    });
+    assert_eq!(ts["pdas"], expected_pdas);
+    let instruction = |ix: &anchor_lang::solana_program::instruction::Instruction| {
+        let keys: Vec<Value> = ix
+            .accounts
+            .iter()
+            .map(|m| json!({ "pubkey": s(&m.pubkey), "is_signer": m.is_signer, "is_writable": m.is_writable }))
+            .collect();
+        json!({ "keys": keys, "data": hex(&ix.data) })
+    };
+    assert_eq!(ts["cluster_add_workers"], instruction(&ix::cluster_add_workers(payment, &bookings)));
+    assert_eq!(ts["lease_settle"], instruction(&ix::lease_settle(settle)));
+
+    let (created_ts, booked_ts) = (&ts["events"][0], &ts["events"][1]);
+    assert_eq!(created_ts["name"], "clusterCreated");
+    assert_eq!(created_ts["data"]["cluster"], json!(s(&cluster)));
+    assert_eq!(created_ts["data"]["clusterId"], json!(cluster_id.to_string()));
+    assert_eq!(created_ts["data"]["purpose"], json!(timelock::state::ClusterPurpose::Containers as u8));
+    assert_eq!(created_ts["data"]["endTs"], json!("1700003600"));
+    assert_eq!(booked_ts["name"], "leasesBooked");
+    assert_eq!(booked_ts["data"]["deposit"], json!("32000000"));
+    assert_eq!(booked_ts["data"]["leases"][0]["worker"], json!(s(&worker)));
+    assert_eq!(booked_ts["data"]["leases"][0]["collateral"], json!(u64::MAX.to_string()));
+    assert_eq!(booked_ts["data"]["leases"][0]["supplierLocked"], json!("123"));
+    assert_eq!(booked_ts["data"]["timestamp"], json!("1700000001"));
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The console in Debian's Chromium against the whole local stack (validator, Postgres, three oracles, the
