@@ -219,8 +219,8 @@ fn hex(bytes: &[u8]) -> String {
 /// The console in Debian's Chromium against the whole local stack (validator, Postgres, three oracles, the
 /// indexer serving the console, agents): `web/test/browser.mjs` checks the explorer against `/v1/stats`, books
 /// GPUs from the marketplace with a Wallet Standard wallet backed by the renter's keypair, watches proven
-/// seconds rise under My clusters, settles, and claims the earnings on the supplier's page; then the chain and
-/// the API are checked here. Screenshots of every page at 1280 and 390 px go to `target/console/`.
+/// seconds rise under My clusters, extends the cluster, settles, and on the supplier's page claims the earnings,
+/// takes the idle worker off the market and stakes; then the chain and the API are checked here. Screenshots of every page at 1280 and 390 px go to `target/console/`.
 #[test]
 fn the_console_books_settles_and_claims_in_a_real_browser() {
     let database_url = std::env::var("DATABASE_URL").expect("DATABASE_URL (make test provides one)");
@@ -336,7 +336,9 @@ fn the_console_books_settles_and_claims_in_a_real_browser() {
     let cluster_id: u64 = results["cluster_id"].as_str().unwrap().parse().unwrap();
     let cluster_address = pda::cluster(&renter.pubkey(), cluster_id).0;
     let cluster: Cluster = stack.client.account(&cluster_address).expect("the cluster booked in the browser");
-    assert_eq!(cluster.deposited, PRICE * u64::from(2 * GPUS_PER_HOST));
+    // Booked for an hour, extended by one in the page.
+    assert_eq!(cluster.hours, 2);
+    assert_eq!(cluster.deposited, PRICE * u64::from(2 * GPUS_PER_HOST) * 2);
     assert_eq!(cluster.lease_count, 2);
     let mut paid = 0;
     for (worker, _, price) in &hosts {
@@ -347,6 +349,7 @@ fn the_console_books_settles_and_claims_in_a_real_browser() {
             paid += lease.gross_paid - lease.fees_paid;
         } else {
             assert!(lease.is_err(), "the dearest worker was not picked");
+            assert!(!stack.client.account::<Worker>(worker).unwrap().available, "taken off the market in the page");
         }
     }
     let escrow = pda::escrow(&cluster_address).0;
@@ -356,6 +359,11 @@ fn the_console_books_settles_and_claims_in_a_real_browser() {
     let supplier_state: Supplier = stack.client.account(&supplier_account).unwrap();
     assert_eq!(supplier_state.earnings_claimed, paid, "everything paid was claimed in the browser");
     assert_eq!(supplier_state.earnings_unclaimed, 0);
+    assert_eq!(
+        supplier_state.staked,
+        100_001 * 10u64.pow(u32::from(STAKE_DECIMALS)),
+        "one more token staked in the page"
+    );
     assert_eq!(stack.balance(&supplier.pubkey(), &stack.payment_mint), paid);
 
     // The API mirrors it.

@@ -111,6 +111,7 @@ function constantsModule(constants) {
         else if (/^[uif](8|16|32)$|^f64$/.test(type)) value = c.value.replace(/_/g, '');
         else if (type === 'bool') value = c.value;
         else if (type === 'string') value = JSON.stringify(c.value);
+        else if (type === 'bytes') value = `new Uint8Array(${c.value})`;
         else value = JSON.stringify(c.value);
         return `${docs}export const ${name} = ${value}; // ${type}`;
     });

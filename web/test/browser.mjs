@@ -39,7 +39,8 @@ async function open(who, width = 1280) {
   const context = await browser.newContext({ viewport: { width, height: width > 600 ? 900 : 844 }, deviceScaleFactor: 1 });
   const page = await context.newPage();
   page.on("pageerror", (e) => step(`page error: ${e.message}`));
-  page.on("console", (m) => m.type() === "error" && step(`console error: ${m.text()}`));
+  // A search probes each kind of account: the 404s of those that the address is not are expected.
+  page.on("console", (m) => m.type() === "error" && !m.text().includes("status of 404") && step(`console error: ${m.text()}`));
   if (who) {
     const key = privateKey(who.secret);
     await page.exposeFunction("__timelockTestWalletSign", (messageBase64) =>
@@ -108,6 +109,13 @@ try {
     const utilization = await text(explorer, '[data-testid="utilization"] .stat-value');
     check(utilization === `${(stats.utilization * 100).toFixed(1)} %`, `utilisation ${utilization} vs ${stats.utilization}`);
     results.stats = stats;
+    // Search: bad input is refused with a reason; a supplier's authority is found as its supplier.
+    await explorer.getByLabel("address").fill("not-an-address");
+    await explorer.getByRole("button", { name: "Search" }).click();
+    await explorer.getByText("is not a Solana address").waitFor();
+    await explorer.getByLabel("address").fill(plan.supplier.address);
+    await explorer.getByRole("button", { name: "Search" }).click();
+    await explorer.locator(".found-item h3", { hasText: "supplier" }).waitFor();
     await explorer.getByText("GPUs by model").waitFor();
     await shoot(explorer, "explorer");
 
@@ -148,6 +156,11 @@ try {
     const later = await waitFor(async () => (await proven()) > first && (await proven()), 60_000, "proven seconds to rise");
     results.proven_secs = [first, later];
     step(`proven ${first} s, then ${later} s`);
+    await card.getByLabel("hours to extend").fill("1");
+    await card.getByRole("button", { name: "Extend" }).click();
+    await card.getByText("Extended by 1 h").waitFor({ timeout: 60_000 }).catch(async (e) => {
+      throw new Error(`extending failed: ${(await card.locator(".action-error").allInnerTexts()).join("; ") || e.message}`);
+    });
 
     // Final seconds (past the dispute window) are settled from the page: the supplier is paid.
     step("waiting for final seconds");
@@ -189,6 +202,13 @@ try {
     });
     await waitFor(async () => (await amount()) === 0, 30_000, "unclaimed earnings to drop to 0");
     results.claimed = true;
+    // The worker nobody booked is taken off the market; one more token is staked.
+    const idle = supplier.locator("tr", { has: supplier.locator(".tag", { hasText: /^available$/ }) });
+    await idle.getByRole("button", { name: "Set unavailable" }).click();
+    await idle.getByText("Saved").waitFor({ timeout: 60_000 });
+    await supplier.getByLabel("stake amount").fill("1");
+    await supplier.getByRole("button", { name: "Stake", exact: true }).click();
+    await supplier.locator(".action-status", { hasText: /^Staked$/ }).waitFor({ timeout: 60_000 });
 
     // The explorer again, now with GPUs rented, volume paid and the settlements among the recent events.
     await explorer.goto(`${plan.url}/#/`);
