@@ -117,7 +117,13 @@ impl TestFixture {
         let tx = Transaction::new(signers, message, self.svm.latest_blockhash());
         let keys = tx.message.account_keys.clone();
         match self.svm.send_transaction(tx) {
-            Ok(meta) => Ok(self.record(&keys, meta)),
+            Ok(meta) => {
+                if std::env::var_os("TIMELOCK_CU_PROFILE").is_some() {
+                    // One block per transaction on stderr, for scripts/profile-cu.py.
+                    eprintln!("--- transaction: {} CU\n{}", meta.compute_units_consumed, meta.logs.join("\n"));
+                }
+                Ok(self.record(&keys, meta))
+            }
             Err(failed) => Err(Failed { error: failed.err, logs: failed.meta.logs }),
         }
     }

@@ -59,8 +59,13 @@ pub async fn newest_program_signature(rpc_url: &str) -> String {
     answer["result"][0]["signature"].as_str().expect("a transaction").to_string()
 }
 
+/// The program the tests run: `target/deploy/timelock.so`, or `$TIMELOCK_PROGRAM_SO` (the profiling build of
+/// `scripts/profile-cu.sh`).
 pub fn program_so_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/timelock.so")
+    match std::env::var_os("TIMELOCK_PROGRAM_SO") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/timelock.so"),
+    }
 }
 
 pub fn token_2022() -> Pubkey {

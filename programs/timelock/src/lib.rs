@@ -23,6 +23,20 @@ pub mod utils;
 pub use instructions::*;
 pub use state::*;
 
+/// Logs the compute units left, with a label, where a build has the `cu-profile` feature (`scripts/profile-cu.sh`
+/// reads the differences); compiles to nothing otherwise.
+#[macro_export]
+macro_rules! cu_checkpoint {
+    ($label:literal) => {
+        #[cfg(all(feature = "cu-profile", target_os = "solana"))]
+        {
+            anchor_lang::solana_program::msg!($label);
+            // SAFETY: a syscall without arguments that only writes to the program log.
+            unsafe { solana_define_syscall::definitions::sol_log_compute_units_() };
+        }
+    };
+}
+
 // What a security researcher needs to reach the maintainers, embedded in the deployed binary (explorers show it).
 // The project has no public home yet: the `example.invalid` addresses are placeholders that a public deployment
 // must replace (docs/security.md, "Reporting a vulnerability").

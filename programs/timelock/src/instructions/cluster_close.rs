@@ -43,15 +43,14 @@ impl<'info> ClusterClose<'info> {
         // Settlement empties escrow to the unit; anything left was sent here by someone and goes to the renter.
         let swept = accounts.escrow.amount;
         if swept > 0 {
-            token::transfer(
-                &accounts.token_program,
-                &accounts.payment_mint,
-                &accounts.escrow,
-                &accounts.renter_tokens,
-                accounts.cluster.to_account_info(),
-                &[seeds],
-                swept,
-            )?;
+            token::Tokens::of(&accounts.token_program, &*accounts.payment_mint, accounts.payment_mint.decimals)
+                .transfer(
+                    &*accounts.escrow,
+                    &*accounts.renter_tokens,
+                    accounts.cluster.to_account_info(),
+                    &[seeds],
+                    swept,
+                )?;
         }
         let close = CloseAccount {
             account: accounts.escrow.to_account_info(),

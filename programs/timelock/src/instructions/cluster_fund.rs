@@ -79,11 +79,9 @@ impl<'info> ClusterFund<'info> {
     /// escrow must hold to the unit what the leases are entitled to.
     pub(crate) fn deposit(&mut self, amount: u64) -> Result<()> {
         let before = self.escrow.amount;
-        token::transfer(
-            &self.token_program,
-            &self.payment_mint,
-            &self.renter_tokens,
-            &self.escrow,
+        token::Tokens::of(&self.token_program, &*self.payment_mint, self.payment_mint.decimals).transfer(
+            &*self.renter_tokens,
+            &*self.escrow,
             self.renter.to_account_info(),
             &[],
             amount,

@@ -40,14 +40,13 @@ impl EarningsClaim<'_> {
         let supplier = &mut accounts.supplier;
         supplier.earnings_unclaimed = 0;
         supplier.earnings_claimed = supplier.earnings_claimed.checked_add(amount).ok_or(TimelockError::Overflow)?;
-        token::transfer_from_vault(
-            &accounts.token_program,
-            &accounts.payment_mint,
-            &accounts.earnings_vault,
-            &accounts.destination,
-            accounts.config.to_account_info(),
-            amount,
-        )?;
+        token::Tokens::of(&accounts.token_program, &*accounts.payment_mint, accounts.payment_mint.decimals)
+            .transfer_from_vault(
+                &*accounts.earnings_vault,
+                &*accounts.destination,
+                accounts.config.to_account_info(),
+                amount,
+            )?;
         let event = EarningsClaimed {
             supplier: accounts.supplier.key(),
             amount,

@@ -55,14 +55,13 @@ impl IncentivesClaim<'_> {
         let pool = &mut accounts.pool;
         pool.paid = pool.paid.checked_add(amount).ok_or(TimelockError::Overflow)?;
         if amount > 0 {
-            token::transfer_from_vault(
-                &accounts.token_program,
-                &accounts.stake_mint,
-                &accounts.vault,
-                &accounts.destination,
-                accounts.config.to_account_info(),
-                amount,
-            )?;
+            token::Tokens::of(&accounts.token_program, &*accounts.stake_mint, accounts.stake_mint.decimals)
+                .transfer_from_vault(
+                    &*accounts.vault,
+                    &*accounts.destination,
+                    accounts.config.to_account_info(),
+                    amount,
+                )?;
         }
         let event = IncentivesClaimed {
             supplier: accounts.supplier.key(),

@@ -30,11 +30,9 @@ impl IncentivesFund<'_> {
         require!(amount > 0, TimelockError::ZeroAmount);
         let accounts = &mut *ctx.accounts;
         let before = accounts.vault.amount;
-        token::transfer(
-            &accounts.token_program,
-            &accounts.stake_mint,
-            &accounts.admin_tokens,
-            &accounts.vault,
+        token::Tokens::of(&accounts.token_program, &*accounts.stake_mint, accounts.stake_mint.decimals).transfer(
+            &*accounts.admin_tokens,
+            &*accounts.vault,
             accounts.admin.to_account_info(),
             &[],
             amount,

@@ -3,7 +3,8 @@ use anchor_lang::prelude::*;
 use crate::errors::TimelockError;
 use crate::events::{self, AttestedLease, LeasesAttested};
 use crate::pda;
-use crate::state::{Config, Lease, OracleVote};
+use crate::state::{Config, Lease};
+use crate::utils::keys::contains_key;
 
 /// One oracle's cumulative verdict on one lease up to the attestation window's end.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,9 +38,10 @@ impl<'info> LeaseAttest<'info> {
         evidence_root: [u8; 32],
         reports: Vec<LeaseReport>,
     ) -> Result<()> {
+        crate::cu_checkpoint!("attest: accounts loaded");
         let params = &ctx.accounts.config.params;
         let oracle = ctx.accounts.oracle.key();
-        require!(params.oracles.contains(&oracle), TimelockError::NotOracle);
+        require!(contains_key(&params.oracles, &oracle), TimelockError::NotOracle);
         let now = Clock::get()?.unix_timestamp;
         require!(window_end <= now, TimelockError::WindowInFuture);
         require!(reports.len() == ctx.remaining_accounts.len(), TimelockError::ReportCountMismatch);
@@ -54,10 +56,8 @@ impl<'info> LeaseAttest<'info> {
             require!(info.is_writable, anchor_lang::error::ErrorCode::AccountNotMutable);
             let loader = AccountLoader::<Lease>::try_from(info)?;
             let mut lease = loader.load_mut()?;
-            let slot = lease.vote_slot(&oracle, &params.oracles).ok_or(TimelockError::InvalidOracleSet)?;
-            if lease.votes[slot].oracle != oracle {
-                lease.votes[slot] = OracleVote { oracle, ..OracleVote::default() };
-            }
+            crate::cu_checkpoint!("attest: lease loaded");
+            let slot = lease.claim_vote(&oracle, &params.oracles).ok_or(TimelockError::InvalidOracleSet)?;
             let accepted = window_end > lease.votes[slot].window_end
                 && lease.counts_window(window_end)
                 && report.resolution == lease.resolutions;
@@ -70,7 +70,9 @@ impl<'info> LeaseAttest<'info> {
                 vote.evidence_root = evidence_root;
                 vote.proven_secs = vote.proven_secs.max(u64::from(report.proven_secs).min(elapsed));
                 vote.faults = vote.faults.max(u64::from(report.faults));
+                crate::cu_checkpoint!("attest: vote recorded");
                 lease.record_quorum(&params.oracles, threshold, now);
+                crate::cu_checkpoint!("attest: quorum");
                 lease.advance_finality(now, dispute_window);
             }
             attested.push(AttestedLease {
@@ -81,8 +83,11 @@ impl<'info> LeaseAttest<'info> {
                 final_secs: lease.final_secs,
             });
         }
+        crate::cu_checkpoint!("attest: leases done");
         let event = LeasesAttested { oracle, window_end, evidence_root, leases: attested, timestamp: now };
-        events::emit(&ctx.accounts.event_authority, &event)
+        events::emit(&ctx.accounts.event_authority, &event)?;
+        crate::cu_checkpoint!("attest: event emitted");
+        Ok(())
     }
 }
 

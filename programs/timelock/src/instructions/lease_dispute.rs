@@ -57,11 +57,9 @@ impl LeaseDispute<'_> {
             lease.open_dispute(disputer, bond, now, &params.oracles, usize::from(params.oracle_threshold));
         }
         let before = accounts.escrow.amount;
-        token::transfer(
-            &accounts.token_program,
-            &accounts.payment_mint,
-            &accounts.disputer_tokens,
-            &accounts.escrow,
+        token::Tokens::of(&accounts.token_program, &*accounts.payment_mint, accounts.payment_mint.decimals).transfer(
+            &*accounts.disputer_tokens,
+            &*accounts.escrow,
             accounts.disputer.to_account_info(),
             &[],
             bond,

@@ -6,6 +6,7 @@ use crate::events;
 use crate::pda;
 use crate::state::{Cluster, Config, Lease};
 use crate::utils::dispute::{pay_bond, Decided};
+use crate::utils::token::Tokens;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -61,9 +62,10 @@ impl LeaseDisputeResolve<'_> {
         };
         let decided =
             Decided { lease: accounts.lease.key(), disputer, bond, upheld, proven_secs, faults, timestamp: now };
-        let (program, mint, escrow) = (&accounts.token_program, &accounts.payment_mint, &accounts.escrow);
-        let (to_disputer, to_treasury) = (&accounts.disputer_tokens, &accounts.treasury_tokens);
-        let event = pay_bond(program, mint, escrow, to_disputer, to_treasury, &accounts.cluster, decided)?;
+        let mint = &accounts.payment_mint;
+        let tokens = Tokens::of(&accounts.token_program, &**mint, mint.decimals);
+        let (to_disputer, to_treasury) = (&*accounts.disputer_tokens, &*accounts.treasury_tokens);
+        let event = pay_bond(&tokens, &*accounts.escrow, to_disputer, to_treasury, &accounts.cluster, decided)?;
         events::emit(&ctx.accounts.event_authority, &event)
     }
 }

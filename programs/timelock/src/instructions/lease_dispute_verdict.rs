@@ -4,8 +4,9 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::errors::TimelockError;
 use crate::events::{self, DisputeVerdictGiven};
 use crate::pda;
-use crate::state::{Cluster, Config, Lease, OracleVote};
+use crate::state::{Cluster, Config, Lease};
 use crate::utils::dispute::{pay_bond, Decided};
+use crate::utils::token::Tokens;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -64,10 +65,7 @@ impl LeaseDisputeVerdict<'_> {
         let renter = accounts.cluster.renter;
         let decided = {
             let mut lease = accounts.lease.load_mut()?;
-            let slot = lease.vote_slot(&oracle, &params.oracles).ok_or(TimelockError::InvalidOracleSet)?;
-            if lease.votes[slot].oracle != oracle {
-                lease.votes[slot] = OracleVote { oracle, ..OracleVote::default() };
-            }
+            let slot = lease.claim_vote(&oracle, &params.oracles).ok_or(TimelockError::InvalidOracleSet)?;
             let dispute = lease.dispute_opened_at;
             // A verdict judged for one dispute never counts for another opened since.
             require!(dispute_opened_at == dispute, TimelockError::VerdictForAnotherDispute);
@@ -101,9 +99,10 @@ impl LeaseDisputeVerdict<'_> {
             }
         };
         let Some(decided) = decided else { return Ok(()) };
-        let (program, mint, escrow) = (&accounts.token_program, &accounts.payment_mint, &accounts.escrow);
-        let (to_disputer, to_treasury) = (&accounts.disputer_tokens, &accounts.treasury_tokens);
-        let event = pay_bond(program, mint, escrow, to_disputer, to_treasury, &accounts.cluster, decided)?;
+        let mint = &accounts.payment_mint;
+        let tokens = Tokens::of(&accounts.token_program, &**mint, mint.decimals);
+        let (to_disputer, to_treasury) = (&*accounts.disputer_tokens, &*accounts.treasury_tokens);
+        let event = pay_bond(&tokens, &*accounts.escrow, to_disputer, to_treasury, &accounts.cluster, decided)?;
         events::emit(&ctx.accounts.event_authority, &event)
     }
 }

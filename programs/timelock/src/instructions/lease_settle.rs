@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::token_interface::TokenInterface;
 
 use crate::errors::TimelockError;
 use crate::events::{self, DisputeLapsed, LeaseSettled};
@@ -7,7 +7,7 @@ use crate::math;
 use crate::pda;
 use crate::state::{Cluster, ClusterPurpose, Config, Lease, Supplier, Worker};
 use crate::utils::incentives::IncentiveAccounts;
-use crate::utils::token;
+use crate::utils::token::{self, Tokens};
 
 /// Permissionless: anyone may crank a lease. Every destination is pinned to the lease's own parties (supplier
 /// earnings vault, the cluster's renter, the config's treasury), so a cranker can only choose when, not where.
@@ -24,44 +24,33 @@ pub struct LeaseSettle<'info> {
     pub worker: Box<Account<'info, Worker>>,
     #[account(mut)]
     pub supplier: Box<Account<'info, Supplier>>,
+    /// CHECK: pinned by address; the token program checks it in every transfer.
     #[account(mut, address = cluster.escrow @ TimelockError::InvalidVault)]
-    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub escrow: UncheckedAccount<'info>,
+    /// CHECK: pinned by address; the token program checks it in every transfer.
     #[account(mut, address = supplier.earnings_vault @ TimelockError::InvalidVault)]
-    pub earnings_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        token::mint = payment_mint,
-        token::authority = config.params.treasury,
-        token::token_program = payment_token_program,
-    )]
-    pub treasury_payment_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        token::mint = payment_mint,
-        token::authority = cluster.renter,
-        token::token_program = payment_token_program,
-    )]
-    pub renter_payment_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub earnings_vault: UncheckedAccount<'info>,
+    /// CHECK: a payment-mint token account of the treasury (`require_party_accounts`).
+    #[account(mut)]
+    pub treasury_payment_tokens: UncheckedAccount<'info>,
+    /// CHECK: a payment-mint token account of the cluster's renter (`require_party_accounts`).
+    #[account(mut)]
+    pub renter_payment_tokens: UncheckedAccount<'info>,
+    /// CHECK: pinned by address; the token program checks it in every transfer.
     #[account(mut, address = config.stake_vault @ TimelockError::InvalidVault)]
-    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        token::mint = stake_mint,
-        token::authority = cluster.renter,
-        token::token_program = stake_token_program,
-    )]
-    pub renter_stake_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        token::mint = stake_mint,
-        token::authority = config.params.treasury,
-        token::token_program = stake_token_program,
-    )]
-    pub treasury_stake_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(address = config.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = payment_token_program)]
-    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(address = config.stake_mint @ TimelockError::InvalidStakeMint, mint::token_program = stake_token_program)]
-    pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
+    pub stake_vault: UncheckedAccount<'info>,
+    /// CHECK: a stake-mint token account of the cluster's renter (`require_party_accounts`).
+    #[account(mut)]
+    pub renter_stake_tokens: UncheckedAccount<'info>,
+    /// CHECK: a stake-mint token account of the treasury (`require_party_accounts`).
+    #[account(mut)]
+    pub treasury_stake_tokens: UncheckedAccount<'info>,
+    /// CHECK: pinned by address; its decimals are the config's.
+    #[account(address = config.payment_mint @ TimelockError::InvalidPaymentMint)]
+    pub payment_mint: UncheckedAccount<'info>,
+    /// CHECK: pinned by address; its decimals are the config's.
+    #[account(address = config.stake_mint @ TimelockError::InvalidStakeMint)]
+    pub stake_mint: UncheckedAccount<'info>,
     /// Receives the lease account's rent when the lease closes (the renter paid it at booking). Pinned by address
     /// and never read, so that nothing the renter does to its wallet after booking (assigning it to another
     /// program, giving it data) can stop settlement.
@@ -74,9 +63,24 @@ pub struct LeaseSettle<'info> {
 
 impl<'info> LeaseSettle<'info> {
     /// Moves `amount` out of the cluster's escrow (signed by the cluster PDA) to one of the lease's parties.
-    fn pay_from_escrow(&self, destination: &InterfaceAccount<'info, TokenAccount>, amount: u64) -> Result<()> {
-        let (program, mint) = (&self.payment_token_program, &self.payment_mint);
-        token::transfer_from_escrow(program, mint, &self.escrow, destination, &self.cluster, amount)
+    fn pay_from_escrow(&self, destination: &UncheckedAccount<'info>, amount: u64) -> Result<()> {
+        let tokens = Tokens::of(&self.payment_token_program, &self.payment_mint, self.config.payment_decimals);
+        tokens.transfer_from_escrow(&self.escrow, destination, &self.cluster, amount)
+    }
+
+    /// The parties' token accounts: of the config's mints, held by the renter and the treasury, under the token
+    /// programs given. Checked as Anchor's `token::` constraints would, without unpacking the accounts.
+    fn require_party_accounts(&self) -> Result<()> {
+        let (config, renter) = (&self.config, &self.cluster.renter);
+        let treasury = &config.params.treasury;
+        let (payment, stake) = (
+            (self.payment_token_program.key, &config.payment_mint),
+            (self.stake_token_program.key, &config.stake_mint),
+        );
+        token::require_token_account(&self.treasury_payment_tokens, payment.0, payment.1, treasury)?;
+        token::require_token_account(&self.renter_payment_tokens, payment.0, payment.1, renter)?;
+        token::require_token_account(&self.renter_stake_tokens, stake.0, stake.1, renter)?;
+        token::require_token_account(&self.treasury_stake_tokens, stake.0, stake.1, treasury)
     }
 
     /// Brings a lease up to date: lapses a dispute nobody resolved in time, matures attested seconds and faults
@@ -95,6 +99,8 @@ impl<'info> LeaseSettle<'info> {
     /// Rounding: the gross for proven seconds is rounded down from the cumulative total, so the renter never
     /// pays for a fraction of a unit and the refund takes every remainder; escrow in = paid + fees + refunds.
     pub fn handler(ctx: Context<'info, LeaseSettle<'info>>) -> Result<()> {
+        crate::cu_checkpoint!("settle: accounts loaded");
+        ctx.accounts.require_party_accounts()?;
         let now = Clock::get()?.unix_timestamp;
         let accounts = &mut *ctx.accounts;
         let params = &accounts.config.params;
@@ -121,6 +127,7 @@ impl<'info> LeaseSettle<'info> {
             lapsed = Some(DisputeLapsed { lease: accounts.lease.key(), disputer, bond_to, bond, timestamp: now });
         }
         lease.advance_finality(now, params.dispute_window_secs);
+        crate::cu_checkpoint!("settle: finality");
 
         // Pay what became final.
         let payable = lease.final_secs.min(max_secs);
@@ -139,6 +146,7 @@ impl<'info> LeaseSettle<'info> {
         let supplier = &mut accounts.supplier;
         supplier.earnings_unclaimed =
             supplier.earnings_unclaimed.checked_add(to_supplier).ok_or(TimelockError::Overflow)?;
+        crate::cu_checkpoint!("settle: paid");
 
         // Credit the incentive pool's current epoch with what the renter paid for newly final seconds: weighting by
         // price means a supplier renting its own worker for next to nothing earns next to nothing, and at any
@@ -151,6 +159,7 @@ impl<'info> LeaseSettle<'info> {
             IncentiveAccounts::from_remaining(ctx.remaining_accounts)?.credit(supplier_key, incentive_credit, now)?;
             lease.incentive_credited_secs = payable;
         }
+        crate::cu_checkpoint!("settle: incentives");
 
         // Slash faults that became final since the last settlement, from this lease's own collateral only.
         // A per-fault amount too large for u64 (parameters changed since booking) takes the whole collateral left
@@ -179,9 +188,8 @@ impl<'info> LeaseSettle<'info> {
             (slashed - slash_to_renter, &accounts.treasury_stake_tokens),
         ] {
             if amount > 0 {
-                token::transfer_from_vault(
-                    &accounts.stake_token_program,
-                    &accounts.stake_mint,
+                let decimals = accounts.config.stake_decimals;
+                Tokens::of(&accounts.stake_token_program, &accounts.stake_mint, decimals).transfer_from_vault(
                     &accounts.stake_vault,
                     destination,
                     accounts.config.to_account_info(),
@@ -204,6 +212,7 @@ impl<'info> LeaseSettle<'info> {
             }
         }
 
+        crate::cu_checkpoint!("settle: slashed");
         // Close once nothing more can be attested, disputed or paid.
         let lease_end = lease.end_ts(accounts.cluster.end_ts);
         let closable =
@@ -250,6 +259,7 @@ impl<'info> LeaseSettle<'info> {
             incentive_credit,
             timestamp: now,
         };
+        crate::cu_checkpoint!("settle: closed");
         drop(lease);
         if closable {
             accounts.lease.close(accounts.renter.to_account_info())?;
@@ -257,6 +267,9 @@ impl<'info> LeaseSettle<'info> {
         if let Some(lapsed) = lapsed {
             events::emit(&ctx.accounts.event_authority, &lapsed)?;
         }
-        events::emit(&ctx.accounts.event_authority, &event)
+        crate::cu_checkpoint!("settle: before event");
+        events::emit(&ctx.accounts.event_authority, &event)?;
+        crate::cu_checkpoint!("settle: event emitted");
+        Ok(())
     }
 }

@@ -43,11 +43,9 @@ impl StakeTransfer<'_> {
         require!(amount > 0, TimelockError::ZeroAmount);
         let accounts = &mut *ctx.accounts;
         let before = accounts.stake_vault.amount;
-        token::transfer(
-            &accounts.token_program,
-            &accounts.stake_mint,
-            &accounts.supplier_tokens,
-            &accounts.stake_vault,
+        token::Tokens::of(&accounts.token_program, &*accounts.stake_mint, accounts.stake_mint.decimals).transfer(
+            &*accounts.supplier_tokens,
+            &*accounts.stake_vault,
             accounts.authority.to_account_info(),
             &[],
             amount,
@@ -73,14 +71,13 @@ impl StakeTransfer<'_> {
         supplier.staked -= amount;
         supplier.unbonding = 0;
         supplier.unbond_ready_at = 0;
-        token::transfer_from_vault(
-            &accounts.token_program,
-            &accounts.stake_mint,
-            &accounts.stake_vault,
-            &accounts.supplier_tokens,
-            accounts.config.to_account_info(),
-            amount,
-        )?;
+        token::Tokens::of(&accounts.token_program, &*accounts.stake_mint, accounts.stake_mint.decimals)
+            .transfer_from_vault(
+                &*accounts.stake_vault,
+                &*accounts.supplier_tokens,
+                accounts.config.to_account_info(),
+                amount,
+            )?;
         let event = stake_event(&accounts.supplier, StakeChangeKind::Withdraw, amount, now);
         events::emit(&ctx.accounts.event_authority, &event)?;
         Ok(())

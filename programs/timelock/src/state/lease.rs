@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::MAX_ORACLES;
 use crate::math::{self, Finality};
+use crate::utils::keys::{contains_key, same_key};
 
 /// One oracle's latest attestation for a lease. Keyed by the oracle so that a change of the oracle set never
 /// attributes a vote to the wrong key.
@@ -90,6 +91,7 @@ pub struct Lease {
     pub disputed_secs: u64,
     pub disputed_faults: u64,
     pub disputed_as_of: i64,
+    /// Each oracle's latest vote, filled from the first slot (`Lease::voted`).
     pub votes: [OracleVote; MAX_ORACLES],
     /// Hours of escrow this lease is entitled to once removed (the cluster's hours at removal).
     pub entitled_hours: u32,
@@ -183,7 +185,7 @@ impl Lease {
         let mut proven = [0u64; MAX_ORACLES];
         let mut faults = [0u64; MAX_ORACLES];
         let mut voters = 0;
-        for vote in self.votes.iter().filter(|v| oracles.contains(&v.oracle)) {
+        for vote in self.voted().iter().filter(|v| contains_key(oracles, &v.oracle)) {
             proven[voters] = vote.proven_secs;
             faults[voters] = vote.faults;
             voters += 1;
@@ -228,7 +230,8 @@ impl Lease {
         (self.disputer, self.dispute_bond, self.dispute_opened_at) = (disputer, bond, now);
         let mut windows = [0u64; MAX_ORACLES];
         let mut voters = 0;
-        for vote in self.votes.iter().filter(|v| oracles.contains(&v.oracle) && self.counts_window(v.window_end)) {
+        for vote in self.voted().iter().filter(|v| contains_key(oracles, &v.oracle) && self.counts_window(v.window_end))
+        {
             windows[voters] = u64::try_from(vote.window_end).unwrap_or(0);
             voters += 1;
         }
@@ -240,11 +243,24 @@ impl Lease {
         (self.disputed_secs, self.disputed_faults, self.disputed_as_of) = (self.proven_secs, self.faults, as_of);
     }
 
-    /// The oracle's own vote slot, else one that is empty or held by a key no longer in the oracle set.
-    pub fn vote_slot(&self, oracle: &Pubkey, oracle_set: &[Pubkey]) -> Option<usize> {
-        self.votes.iter().position(|v| v.oracle == *oracle).or_else(|| {
-            self.votes.iter().position(|v| v.oracle == Pubkey::default() || !oracle_set.contains(&v.oracle))
-        })
+    /// The votes given so far: slots fill from the first (a slot is only ever taken by [`Lease::claim_vote`], and
+    /// [`Lease::resolve`] clears them all at once), so they are a prefix and the rest are empty.
+    fn voted(&self) -> &[OracleVote] {
+        let given = self.votes.iter().position(|v| same_key(&v.oracle, &Pubkey::default())).unwrap_or(MAX_ORACLES);
+        &self.votes[..given]
+    }
+
+    /// The slot of `oracle`'s vote: its own, else one held by a key no longer in `oracle_set` or the first empty
+    /// one, taken for it (cleared). `None` when every slot holds a vote of a current oracle.
+    pub fn claim_vote(&mut self, oracle: &Pubkey, oracle_set: &[Pubkey]) -> Option<usize> {
+        let voted = self.voted();
+        if let Some(own) = voted.iter().position(|v| same_key(&v.oracle, oracle)) {
+            return Some(own);
+        }
+        let free = voted.iter().position(|v| !contains_key(oracle_set, &v.oracle));
+        let slot = free.or((voted.len() < MAX_ORACLES).then_some(voted.len()))?;
+        self.votes[slot] = OracleVote { oracle: *oracle, ..OracleVote::default() };
+        Some(slot)
     }
 
     /// The decision of the current oracles' re-judgments of the open dispute, `(seconds, faults)` since
@@ -256,8 +272,8 @@ impl Lease {
         let mut secs = [0u64; MAX_ORACLES];
         let mut faults = [0u64; MAX_ORACLES];
         let mut voters = 0;
-        let given = |v: &&OracleVote| oracles.contains(&v.oracle) && v.verdict_for == self.dispute_opened_at;
-        for vote in self.votes.iter().filter(given) {
+        let given = |v: &&OracleVote| contains_key(oracles, &v.oracle) && v.verdict_for == self.dispute_opened_at;
+        for vote in self.voted().iter().filter(given) {
             (secs[voters], faults[voters]) = (vote.verdict_secs, vote.verdict_faults);
             voters += 1;
         }

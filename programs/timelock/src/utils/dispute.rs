@@ -1,11 +1,10 @@
 //! What every decision of a dispute does with its bond, whoever decided it (the admin or the oracle quorum).
 
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::events::DisputeResolved;
 use crate::state::Cluster;
-use crate::utils::token;
+use crate::utils::token::Tokens;
 
 /// The decided dispute of `lease`: the totals decided and whether it was upheld.
 pub struct Decided {
@@ -20,16 +19,18 @@ pub struct Decided {
 
 /// Pays the bond out of escrow (back to the disputer when upheld, to the treasury otherwise); the event to emit.
 pub fn pay_bond<'info>(
-    token_program: &Interface<'info, TokenInterface>,
-    mint: &InterfaceAccount<'info, Mint>,
-    escrow: &InterfaceAccount<'info, TokenAccount>,
-    disputer_tokens: &InterfaceAccount<'info, TokenAccount>,
-    treasury_tokens: &InterfaceAccount<'info, TokenAccount>,
+    tokens: &Tokens<'info>,
+    escrow: &impl ToAccountInfo<'info>,
+    disputer_tokens: &impl ToAccountInfo<'info>,
+    treasury_tokens: &impl ToAccountInfo<'info>,
     cluster: &Account<'info, Cluster>,
     decided: Decided,
 ) -> Result<DisputeResolved> {
-    let destination = if decided.upheld { disputer_tokens } else { treasury_tokens };
-    token::transfer_from_escrow(token_program, mint, escrow, destination, cluster, decided.bond)?;
+    if decided.upheld {
+        tokens.transfer_from_escrow(escrow, disputer_tokens, cluster, decided.bond)?;
+    } else {
+        tokens.transfer_from_escrow(escrow, treasury_tokens, cluster, decided.bond)?;
+    }
     Ok(DisputeResolved {
         lease: decided.lease,
         disputer: decided.disputer,

@@ -2,4 +2,5 @@
 
 pub(crate) mod dispute;
 pub mod incentives;
+pub mod keys;
 pub(crate) mod token;

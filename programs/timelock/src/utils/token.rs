@@ -3,55 +3,87 @@
 
 use anchor_lang::prelude::*;
 use anchor_lang::system_program;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_2022::spl_token_2022::generic_token_account::GenericTokenAccount;
+use anchor_spl::token_2022::spl_token_2022::state::Account as SplAccount;
+use anchor_spl::token_interface::{self, Mint, TokenInterface, TransferChecked};
 
 use crate::errors::TimelockError;
 use crate::pda;
 use crate::state::Cluster;
 
-pub fn transfer<'info>(
-    token_program: &Interface<'info, TokenInterface>,
-    mint: &InterfaceAccount<'info, Mint>,
-    from: &InterfaceAccount<'info, TokenAccount>,
-    to: &InterfaceAccount<'info, TokenAccount>,
-    authority: AccountInfo<'info>,
-    signer_seeds: &[&[&[u8]]],
-    amount: u64,
-) -> Result<()> {
-    let accounts = TransferChecked {
-        from: from.to_account_info(),
-        mint: mint.to_account_info(),
-        to: to.to_account_info(),
-        authority,
-    };
-    let ctx = CpiContext::new_with_signer(token_program.key(), accounts, signer_seeds);
-    token_interface::transfer_checked(ctx, amount, mint.decimals)
+/// A mint as transfers need it: its token program, its account and its decimals (fixed for the mint's life;
+/// the config records those of its two mints, so hot paths never deserialize a mint).
+pub struct Tokens<'info> {
+    program: Pubkey,
+    mint: AccountInfo<'info>,
+    decimals: u8,
 }
 
-/// Moves tokens out of a vault whose authority is the config PDA.
-pub fn transfer_from_vault<'info>(
-    token_program: &Interface<'info, TokenInterface>,
-    mint: &InterfaceAccount<'info, Mint>,
-    vault: &InterfaceAccount<'info, TokenAccount>,
-    to: &InterfaceAccount<'info, TokenAccount>,
-    config: AccountInfo<'info>,
-    amount: u64,
-) -> Result<()> {
-    transfer(token_program, mint, vault, to, config, &[pda::CONFIG_SIGNER_SEEDS], amount)
+impl<'info> Tokens<'info> {
+    pub fn of(program: &Interface<'info, TokenInterface>, mint: &impl ToAccountInfo<'info>, decimals: u8) -> Self {
+        Tokens { program: program.key(), mint: mint.to_account_info(), decimals }
+    }
+
+    /// Moves `amount` from `from` to `to`. The token program checks both accounts against the mint and its
+    /// decimals, and the authority's signature.
+    pub fn transfer(
+        &self,
+        from: &impl ToAccountInfo<'info>,
+        to: &impl ToAccountInfo<'info>,
+        authority: AccountInfo<'info>,
+        signer_seeds: &[&[&[u8]]],
+        amount: u64,
+    ) -> Result<()> {
+        let accounts = TransferChecked {
+            from: from.to_account_info(),
+            mint: self.mint.clone(),
+            to: to.to_account_info(),
+            authority,
+        };
+        let ctx = CpiContext::new_with_signer(self.program, accounts, signer_seeds);
+        token_interface::transfer_checked(ctx, amount, self.decimals)
+    }
+
+    /// Moves tokens out of a vault whose authority is the config PDA.
+    pub fn transfer_from_vault(
+        &self,
+        vault: &impl ToAccountInfo<'info>,
+        to: &impl ToAccountInfo<'info>,
+        config: AccountInfo<'info>,
+        amount: u64,
+    ) -> Result<()> {
+        self.transfer(vault, to, config, &[pda::CONFIG_SIGNER_SEEDS], amount)
+    }
+
+    /// Moves tokens out of a cluster's escrow, whose authority is the cluster PDA.
+    pub fn transfer_from_escrow(
+        &self,
+        escrow: &impl ToAccountInfo<'info>,
+        to: &impl ToAccountInfo<'info>,
+        cluster: &Account<'info, Cluster>,
+        amount: u64,
+    ) -> Result<()> {
+        let signer = cluster.signer();
+        let seeds: &[&[u8]] = &signer.seeds();
+        self.transfer(escrow, to, cluster.to_account_info(), &[seeds], amount)
+    }
 }
 
-/// Moves tokens out of a cluster's escrow, whose authority is the cluster PDA.
-pub fn transfer_from_escrow<'info>(
-    token_program: &Interface<'info, TokenInterface>,
-    mint: &InterfaceAccount<'info, Mint>,
-    escrow: &InterfaceAccount<'info, TokenAccount>,
-    to: &InterfaceAccount<'info, TokenAccount>,
-    cluster: &Account<'info, Cluster>,
-    amount: u64,
+/// Checks that `account` is a token account of `token_program` for `mint` held by `owner`, reading only those
+/// fields (what Anchor's `token::` constraints check, at a fraction of the cost of unpacking the account).
+pub fn require_token_account(
+    account: &AccountInfo,
+    token_program: &Pubkey,
+    mint: &Pubkey,
+    owner: &Pubkey,
 ) -> Result<()> {
-    let signer = cluster.signer();
-    let seeds: &[&[u8]] = &signer.seeds();
-    transfer(token_program, mint, escrow, to, cluster.to_account_info(), &[seeds], amount)
+    use anchor_lang::error::ErrorCode;
+    require_keys_eq!(*account.owner, *token_program, ErrorCode::ConstraintTokenTokenProgram);
+    let data = account.try_borrow_data()?;
+    require!(SplAccount::valid_account_data(&data), ErrorCode::AccountDidNotDeserialize);
+    require_keys_eq!(*SplAccount::unpack_account_mint_unchecked(&data), *mint, ErrorCode::ConstraintTokenMint);
+    require_keys_eq!(*SplAccount::unpack_account_owner_unchecked(&data), *owner, ErrorCode::ConstraintTokenOwner);
+    Ok(())
 }
 
 /// Creates a program-owned PDA account. Unlike a bare `create_account`, it also succeeds when someone has
