@@ -9,10 +9,12 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use base64::Engine;
 use solana_account::Account;
+use solana_address_lookup_table_interface::state::AddressLookupTable;
 use solana_hash::Hash;
-use solana_message::Message;
+use solana_message::{v0, AddressLookupTableAccount, Message, VersionedMessage};
 use solana_signature::Signature;
 use solana_signer::Signer;
+use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Transaction;
 
 use crate::batch::MAX_COMPUTE_UNITS;
@@ -57,9 +59,9 @@ pub trait Backend: Sync {
     fn get_multiple_accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>>;
     fn get_program_accounts(&self, program: &Pubkey, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>>;
     fn latest_blockhash(&self) -> Result<Hash>;
-    fn simulate(&self, transaction: &Transaction) -> Result<Simulation>;
+    fn simulate(&self, transaction: &VersionedTransaction) -> Result<Simulation>;
     /// Sends and waits for confirmation. `Err(ClientError::Expired)` means the blockhash expired first.
-    fn send_and_confirm(&self, transaction: &Transaction) -> Result<Signature>;
+    fn send_and_confirm(&self, transaction: &VersionedTransaction) -> Result<Signature>;
     fn unix_timestamp(&self) -> Result<i64>;
 }
 
@@ -74,10 +76,10 @@ impl<T: Backend + Send + ?Sized> Backend for std::sync::Arc<T> {
     fn latest_blockhash(&self) -> Result<Hash> {
         (**self).latest_blockhash()
     }
-    fn simulate(&self, transaction: &Transaction) -> Result<Simulation> {
+    fn simulate(&self, transaction: &VersionedTransaction) -> Result<Simulation> {
         (**self).simulate(transaction)
     }
-    fn send_and_confirm(&self, transaction: &Transaction) -> Result<Signature> {
+    fn send_and_confirm(&self, transaction: &VersionedTransaction) -> Result<Signature> {
         (**self).send_and_confirm(transaction)
     }
     fn unix_timestamp(&self) -> Result<i64> {
@@ -156,6 +158,35 @@ impl<B: Backend> Client<B> {
 
     /// Builds a transaction with a compute-unit limit sized from simulation (+10 %) and the priority fee.
     pub fn prepare(&self, instructions: &[Instruction], payer: &Pubkey, blockhash: Hash) -> Result<Transaction> {
+        match self.prepare_message(instructions, payer, blockhash, &[])? {
+            VersionedMessage::Legacy(message) => Ok(Transaction::new_unsigned(message)),
+            _ => unreachable!("without lookup tables the message is legacy"),
+        }
+    }
+
+    /// The message of `instructions`: legacy without lookup tables, v0 resolving accounts through `tables`
+    /// otherwise. The compute-unit limit is sized from simulation (+10 %) with the priority fee, except in a v0
+    /// batch that carries no compute-budget instruction: its packer filled the account locks and sized it for the
+    /// default limit (`batch::DEFAULT_COMPUTE_UNITS`), and the compute-budget program would be one account too many.
+    pub fn prepare_message(
+        &self,
+        instructions: &[Instruction],
+        payer: &Pubkey,
+        blockhash: Hash,
+        tables: &[AddressLookupTableAccount],
+    ) -> Result<VersionedMessage> {
+        let compile = |all: &[Instruction]| -> Result<VersionedMessage> {
+            if tables.is_empty() {
+                return Ok(VersionedMessage::Legacy(Message::new_with_blockhash(all, Some(payer), &blockhash)));
+            }
+            v0::Message::try_compile(payer, all, tables, blockhash)
+                .map(VersionedMessage::V0)
+                .map_err(|e| ClientError::InvalidTransaction(format!("cannot compile with the lookup tables: {e}")))
+        };
+        let budgeted = tables.is_empty() || instructions.iter().any(|i| i.program_id == COMPUTE_BUDGET_ID);
+        if !budgeted {
+            return compile(instructions);
+        }
         let with_budget = |units: u32| {
             let mut all = vec![ix::compute_unit_limit(units)];
             if self.options.priority_fee > 0 {
@@ -164,27 +195,33 @@ impl<B: Backend> Client<B> {
             all.extend(instructions.iter().filter(|i| i.program_id != COMPUTE_BUDGET_ID).cloned());
             all
         };
-        let probe = Transaction::new_unsigned(Message::new_with_blockhash(
-            &with_budget(MAX_COMPUTE_UNITS),
-            Some(payer),
-            &blockhash,
-        ));
+        let probe = unsigned(compile(&with_budget(MAX_COMPUTE_UNITS))?);
         let simulation = self.backend.simulate(&probe)?;
         if let Some(error) = simulation.error {
             return Err(ClientError::Transaction { error, logs: simulation.logs });
         }
         let units = (simulation.units_consumed * 11 / 10 + 1_000).min(u64::from(MAX_COMPUTE_UNITS)) as u32;
-        Ok(Transaction::new_unsigned(Message::new_with_blockhash(&with_budget(units), Some(payer), &blockhash)))
+        compile(&with_budget(units))
     }
 
     /// Sends `instructions` signed by `signers` (the first pays), refreshing the blockhash when it expires.
     pub fn send(&self, instructions: &[Instruction], signers: &[&(dyn Signer + Sync)]) -> Result<Signature> {
+        self.send_with_tables(instructions, signers, &[])
+    }
+
+    /// As [`Client::send`], resolving accounts through `tables` (a v0 transaction) when any are given.
+    pub fn send_with_tables(
+        &self,
+        instructions: &[Instruction],
+        signers: &[&(dyn Signer + Sync)],
+        tables: &[AddressLookupTableAccount],
+    ) -> Result<Signature> {
         let payer = signers.first().ok_or_else(|| ClientError::InvalidTransaction("no signer".into()))?.pubkey();
+        let signers: Vec<&dyn Signer> = signers.iter().map(|s| *s as &dyn Signer).collect();
         for _ in 0..self.options.max_attempts {
             let blockhash = self.backend.latest_blockhash()?;
-            let mut transaction = self.prepare(instructions, &payer, blockhash)?;
-            transaction
-                .try_sign(&signers.iter().map(|s| *s as &dyn Signer).collect::<Vec<_>>(), blockhash)
+            let message = self.prepare_message(instructions, &payer, blockhash, tables)?;
+            let transaction = VersionedTransaction::try_new(message, &signers)
                 .map_err(|e| ClientError::InvalidTransaction(e.to_string()))?;
             match self.backend.send_and_confirm(&transaction) {
                 Err(ClientError::Expired(_)) => std::thread::sleep(Duration::from_millis(400)),
@@ -192,6 +229,21 @@ impl<B: Backend> Client<B> {
             }
         }
         Err(ClientError::Expired(self.options.max_attempts))
+    }
+
+    /// The lookup tables at `addresses`, as v0 messages use them.
+    pub fn lookup_tables(&self, addresses: &[Pubkey]) -> Result<Vec<AddressLookupTableAccount>> {
+        let accounts = self.backend.get_multiple_accounts(addresses)?;
+        addresses
+            .iter()
+            .zip(accounts)
+            .map(|(key, account)| {
+                let account = account.ok_or(ClientError::AccountNotFound(*key))?;
+                let table = AddressLookupTable::deserialize(&account.data)
+                    .map_err(|e| ClientError::Decode(*key, "AddressLookupTable", e.to_string()))?;
+                Ok(AddressLookupTableAccount { key: *key, addresses: table.addresses.to_vec() })
+            })
+            .collect()
     }
 
     /// Sends independent transactions in parallel and reports them as one result.
@@ -206,6 +258,17 @@ impl<B: Backend> Client<B> {
         signers: &[&(dyn Signer + Sync)],
         progress: impl Fn(usize) + Sync,
     ) -> BatchReport {
+        self.send_batches_with_tables(batches, signers, &[], progress)
+    }
+
+    /// As [`Client::send_batches_with_progress`], each batch resolving accounts through `tables` when any are given.
+    pub fn send_batches_with_tables(
+        &self,
+        batches: &[Vec<Instruction>],
+        signers: &[&(dyn Signer + Sync)],
+        tables: &[AddressLookupTableAccount],
+        progress: impl Fn(usize) + Sync,
+    ) -> BatchReport {
         let confirmed = std::sync::atomic::AtomicUsize::new(0);
         let (confirmed, progress) = (&confirmed, &progress);
         let results: Vec<Result<Signature>> = std::thread::scope(|scope| {
@@ -213,7 +276,7 @@ impl<B: Backend> Client<B> {
                 .iter()
                 .map(|batch| {
                     scope.spawn(move || {
-                        let result = self.send(batch, signers);
+                        let result = self.send_with_tables(batch, signers, tables);
                         if result.is_ok() {
                             progress(confirmed.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1);
                         }
@@ -246,8 +309,14 @@ impl<B: Backend> Client<B> {
     pub fn submit_signed_base64(&self, signed: &str) -> Result<Signature> {
         let transaction = decode_transaction(signed)?;
         transaction.verify().map_err(|e| ClientError::InvalidTransaction(format!("bad signature: {e}")))?;
-        self.backend.send_and_confirm(&transaction)
+        self.backend.send_and_confirm(&transaction.into())
     }
+}
+
+/// A message as the node simulates it: without signatures (`sigVerify: false`).
+fn unsigned(message: VersionedMessage) -> VersionedTransaction {
+    let signatures = vec![Signature::default(); usize::from(message.header().num_required_signatures)];
+    VersionedTransaction { signatures, message }
 }
 
 const COMPUTE_BUDGET_ID: Pubkey = anchor_lang::pubkey!("ComputeBudget111111111111111111111111111111");

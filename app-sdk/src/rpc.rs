@@ -10,7 +10,7 @@ use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSimulateTransactionConfig};
 use solana_rpc_client_api::filter::{Memcmp as RpcMemcmp, RpcFilterType};
 use solana_signature::Signature;
-use solana_transaction::Transaction;
+use solana_transaction::versioned::VersionedTransaction;
 
 use crate::client::{Backend, ClientError, Memcmp, Result, Simulation};
 
@@ -98,7 +98,7 @@ impl Backend for RpcBackend {
         self.rpc.get_latest_blockhash().map_err(rpc_error)
     }
 
-    fn simulate(&self, transaction: &Transaction) -> Result<Simulation> {
+    fn simulate(&self, transaction: &VersionedTransaction) -> Result<Simulation> {
         // Without a commitment the node simulates at finalized, where what was just confirmed (a funding
         // transfer, a new account) does not exist yet.
         let config = RpcSimulateTransactionConfig {
@@ -115,7 +115,7 @@ impl Backend for RpcBackend {
         })
     }
 
-    fn send_and_confirm(&self, transaction: &Transaction) -> Result<Signature> {
+    fn send_and_confirm(&self, transaction: &VersionedTransaction) -> Result<Signature> {
         self.rpc.send_and_confirm_transaction(transaction).map_err(|e| {
             let text = e.to_string();
             if text.contains("Blockhash not found") || text.contains("block height exceeded") {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
 use solana_account::Account;
-use solana_transaction::Transaction;
 use timelock_sdk::client::{Backend, ClientError, Memcmp, Result, Simulation};
 
 /// A PostgreSQL cluster of one test (`scripts/pg-cluster.sh`), removed when dropped.
@@ -92,11 +91,14 @@ impl<B: Backend> Backend for Unreliable<B> {
         self.check()?;
         self.inner.latest_blockhash()
     }
-    fn simulate(&self, transaction: &Transaction) -> Result<Simulation> {
+    fn simulate(&self, transaction: &solana_transaction::versioned::VersionedTransaction) -> Result<Simulation> {
         self.check()?;
         self.inner.simulate(transaction)
     }
-    fn send_and_confirm(&self, transaction: &Transaction) -> Result<solana_signature::Signature> {
+    fn send_and_confirm(
+        &self,
+        transaction: &solana_transaction::versioned::VersionedTransaction,
+    ) -> Result<solana_signature::Signature> {
         self.check()?;
         self.inner.send_and_confirm(transaction)
     }

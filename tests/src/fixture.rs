@@ -5,7 +5,9 @@ use anchor_lang::prelude::{Clock, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::AccountDeserialize;
 use litesvm::LiteSVM;
-use solana_message::Message;
+use solana_address_lookup_table_interface::instruction as lookup_table;
+use solana_message::{v0, AddressLookupTableAccount, Message, VersionedMessage};
+use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Transaction;
 use timelock::state::ConfigParams;
 use timelock_sdk::{catalog, ix, pda, TOKEN_PROGRAM_ID};
@@ -126,6 +128,43 @@ impl TestFixture {
             }
             Err(failed) => Err(Failed { error: failed.err, logs: failed.meta.logs }),
         }
+    }
+
+    /// Sends `ixs` as one v0 transaction paid by the first signer, resolving accounts through `tables`.
+    pub fn send_v0(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        tables: &[AddressLookupTableAccount],
+    ) -> SendResult {
+        self.svm.expire_blockhash();
+        let payer = signers.first().expect("at least one signer").pubkey();
+        let message = v0::Message::try_compile(&payer, ixs, tables, self.svm.latest_blockhash()).expect("compiles");
+        let signers: Vec<&dyn solana_signer::Signer> =
+            signers.iter().map(|s| *s as &dyn solana_signer::Signer).collect();
+        let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), &signers).expect("signs");
+        let keys = tx.message.static_account_keys().to_vec();
+        match self.svm.send_transaction(tx) {
+            Ok(meta) => Ok(self.record(&keys, meta)),
+            Err(failed) => Err(Failed { error: failed.err, logs: failed.meta.logs }),
+        }
+    }
+
+    /// A lookup table of `authority` holding `addresses`, created and extended through the lookup-table program
+    /// and usable from the slot it leaves the fixture in (the one after its last extension).
+    pub fn lookup_table(&mut self, authority: &Keypair, addresses: &[Pubkey]) -> AddressLookupTableAccount {
+        let slot = self.svm.get_sysvar::<Clock>().slot;
+        // The program takes the table's creation slot only if it is a recent one.
+        self.svm.set_sysvar(&solana_slot_hashes::SlotHashes::new(&[(slot, self.svm.latest_blockhash())]));
+        let (create, key) = lookup_table::create_lookup_table(authority.pubkey(), authority.pubkey(), slot);
+        self.send(&[create], &[authority]).expect("create the lookup table");
+        for chunk in addresses.chunks(20) {
+            let extend =
+                lookup_table::extend_lookup_table(key, authority.pubkey(), Some(authority.pubkey()), chunk.to_vec());
+            self.send(&[extend], &[authority]).expect("extend the lookup table");
+        }
+        self.svm.warp_to_slot(slot + 1);
+        AddressLookupTableAccount { key, addresses: addresses.to_vec() }
     }
 
     fn record(&mut self, keys: &[Pubkey], meta: litesvm::types::TransactionMetadata) -> Landed {

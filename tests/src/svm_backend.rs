@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use anchor_lang::prelude::{Clock, Pubkey};
 use litesvm::LiteSVM;
 use solana_account::Account;
-use solana_transaction::Transaction;
+use solana_transaction::versioned::VersionedTransaction;
 use timelock_sdk::client::{Backend, ClientError, Memcmp, Result, Simulation};
 
 pub struct SvmBackend<S> {
@@ -62,7 +62,7 @@ impl<S: BorrowMut<LiteSVM> + Send> Backend for SvmBackend<S> {
         Ok(self.svm().latest_blockhash())
     }
 
-    fn simulate(&self, transaction: &Transaction) -> Result<Simulation> {
+    fn simulate(&self, transaction: &VersionedTransaction) -> Result<Simulation> {
         // Like RPC `simulateTransaction` with `sigVerify: false`: the probe is unsigned.
         let probe = self.svm().clone().with_sigverify(false);
         Ok(match probe.simulate_transaction(transaction.clone()) {
@@ -77,7 +77,7 @@ impl<S: BorrowMut<LiteSVM> + Send> Backend for SvmBackend<S> {
         })
     }
 
-    fn send_and_confirm(&self, transaction: &Transaction) -> Result<solana_signature::Signature> {
+    fn send_and_confirm(&self, transaction: &VersionedTransaction) -> Result<solana_signature::Signature> {
         match self.svm().send_transaction(transaction.clone()) {
             Ok(meta) => Ok(meta.signature),
             Err(failed) if failed.err == solana_transaction_error::TransactionError::BlockhashNotFound => {

@@ -262,7 +262,7 @@ impl Attestor {
             chunk.iter().map(|(lease, _)| leaves[lease]).collect()
         };
         let batches =
-            timelock_sdk::batch::lease_attest(me, window_end, &reports, |chunk| merkle::root(&leaves_of(chunk)));
+            timelock_sdk::batch::lease_attest(me, window_end, &reports, &[], |chunk| merkle::root(&leaves_of(chunk)));
         // The attest instruction ends each batch; its accounts past the fixed four are its leases, in order.
         let leases_per_tx: Vec<usize> =
             batches.iter().map(|b| b.last().map_or(0, |ix| ix.accounts.len().saturating_sub(4))).collect();
