@@ -136,6 +136,7 @@ export type Lease = {
   disputedSecs: bigint;
   disputedFaults: bigint;
   disputedAsOf: bigint;
+  /** Each oracle's latest vote, filled from the first slot (`Lease::voted`). */
   votes: Array<OracleVote>;
   /** Hours of escrow this lease is entitled to once removed (the cluster's hours at removal). */
   entitledHours: number;
@@ -225,6 +226,7 @@ export type LeaseArgs = {
   disputedSecs: number | bigint;
   disputedFaults: number | bigint;
   disputedAsOf: number | bigint;
+  /** Each oracle's latest vote, filled from the first slot (`Lease::voted`). */
   votes: Array<OracleVoteArgs>;
   /** Hours of escrow this lease is entitled to once removed (the cluster's hours at removal). */
   entitledHours: number;
