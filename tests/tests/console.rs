@@ -7,13 +7,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use timelock::state::{Cluster, Lease, Supplier, Worker};
 use timelock_agent::Identity;
 use timelock_sdk::rpc::RpcBackend;
-use timelock_sdk::{catalog, ix, pda};
+use timelock_sdk::{batch, catalog, ix, pda};
 use timelock_tests::localnet::{
     demo_params, oracle_config, start_indexer, start_oracle, write_gpus, SimulatedAgent, Stack, GPUS_PER_HOST,
     HEARTBEAT_SECS, JOB, PAYMENT_DECIMALS, PRICE, STAKE_DECIMALS,
@@ -63,19 +64,32 @@ fn typescript_client_helpers_agree_with_the_rust_sdk() {
         renter_tokens: Pubkey::new_unique(),
         token_program: timelock_sdk::TOKEN_PROGRAM_ID,
     };
-    let bookings: Vec<ix::Booking> = (0..2u16)
-        .map(|i| ix::Booking {
-            worker: ix::WorkerRef { worker: Pubkey::new_unique(), supplier: Pubkey::new_unique() },
-            terms: timelock::BookingTerms {
-                max_price_per_gpu_hour: 2_000_000 + u64::from(i),
-                gpu_model: catalog::gpu_model_code("H100-SXM").unwrap(),
-                gpu_count: 8 - i,
-                vram_gib: 80,
-                region: catalog::region_code("US-EAST").unwrap(),
-                compliance: 5,
-            },
+    let booking = |i: u16| ix::Booking {
+        worker: ix::WorkerRef { worker: Pubkey::new_unique(), supplier: Pubkey::new_unique() },
+        terms: timelock::BookingTerms {
+            max_price_per_gpu_hour: 2_000_000 + u64::from(i),
+            gpu_model: catalog::gpu_model_code("H100-SXM").unwrap(),
+            gpu_count: 8 - i % 8,
+            vram_gib: 80,
+            region: catalog::region_code("US-EAST").unwrap(),
+            compliance: 5,
+        },
+    };
+    let bookings: Vec<ix::Booking> = (0..2).map(booking).collect();
+    // Enough for several transactions: the packet holds a handful of booking triples.
+    let many: Vec<ix::Booking> = (0..40).map(booking).collect();
+    let booking_json = |b: &ix::Booking| {
+        json!({
+            "worker": b.worker.worker.to_string(),
+            "supplier": b.worker.supplier.to_string(),
+            "max_price": b.terms.max_price_per_gpu_hour.to_string(),
+            "gpu_model": b.terms.gpu_model,
+            "gpu_count": b.terms.gpu_count,
+            "vram_gib": b.terms.vram_gib,
+            "region": hex(&b.terms.region),
+            "compliance": b.terms.compliance,
         })
-        .collect();
+    };
     let settle = ix::SettleAccounts {
         renter,
         cluster_id,
@@ -131,16 +145,8 @@ fn typescript_client_helpers_agree_with_the_rust_sdk() {
         "payment_mint": s(&payment_mint),
         "renter_tokens": s(&payment.renter_tokens),
         "token_program": s(&payment.token_program),
-        "bookings": bookings.iter().map(|b| json!({
-            "worker": s(&b.worker.worker),
-            "supplier": s(&b.worker.supplier),
-            "max_price": b.terms.max_price_per_gpu_hour.to_string(),
-            "gpu_model": b.terms.gpu_model,
-            "gpu_count": b.terms.gpu_count,
-            "vram_gib": b.terms.vram_gib,
-            "region": hex(&b.terms.region),
-            "compliance": b.terms.compliance,
-        })).collect::<Vec<_>>(),
+        "bookings": bookings.iter().map(booking_json).collect::<Vec<_>>(),
+        "many_bookings": many.iter().map(booking_json).collect::<Vec<_>>(),
         "settle": {
             "renter": s(&renter), "worker": s(&worker), "supplier": s(&supplier), "payer": s(&payer),
             "treasury_payment_tokens": s(&settle.treasury_payment_tokens),
@@ -187,7 +193,7 @@ fn typescript_client_helpers_agree_with_the_rust_sdk() {
         "supplier_incentive": s(&pda::supplier_incentive(&supplier, epoch).0),
     });
     assert_eq!(ts["pdas"], expected_pdas);
-    let instruction = |ix: &anchor_lang::solana_program::instruction::Instruction| {
+    let instruction = |ix: &Instruction| {
         let keys: Vec<Value> = ix
             .accounts
             .iter()
@@ -197,6 +203,58 @@ fn typescript_client_helpers_agree_with_the_rust_sdk() {
     };
     assert_eq!(ts["cluster_add_workers"], instruction(&ix::cluster_add_workers(payment, &bookings)));
     assert_eq!(ts["lease_settle"], instruction(&ix::lease_settle(settle)));
+
+    // A booking of 40 workers: cluster_create in the first transaction, then as many workers per transaction as
+    // fit the packet (one more would not), each transaction with the compute-unit limit of the SDK's batches.
+    let unhex = |v: &Value| -> Vec<u8> {
+        let text = v.as_str().unwrap();
+        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+    };
+    let key = |v: &Value| v.as_str().unwrap().parse::<Pubkey>().unwrap();
+    let transactions: Vec<Vec<Instruction>> = ts["booking_transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tx| {
+            let ixs = tx.as_array().unwrap().iter().map(|ix| Instruction {
+                program_id: key(&ix["program"]),
+                accounts: ix["keys"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| AccountMeta {
+                        pubkey: key(&k["pubkey"]),
+                        is_signer: k["is_signer"].as_bool().unwrap(),
+                        is_writable: k["is_writable"].as_bool().unwrap(),
+                    })
+                    .collect(),
+                data: unhex(&ix["data"]),
+            });
+            ixs.collect()
+        })
+        .collect();
+    let size = |ixs: &[Instruction]| 1 + 64 + solana_message::Message::new(ixs, Some(&renter)).serialize().len();
+    let declared = ix::cluster_add_workers(payment, &[]).accounts.len();
+    let mut offset = 0;
+    for (i, tx) in transactions.iter().enumerate() {
+        assert!(size(tx) <= batch::PACKET_DATA_SIZE, "transaction {i} fits");
+        let add = tx.last().unwrap();
+        let count = (add.accounts.len() - declared) / 3;
+        assert_eq!(*add, ix::cluster_add_workers(payment, &many[offset..offset + count]), "transaction {i}");
+        let items = count as u32 + u32::from(i == 0);
+        assert_eq!(tx[0], ix::compute_unit_limit(40_000 + batch::BOOKING_CU_PER_WORKER * items));
+        if i == 0 {
+            assert_eq!(tx[1], ix::cluster_create(payment, 3, timelock::state::ClusterPurpose::Containers));
+        }
+        if offset + count < many.len() {
+            let mut more = tx.clone();
+            *more.last_mut().unwrap() = ix::cluster_add_workers(payment, &many[offset..offset + count + 1]);
+            assert!(size(&more) > batch::PACKET_DATA_SIZE, "transaction {i} could hold one more booking");
+        }
+        offset += count;
+    }
+    assert_eq!(offset, many.len());
+    assert!(transactions.len() > 2);
 
     let (created_ts, booked_ts) = (&ts["events"][0], &ts["events"][1]);
     assert_eq!(created_ts["name"], "clusterCreated");

@@ -4,7 +4,7 @@
 import { address, type Address, type Blockhash, type Instruction } from "@solana/kit";
 
 import type { Connected } from "./wallet";
-import { Chain, ata, createAtaIdempotent, signerOf, wire, MAX_TRANSACTION_BYTES } from "./chain";
+import { Chain, ata, computeUnitLimit, createAtaIdempotent, signerOf, wire, MAX_TRANSACTION_BYTES } from "./chain";
 import type { WorkerView } from "./api";
 import { getWorkerDecoder } from "./client/generated/accounts/worker";
 import { getLeaseDecoder } from "./client/generated/accounts/lease";
@@ -76,21 +76,37 @@ async function common() {
 export const escrowTotal = (workers: readonly WorkerView[], hours: number) =>
   workers.reduce((sum, w) => sum + BigInt(w.price_per_gpu_hour) * BigInt(w.gpu_count) * BigInt(hours), 0n);
 
-/** Splits instructions into transactions: each starts with `first` (when given) and takes as many of `items` as
- * fit in a packet. */
-function pack(payer: Address, first: Instruction[], build: (count: number, offset: number) => Instruction, total: number) {
+/** Compute units a transaction asks for: a base and a bound per booked worker, as the Rust SDK's batches
+ * (`app-sdk/src/batch.rs`: `BASE_CU`, `BOOKING_CU_PER_WORKER`, `MAX_COMPUTE_UNITS`). */
+const BASE_CU = 40_000;
+const BOOKING_CU_PER_WORKER = 40_000;
+const MAX_COMPUTE_UNITS = 1_400_000;
+
+/** The transactions of a booking: `cluster_create` in the first, then as many workers per transaction as fit
+ * both the packet and the compute budget, each transaction with its compute-unit limit first. `add(count,
+ * offset)` is `cluster_add_workers` for that slice of the bookings. */
+export function bookingTransactions(
+  payer: Address,
+  create: Instruction,
+  add: (count: number, offset: number) => Instruction,
+  total: number,
+): Instruction[][] {
   const lifetime = { blockhash: "11111111111111111111111111111111" as Blockhash, lastValidBlockHeight: 0n };
-  const fits = (instructions: Instruction[]) => wire(payer, lifetime, instructions).length <= MAX_TRANSACTION_BYTES;
+  const transaction = (first: boolean, count: number, offset: number) => {
+    const units = BASE_CU + BOOKING_CU_PER_WORKER * (count + (first ? 1 : 0));
+    return [computeUnitLimit(units), ...(first ? [create] : []), add(count, offset)];
+  };
+  const fits = (first: boolean, count: number, offset: number) =>
+    BASE_CU + BOOKING_CU_PER_WORKER * (count + (first ? 1 : 0)) <= MAX_COMPUTE_UNITS &&
+    wire(payer, lifetime, transaction(first, count, offset)).length <= MAX_TRANSACTION_BYTES;
   const transactions: Instruction[][] = [];
-  let offset = 0;
-  let prefix = first;
-  while (offset < total) {
+  for (let offset = 0; offset < total; ) {
+    const first = transactions.length === 0;
+    if (!fits(first, 1, offset)) throw new Error("one booking does not fit in a transaction");
     let count = 1;
-    while (offset + count < total && fits([...prefix, build(count + 1, offset)])) count++;
-    if (!fits([...prefix, build(count, offset)])) throw new Error("one booking does not fit in a transaction");
-    transactions.push([...prefix, build(count, offset)]);
+    while (offset + count < total && fits(first, count + 1, offset)) count++;
+    transactions.push(transaction(first, count, offset));
     offset += count;
-    prefix = [];
   }
   return transactions;
 }
@@ -143,7 +159,7 @@ export async function book(
       getClusterAddWorkersInstruction({ ...accounts, renterTokens, terms: terms.slice(offset, offset + count) }),
       remaining.slice(offset * 3, (offset + count) * 3),
     );
-  const transactions = pack(renter, [create], add, workers.length);
+  const transactions = bookingTransactions(renter, create, add, workers.length);
   const signatures = await sendAll(chain, wallet, transactions, progress);
   return { cluster, clusterId, signatures };
 }

@@ -142,7 +142,8 @@ export function wire(
   instructions: readonly Instruction[],
 ): Uint8Array {
   const message = pipe(
-    createTransactionMessage({ version: 0 }),
+    // Legacy messages: what the Rust SDK sizes its batches by (`batch::transaction_size`), and every wallet signs.
+    createTransactionMessage({ version: "legacy" }),
     (m) => setTransactionMessageFeePayer(payer, m),
     (m) => setTransactionMessageLifetimeUsingBlockhash(lifetime, m),
     (m) => appendTransactionMessageInstructions(instructions, m),
@@ -207,6 +208,16 @@ export async function createAtaIdempotent(
     ],
     data: new Uint8Array([1]),
   };
+}
+
+const COMPUTE_BUDGET_PROGRAM = address("ComputeBudget111111111111111111111111111111");
+
+/** The Compute Budget program's `SetComputeUnitLimit`. */
+export function computeUnitLimit(units: number): Instruction {
+  const data = new Uint8Array(5);
+  data[0] = 2;
+  new DataView(data.buffer).setUint32(1, units, true);
+  return { programAddress: COMPUTE_BUDGET_PROGRAM, data };
 }
 
 /** A signer for the generated builders, which only need its address: the wallet signs the whole transaction. */

@@ -154,7 +154,7 @@ function Events({ events }: { events: Event[] }) {
           <tr>
             <th>When</th>
             <th>Event</th>
-            <th>Supplier</th>
+            <th className="hide-narrow">Supplier</th>
             <th className="num">Amount</th>
           </tr>
         </thead>
@@ -165,7 +165,7 @@ function Events({ events }: { events: Event[] }) {
               <td>
                 <span className={`tag ${e.kind}`}>{e.kind}</span>
               </td>
-              <td>
+              <td className="hide-narrow">
                 <Addr value={e.supplier} href={`#/search/${e.supplier}`} />
               </td>
               <td className="num">
@@ -238,7 +238,8 @@ function Search() {
       >
         <input
           aria-label="address"
-          placeholder="Search any address: worker, supplier or its authority, cluster, lease, renter"
+          placeholder="Search an address: worker, supplier, cluster, lease, renter"
+          title="Any address: a worker, a supplier or its authority, a cluster, a lease or a renter"
           value={text}
           onChange={(e) => setText(e.target.value)}
         />
