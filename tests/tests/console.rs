@@ -11,7 +11,7 @@ use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use timelock::state::{Cluster, Lease, Supplier, Worker};
+use timelock::state::{Supplier, Worker};
 use timelock_agent::Identity;
 use timelock_sdk::rpc::RpcBackend;
 use timelock_sdk::{batch, catalog, ix, pda};
@@ -277,8 +277,9 @@ fn hex(bytes: &[u8]) -> String {
 /// The console in Debian's Chromium against the whole local stack (validator, Postgres, three oracles, the
 /// indexer serving the console, agents): `web/test/browser.mjs` checks the explorer against `/v1/stats`, books
 /// GPUs from the marketplace with a Wallet Standard wallet backed by the renter's keypair, watches proven
-/// seconds rise under My clusters, extends the cluster, settles, and on the supplier's page claims the earnings,
-/// takes the idle worker off the market and stakes; then the chain and the API are checked here. Screenshots of every page at 1280 and 390 px go to `target/console/`.
+/// seconds rise under My clusters, extends the cluster and settles; on the supplier's page claims the earnings,
+/// takes the idle worker off the market, stakes and unbonds; then ends the cluster early, settles its leases until
+/// they close and closes it. The chain, the API and the balances are checked here. Screenshots of every page at 1280 and 390 px go to `target/console/`.
 #[test]
 fn the_console_books_settles_and_claims_in_a_real_browser() {
     let database_url = std::env::var("DATABASE_URL").expect("DATABASE_URL (make test provides one)");
@@ -389,59 +390,62 @@ fn the_console_books_settles_and_claims_in_a_real_browser() {
     let results: Value = serde_json::from_str(stdout.trim().lines().last().unwrap_or("")).expect("results JSON");
     println!("browser: {results}");
 
-    // The booking signed in the browser is on chain: one cluster of the renter, escrowed price × GPUs × hours,
-    // leasing the two cheapest workers, whose time was proven, paid and claimed.
+    // The booking signed in the browser landed and ran its whole life from the page: booked for an hour and
+    // extended by one, the two cheapest workers leased and their proven time paid, then ended early, every lease
+    // settled and closed, and the cluster closed. The events (payouts) say what moved; the balances agree to the
+    // unit: the renter paid exactly what was settled to the supplier and the treasury, and the rest came back.
     let cluster_id: u64 = results["cluster_id"].as_str().unwrap().parse().unwrap();
     let cluster_address = pda::cluster(&renter.pubkey(), cluster_id).0;
-    let cluster: Cluster = stack.client.account(&cluster_address).expect("the cluster booked in the browser");
-    // Booked for an hour, extended by one in the page.
-    assert_eq!(cluster.hours, 2);
-    assert_eq!(cluster.deposited, PRICE * u64::from(2 * GPUS_PER_HOST) * 2);
-    assert_eq!(cluster.lease_count, 2);
-    let mut paid = 0;
+    let api = |path: &str| -> Value { reqwest::blocking::get(format!("{url}{path}")).unwrap().json().unwrap() };
+    let gone = |address: &Pubkey| stack.client.account_raw(address).is_err();
+    assert!(gone(&cluster_address) && gone(&pda::escrow(&cluster_address).0), "the cluster was closed in the page");
     for (worker, _, price) in &hosts {
-        let lease = stack.client.account::<Lease>(&pda::lease(&cluster_address, worker).0);
-        if *price == PRICE {
-            let lease = lease.expect("a cheapest worker is leased");
-            assert!(lease.proven_secs > 0 && lease.final_secs > 0 && lease.gross_paid > 0, "{worker}");
-            paid += lease.gross_paid - lease.fees_paid;
-        } else {
-            assert!(lease.is_err(), "the dearest worker was not picked");
+        assert!(gone(&pda::lease(&cluster_address, worker).0), "every lease settled and closed");
+        if *price != PRICE {
             assert!(!stack.client.account::<Worker>(worker).unwrap().available, "taken off the market in the page");
         }
     }
-    let escrow = pda::escrow(&cluster_address).0;
-    let escrowed = stack.client.account_raw(&escrow).ok().and_then(|a| timelock_sdk::tokens::balance(&a.data));
-    assert_eq!(escrowed, Some(cluster.deposited - cluster.paid_to_suppliers - cluster.fees - cluster.refunded));
-    assert_eq!(stack.balance(&renter.pubkey(), &stack.payment_mint), RENTER_FUNDS - cluster.deposited);
-    let supplier_state: Supplier = stack.client.account(&supplier_account).unwrap();
-    assert_eq!(supplier_state.earnings_claimed, paid, "everything paid was claimed in the browser");
-    assert_eq!(supplier_state.earnings_unclaimed, 0);
-    assert_eq!(
-        supplier_state.staked,
-        100_001 * 10u64.pow(u32::from(STAKE_DECIMALS)),
-        "one more token staked in the page"
-    );
-    assert_eq!(stack.balance(&supplier.pubkey(), &stack.payment_mint), paid);
-
-    // The API mirrors it.
-    let api = |path: &str| -> Value { reqwest::blocking::get(format!("{url}{path}")).unwrap().json().unwrap() };
     let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    let (clusters, leases, settlements) = loop {
         let clusters = api(&format!("/v1/clusters?renter={}", renter.pubkey()));
         let leases = api(&format!("/v1/leases?cluster={cluster_address}"));
-        let supplier_row = api(&format!("/v1/suppliers/{supplier_account}"));
-        let mirrored = clusters["items"].as_array().map(Vec::len) == Some(1)
-            && clusters["items"][0]["deposited"] == json!(cluster.deposited)
-            && leases["items"].as_array().map(Vec::len) == Some(2)
-            && leases["items"].as_array().unwrap().iter().all(|l| l["gross_paid"].as_u64() > Some(0))
-            && supplier_row["earnings_claimed"] == json!(paid);
-        if mirrored {
-            break;
+        let payouts = api(&format!("/v1/payouts?supplier={supplier_account}&limit=500"));
+        let settlements: Vec<Value> = payouts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["kind"] == "settlement" && p["cluster"] == json!(cluster_address.to_string()))
+            .cloned()
+            .collect();
+        let closing =
+            |l: &Value| settlements.iter().any(|p| p["lease"] == l["address"] && p["refund"].as_u64() > Some(0));
+        if leases["items"].as_array().is_some_and(|ls| ls.len() == 2 && ls.iter().all(closing)) {
+            break (clusters, leases, settlements);
         }
-        assert!(Instant::now() < deadline, "the API does not mirror the browser's booking: {clusters} {leases}");
+        assert!(Instant::now() < deadline, "the API does not have the browser's cluster: {leases} {payouts}");
         std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(clusters["items"].as_array().unwrap().len(), 1, "{clusters}");
+    assert_eq!(clusters["items"][0]["cluster_id"], json!(cluster_id));
+    assert_eq!(clusters["items"][0]["hours"], json!(2), "booked for an hour, extended by one");
+    assert_eq!(clusters["items"][0]["deposited"], json!(PRICE * u64::from(2 * GPUS_PER_HOST) * 2));
+    let cheapest: Vec<String> = hosts.iter().filter(|h| h.2 == PRICE).map(|h| h.0.to_string()).collect();
+    for lease in leases["items"].as_array().unwrap() {
+        assert!(cheapest.contains(&lease["worker"].as_str().unwrap().to_string()), "{lease}");
+        assert!(lease["proven_secs"].as_u64() > Some(0), "{lease}");
     }
+    let sum = |field: &str| settlements.iter().map(|p| p[field].as_u64().unwrap()).sum::<u64>();
+    let (to_supplier, fees) = (sum("amount"), sum("fee"));
+    assert!(to_supplier > 0);
+    assert_eq!(stack.balance(&renter.pubkey(), &stack.payment_mint), RENTER_FUNDS - to_supplier - fees);
+    assert_eq!(stack.balance(&stack.treasury.pubkey(), &stack.payment_mint), fees);
+    let supplier_state: Supplier = stack.client.account(&supplier_account).unwrap();
+    assert!(supplier_state.earnings_claimed > 0, "claimed in the page");
+    assert_eq!(supplier_state.earnings_claimed + supplier_state.earnings_unclaimed, to_supplier);
+    assert_eq!(stack.balance(&supplier.pubkey(), &stack.payment_mint), supplier_state.earnings_claimed);
+    let token = 10u64.pow(u32::from(STAKE_DECIMALS));
+    assert_eq!(supplier_state.staked, 100_001 * token, "one more token staked in the page");
+    assert_eq!(supplier_state.unbonding, token, "and one unbonding");
     for page in ["explorer", "marketplace", "clusters", "supplier"] {
         for width in [1280, 390] {
             assert!(screenshots.join(format!("{page}-{width}.png")).exists(), "{page} at {width} px");

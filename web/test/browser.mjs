@@ -210,10 +210,37 @@ try {
     await supplier.getByRole("button", { name: "Stake", exact: true }).click();
     await supplier.locator(".action-status", { hasText: /^Staked$/ }).waitFor({ timeout: 60_000 });
 
+    await supplier.getByLabel("stake amount").fill("1");
+    await supplier.getByRole("button", { name: "Unbond", exact: true }).click();
+    await supplier.locator(".action-status", { hasText: /^Unbonding started$/ }).waitFor({ timeout: 60_000 });
+
     // The explorer again, now with GPUs rented, volume paid and the settlements among the recent events.
     await explorer.goto(`${plan.url}/#/`);
     await explorer.locator(".tag.settlement").first().waitFor({ timeout: 30_000 });
     await shoot(explorer, "explorer");
+
+    // The renter ends the cluster early, settles its leases until they close (once their last seconds are
+    // final) and closes it: the escrow's remainder comes back.
+    step("ending and closing the cluster");
+    await explorer.goto(`${plan.url}/#/clusters`);
+    const ended = explorer.locator(`[data-testid="cluster-${clusterId}"]`);
+    await ended.getByRole("button", { name: "End early" }).click();
+    await ended.locator(".action-status", { hasText: /^Ended$/ }).waitFor({ timeout: 60_000 });
+    const close = ended.getByRole("button", { name: "Close", exact: true });
+    await waitFor(async () => {
+      if (await close.isEnabled()) return true;
+      const rows = ended.locator(".lease");
+      for (let i = 0; i < (await rows.count()); i++) {
+        await rows.nth(i).getByRole("button", { name: "Settle" }).click();
+      }
+      await new Promise((r) => setTimeout(r, 4_000));
+      return close.isEnabled();
+    }, 120_000, "every lease settled and closed");
+    await close.click();
+    await ended.locator(".action-status", { hasText: /^Closed/ }).waitFor({ timeout: 60_000 }).catch(async (e) => {
+      throw new Error(`closing failed: ${(await ended.locator(".action-error").allInnerTexts()).join("; ") || e.message}`);
+    });
+    results.closed = true;
   }
   console.log(JSON.stringify(results));
 } finally {
