@@ -63,6 +63,8 @@ pub trait Backend: Sync {
     /// Sends and waits for confirmation. `Err(ClientError::Expired)` means the blockhash expired first.
     fn send_and_confirm(&self, transaction: &VersionedTransaction) -> Result<Signature>;
     fn unix_timestamp(&self) -> Result<i64>;
+    /// The newest confirmed slot (lookup tables are created for a recent one and extended ones are usable after).
+    fn slot(&self) -> Result<u64>;
 }
 
 /// Services share one backend between request handlers and background tasks.
@@ -84,6 +86,9 @@ impl<T: Backend + Send + ?Sized> Backend for std::sync::Arc<T> {
     }
     fn unix_timestamp(&self) -> Result<i64> {
         (**self).unix_timestamp()
+    }
+    fn slot(&self) -> Result<u64> {
+        (**self).slot()
     }
 }
 
@@ -231,17 +236,24 @@ impl<B: Backend> Client<B> {
         Err(ClientError::Expired(self.options.max_attempts))
     }
 
-    /// The lookup tables at `addresses`, as v0 messages use them.
-    pub fn lookup_tables(&self, addresses: &[Pubkey]) -> Result<Vec<AddressLookupTableAccount>> {
+    /// The lookup tables at `addresses` as v0 messages can use them now: the addresses added in the current slot
+    /// are left out (the runtime resolves them only from the next one). A missing table is `None`.
+    pub fn lookup_tables(&self, addresses: &[Pubkey]) -> Result<Vec<Option<AddressLookupTableAccount>>> {
+        let slot = self.backend.slot()?;
         let accounts = self.backend.get_multiple_accounts(addresses)?;
         addresses
             .iter()
             .zip(accounts)
             .map(|(key, account)| {
-                let account = account.ok_or(ClientError::AccountNotFound(*key))?;
+                let Some(account) = account else { return Ok(None) };
                 let table = AddressLookupTable::deserialize(&account.data)
                     .map_err(|e| ClientError::Decode(*key, "AddressLookupTable", e.to_string()))?;
-                Ok(AddressLookupTableAccount { key: *key, addresses: table.addresses.to_vec() })
+                let usable = if slot > table.meta.last_extended_slot {
+                    table.addresses.len()
+                } else {
+                    usize::from(table.meta.last_extended_slot_start_index)
+                };
+                Ok(Some(AddressLookupTableAccount { key: *key, addresses: table.addresses[..usable].to_vec() }))
             })
             .collect()
     }

@@ -126,6 +126,10 @@ impl Backend for RpcBackend {
         })
     }
 
+    fn slot(&self) -> Result<u64> {
+        self.rpc.get_slot().map_err(rpc_error)
+    }
+
     fn unix_timestamp(&self) -> Result<i64> {
         let slot = self.rpc.get_slot().map_err(rpc_error)?;
         self.rpc.get_block_time(slot).map_err(rpc_error)

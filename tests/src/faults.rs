@@ -106,6 +106,10 @@ impl<B: Backend> Backend for Unreliable<B> {
         self.check()?;
         self.inner.unix_timestamp()
     }
+    fn slot(&self) -> Result<u64> {
+        self.check()?;
+        self.inner.slot()
+    }
 }
 
 /// A JSON-RPC node in front of another, counting the calls by method; when `forgetful`, it answers `null` for

@@ -154,8 +154,7 @@ impl TestFixture {
     /// and usable from the slot it leaves the fixture in (the one after its last extension).
     pub fn lookup_table(&mut self, authority: &Keypair, addresses: &[Pubkey]) -> AddressLookupTableAccount {
         let slot = self.svm.get_sysvar::<Clock>().slot;
-        // The program takes the table's creation slot only if it is a recent one.
-        self.svm.set_sysvar(&solana_slot_hashes::SlotHashes::new(&[(slot, self.svm.latest_blockhash())]));
+        self.record_slot_hash(slot);
         let (create, key) = lookup_table::create_lookup_table(authority.pubkey(), authority.pubkey(), slot);
         self.send(&[create], &[authority]).expect("create the lookup table");
         for chunk in addresses.chunks(20) {
@@ -238,6 +237,16 @@ impl TestFixture {
         clock.unix_timestamp = unix_timestamp;
         clock.slot += 1;
         self.svm.set_sysvar(&clock);
+        self.record_slot_hash(clock.slot);
+    }
+
+    /// Adds `slot` to the SlotHashes sysvar, as a validator does for every slot: lookup tables are created for a
+    /// recent slot.
+    fn record_slot_hash(&mut self, slot: u64) {
+        let mut recent: Vec<_> = self.svm.get_sysvar::<solana_slot_hashes::SlotHashes>().iter().copied().collect();
+        recent.insert(0, (slot, self.svm.latest_blockhash()));
+        recent.truncate(solana_slot_hashes::MAX_ENTRIES);
+        self.svm.set_sysvar(&solana_slot_hashes::SlotHashes::new(&recent));
     }
 
     pub fn warp(&mut self, secs: i64) {

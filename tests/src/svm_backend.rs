@@ -87,6 +87,10 @@ impl<S: BorrowMut<LiteSVM> + Send> Backend for SvmBackend<S> {
         }
     }
 
+    fn slot(&self) -> Result<u64> {
+        Ok(self.svm().get_sysvar::<Clock>().slot)
+    }
+
     fn unix_timestamp(&self) -> Result<i64> {
         Ok(self.svm().get_sysvar::<Clock>().unix_timestamp)
     }

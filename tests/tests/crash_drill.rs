@@ -85,7 +85,14 @@ fn attestations_sent(rpc_url: &str, oracle: &anchor_lang::prelude::Pubkey) -> Ve
             serde_json::json!({ "encoding": "json", "commitment": "confirmed", "maxSupportedTransactionVersion": 0 });
         let transaction = rpc("getTransaction", serde_json::json!([signature, config]));
         let message = &transaction["transaction"]["message"];
-        let keys: Vec<&str> = message["accountKeys"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+        // A v0 transaction's accounts: its own keys, then those loaded from lookup tables (writable, read-only).
+        let loaded = &transaction["meta"]["loadedAddresses"];
+        let keys: Vec<&str> = [&message["accountKeys"], &loaded["writable"], &loaded["readonly"]]
+            .into_iter()
+            .filter_map(|list| list.as_array())
+            .flatten()
+            .map(|k| k.as_str().unwrap())
+            .collect();
         for instruction in message["instructions"].as_array().unwrap() {
             let program = keys[instruction["programIdIndex"].as_u64().unwrap() as usize];
             let data = bs58::decode(instruction["data"].as_str().unwrap()).into_vec().unwrap();

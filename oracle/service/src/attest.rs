@@ -23,6 +23,7 @@ use crate::chain::{Chain, WorkerInfo};
 use crate::config::Config;
 use crate::outages::Outages;
 use crate::store::{EvidenceRow, Store, WorkloadHistory};
+use crate::tables::LookupTables;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AttestError {
@@ -52,6 +53,7 @@ pub struct Attestor {
     pub config: Config,
     pub signer: Arc<Keypair>,
     pub outages: Arc<Outages>,
+    pub tables: LookupTables,
 }
 
 /// A verdict this oracle owes an open dispute.
@@ -261,8 +263,10 @@ impl Attestor {
         let leaves_of = |chunk: &[(Pubkey, LeaseReport)]| -> Vec<merkle::Hash> {
             chunk.iter().map(|(lease, _)| leaves[lease]).collect()
         };
-        let batches =
-            timelock_sdk::batch::lease_attest(me, window_end, &reports, &[], |chunk| merkle::root(&leaves_of(chunk)));
+        let tables = self.tables.usable().await;
+        let batches = timelock_sdk::batch::lease_attest(me, window_end, &reports, &tables, |chunk| {
+            merkle::root(&leaves_of(chunk))
+        });
         // The attest instruction ends each batch; its accounts past the fixed four are its leases, in order.
         let leases_per_tx: Vec<usize> =
             batches.iter().map(|b| b.last().map_or(0, |ix| ix.accounts.len().saturating_sub(4))).collect();
@@ -275,7 +279,7 @@ impl Attestor {
                 let options = SendOptions { priority_fee, ..client.options };
                 let sender = Client { backend: client.backend.clone(), options };
                 let signers: [&(dyn Signer + Sync); 1] = [signer.as_ref()];
-                Ok(sender.send_batches(&to_send, &signers))
+                Ok(sender.send_batches_with_tables(&to_send, &signers, &tables, |_| {}))
             })
             .await?;
         report.transactions = batches.len();
@@ -315,6 +319,9 @@ impl Attestor {
             }
         }
         self.store.record_evidence(&me.to_bytes(), &evidence).await?;
+        // The leases sent go in the oracle's lookup tables for the next rounds.
+        let judged: Vec<Pubkey> = judged.iter().map(|j| j.lease).collect();
+        self.tables.maintain(&judged).await;
         Ok(())
     }
 

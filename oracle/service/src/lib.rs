@@ -13,6 +13,7 @@ pub mod outages;
 pub mod renter;
 pub mod retention;
 pub mod store;
+pub mod tables;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub use crate::config::Config;
 use crate::ingest::Writer;
 use crate::outages::Outages;
 use crate::store::Store;
+use crate::tables::LookupTables;
 
 /// A started oracle. [`RunningOracle::stop`] stops taking requests, answers those in flight, drains the
 /// writer and ends the attestation loop.
@@ -108,14 +110,17 @@ pub async fn start(
         metrics.clone(),
         readiness.clone(),
     ));
+    // Attestation reads the chain afresh every round.
+    let chain = Arc::new(Chain::new(Arc::new(Client::new(backend)), Duration::ZERO, Duration::ZERO));
+    let signer = Arc::new(signer);
     let attestor = Arc::new(Attestor {
         turns: state.turns.clone(),
-        // Attestation reads the chain afresh every round.
-        chain: Arc::new(Chain::new(Arc::new(Client::new(backend)), Duration::ZERO, Duration::ZERO)),
+        chain: chain.clone(),
         store: store.clone(),
         config: config.clone(),
-        signer: Arc::new(signer),
+        signer: signer.clone(),
         outages,
+        tables: LookupTables { chain, store: store.clone(), signer },
     });
     // Today's partition exists before the first heartbeat is taken.
     retention::pass(&store, config.evidence_keep_secs).await;

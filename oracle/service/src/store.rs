@@ -506,6 +506,45 @@ impl Store {
         Ok(previous.flatten())
     }
 
+    /// The oracle's lookup tables, oldest first: `(address, deactivated)`.
+    pub async fn lookup_tables(&self, oracle: &Key) -> sqlx::Result<Vec<(Key, bool)>> {
+        let rows: Vec<(Vec<u8>, bool)> = sqlx::query_as(
+            "SELECT address, deactivated_at IS NOT NULL FROM oracle.lookup_tables WHERE oracle = $1 \
+             ORDER BY created_at, address",
+        )
+        .bind(&oracle[..])
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().filter_map(|(address, off)| Some((address.try_into().ok()?, off))).collect())
+    }
+
+    pub async fn record_lookup_table(&self, oracle: &Key, address: &Key) -> sqlx::Result<()> {
+        sqlx::query("INSERT INTO oracle.lookup_tables (oracle, address) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(&oracle[..])
+            .bind(&address[..])
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn lookup_table_deactivated(&self, oracle: &Key, address: &Key) -> sqlx::Result<()> {
+        sqlx::query("UPDATE oracle.lookup_tables SET deactivated_at = now() WHERE oracle = $1 AND address = $2")
+            .bind(&oracle[..])
+            .bind(&address[..])
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn forget_lookup_table(&self, oracle: &Key, address: &Key) -> sqlx::Result<()> {
+        sqlx::query("DELETE FROM oracle.lookup_tables WHERE oracle = $1 AND address = $2")
+            .bind(&oracle[..])
+            .bind(&address[..])
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Records what was reported for each lease and the transaction (or error) that carried it.
     pub async fn record_reports(
         &self,

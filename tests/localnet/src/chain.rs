@@ -19,6 +19,7 @@ use solana_message::{v0::LoadedAddresses, VersionedMessage};
 use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use solana_signer::Signer;
+use solana_slot_hashes::SlotHashes;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
@@ -139,6 +140,11 @@ impl Chain {
         });
         self.svm.expire_blockhash();
         self.blockhashes.push_back((slot, self.svm.latest_blockhash()));
+        // Lookup tables are created for a slot the SlotHashes sysvar still lists, as on a validator.
+        let mut recent: Vec<_> = self.svm.get_sysvar::<SlotHashes>().iter().copied().collect();
+        recent.insert(0, (slot, self.svm.latest_blockhash()));
+        recent.truncate(solana_slot_hashes::MAX_ENTRIES);
+        self.svm.set_sysvar(&SlotHashes::new(&recent));
         while self.blockhashes.front().is_some_and(|(s, _)| s + BLOCKHASH_VALID_SLOTS < slot) {
             self.blockhashes.pop_front();
         }

@@ -171,3 +171,30 @@ async fn an_open_dispute_is_decided_by_the_oracles_re_judging_their_evidence_wit
     first.stop().await;
     second.stop().await;
 }
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn after_its_first_round_an_oracle_attests_sixty_leases_a_transaction_through_its_lookup_table(pool: PgPool) {
+    let world = OracleWorld::new(70, 1, 2, 900);
+    let store = Store::new(pool.clone());
+    let start = world.start;
+    let rows: Vec<_> = (0..70).flat_map(|w| beats(&world, w, start, 10, false)).collect();
+    store.insert_heartbeats(&rows).await.unwrap();
+    let config = Config { challenge_timeout_secs: 1_000_000, ..OracleWorld::oracle_config() };
+    let oracle = world.start_oracle(pool.clone(), 0, config).await;
+
+    // No table yet: the packet holds 22 leases. The round then puts all 70 in a table of the oracle's.
+    let round = oracle.attestor.round().await.unwrap();
+    assert_eq!((round.sent.len(), round.transactions, round.failed_transactions), (70, 4, 0));
+    let me = timelock_tests::Signer::pubkey(oracle.attestor.signer.as_ref()).to_bytes();
+    assert_eq!(store.lookup_tables(&me).await.unwrap().len(), 1);
+
+    // A minute later (the table's addresses are usable from the next slot): 60 leases a transaction.
+    world.chain.lock().warp(60);
+    let rows: Vec<_> = (0..70).flat_map(|w| beats(&world, w, start + 300, 2, false)).collect();
+    store.insert_heartbeats(&rows).await.unwrap();
+    let round = oracle.attestor.round().await.unwrap();
+    assert_eq!((round.sent.len(), round.transactions, round.failed_transactions), (70, 2, 0));
+    let voted = world.lease(69).votes[0].window_end;
+    assert_eq!(voted, round.window_end, "the last lease's vote is this round's");
+    assert_eq!(store.lookup_tables(&me).await.unwrap().len(), 1, "the table is reused");
+}
