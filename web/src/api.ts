@@ -131,8 +131,10 @@ export interface Slash {
   [field: string]: unknown;
 }
 
+/** What a supplier was paid and slashed over its whole history (from the events). */
 export interface SupplierTotals {
-  [field: string]: number | string;
+  earned_total: number;
+  slashes_total: number;
 }
 
 export interface Interval {

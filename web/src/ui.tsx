@@ -21,8 +21,9 @@ export const useEnv = (): Env => useContext(EnvContext) ?? { settings: null!, ch
 
 export type Loaded<T> = { state: "loading" } | { state: "error"; error: Error } | { state: "ready"; value: T };
 
-/** `load()` now, again whenever `deps` change, and every `everyMs` when given; a refresh that fails keeps the
- * last value shown with its error beside it only when there was nothing to show. */
+/** `load()` now, again whenever `deps` change, and every `everyMs` when given. A refresh that fails keeps the
+ * last value on screen (a transient error must not blank a page being watched); a first load that fails shows
+ * its error. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[], everyMs?: number): [Loaded<T>, () => void] {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: "loading" });
   const generation = useRef(0);
@@ -33,7 +34,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], everyMs?: nu
       (error: Error) =>
         mine === generation.current && setLoaded((prev) => (prev.state === "ready" ? prev : { state: "error", error })),
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
   useEffect(() => {
     setLoaded({ state: "loading" });

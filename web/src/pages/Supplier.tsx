@@ -45,7 +45,7 @@ function SupplierPage({ wallet }: { wallet: Connected }) {
         empty="This wallet is not a registered supplier (register and add workers with `timelock supplier register` and `timelock worker register`)."
       >
         {(s) => {
-          const { supplier: sup, workers, slashes } = s!;
+          const { supplier: sup, totals, workers, slashes } = s!;
           return (
             <>
               <section className="card">
@@ -74,6 +74,7 @@ function SupplierPage({ wallet }: { wallet: Connected }) {
                 <div className="stats">
                   <Stat label="Unclaimed" testid="earnings_unclaimed"><Amount units={BigInt(sup.earnings_unclaimed)} mint="pay" /></Stat>
                   <Stat label="Claimed" testid="earnings_claimed"><Amount units={BigInt(sup.earnings_claimed)} mint="pay" /></Stat>
+                  <Stat label="Earned, all time" testid="earned_total"><Amount units={BigInt(totals.earned_total)} mint="pay" /></Stat>
                   <Stat label="Active leases">{sup.active_leases}</Stat>
                   <Stat label="Faults">{sup.fault_count}</Stat>
                 </div>
