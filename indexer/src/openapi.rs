@@ -9,6 +9,7 @@ use utoipa::OpenApi;
 
 use crate::api::accounts::*;
 use crate::api::console::*;
+use crate::api::history::*;
 use crate::api::intervals::*;
 use crate::api::money::*;
 use crate::api::*;
@@ -37,6 +38,7 @@ use crate::rows::{Attestation, Dispute, DisputeKind, Payout, PayoutKind, Slash};
         list_payouts,
         list_slashes,
         stats,
+        daily_stats,
         console_config,
         health,
         ready
@@ -54,6 +56,9 @@ use crate::rows::{Attestation, Dispute, DisputeKind, Payout, PayoutKind, Slash};
         Slash,
         Attestation,
         ConsoleConfig,
+        Daily,
+        Day,
+        DailyPrice,
         LeaseIntervals,
         OracleIntervals,
         OracleAnswer,
@@ -83,6 +88,7 @@ pub const PATHS: &[&str] = &[
     "/v1/payouts",
     "/v1/slashes",
     "/v1/stats",
+    "/v1/stats/daily",
     "/v1/console-config",
     "/health",
     "/ready",

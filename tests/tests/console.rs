@@ -443,6 +443,16 @@ fn the_console_books_settles_and_claims_in_a_real_browser() {
     assert!(supplier_state.earnings_claimed > 0, "claimed in the page");
     assert_eq!(supplier_state.earnings_claimed + supplier_state.earnings_unclaimed, to_supplier);
     assert_eq!(stack.balance(&supplier.pubkey(), &stack.payment_mint), supplier_state.earnings_claimed);
+    // The explorer's day-by-day figures: the settlements' volume, and the price the two leases were booked at.
+    let daily = api("/v1/stats/daily?days=2");
+    let days = daily["days"].as_array().unwrap();
+    let volume: u64 = days.iter().map(|d| d["volume_paid"].as_u64().unwrap()).sum();
+    assert_eq!(volume, to_supplier + fees, "{daily}");
+    let booked: Vec<&Value> = days.iter().flat_map(|d| d["prices"].as_array().unwrap()).collect();
+    assert_eq!(booked.iter().map(|p| p["leases"].as_u64().unwrap()).sum::<u64>(), 2, "{daily}");
+    assert!(booked
+        .iter()
+        .all(|p| p["gpu_model"] == "H100-SXM" && p["median_price_per_gpu_hour"] == json!(PRICE as f64)));
     let token = 10u64.pow(u32::from(STAKE_DECIMALS));
     assert_eq!(supplier_state.staked, 100_001 * token, "one more token staked in the page");
     assert_eq!(supplier_state.unbonding, token, "and one unbonding");

@@ -108,6 +108,15 @@ export interface Stats {
   volume_paid_24h: number;
 }
 
+/** `/v1/stats/daily`: every UTC day of the range, oldest first. */
+export interface Daily {
+  days: {
+    day: number;
+    volume_paid: number;
+    prices: { gpu_model: string; median_price_per_gpu_hour: number; leases: number }[];
+  }[];
+}
+
 export interface Payout {
   id: string;
   signature: string;

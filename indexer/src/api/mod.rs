@@ -29,11 +29,13 @@ const VIEW_OF: &str = "to_jsonb(t) - 'slot' - 'finalized' - 'closed'";
 
 pub mod accounts;
 pub mod console;
+pub mod history;
 pub mod intervals;
 pub mod money;
 
 use accounts::*;
 use console::*;
+use history::*;
 use intervals::*;
 use money::*;
 
@@ -66,6 +68,7 @@ pub fn router(state: Arc<ApiState>, request_timeout: Duration) -> Router {
         .route("/v1/payouts", get(list_payouts))
         .route("/v1/slashes", get(list_slashes))
         .route("/v1/stats", get(stats))
+        .route("/v1/stats/daily", get(daily_stats))
         .route("/v1/console-config", get(console_config))
         .route("/", get(console_index))
         .route("/assets/{*path}", get(console_asset))

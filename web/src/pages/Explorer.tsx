@@ -1,19 +1,17 @@
-import { lazy, Suspense, useState } from "react";
+import { lazy, Suspense, useMemo, useState } from "react";
 
-import { api, all, ApiError, type Payout, type Slash, type Stats, type WorkerView, type SupplierView, type ClusterView, type LeaseView, type Page } from "../api";
+import { api, ApiError, type Daily, type Payout, type Slash, type Stats, type WorkerView, type SupplierView, type ClusterView, type LeaseView, type Page } from "../api";
 import { Bars } from "../bars";
 import { percent, time, tokens } from "../format";
 import { Addr, Amount, Show, Stat, useEnv, useLoad } from "../ui";
 
 // uPlot loads after the totals are on screen.
-const DailyBars = lazy(() => import("../chart").then((m) => ({ default: m.DailyBars })));
-
-const DAY = 86_400;
-const DAYS_SHOWN = 14;
+const DailyChart = lazy(() => import("../chart").then((m) => ({ default: m.DailyChart })));
 
 export function Explorer() {
   const [stats] = useLoad(() => api<Stats>("/v1/stats"), [], 5_000);
   const [activity] = useLoad(recentActivity, [], 5_000);
+  const [daily] = useLoad(() => api<Daily>("/v1/stats/daily", { days: 14 }), [], 10_000);
   return (
     <>
       <h1>Network</h1>
@@ -38,36 +36,42 @@ export function Explorer() {
       <div className="grid2">
         <section className="card">
           <h2>Volume paid per day</h2>
-          <Show loaded={activity} what="payouts" isEmpty={(a) => a.payouts.length === 0} empty="Nothing has been paid yet.">
-            {(a) => <Volume payouts={a.payouts} />}
+          <Show loaded={daily} what="daily volume" isEmpty={(d) => d.days.every((x) => x.volume_paid === 0)} empty="Nothing has been paid in the last 14 days.">
+            {(d) => <Volume daily={d} />}
           </Show>
         </section>
         <section className="card">
-          <h2>Median price per GPU-hour</h2>
-          <Show loaded={stats} what="prices" isEmpty={(s) => s.median_price_by_model.length === 0} empty="No workers are listed yet.">
-            {(s) => (
-              <table>
-                <thead>
-                  <tr>
-                    <th>Model</th>
-                    <th className="num">Median price</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {s.median_price_by_model.map((m) => (
-                    <tr key={m.gpu_model}>
-                      <td>{m.gpu_model}</td>
-                      <td className="num">
-                        <Amount units={BigInt(Math.round(m.median_price_per_gpu_hour))} mint="pay" />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
+          <h2>Median booked price per GPU-hour</h2>
+          <Show loaded={daily} what="prices" isEmpty={(d) => d.days.every((x) => x.prices.length === 0)} empty="No lease was booked in the last 14 days.">
+            {(d) => <Prices daily={d} />}
           </Show>
         </section>
       </div>
+      <section className="card">
+        <h2>Median listed price per GPU-hour, now</h2>
+        <Show loaded={stats} what="prices" isEmpty={(s) => s.median_price_by_model.length === 0} empty="No workers are listed yet.">
+          {(s) => (
+            <table>
+              <thead>
+                <tr>
+                  <th>Model</th>
+                  <th className="num">Median price</th>
+                </tr>
+              </thead>
+              <tbody>
+                {s.median_price_by_model.map((m) => (
+                  <tr key={m.gpu_model}>
+                    <td>{m.gpu_model}</td>
+                    <td className="num">
+                      <Amount units={BigInt(Math.round(m.median_price_per_gpu_hour))} mint="pay" />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Show>
+      </section>
       <section className="card">
         <h2>Recent events</h2>
         <Show loaded={activity} what="events" isEmpty={(a) => a.events.length === 0} empty="No payouts or slashes yet.">
@@ -114,34 +118,55 @@ const ByRegion = ({ stats }: { stats: Stats }) => <Bars rows={grouped(stats, "re
 type Event = { at: number | null; kind: string; supplier: string; amount: number; mint: "pay" | "stake"; signature: string; id: string };
 
 async function recentActivity() {
-  const from = Math.floor(Date.now() / 1000) - DAYS_SHOWN * DAY;
   const [payouts, slashes] = await Promise.all([
-    all<Payout>("/v1/payouts", { from }, 5_000),
+    api<Page<Payout>>("/v1/payouts", { limit: 20 }),
     api<Page<Slash>>("/v1/slashes", { limit: 20 }),
   ]);
   const events: Event[] = [
-    ...payouts.slice(0, 20).map((p) => ({ at: p.block_time, kind: p.kind, supplier: p.supplier, amount: p.amount, mint: "pay" as const, signature: p.signature, id: p.id })),
+    ...payouts.items.map((p) => ({ at: p.block_time, kind: p.kind, supplier: p.supplier, amount: p.amount, mint: "pay" as const, signature: p.signature, id: p.id })),
     ...slashes.items.map((s) => ({ at: s.block_time, kind: "slash", supplier: s.supplier, amount: s.amount, mint: "stake" as const, signature: s.signature, id: s.id })),
   ].sort((a, b) => (b.at ?? 0) - (a.at ?? 0));
-  return { payouts, events: events.slice(0, 20) };
+  return { events: events.slice(0, 20) };
 }
 
-function Volume({ payouts }: { payouts: Payout[] }) {
+/** Token units of the payment mint, as chart axes show them. */
+function usePayFormat() {
   const { program } = useEnv();
-  const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
-  const days = Array.from({ length: DAYS_SHOWN }, (_, i) => today - (DAYS_SHOWN - 1 - i) * DAY);
-  const values = days.map(() => 0);
-  for (const p of payouts) {
-    if (p.kind !== "settlement" || p.block_time == null) continue;
-    const i = days.indexOf(Math.floor(p.block_time / DAY) * DAY);
-    if (i >= 0) values[i] += p.amount + p.fee;
-  }
   const decimals = program?.paymentDecimals ?? 0;
   const scale = 10 ** decimals;
-  const format = (v: number) => tokens(BigInt(Math.round(v * scale)), decimals, 2);
+  return useMemo(
+    () => ({ scale, format: (v: number) => tokens(BigInt(Math.round(v * scale)), decimals, 2) }),
+    [scale, decimals],
+  );
+}
+
+function Volume({ daily }: { daily: Daily }) {
+  const { scale, format } = usePayFormat();
+  const days = useMemo(() => daily.days.map((d) => d.day), [daily]);
+  const series = useMemo(() => [{ label: "paid", values: daily.days.map((d) => d.volume_paid / scale) }], [daily, scale]);
   return (
     <Suspense fallback={<div className="chart" />}>
-      <DailyBars days={days} values={values.map((v) => v / scale)} label="paid (USDC)" format={format} />
+      <DailyChart days={days} series={series} bars format={format} label="volume paid per day" />
+    </Suspense>
+  );
+}
+
+function Prices({ daily }: { daily: Daily }) {
+  const { scale, format } = usePayFormat();
+  const days = useMemo(() => daily.days.map((d) => d.day), [daily]);
+  const series = useMemo(() => {
+    const models = [...new Set(daily.days.flatMap((d) => d.prices.map((p) => p.gpu_model)))].sort();
+    return models.map((model) => ({
+      label: model,
+      values: daily.days.map((d) => {
+        const price = d.prices.find((p) => p.gpu_model === model);
+        return price ? price.median_price_per_gpu_hour / scale : null;
+      }),
+    }));
+  }, [daily, scale]);
+  return (
+    <Suspense fallback={<div className="chart" />}>
+      <DailyChart days={days} series={series} format={format} label="median booked price per GPU-hour" />
     </Suspense>
   );
 }
