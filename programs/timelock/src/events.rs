@@ -325,10 +325,11 @@ pub struct IncentivesClaimed {
 /// `EVENT_IX_TAG_LE ‖ discriminator ‖ borsh(event)`), but builds the data with two copies instead of the macro's
 /// byte-by-byte iterator, which costs several CU per byte on SBF.
 pub fn emit<'info, E: anchor_lang::Event>(event_authority: &AccountInfo<'info>, event: &E) -> Result<()> {
-    let body = event.data();
-    let mut data = Vec::with_capacity(EVENT_IX_TAG_LE.len() + body.len());
+    // The instruction data written once, in place: tag, discriminator, fields (about the event's size in memory).
+    let mut data = Vec::with_capacity(EVENT_IX_TAG_LE.len() + E::DISCRIMINATOR.len() + std::mem::size_of::<E>());
     data.extend_from_slice(EVENT_IX_TAG_LE);
-    data.extend_from_slice(&body);
+    data.extend_from_slice(E::DISCRIMINATOR);
+    event.serialize(&mut data)?;
     let ix = Instruction {
         program_id: crate::ID,
         accounts: vec![AccountMeta::new_readonly(*event_authority.key, true)],

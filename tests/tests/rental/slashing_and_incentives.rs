@@ -111,3 +111,48 @@ fn incentive_pool_pays_emissions_pro_rata_to_what_renters_paid() {
     let epoch_account: timelock::state::IncentiveEpoch = f.account(&pda::incentive_epoch(epoch).0);
     assert_eq!((epoch_account.emission, epoch_account.credit), (emission, 24 * ONE_USDC));
 }
+
+#[test]
+fn a_settlement_credits_only_this_epochs_record_of_the_leases_own_supplier() {
+    let mut f = TestFixture::new();
+    f.enable_incentives(1_000 * ONE_STAKE, 4 * HOUR, 1_500 * ONE_STAKE);
+    let (_alice, alice_workers) = f.supplier_with_workers(1);
+    let (bob, bob_workers) = f.supplier_with_workers(1);
+    let renter = f.renter(1_000 * ONE_USDC);
+    f.create_cluster(&renter, 1, 3).unwrap();
+    let workers = [alice_workers[0], bob_workers[0]];
+    f.add_workers(&renter, 1, &workers).unwrap();
+    let lease = f.lease_address(&renter, 1, &workers[0]);
+    let other = f.lease_address(&renter, 1, &workers[1]);
+    // Both suppliers earn in the first epoch: both have a record of it.
+    f.warp(HOUR);
+    let now = f.now();
+    f.attest_quorum(2, now, &[(lease, 3_600, 0), (other, 3_600, 0)]);
+    f.warp(DISPUTE_WINDOW);
+    for worker in &workers {
+        f.settle(&renter, 1, worker).unwrap();
+    }
+    let pool: timelock::state::IncentivePool = f.account(&pda::incentive_pool().0);
+    let first_epoch = pool.epoch_at(f.now());
+
+    // More final seconds for Alice's lease, and a cranker hands in Bob's record of the epoch instead of hers.
+    f.warp(HOUR);
+    let now = f.now();
+    f.attest_quorum(2, now, &[(lease, 7_200, 0)]);
+    f.warp(DISPUTE_WINDOW);
+    let cranker = f.actor();
+    let mut accounts = f.settle_accounts(&renter, 1, &workers[0]);
+    accounts.incentives = Some(ix::IncentiveCredit { epoch: first_epoch, payer: cranker.pubkey() });
+    let mut settle = ix::lease_settle(accounts);
+    let records = settle.accounts.len() - 3;
+    settle.accounts[records].pubkey = pda::supplier_incentive(&bob.supplier(), first_epoch).0;
+    assert_error(f.send(&[settle], &[&cranker]), TimelockError::IncentiveAccountsMissing);
+
+    // Once the epoch is over, its records (the epoch's and Alice's own) no longer take credit.
+    f.set_time(pool.epoch_end(first_epoch));
+    let mut accounts = f.settle_accounts(&renter, 1, &workers[0]);
+    accounts.incentives = Some(ix::IncentiveCredit { epoch: first_epoch, payer: cranker.pubkey() });
+    assert_error(f.send(&[ix::lease_settle(accounts)], &[&cranker]), TimelockError::IncentiveAccountsMissing);
+    // With the current epoch's records the settlement goes through and credits what became final.
+    assert!(f.settle(&renter, 1, &workers[0]).unwrap().event::<LeaseSettled>().incentive_credit > 0);
+}

@@ -31,61 +31,68 @@ impl<'info> IncentiveAccounts<'info> {
 
     /// Credits `credit` to `supplier` in the current epoch, creating the epoch and the supplier's record on
     /// first use. Returns the epoch credited.
+    ///
+    /// An existing record is known by its owner, type and fields instead of by re-deriving its address: the
+    /// program creates each only at its PDA (an epoch at `["incentive_epoch", epoch]`, a supplier's at
+    /// `["supplier_incentive", supplier, epoch]`), so a program-owned record of that type naming the epoch (and
+    /// the supplier) is the one. Only a record about to be created has its address derived.
     pub fn credit(&self, supplier: Pubkey, credit: u64, now: i64) -> Result<u64> {
         let mut pool = Account::<IncentivePool>::try_from(self.pool)?;
         let epoch_index = pool.epoch_at(now);
         let epoch_le = epoch_index.to_le_bytes();
 
-        let (epoch_address, epoch_bump) = Pubkey::find_program_address(&[INCENTIVE_EPOCH_SEED, &epoch_le], &crate::ID);
-        require_keys_eq!(epoch_address, *self.epoch.key, TimelockError::IncentiveAccountsMissing);
         let mut epoch = if self.epoch.owner == &crate::ID {
-            Account::<IncentiveEpoch>::try_from(self.epoch)?
+            let epoch = read::<IncentiveEpoch>(self.epoch)?;
+            require!(epoch.epoch == epoch_index, TimelockError::IncentiveAccountsMissing);
+            epoch
         } else {
+            let (address, bump) = Pubkey::find_program_address(&[INCENTIVE_EPOCH_SEED, &epoch_le], &crate::ID);
+            require_keys_eq!(address, *self.epoch.key, TimelockError::IncentiveAccountsMissing);
             token::create_pda_account(
                 self.payer,
                 self.epoch,
                 self.system_program,
                 IncentiveEpoch::SPACE,
-                &[INCENTIVE_EPOCH_SEED, &epoch_le, &[epoch_bump]],
+                &[INCENTIVE_EPOCH_SEED, &epoch_le, &[bump]],
             )?;
             // An epoch promises at most what the pool still holds uncommitted.
             let emission = pool.emission_per_epoch.min(pool.funded.saturating_sub(pool.committed));
             pool.committed = pool.committed.checked_add(emission).ok_or(TimelockError::Overflow)?;
-            let fresh = IncentiveEpoch { epoch: epoch_index, emission, credit: 0, paid: 0, bump: epoch_bump };
-            token::write_new(self.epoch, &fresh)?;
-            Account::<IncentiveEpoch>::try_from(self.epoch)?
+            IncentiveEpoch { epoch: epoch_index, emission, credit: 0, paid: 0, bump }
         };
         epoch.credit = epoch.credit.checked_add(credit).ok_or(TimelockError::Overflow)?;
 
-        let (record_address, record_bump) =
-            Pubkey::find_program_address(&[SUPPLIER_INCENTIVE_SEED, supplier.as_ref(), &epoch_le], &crate::ID);
-        require_keys_eq!(record_address, *self.supplier_incentive.key, TimelockError::IncentiveAccountsMissing);
         let mut record = if self.supplier_incentive.owner == &crate::ID {
-            Account::<SupplierIncentive>::try_from(self.supplier_incentive)?
+            let record = read::<SupplierIncentive>(self.supplier_incentive)?;
+            require!(
+                record.supplier == supplier && record.epoch == epoch_index,
+                TimelockError::IncentiveAccountsMissing
+            );
+            record
         } else {
+            let seeds: &[&[u8]] = &[SUPPLIER_INCENTIVE_SEED, supplier.as_ref(), &epoch_le];
+            let (address, bump) = Pubkey::find_program_address(seeds, &crate::ID);
+            require_keys_eq!(address, *self.supplier_incentive.key, TimelockError::IncentiveAccountsMissing);
             token::create_pda_account(
                 self.payer,
                 self.supplier_incentive,
                 self.system_program,
                 SupplierIncentive::SPACE,
-                &[SUPPLIER_INCENTIVE_SEED, supplier.as_ref(), &epoch_le, &[record_bump]],
+                &[SUPPLIER_INCENTIVE_SEED, supplier.as_ref(), &epoch_le, &[bump]],
             )?;
-            let fresh = SupplierIncentive {
-                supplier,
-                epoch: epoch_index,
-                credit: 0,
-                rent_payer: *self.payer.key,
-                bump: record_bump,
-            };
-            token::write_new(self.supplier_incentive, &fresh)?;
-            Account::<SupplierIncentive>::try_from(self.supplier_incentive)?
+            SupplierIncentive { supplier, epoch: epoch_index, credit: 0, rent_payer: *self.payer.key, bump }
         };
-        require_keys_eq!(record.supplier, supplier, TimelockError::IncentiveAccountsMissing);
         record.credit = record.credit.checked_add(credit).ok_or(TimelockError::Overflow)?;
 
+        token::write_new(self.epoch, &epoch)?;
+        token::write_new(self.supplier_incentive, &record)?;
         pool.exit(&crate::ID)?;
-        epoch.exit(&crate::ID)?;
-        record.exit(&crate::ID)?;
         Ok(epoch_index)
     }
+}
+
+/// A program account of type `T` (owner and discriminator checked), as a value.
+fn read<T: AccountSerialize + AccountDeserialize + Owner + Clone>(info: &AccountInfo) -> Result<T> {
+    require_keys_eq!(*info.owner, T::owner(), anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram);
+    T::try_deserialize(&mut &info.try_borrow_data()?[..])
 }
