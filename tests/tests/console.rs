@@ -278,8 +278,8 @@ fn hex(bytes: &[u8]) -> String {
 /// indexer serving the console, agents): `web/test/browser.mjs` checks the explorer against `/v1/stats`, books
 /// GPUs from the marketplace with a Wallet Standard wallet backed by the renter's keypair, watches proven
 /// seconds rise under My clusters, extends the cluster and settles; on the supplier's page claims the earnings,
-/// takes the idle worker off the market, stakes and unbonds; then ends the cluster early, settles its leases until
-/// they close and closes it. The chain, the API and the balances are checked here. Screenshots of every page at 1280 and 390 px go to `target/console/`.
+/// takes the idle worker off the market, stakes and unbonds; then removes a worker, ends the cluster early,
+/// settles its leases until they close and closes it. The chain, the API and the balances are checked here. Screenshots of every page at 1280 and 390 px go to `target/console/`.
 #[test]
 fn the_console_books_settles_and_claims_in_a_real_browser() {
     let database_url = std::env::var("DATABASE_URL").expect("DATABASE_URL (make test provides one)");
@@ -434,6 +434,8 @@ fn the_console_books_settles_and_claims_in_a_real_browser() {
         assert!(cheapest.contains(&lease["worker"].as_str().unwrap().to_string()), "{lease}");
         assert!(lease["proven_secs"].as_u64() > Some(0), "{lease}");
     }
+    let removed = leases["items"].as_array().unwrap().iter().filter(|l| l["removed_at"].as_i64() > Some(0)).count();
+    assert_eq!(removed, 1, "one worker removed in the page: {leases}");
     let sum = |field: &str| settlements.iter().map(|p| p[field].as_u64().unwrap()).sum::<u64>();
     let (to_supplier, fees) = (sum("amount"), sum("fee"));
     assert!(to_supplier > 0);

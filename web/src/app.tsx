@@ -35,6 +35,7 @@ function useRoute(): string {
 export function App() {
   const [settings] = useLoad(() => api<ConsoleConfig>("/v1/console-config"), []);
   const [env, setEnv] = useState<Env | null>(null);
+  const [chainError, setChainError] = useState<string | null>(null);
   useEffect(() => {
     if (settings.state !== "ready") return;
     // The chain client (and the generated program client behind it) loads beside the explorer, not before it.
@@ -43,8 +44,11 @@ export function App() {
       setEnv({ settings: settings.value, chain, program: null });
       // Amounts render as base units until the mints' decimals are read; the pages do not wait for the chain.
       chain.programConfig().then(
-        (program: Config) => setEnv({ settings: settings.value, chain, program }),
-        () => undefined,
+        (program: Config) => {
+          setChainError(null);
+          setEnv({ settings: settings.value, chain, program });
+        },
+        (e: Error) => setChainError(e.message),
       );
     });
   }, [settings]);
@@ -69,6 +73,11 @@ export function App() {
         {env && <WalletButton cluster={env.settings.cluster} />}
       </header>
       <main>
+        {chainError && (
+          <div className="state error" role="alert">
+            The chain cannot be read ({chainError}): amounts are shown in base units and wallet actions will fail.
+          </div>
+        )}
         {current.needsChain ? (
           <Show loaded={settings} what="the console's settings">
             {() =>

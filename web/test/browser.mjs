@@ -224,6 +224,9 @@ try {
     step("ending and closing the cluster");
     await explorer.goto(`${plan.url}/#/clusters`);
     const ended = explorer.locator(`[data-testid="cluster-${clusterId}"]`);
+    const last = ended.locator(".lease").nth(plan.workers - 1);
+    await last.getByRole("button", { name: "Remove worker" }).click();
+    await last.locator(".action-status", { hasText: /^Removed$/ }).waitFor({ timeout: 60_000 });
     await ended.getByRole("button", { name: "End early" }).click();
     await ended.locator(".action-status", { hasText: /^Ended$/ }).waitFor({ timeout: 60_000 });
     const close = ended.getByRole("button", { name: "Close", exact: true });
