@@ -7,6 +7,7 @@ import { useEffect, useState, useSyncExternalStore } from "react";
 const CONNECT = "standard:connect";
 const DISCONNECT = "standard:disconnect";
 const SIGN_TRANSACTION = "solana:signTransaction";
+const EVENTS = "standard:events";
 
 interface ConnectFeature {
   connect(input?: { silent?: boolean }): Promise<{ accounts: readonly WalletAccount[] }>;
@@ -53,11 +54,16 @@ export interface Connected {
 }
 
 let current: Connected | null = null;
+let unsubscribe: (() => void) | null = null;
 const connectionListeners = new Set<() => void>();
 const setCurrent = (value: Connected | null) => {
   current = value;
   connectionListeners.forEach((l) => l());
 };
+
+interface EventsFeature {
+  on(event: "change", listener: (properties: { accounts?: readonly WalletAccount[] }) => void): () => void;
+}
 
 export function useConnection(): Connected | null {
   return useSyncExternalStore(
@@ -73,8 +79,23 @@ export async function connect(wallet: Wallet, cluster: string): Promise<Connecte
   const { accounts } = await (wallet.features[CONNECT] as ConnectFeature).connect();
   const account = accounts.find((a) => a.chains.some((c) => c.startsWith("solana:"))) ?? accounts[0];
   if (!account) throw new Error(`${wallet.name} gave no account`);
+  const connected = connection(wallet, account, cluster);
+  // The user may switch accounts or disconnect in the wallet itself: follow it.
+  unsubscribe?.();
+  unsubscribe =
+    (wallet.features[EVENTS] as EventsFeature | undefined)?.on("change", ({ accounts }) => {
+      if (!accounts || current?.wallet !== wallet) return;
+      const next = accounts.find((a) => a.chains.some((c) => c.startsWith("solana:")));
+      if (!next) setCurrent(null);
+      else if (next.address !== current.address) setCurrent(connection(wallet, next, cluster));
+    }) ?? null;
+  setCurrent(connected);
+  return connected;
+}
+
+function connection(wallet: Wallet, account: WalletAccount, cluster: string): Connected {
   const chain = `solana:${cluster}`;
-  const connected: Connected = {
+  return {
     wallet,
     account,
     // Wallet Standard accounts carry base58 addresses; no runtime check (and no codec) is needed to type one.
@@ -85,12 +106,13 @@ export async function connect(wallet: Wallet, cluster: string): Promise<Connecte
       return signed.signedTransaction;
     },
   };
-  setCurrent(connected);
-  return connected;
 }
 
 export async function disconnect() {
   const feature = current?.wallet.features[DISCONNECT] as { disconnect(): Promise<void> } | undefined;
+  unsubscribe?.();
+  unsubscribe = null;
+  localStorage.removeItem("timelock.wallet");
   setCurrent(null);
   await feature?.disconnect().catch(() => undefined);
 }
