@@ -278,8 +278,8 @@ fn hex(bytes: &[u8]) -> String {
 /// indexer serving the console, agents): `web/test/browser.mjs` checks the explorer against `/v1/stats`, books
 /// GPUs from the marketplace with a Wallet Standard wallet backed by the renter's keypair, watches proven
 /// seconds rise under My clusters, extends the cluster and settles; on the supplier's page claims the earnings,
-/// takes the idle worker off the market, stakes and unbonds; then removes a worker, ends the cluster early,
-/// settles its leases until they close and closes it. The chain, the API and the balances are checked here. Screenshots of every page at 1280 and 390 px go to `target/console/`.
+/// takes the idle worker off the market, stakes and unbonds; then disputes a lease until the oracles decide,
+/// removes a worker, ends the cluster early, settles its leases until they close and closes it. The chain, the API and the balances are checked here. Screenshots of every page at 1280 and 390 px go to `target/console/`.
 #[test]
 fn the_console_books_settles_and_claims_in_a_real_browser() {
     let database_url = std::env::var("DATABASE_URL").expect("DATABASE_URL (make test provides one)");
@@ -439,8 +439,13 @@ fn the_console_books_settles_and_claims_in_a_real_browser() {
     let sum = |field: &str| settlements.iter().map(|p| p[field].as_u64().unwrap()).sum::<u64>();
     let (to_supplier, fees) = (sum("amount"), sum("fee"));
     assert!(to_supplier > 0);
-    assert_eq!(stack.balance(&renter.pubkey(), &stack.payment_mint), RENTER_FUNDS - to_supplier - fees);
-    assert_eq!(stack.balance(&stack.treasury.pubkey(), &stack.payment_mint), fees);
+    // The dispute's bond went back to the renter or to the treasury, as the oracles' decision said.
+    let bond = stack.client.account::<timelock::state::Config>(&pda::config().0).unwrap().params.dispute_bond;
+    let renter_balance = stack.balance(&renter.pubkey(), &stack.payment_mint);
+    let treasury_balance = stack.balance(&stack.treasury.pubkey(), &stack.payment_mint);
+    assert_eq!(renter_balance + treasury_balance, RENTER_FUNDS - to_supplier, "nothing lost, nothing made up");
+    assert!([fees, fees + bond].contains(&treasury_balance), "the treasury has the fees and maybe the bond");
+    assert_eq!(results["disputed"], json!(true));
     let supplier_state: Supplier = stack.client.account(&supplier_account).unwrap();
     assert!(supplier_state.earnings_claimed > 0, "claimed in the page");
     assert_eq!(supplier_state.earnings_claimed + supplier_state.earnings_unclaimed, to_supplier);

@@ -219,10 +219,20 @@ try {
     await explorer.locator(".tag.settlement").first().waitFor({ timeout: 30_000 });
     await shoot(explorer, "explorer");
 
+    // The renter disputes a lease's totals; the oracles re-judge it and their quorum decides (often within a
+    // round, before the page's next refresh: the lease only closes below once it has).
+    step("disputing a lease");
+    await explorer.goto(`${plan.url}/#/clusters`);
+    const contested = explorer.locator(`[data-testid="cluster-${clusterId}"] .lease`).first();
+    await contested.getByRole("button", { name: "Dispute" }).click();
+    await contested.locator(".action-status", { hasText: /^Dispute opened/ }).waitFor({ timeout: 60_000 }).catch(async (e) => {
+      throw new Error(`disputing failed: ${(await contested.locator(".action-error").allInnerTexts()).join("; ") || e.message}`);
+    });
+    results.disputed = true;
+
     // The renter ends the cluster early, settles its leases until they close (once their last seconds are
     // final) and closes it: the escrow's remainder comes back.
     step("ending and closing the cluster");
-    await explorer.goto(`${plan.url}/#/clusters`);
     const ended = explorer.locator(`[data-testid="cluster-${clusterId}"]`);
     const last = ended.locator(".lease").nth(plan.workers - 1);
     await last.getByRole("button", { name: "Remove worker" }).click();
@@ -238,7 +248,7 @@ try {
       }
       await new Promise((r) => setTimeout(r, 4_000));
       return close.isEnabled();
-    }, 120_000, "every lease settled and closed");
+    }, 180_000, "the dispute decided and every lease settled and closed");
     await close.click();
     await ended.locator(".action-status", { hasText: /^Closed/ }).waitFor({ timeout: 60_000 }).catch(async (e) => {
       throw new Error(`closing failed: ${(await ended.locator(".action-error").allInnerTexts()).join("; ") || e.message}`);
