@@ -46,7 +46,8 @@ pub struct Config {
     pub oracle_urls: Vec<String>,
     /// The web console's static files (`make console` builds them into `web/dist`), served at `/`.
     pub console_dir: PathBuf,
-    /// The Solana RPC URL the console's browser uses (`/v1/console-config`): `rpc_url` when empty.
+    /// The Solana RPC URL the console's browser uses (`/v1/console-config`). When empty: `rpc_url` on `localnet`,
+    /// else the cluster's public endpoint (`rpc_url` may carry a provider's key, which browsers must not see).
     pub console_rpc_url: String,
     /// The cluster the console names: `localnet`, `devnet`, `testnet` or `mainnet-beta`.
     pub console_cluster: String,

@@ -83,14 +83,41 @@ impl Console {
         if !CLUSTERS.contains(&config.console_cluster.as_str()) {
             return Err(format!("console_cluster must be one of {CLUSTERS:?}, got {:?}", config.console_cluster));
         }
-        let rpc_url = if config.console_rpc_url.is_empty() { &config.rpc_url } else { &config.console_rpc_url };
+        // The indexer's own `rpc_url` may carry a provider's key: browsers are told it only on a local chain, and
+        // otherwise the cluster's public endpoint unless `console_rpc_url` names one.
+        let rpc_url = match (config.console_rpc_url.as_str(), config.console_cluster.as_str()) {
+            ("", "localnet") => config.rpc_url.clone(),
+            ("", cluster) => format!("https://api.{cluster}.solana.com"),
+            (url, _) => url.to_string(),
+        };
         Ok(Console {
             dir: config.console_dir.clone(),
             config: ConsoleConfig {
-                rpc_url: rpc_url.clone(),
+                rpc_url,
                 cluster: config.console_cluster.clone(),
                 program_id: config.program_id.clone(),
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browsers_are_told_the_indexers_rpc_url_only_on_a_local_chain() {
+        let config = |cluster: &str, console_rpc_url: &str| crate::Config {
+            rpc_url: "https://rpc.example/?api-key=secret".into(),
+            console_cluster: cluster.into(),
+            console_rpc_url: console_rpc_url.into(),
+            ..crate::Config::default()
+        };
+        let told = |cluster, url| Console::new(&config(cluster, url)).map(|c| c.config.rpc_url);
+        assert_eq!(told("localnet", ""), Ok("https://rpc.example/?api-key=secret".into()));
+        assert_eq!(told("devnet", ""), Ok("https://api.devnet.solana.com".into()));
+        assert_eq!(told("mainnet-beta", ""), Ok("https://api.mainnet-beta.solana.com".into()));
+        assert_eq!(told("mainnet-beta", "https://public.example"), Ok("https://public.example".into()));
+        assert!(told("mainnet", "").unwrap_err().contains("console_cluster must be one of"));
     }
 }
