@@ -96,12 +96,14 @@ pub fn cluster_add_workers(payment: RenterPayment, bookings: &[Booking]) -> Vec<
 /// With lookup tables (the oracle's, holding the leases), each lease costs one index byte instead of 32 and the
 /// account-lock limit bounds a transaction (60 leases beside the oracle, config, event authority and program):
 /// such batches carry no compute-budget instruction, whose program would be one account more, and fit the
-/// default limit. Without tables, the packet bounds it (22 leases).
+/// default limit — unless the sender pays a `priority_fee`, which needs one (59 leases). Without tables, the
+/// packet bounds it (22 leases).
 pub fn lease_attest(
     oracle: Pubkey,
     window_end: i64,
     reports: &[(Pubkey, LeaseReport)],
     tables: &[AddressLookupTableAccount],
+    priority_fee: bool,
     evidence_root_of: impl Fn(&[(Pubkey, LeaseReport)]) -> [u8; 32],
 ) -> Vec<Vec<Instruction>> {
     let build = |chunk: &[(Pubkey, LeaseReport)]| ix::lease_attest(oracle, window_end, evidence_root_of(chunk), chunk);
@@ -109,13 +111,54 @@ pub fn lease_attest(
         return pack_legacy(reports, &oracle, ATTEST_CU_PER_LEASE, build);
     }
     let max_by_cu = ((DEFAULT_COMPUTE_UNITS - TABLE_ATTEST_BASE_CU) / TABLE_ATTEST_CU_PER_LEASE) as usize;
-    pack(
-        reports,
-        |chunk| vec![build(chunk)],
-        |batch, count| {
-            count <= max_by_cu
-                && versioned_transaction_size(batch, &oracle, 1, tables)
-                    .is_some_and(|(size, accounts)| size <= PACKET_DATA_SIZE && accounts <= MAX_ACCOUNT_LOCKS)
-        },
-    )
+    let batch = |chunk: &[(Pubkey, LeaseReport)]| {
+        let attest = build(chunk);
+        if priority_fee {
+            let units = TABLE_ATTEST_BASE_CU + TABLE_ATTEST_CU_PER_LEASE * chunk.len() as u32;
+            vec![ix::compute_unit_limit(units), attest]
+        } else {
+            vec![attest]
+        }
+    };
+    pack(reports, batch, |batch, count| {
+        count <= max_by_cu
+            && versioned_transaction_size(batch, &oracle, 1, tables)
+                .is_some_and(|(size, accounts)| size <= PACKET_DATA_SIZE && accounts <= MAX_ACCOUNT_LOCKS)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn through_a_lookup_table_an_attestation_fills_the_account_locks() {
+        let oracle = Pubkey::new_unique();
+        let leases: Vec<Pubkey> = (0..130).map(|_| Pubkey::new_unique()).collect();
+        let report = LeaseReport { proven_secs: 1_800, faults: 0, resolution: 0 };
+        let reports: Vec<_> = leases.iter().map(|l| (*l, report)).collect();
+        let table = AddressLookupTableAccount { key: Pubkey::new_unique(), addresses: leases.clone() };
+        let sizes = |batches: &[Vec<Instruction>]| -> Vec<usize> {
+            batches.iter().map(|b| b.last().unwrap().accounts.len() - 4).collect()
+        };
+
+        assert_eq!(sizes(&lease_attest(oracle, 9, &reports, &[], false, |_| [0; 32]))[0], 22, "the packet");
+        let tables = std::slice::from_ref(&table);
+        let batches = lease_attest(oracle, 9, &reports, tables, false, |_| [0; 32]);
+        assert_eq!(sizes(&batches), vec![60, 60, 10]);
+        for batch in &batches {
+            let (size, accounts) = versioned_transaction_size(batch, &oracle, 1, tables).unwrap();
+            assert!(size <= PACKET_DATA_SIZE && accounts <= MAX_ACCOUNT_LOCKS, "{size} bytes, {accounts} accounts");
+        }
+        // A priority fee needs the compute-budget program: one account, one lease fewer.
+        assert_eq!(sizes(&lease_attest(oracle, 9, &reports, tables, true, |_| [0; 32])), vec![59, 59, 12]);
+        // Leases outside the table still fit, by the packet.
+        let outside: Vec<_> = (0..30).map(|_| (Pubkey::new_unique(), report)).collect();
+        let mixed = lease_attest(oracle, 9, &[&reports[..40], &outside[..]].concat(), tables, false, |_| [0; 32]);
+        for batch in &mixed {
+            let (size, accounts) = versioned_transaction_size(batch, &oracle, 1, tables).unwrap();
+            assert!(size <= PACKET_DATA_SIZE && accounts <= MAX_ACCOUNT_LOCKS);
+        }
+        assert_eq!(sizes(&mixed).iter().sum::<usize>(), 70);
+    }
 }

@@ -264,9 +264,9 @@ impl Attestor {
             chunk.iter().map(|(lease, _)| leaves[lease]).collect()
         };
         let tables = self.tables.usable().await;
-        let batches = timelock_sdk::batch::lease_attest(me, window_end, &reports, &tables, |chunk| {
-            merkle::root(&leaves_of(chunk))
-        });
+        let paying = self.config.priority_fee > 0;
+        let root_of = |chunk: &[(Pubkey, LeaseReport)]| merkle::root(&leaves_of(chunk));
+        let batches = timelock_sdk::batch::lease_attest(me, window_end, &reports, &tables, paying, root_of);
         // The attest instruction ends each batch; its accounts past the fixed four are its leases, in order.
         let leases_per_tx: Vec<usize> =
             batches.iter().map(|b| b.last().map_or(0, |ix| ix.accounts.len().saturating_sub(4))).collect();

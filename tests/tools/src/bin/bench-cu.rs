@@ -92,17 +92,18 @@ fn rentals(record: &mut impl FnMut(&str, u64)) {
     let oracle = f.oracles[1].insecure_clone();
     let reports: Vec<_> = leases.iter().map(|l| (*l, report)).collect();
     // Through the oracle's lookup table, as the oracle service sends them; the packet alone bounds a batch without.
-    let legacy = batch::lease_attest(oracle.pubkey(), window, &reports, &[], |_| [7; 32]);
+    let legacy = batch::lease_attest(oracle.pubkey(), window, &reports, &[], false, |_| [7; 32]);
     record("attest_leases_per_tx_without_table", (legacy[0][1].accounts.len() - 4) as u64);
     let table = f.lookup_table(&oracle, &leases);
-    let batches = batch::lease_attest(oracle.pubkey(), window, &reports, std::slice::from_ref(&table), |_| [7; 32]);
+    let tables = std::slice::from_ref(&table);
+    let batches = batch::lease_attest(oracle.pubkey(), window, &reports, tables, false, |_| [7; 32]);
     let first = &batches[0];
     let per_tx = first[0].accounts.len() - 4;
-    let cu = f.send_v0(first, &[&oracle], std::slice::from_ref(&table)).expect("attest batch").compute_units;
+    let cu = f.send_v0(first, &[&oracle], tables).expect("attest batch").compute_units;
     record("attest_leases_per_tx", per_tx as u64);
     record("attest_per_lease", cu / per_tx as u64);
     for rest in &batches[1..] {
-        f.send_v0(rest, &[&oracle], std::slice::from_ref(&table)).expect("attest batch");
+        f.send_v0(rest, &[&oracle], tables).expect("attest batch");
     }
 
     let first_worker = workers[0];
