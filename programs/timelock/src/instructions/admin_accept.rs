@@ -8,7 +8,9 @@ use crate::state::Config;
 #[event_cpi]
 #[derive(Accounts)]
 pub struct AdminAccept<'info> {
+    /// The key `admin_transfer` proposed; it becomes the admin.
     pub pending_admin: Signer<'info>,
+    /// The config (PDA `["config"]`); its `pending_admin` must be the signer.
     #[account(
         mut,
         address = pda::CONFIG.0,

@@ -9,7 +9,9 @@ use crate::state::{Config, ConfigParams};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct AdminConfig<'info> {
+    /// The config's current admin.
     pub admin: Signer<'info>,
+    /// The config (PDA `["config"]`), changed in place.
     #[account(mut, address = pda::CONFIG.0, has_one = admin @ TimelockError::NotAdmin)]
     pub config: Box<Account<'info, Config>>,
 }

@@ -10,8 +10,11 @@ use crate::utils::token;
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ClusterClose<'info> {
+    /// The cluster's renter: receives what is left in escrow and the rent.
     #[account(mut)]
     pub renter: Signer<'info>,
+    /// The renter's cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`), closed here once its end has passed and
+    /// every lease has settled.
     #[account(
         mut,
         close = renter,
@@ -20,12 +23,16 @@ pub struct ClusterClose<'info> {
         has_one = renter,
     )]
     pub cluster: Box<Account<'info, Cluster>>,
+    /// The cluster's escrow (PDA token account `["escrow", cluster]`): emptied to the renter and closed.
     #[account(mut, address = cluster.escrow @ TimelockError::InvalidVault)]
     pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The cluster's payment mint.
     #[account(address = cluster.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = token_program)]
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The renter's payment-mint account, which receives anything left in escrow.
     #[account(mut, token::mint = payment_mint, token::authority = renter, token::token_program = token_program)]
     pub renter_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Token program of the payment mint.
     pub token_program: Interface<'info, TokenInterface>,
 }
 

@@ -11,10 +11,13 @@ use crate::state::{Cluster, ClusterPurpose, ClusterStatus, Config};
 #[derive(Accounts)]
 #[instruction(cluster_id: u64)]
 pub struct ClusterCreate<'info> {
+    /// The renter: owns the cluster and pays the rent.
     #[account(mut)]
     pub renter: Signer<'info>,
+    /// The config (PDA `["config"]`): its payment mint, minimum rental and pause flag.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The cluster, created here (PDA `["cluster", renter, cluster_id (u64 LE)]`).
     #[account(
         init,
         payer = renter,
@@ -23,8 +26,11 @@ pub struct ClusterCreate<'info> {
         bump,
     )]
     pub cluster: Box<Account<'info, Cluster>>,
+    /// The config's payment mint, the escrow's mint.
     #[account(address = config.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = token_program)]
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The cluster's escrow, created here: PDA token account `["escrow", cluster]`, owned by the cluster; it holds what
+    /// the renter pays until settlement pays or refunds it.
     #[account(
         init,
         payer = renter,
@@ -35,7 +41,9 @@ pub struct ClusterCreate<'info> {
         token::token_program = token_program,
     )]
     pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Token program of the payment mint.
     pub token_program: Interface<'info, TokenInterface>,
+    /// Creates the cluster and its escrow.
     pub system_program: Program<'info, System>,
 }
 

@@ -8,7 +8,9 @@ use crate::state::{Cluster, ClusterStatus};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ClusterEnd<'info> {
+    /// The cluster's renter.
     pub renter: Signer<'info>,
+    /// The renter's open cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`).
     #[account(
         mut,
         seeds = [CLUSTER_SEED, renter.key().as_ref(), &cluster.cluster_id.to_le_bytes()],

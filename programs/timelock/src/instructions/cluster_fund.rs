@@ -13,10 +13,15 @@ use crate::utils::token;
 /// `worker_update` that lands first (a higher price, other hardware) cannot take the renter's balance.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BookingTerms {
+    /// Highest price per GPU per hour the renter accepts.
     pub max_price_per_gpu_hour: u64,
+    /// GPU model code the worker must have.
     pub gpu_model: u16,
+    /// GPUs the worker must have.
     pub gpu_count: u16,
+    /// Memory per GPU the worker must have, GiB.
     pub vram_gib: u16,
+    /// Region the worker must be in.
     pub region: [u8; REGION_LEN],
     /// Compliance flags the worker must have (it may have more).
     pub compliance: u8,
@@ -53,10 +58,13 @@ impl BookingTerms {
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ClusterFund<'info> {
+    /// The cluster's renter: pays the escrow and the rent of new leases.
     #[account(mut)]
     pub renter: Signer<'info>,
+    /// The config (PDA `["config"]`): collateral rate, protocol fee and pause flag.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The renter's running cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`).
     #[account(
         mut,
         seeds = [CLUSTER_SEED, renter.key().as_ref(), &cluster.cluster_id.to_le_bytes()],
@@ -64,13 +72,18 @@ pub struct ClusterFund<'info> {
         has_one = renter,
     )]
     pub cluster: Box<Account<'info, Cluster>>,
+    /// The cluster's escrow (PDA token account `["escrow", cluster]`), which receives the deposit.
     #[account(mut, address = cluster.escrow @ TimelockError::InvalidVault)]
     pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The cluster's payment mint.
     #[account(address = cluster.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = token_program)]
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The renter's payment-mint account the deposit comes from.
     #[account(mut, token::mint = payment_mint, token::authority = renter, token::token_program = token_program)]
     pub renter_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Token program of the payment mint.
     pub token_program: Interface<'info, TokenInterface>,
+    /// Creates the leases.
     pub system_program: Program<'info, System>,
 }
 

@@ -8,7 +8,9 @@ use crate::state::{Cluster, Lease};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ClusterRemoveWorker<'info> {
+    /// The cluster's renter.
     pub renter: Signer<'info>,
+    /// The renter's running cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`).
     #[account(
         mut,
         seeds = [CLUSTER_SEED, renter.key().as_ref(), &cluster.cluster_id.to_le_bytes()],
@@ -16,6 +18,7 @@ pub struct ClusterRemoveWorker<'info> {
         has_one = renter,
     )]
     pub cluster: Box<Account<'info, Cluster>>,
+    /// The lease to remove (PDA `["lease", cluster, worker]`), of this cluster.
     #[account(mut, has_one = cluster)]
     pub lease: AccountLoader<'info, Lease>,
 }

@@ -12,6 +12,7 @@ pub struct ClusterSetWorkload<'info> {
     /// Pays the workload account's rent the first time (returned by `cluster_close`).
     #[account(mut)]
     pub renter: Signer<'info>,
+    /// The renter's open cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`).
     #[account(
         seeds = [CLUSTER_SEED, renter.key().as_ref(), &cluster.cluster_id.to_le_bytes()],
         bump = cluster.bump,
@@ -21,6 +22,7 @@ pub struct ClusterSetWorkload<'info> {
     /// CHECK: the cluster's workload, created here on first use; its seeds tie it to this cluster.
     #[account(mut, seeds = [WORKLOAD_SEED, cluster.key().as_ref()], bump)]
     pub workload: UncheckedAccount<'info>,
+    /// Creates the workload account on first use.
     pub system_program: Program<'info, System>,
 }
 

@@ -11,13 +11,18 @@ use crate::utils::token;
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ConfigInit<'info> {
+    /// The program's upgrade authority: becomes the admin and pays the rent.
     #[account(mut)]
     pub admin: Signer<'info>,
+    /// The protocol's singleton, created here (PDA `["config"]`).
     #[account(init, payer = admin, space = Config::SPACE, seeds = [CONFIG_SEED], bump)]
     pub config: Box<Account<'info, Config>>,
+    /// Mint of stake, collateral, slashes and incentives.
     #[account(mint::token_program = stake_token_program)]
     pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// Mint renters pay in and suppliers earn in.
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// Holds every supplier's stake: PDA token account `["stake_vault", config]`, owned by the config, created here.
     #[account(
         init,
         payer = admin,
@@ -36,7 +41,9 @@ pub struct ConfigInit<'info> {
             @ TimelockError::NotUpgradeAuthority,
     )]
     pub program_data: Box<Account<'info, ProgramData>>,
+    /// Token program of the stake mint (Token or Token-2022).
     pub stake_token_program: Interface<'info, TokenInterface>,
+    /// Creates the config and the stake vault.
     pub system_program: Program<'info, System>,
 }
 

@@ -11,9 +11,12 @@ use crate::utils::token;
 #[event_cpi]
 #[derive(Accounts)]
 pub struct EarningsClaim<'info> {
+    /// The supplier's authority.
     pub authority: Signer<'info>,
+    /// The config (PDA `["config"]`): its payment mint; signs for the earnings vault.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's supplier record (PDA `["supplier", authority]`), whose unclaimed earnings are paid.
     #[account(
         mut,
         seeds = [SUPPLIER_SEED, authority.key().as_ref()],
@@ -22,12 +25,16 @@ pub struct EarningsClaim<'info> {
         has_one = earnings_vault @ TimelockError::InvalidVault,
     )]
     pub supplier: Box<Account<'info, Supplier>>,
+    /// The supplier's earnings vault (PDA token account `["earnings", supplier]`), owned by the config.
     #[account(mut)]
     pub earnings_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The config's payment mint.
     #[account(address = config.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = token_program)]
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// A payment-mint account of the authority, which receives the earnings.
     #[account(mut, token::mint = payment_mint, token::authority = authority, token::token_program = token_program)]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Token program of the payment mint.
     pub token_program: Interface<'info, TokenInterface>,
 }
 

@@ -12,15 +12,21 @@ use crate::utils::token;
 #[event_cpi]
 #[derive(Accounts)]
 pub struct IncentivesClaim<'info> {
+    /// The supplier's authority.
     pub authority: Signer<'info>,
+    /// The config (PDA `["config"]`): its stake mint; signs for the incentive vault.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's supplier record (PDA `["supplier", authority]`).
     #[account(seeds = [SUPPLIER_SEED, authority.key().as_ref()], bump = supplier.bump, has_one = authority)]
     pub supplier: Box<Account<'info, Supplier>>,
+    /// The incentive pool (PDA `["incentive_pool"]`).
     #[account(mut, address = pda::INCENTIVE_POOL.0)]
     pub pool: Box<Account<'info, IncentivePool>>,
+    /// The ended emission epoch claimed (PDA `["incentive_epoch", epoch (u64 LE)]`).
     #[account(mut, seeds = [INCENTIVE_EPOCH_SEED, &epoch.epoch.to_le_bytes()], bump = epoch.bump)]
     pub epoch: Box<Account<'info, IncentiveEpoch>>,
+    /// The supplier's credit in that epoch (PDA `["supplier_incentive", supplier, epoch (u64 LE)]`), closed here.
     #[account(
         mut,
         close = rent_payer,
@@ -33,12 +39,16 @@ pub struct IncentivesClaim<'info> {
     /// CHECK: receives the rent of `supplier_incentive`; must be who paid it (checked by `has_one`).
     #[account(mut)]
     pub rent_payer: UncheckedAccount<'info>,
+    /// The config's stake mint.
     #[account(address = config.stake_mint @ TimelockError::InvalidStakeMint, mint::token_program = token_program)]
     pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The pool's vault (PDA token account `["incentive_vault"]`), which pays the incentives.
     #[account(mut, address = pool.vault @ TimelockError::InvalidVault)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// A stake-mint account of the authority, which receives the incentives.
     #[account(mut, token::mint = stake_mint, token::authority = authority, token::token_program = token_program)]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Token program of the stake mint.
     pub token_program: Interface<'info, TokenInterface>,
 }
 

@@ -11,17 +11,24 @@ use crate::utils::token;
 #[event_cpi]
 #[derive(Accounts)]
 pub struct IncentivesFund<'info> {
+    /// The config's admin.
     pub admin: Signer<'info>,
+    /// The config (PDA `["config"]`): its admin and stake mint.
     #[account(address = pda::CONFIG.0, has_one = admin @ TimelockError::NotAdmin)]
     pub config: Box<Account<'info, Config>>,
+    /// The incentive pool (PDA `["incentive_pool"]`), whose funds grow.
     #[account(mut, address = pda::INCENTIVE_POOL.0)]
     pub pool: Box<Account<'info, IncentivePool>>,
+    /// The config's stake mint.
     #[account(address = config.stake_mint @ TimelockError::InvalidStakeMint, mint::token_program = token_program)]
     pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The pool's vault (PDA token account `["incentive_vault"]`), which receives the funds.
     #[account(mut, address = pool.vault @ TimelockError::InvalidVault)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The admin's stake-mint account the funds come from.
     #[account(mut, token::mint = stake_mint, token::authority = admin, token::token_program = token_program)]
     pub admin_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Token program of the stake mint.
     pub token_program: Interface<'info, TokenInterface>,
 }
 

@@ -10,14 +10,19 @@ use crate::state::{Config, IncentivePool};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct IncentivesInit<'info> {
+    /// The config's admin; pays the rent.
     #[account(mut)]
     pub admin: Signer<'info>,
+    /// The config (PDA `["config"]`): incentives are enabled on it.
     #[account(mut, address = pda::CONFIG.0, has_one = admin @ TimelockError::NotAdmin)]
     pub config: Box<Account<'info, Config>>,
+    /// The incentive pool, created here (PDA `["incentive_pool"]`).
     #[account(init, payer = admin, space = IncentivePool::SPACE, seeds = [INCENTIVE_POOL_SEED], bump)]
     pub pool: Box<Account<'info, IncentivePool>>,
+    /// The config's stake mint, in which incentives are paid.
     #[account(address = config.stake_mint @ TimelockError::InvalidStakeMint, mint::token_program = token_program)]
     pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The pool's vault, created here: PDA token account `["incentive_vault"]`, owned by the config.
     #[account(
         init,
         payer = admin,
@@ -28,7 +33,9 @@ pub struct IncentivesInit<'info> {
         token::token_program = token_program,
     )]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Token program of the stake mint.
     pub token_program: Interface<'info, TokenInterface>,
+    /// Creates the pool and its vault.
     pub system_program: Program<'info, System>,
 }
 

@@ -11,6 +11,7 @@ use crate::utils::keys::contains_key;
 pub struct LeaseReport {
     /// Proven seconds and faults since the lease's start, or since its last dispute resolution's `as_of`.
     pub proven_secs: u32,
+    /// Faults over the same span as `proven_secs`.
     pub faults: u16,
     /// The lease's `resolutions` when the oracle judged it: a report counted from before a resolution that
     /// landed since is refused rather than added to the decision.
@@ -20,7 +21,9 @@ pub struct LeaseReport {
 #[event_cpi]
 #[derive(Accounts)]
 pub struct LeaseAttest<'info> {
+    /// One of the config's oracles.
     pub oracle: Signer<'info>,
+    /// The config (PDA `["config"]`): the oracle set, threshold and dispute window.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
 }

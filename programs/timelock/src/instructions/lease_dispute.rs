@@ -10,19 +10,29 @@ use crate::utils::token;
 #[event_cpi]
 #[derive(Accounts)]
 pub struct LeaseDispute<'info> {
+    /// The cluster's renter or the supplier's authority; posts the bond.
     pub disputer: Signer<'info>,
+    /// The config (PDA `["config"]`): bond, epoch and dispute window, oracle set.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The lease contested (PDA `["lease", cluster, worker]`).
     #[account(mut, has_one = cluster, has_one = supplier)]
     pub lease: AccountLoader<'info, Lease>,
+    /// The lease's cluster: its renter, end and escrow.
     pub cluster: Box<Account<'info, Cluster>>,
+    /// The lease's supplier, whose authority may dispute.
     pub supplier: Box<Account<'info, Supplier>>,
+    /// The cluster's escrow (PDA token account `["escrow", cluster]`), which holds the bond until the dispute is
+    /// decided.
     #[account(mut, address = cluster.escrow @ TimelockError::InvalidVault)]
     pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The cluster's payment mint.
     #[account(address = cluster.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = token_program)]
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The disputer's payment-mint account the bond comes from.
     #[account(mut, token::mint = payment_mint, token::authority = disputer, token::token_program = token_program)]
     pub disputer_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Token program of the payment mint.
     pub token_program: Interface<'info, TokenInterface>,
 }
 

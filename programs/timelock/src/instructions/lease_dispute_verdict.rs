@@ -11,16 +11,23 @@ use crate::utils::token::Tokens;
 #[event_cpi]
 #[derive(Accounts)]
 pub struct LeaseDisputeVerdict<'info> {
+    /// One of the config's oracles.
     pub oracle: Signer<'info>,
+    /// The config (PDA `["config"]`): the oracle set, threshold and treasury.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The disputed lease (PDA `["lease", cluster, worker]`).
     #[account(mut, has_one = cluster, constraint = lease.load()?.is_disputed() @ TimelockError::NoDispute)]
     pub lease: AccountLoader<'info, Lease>,
+    /// The lease's cluster: its renter, end and escrow.
     pub cluster: Box<Account<'info, Cluster>>,
+    /// The cluster's escrow (PDA token account `["escrow", cluster]`), which holds the bond.
     #[account(mut, address = cluster.escrow @ TimelockError::InvalidVault)]
     pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The cluster's payment mint.
     #[account(address = cluster.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = token_program)]
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// A payment-mint account of the disputer: receives the bond of an upheld dispute.
     #[account(
         mut,
         token::mint = payment_mint,
@@ -28,6 +35,7 @@ pub struct LeaseDisputeVerdict<'info> {
         token::token_program = token_program,
     )]
     pub disputer_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// A payment-mint account of the treasury: receives the bond of a rejected dispute.
     #[account(
         mut,
         token::mint = payment_mint,
@@ -35,6 +43,7 @@ pub struct LeaseDisputeVerdict<'info> {
         token::token_program = token_program,
     )]
     pub treasury_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Token program of the payment mint.
     pub token_program: Interface<'info, TokenInterface>,
 }
 

@@ -12,9 +12,12 @@ use crate::utils::token;
 #[event_cpi]
 #[derive(Accounts)]
 pub struct StakeTransfer<'info> {
+    /// The supplier's authority.
     pub authority: Signer<'info>,
+    /// The config (PDA `["config"]`): its stake mint, stake vault and pause flag; signs withdrawals from the vault.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's supplier record (PDA `["supplier", authority]`), whose stake changes.
     #[account(
         mut,
         seeds = [SUPPLIER_SEED, authority.key().as_ref()],
@@ -22,6 +25,7 @@ pub struct StakeTransfer<'info> {
         has_one = authority,
     )]
     pub supplier: Box<Account<'info, Supplier>>,
+    /// The config's stake mint.
     #[account(address = config.stake_mint @ TimelockError::InvalidStakeMint, mint::token_program = token_program)]
     pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
     /// The supplier's own account: deposits come from it, withdrawals go back to it.
@@ -32,8 +36,10 @@ pub struct StakeTransfer<'info> {
         token::token_program = token_program,
     )]
     pub supplier_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The stake vault (PDA token account `["stake_vault", config]`), owned by the config.
     #[account(mut, address = config.stake_vault @ TimelockError::InvalidVault)]
     pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Token program of the stake mint.
     pub token_program: Interface<'info, TokenInterface>,
 }
 

@@ -10,9 +10,12 @@ use crate::state::{Config, Supplier};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct StakeUnbond<'info> {
+    /// The supplier's authority.
     pub authority: Signer<'info>,
+    /// The config (PDA `["config"]`): its unbonding period.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's supplier record (PDA `["supplier", authority]`), whose free stake is queued.
     #[account(
         mut,
         seeds = [SUPPLIER_SEED, authority.key().as_ref()],

@@ -10,10 +10,13 @@ use crate::state::{Config, Supplier};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct SupplierRegister<'info> {
+    /// The supplier's key: signs its instructions from now on; pays the rent.
     #[account(mut)]
     pub authority: Signer<'info>,
+    /// The config (PDA `["config"]`): its payment mint and pause flag.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The supplier record, created here (PDA `["supplier", authority]`).
     #[account(
         init,
         payer = authority,
@@ -22,6 +25,7 @@ pub struct SupplierRegister<'info> {
         bump,
     )]
     pub supplier: Box<Account<'info, Supplier>>,
+    /// The config's payment mint, the earnings vault's mint.
     #[account(address = config.payment_mint @ TimelockError::InvalidPaymentMint, mint::token_program = payment_token_program)]
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
     /// Receives the supplier's share at each settlement; `earnings_claim` empties it.
@@ -35,7 +39,9 @@ pub struct SupplierRegister<'info> {
         token::token_program = payment_token_program,
     )]
     pub earnings_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Token program of the payment mint.
     pub payment_token_program: Interface<'info, TokenInterface>,
+    /// Creates the supplier record and its earnings vault.
     pub system_program: Program<'info, System>,
 }
 

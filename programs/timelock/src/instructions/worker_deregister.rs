@@ -12,8 +12,10 @@ pub struct WorkerDeregister<'info> {
     /// Receives the worker account's rent.
     #[account(mut)]
     pub authority: Signer<'info>,
+    /// The config (PDA `["config"]`): its jail window decides whether the worker's faults still count.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's supplier record (PDA `["supplier", authority]`); the worker's bond returns to its free stake.
     #[account(
         mut,
         seeds = [SUPPLIER_SEED, authority.key().as_ref()],
@@ -21,6 +23,7 @@ pub struct WorkerDeregister<'info> {
         has_one = authority,
     )]
     pub supplier: Box<Account<'info, Supplier>>,
+    /// The worker leaving (PDA `["worker", supplier, worker_index (u32 LE)]`), closed here.
     #[account(
         mut,
         close = authority,
@@ -29,6 +32,7 @@ pub struct WorkerDeregister<'info> {
         has_one = supplier,
     )]
     pub worker: Box<Account<'info, Worker>>,
+    /// The record of the worker's device key (PDA `["device", device_key]`), closed here.
     #[account(
         mut,
         close = authority,

@@ -10,9 +10,12 @@ use crate::state::{Config, Supplier, Worker};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct WorkerManage<'info> {
+    /// The supplier's authority.
     pub authority: Signer<'info>,
+    /// The config (PDA `["config"]`), pinned by address.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's supplier record (PDA `["supplier", authority]`), owner of the worker.
     #[account(
         mut,
         seeds = [SUPPLIER_SEED, authority.key().as_ref()],
@@ -20,6 +23,7 @@ pub struct WorkerManage<'info> {
         has_one = authority,
     )]
     pub supplier: Box<Account<'info, Supplier>>,
+    /// One of the supplier's workers (PDA `["worker", supplier, worker_index (u32 LE)]`).
     #[account(
         mut,
         seeds = [WORKER_SEED, supplier.key().as_ref(), &worker.worker_index.to_le_bytes()],

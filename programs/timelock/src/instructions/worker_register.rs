@@ -11,10 +11,13 @@ use crate::state::{Config, Device, Gpu, Supplier, Worker, WorkerSpec};
 #[derive(Accounts)]
 #[instruction(worker_index: u32, spec: WorkerSpec)]
 pub struct WorkerRegister<'info> {
+    /// The supplier's authority; pays the rent of the worker, its device record and its GPU records.
     #[account(mut)]
     pub authority: Signer<'info>,
+    /// The config (PDA `["config"]`): stake per GPU, GPU multipliers and pause flag.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's supplier record (PDA `["supplier", authority]`), whose free stake bonds the worker.
     #[account(
         mut,
         seeds = [SUPPLIER_SEED, authority.key().as_ref()],
@@ -22,6 +25,7 @@ pub struct WorkerRegister<'info> {
         has_one = authority,
     )]
     pub supplier: Box<Account<'info, Supplier>>,
+    /// The worker, created here (PDA `["worker", supplier, worker_index (u32 LE)]`).
     #[account(
         init,
         payer = authority,
@@ -33,6 +37,7 @@ pub struct WorkerRegister<'info> {
     /// CHECK: the device key's record, created here; `Device::bind` refuses a key that backs another worker.
     #[account(mut, seeds = [DEVICE_SEED, spec.device_key.as_ref()], bump)]
     pub device: UncheckedAccount<'info>,
+    /// Creates the worker, device and GPU records.
     pub system_program: Program<'info, System>,
 }
 

@@ -14,8 +14,10 @@ pub struct WorkerUpdate<'info> {
     /// Pays the new device record's rent and receives the old one's.
     #[account(mut)]
     pub authority: Signer<'info>,
+    /// The config (PDA `["config"]`): the bond is recomputed under its current parameters.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's supplier record (PDA `["supplier", authority]`), whose reserved stake follows the new bond.
     #[account(
         mut,
         seeds = [SUPPLIER_SEED, authority.key().as_ref()],
@@ -23,6 +25,7 @@ pub struct WorkerUpdate<'info> {
         has_one = authority,
     )]
     pub supplier: Box<Account<'info, Supplier>>,
+    /// The supplier's worker (PDA `["worker", supplier, worker_index (u32 LE)]`), whose spec is replaced.
     #[account(
         mut,
         seeds = [WORKER_SEED, supplier.key().as_ref(), &worker.worker_index.to_le_bytes()],
@@ -42,6 +45,7 @@ pub struct WorkerUpdate<'info> {
     /// otherwise created here (`Device::bind` refuses a key that backs another worker).
     #[account(mut, seeds = [DEVICE_SEED, spec.device_key.as_ref()], bump)]
     pub new_device: UncheckedAccount<'info>,
+    /// Creates the new device record when the device key changes.
     pub system_program: Program<'info, System>,
 }
 

@@ -8,7 +8,9 @@ use crate::math;
 /// payment tokens. Set by governance in whole tokens, so that mints of different decimals convert correctly.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub struct CollateralRate {
+    /// Whole stake tokens per `payment_tokens` (1 to `MAX_RATE_TERM`).
     pub stake_tokens: u64,
+    /// Whole payment tokens that `stake_tokens` back (1 to `MAX_RATE_TERM`).
     pub payment_tokens: u64,
 }
 
@@ -18,9 +20,11 @@ pub struct CollateralRate {
 pub struct ConfigParams {
     /// Owner of the token accounts that receive protocol fees and slashed stake.
     pub treasury: Pubkey,
+    /// Protocol's share (bps) of what renters pay for proven time, at most 20 %; locked into each lease at booking.
     pub protocol_fee_bps: u16,
     /// Stake (stake-mint base units) bonded per GPU at multiplier 1.0x.
     pub min_stake_per_gpu: u64,
+    /// Delay between `stake_unbond` and `stake_withdraw` (at most 90 days), so that stake cannot flee a slash.
     pub unbonding_period_secs: i64,
     /// Slash per fault, as a multiple (bps) of the lease's hourly value: at least 10,000 (one hour), since the
     /// oracles count one fault per started hour of a faulty run.
@@ -29,13 +33,16 @@ pub struct ConfigParams {
     pub slash_renter_share_bps: u16,
     /// Faults within `jail_window_secs` that jail a worker.
     pub jail_fault_threshold: u16,
+    /// Span within which `jail_fault_threshold` faults jail a worker.
     pub jail_window_secs: i64,
+    /// Time a jailed worker waits before `worker_unjail`.
     pub jail_cooldown_secs: i64,
     /// Collateral locked per lease, as a multiple (bps) of the lease's hourly value: at least one fault's slash.
     /// It is all a lease's faults can take.
     pub collateral_bps: u32,
     /// Converts lease value (payment mint) into collateral and slashes (stake mint).
     pub collateral_rate: CollateralRate,
+    /// Shortest booking a cluster may have (at least an hour).
     pub min_rental_secs: i64,
     /// Attestation period of the oracles; also the grace after a lease ends for its last attestation to land.
     pub epoch_secs: i64,
@@ -46,8 +53,11 @@ pub struct ConfigParams {
     /// An open dispute not resolved within this time lapses: the attested total stands and the bond goes to the
     /// other party.
     pub dispute_timeout_secs: i64,
+    /// Keys that may attest leases and give dispute verdicts (distinct, at most `MAX_ORACLES`).
     #[max_len(MAX_ORACLES)]
     pub oracles: Vec<Pubkey>,
+    /// Oracles that must agree for a value to count: a majority of `oracles`, so a minority can never raise a lease's
+    /// totals.
     pub oracle_threshold: u8,
     /// Stake multiplier (bps, 10,000 = 1.0x) per GPU model code; 0 means the model may not register.
     pub gpu_multipliers_bps: [u32; GPU_MODEL_SLOTS],
@@ -114,19 +124,26 @@ impl ConfigParams {
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Config {
+    /// Signs every admin instruction; changed by `admin_transfer` then `admin_accept`.
     pub admin: Pubkey,
     /// Set by `admin_transfer`, cleared by `admin_accept`; `Pubkey::default()` when none.
     pub pending_admin: Pubkey,
+    /// Mint of stake, collateral, slashes and incentives.
     pub stake_mint: Pubkey,
+    /// Mint renters pay in and suppliers earn in.
     pub payment_mint: Pubkey,
+    /// Token account holding every supplier's stake (PDA `["stake_vault", config]`).
     pub stake_vault: Pubkey,
+    /// Set by `pause`: new stakes, registrations and rentals are refused.
     pub paused: bool,
     /// Set by `incentives_init`: from then on settlement credits what renters paid for final seconds to the incentive
     /// epochs.
     pub incentives_enabled: bool,
     /// Decimals of the mints, read at `config_init` (a mint's decimals never change).
     pub stake_decimals: u8,
+    /// Decimals of the payment mint (see `stake_decimals`).
     pub payment_decimals: u8,
+    /// The tunable parameters, replaced by `config_update`.
     pub params: ConfigParams,
     /// Zeroed room for fields added later without reallocating existing accounts. Last, so that the offsets of
     /// the fields above never move.

@@ -10,7 +10,9 @@ use crate::utils::token;
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Device {
+    /// The worker this device key backs.
     pub worker: Pubkey,
+    /// Bump of the account's PDA.
     pub bump: u8,
 }
 

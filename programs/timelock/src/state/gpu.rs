@@ -16,8 +16,11 @@ pub const GPU_SET_DOMAIN: &[u8] = b"timelock-gpu-set-v1";
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Gpu {
+    /// The worker this GPU is bound to.
     pub worker: Pubkey,
+    /// `Gpu::uuid_hash` of the GPU's UUID, the record's seed.
     pub uuid_hash: [u8; 32],
+    /// Bump of the account's PDA.
     pub bump: u8,
 }
 

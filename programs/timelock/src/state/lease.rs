@@ -9,9 +9,13 @@ use crate::utils::keys::{contains_key, same_key};
 #[zero_copy]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct OracleVote {
+    /// The oracle that voted.
     pub oracle: Pubkey,
+    /// Its cumulative proven seconds since `Lease::evidence_since` (at most the time that had elapsed).
     pub proven_secs: u64,
+    /// Its cumulative faults over the same span.
     pub faults: u64,
+    /// End of the latest window it attested: an older or repeated window is ignored.
     pub window_end: i64,
     /// Merkle root of the evidence behind the attestation that carried this vote: a leaf per lease of that
     /// transaction, over the heartbeats, challenges and per-interval verdicts the oracle judged (the oracle
@@ -21,7 +25,9 @@ pub struct OracleVote {
     /// from `Lease::evidence_since` to the dispute's `disputed_as_of`, and the `dispute_opened_at` of the dispute
     /// it answers (a verdict for an earlier dispute does not count).
     pub verdict_secs: u64,
+    /// Faults of its dispute verdict (see `verdict_secs`).
     pub verdict_faults: u64,
+    /// The `dispute_opened_at` of the dispute its verdict answers.
     pub verdict_for: i64,
 }
 
@@ -30,8 +36,11 @@ pub struct OracleVote {
 #[account(zero_copy)]
 #[derive(Debug)]
 pub struct Lease {
+    /// The cluster that booked the worker; its escrow pays the lease.
     pub cluster: Pubkey,
+    /// The worker leased.
     pub worker: Pubkey,
+    /// The worker's supplier, whose stake backs the lease.
     pub supplier: Pubkey,
     /// Open disputant, `Pubkey::default()` when none.
     pub disputer: Pubkey,
@@ -41,6 +50,7 @@ pub struct Lease {
     pub hourly_rate: u64,
     /// Supplier stake locked while the lease lives.
     pub collateral: u64,
+    /// When the worker was booked: seconds count from here.
     pub start_ts: i64,
     /// The latest end the worker's supplier accepted (`max_lease_hours` from booking), pulled back to the
     /// cluster's end of the moment when the worker is jailed: extending the cluster never extends a lease past
@@ -55,7 +65,9 @@ pub struct Lease {
     pub proven_at: i64,
     /// Proven seconds past the dispute window: what settlement pays.
     pub final_secs: u64,
+    /// Attested total waiting out the dispute window before it becomes final (`math::Finality`).
     pub pending_secs: u64,
+    /// When `pending_secs` started waiting.
     pub pending_since: i64,
     /// Cumulative faults agreed by the oracle quorum (monotonic, except that a dispute resolution may lower it).
     pub faults: u64,
@@ -64,14 +76,21 @@ pub struct Lease {
     /// Faults past the dispute window: what settlement slashes. A fault waits like a second does, so a
     /// disputed fault is never slashed before the dispute is decided.
     pub final_faults: u64,
+    /// Faults waiting out the dispute window before they become final.
     pub pending_faults: u64,
+    /// When `pending_faults` started waiting.
     pub faults_pending_since: i64,
+    /// Final faults already slashed.
     pub faults_slashed: u64,
     /// Gross paid out of escrow so far (supplier share + protocol fee).
     pub gross_paid: u64,
+    /// Protocol fees paid out of escrow so far (part of `gross_paid`).
     pub fees_paid: u64,
+    /// Stake slashed from the supplier for this lease so far; never more than `collateral`.
     pub slashed: u64,
+    /// Bond the open dispute holds in escrow; 0 when none.
     pub dispute_bond: u64,
+    /// When the open dispute opened, 0 when none: oracle verdicts name it.
     pub dispute_opened_at: i64,
     /// Final seconds already credited to the incentive pool's epochs.
     pub incentive_credited_secs: u64,
@@ -80,16 +99,22 @@ pub struct Lease {
     /// the decision plus that: a vote from before the decision never counts again, so a resolved span cannot come
     /// back.
     pub resolved_at: i64,
+    /// Proven seconds the last resolution decided.
     pub resolved_secs: u64,
+    /// Faults the last resolution decided.
     pub resolved_faults: u64,
     /// When the renter's and the supplier's last disputes were decided (resolved or lapsed), 0 if never: a
     /// party may not dispute again until newly attested time or faults give it something new to contest.
     pub renter_decided_at: i64,
+    /// When the supplier's last dispute was decided (see `renter_decided_at`).
     pub supplier_decided_at: i64,
     /// What the open (or last) dispute contests: the lease's totals when it opened, and the end of the window
     /// through which the oracle quorum had judged them then, which the oracles' re-judgments cover.
     pub disputed_secs: u64,
+    /// The lease's faults when the dispute opened.
     pub disputed_faults: u64,
+    /// End of the window the quorum had judged through when the dispute opened; the oracles' verdicts cover the lease
+    /// up to it.
     pub disputed_as_of: i64,
     /// Each oracle's latest vote, filled from the first slot (`Lease::voted`).
     pub votes: [OracleVote; MAX_ORACLES],
@@ -97,11 +122,14 @@ pub struct Lease {
     pub entitled_hours: u32,
     /// Protocol fee locked at booking, so that a later config change cannot reprice a running lease.
     pub fee_bps: u16,
+    /// GPUs of the worker at booking.
     pub gpu_count: u16,
+    /// Bump of the account's PDA.
     pub bump: u8,
     /// Dispute resolutions so far (wrapping): an oracle names the one its counts start after, so that a report
     /// judged before a resolution landed is never read as counting from it.
     pub resolutions: u8,
+    /// Zeroed, for the zero-copy layout's alignment.
     pub _padding: [u8; 6],
 }
 

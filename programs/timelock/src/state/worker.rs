@@ -8,16 +8,23 @@ use crate::errors::TimelockError;
 pub struct WorkerSpec {
     /// Index into the config's GPU multiplier table (the SDK maps model names to codes).
     pub gpu_model: u16,
+    /// GPUs on the host (1 to `MAX_GPUS_PER_WORKER`); fixed once registered.
     pub gpu_count: u16,
+    /// Memory of each GPU, GiB.
     pub vram_gib: u16,
+    /// CPU cores of the host.
     pub cpu_cores: u16,
+    /// Memory of the host, GiB.
     pub ram_gib: u32,
     /// ASCII `A-Z0-9-`, left aligned, zero padded, e.g. `US-EAST\0`.
     pub region: [u8; REGION_LEN],
+    /// Network class, 1 (lowest) to 4.
     pub connectivity_tier: u8,
     /// Bits of `constants::compliance`.
     pub compliance: u8,
+    /// Whether the host runs on renewable energy, as the supplier declares.
     pub green_energy: bool,
+    /// Asking price per GPU per hour, locked into each lease at booking.
     pub price_per_gpu_hour: u64,
     /// Key that signs the worker agent's heartbeats. One device key backs at most one worker.
     pub device_key: Pubkey,
@@ -60,9 +67,13 @@ fn region_is_valid(region: &[u8; REGION_LEN]) -> bool {
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Worker {
+    /// The supplier that registered the worker, whose stake bonds it.
     pub supplier: Pubkey,
+    /// The supplier's number for the worker, part of its seeds.
     pub worker_index: u32,
+    /// What the supplier declares and renters book.
     pub spec: WorkerSpec,
+    /// Whether new bookings may pick the worker (`worker_set_available`).
     pub available: bool,
     /// The lease holding this worker, `Pubkey::default()` when free.
     pub active_lease: Pubkey,
@@ -70,11 +81,15 @@ pub struct Worker {
     pub bonded_stake: u64,
     /// Non-zero while jailed: bookings are refused, and `worker_unjail` clears it from this time on.
     pub jailed_until: i64,
+    /// Faults slashed on this worker's leases, ever.
     pub fault_count: u64,
     /// Start of the current jail window and the faults counted in it.
     pub fault_window_start: i64,
+    /// Faults counted in the current jail window.
     pub window_faults: u64,
+    /// When it registered.
     pub registered_at: i64,
+    /// Bump of the account's PDA.
     pub bump: u8,
     /// Digest of the GPUs bound to this worker (`Gpu::set_digest` of their UUID hashes): the oracles fault a
     /// heartbeat whose GPUs are not exactly these.

@@ -17,13 +17,17 @@ pub const IMAGE_DOMAIN: &[u8] = b"timelock-image-v1";
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Workload {
+    /// The cluster whose GPUs the list governs.
     pub cluster: Pubkey,
+    /// Hashes of the allowed images (`Workload::image_hash`), strictly ascending.
     #[max_len(MAX_WORKLOAD_IMAGES)]
     pub images: Vec<[u8; 32]>,
     /// Images listed within the grace before `changed_at` and no longer listed.
     #[max_len(MAX_WORKLOAD_IMAGES)]
     pub retiring: Vec<[u8; 32]>,
+    /// When the list was last replaced (`cluster_set_workload`).
     pub changed_at: i64,
+    /// Bump of the account's PDA.
     pub bump: u8,
 }
 
