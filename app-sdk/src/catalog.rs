@@ -1,21 +1,20 @@
 //! Human names for the program's compact codes: GPU models (index into the config's multiplier table),
 //! regions (8-byte ASCII) and compliance flags.
 
-use timelock::constants::{compliance, GPU_MODEL_SLOTS, REGION_LEN};
+use timelock::constants::{compliance, gpu_model, GPU_MODEL_SLOTS, REGION_LEN};
 
-/// GPU model codes. The code is an index into `ConfigParams::gpu_multipliers_bps`; appending is safe, reordering
-/// is not (codes are stored in worker accounts).
+/// The GPU models by name. The codes are the program's (`timelock::constants::gpu_model`, in the IDL).
 pub const GPU_MODELS: &[(u16, &str)] = &[
-    (1, "H100-SXM"),
-    (2, "H100-PCIE"),
-    (3, "H200"),
-    (4, "A100-80G"),
-    (5, "A100-40G"),
-    (6, "L40S"),
-    (7, "RTX-4090"),
-    (8, "RTX-3090"),
-    (9, "A6000"),
-    (10, "B200"),
+    (gpu_model::GPU_H100_SXM, "H100-SXM"),
+    (gpu_model::GPU_H100_PCIE, "H100-PCIE"),
+    (gpu_model::GPU_H200, "H200"),
+    (gpu_model::GPU_A100_80G, "A100-80G"),
+    (gpu_model::GPU_A100_40G, "A100-40G"),
+    (gpu_model::GPU_L40S, "L40S"),
+    (gpu_model::GPU_RTX_4090, "RTX-4090"),
+    (gpu_model::GPU_RTX_3090, "RTX-3090"),
+    (gpu_model::GPU_A6000, "A6000"),
+    (gpu_model::GPU_B200, "B200"),
 ];
 
 pub fn gpu_model_code(name: &str) -> Option<u16> {
@@ -45,18 +44,18 @@ pub fn gpu_model_name(code: u16) -> Option<&'static str> {
 pub fn default_gpu_multipliers() -> [u32; GPU_MODEL_SLOTS] {
     let mut table = [0u32; GPU_MODEL_SLOTS];
     for (code, bps) in [
-        (1, 50_000),
-        (2, 40_000),
-        (3, 60_000),
-        (4, 30_000),
-        (5, 25_000),
-        (6, 20_000),
-        (7, 10_000),
-        (8, 8_000),
-        (9, 12_000),
-        (10, 80_000),
+        (gpu_model::GPU_H100_SXM, 50_000),
+        (gpu_model::GPU_H100_PCIE, 40_000),
+        (gpu_model::GPU_H200, 60_000),
+        (gpu_model::GPU_A100_80G, 30_000),
+        (gpu_model::GPU_A100_40G, 25_000),
+        (gpu_model::GPU_L40S, 20_000),
+        (gpu_model::GPU_RTX_4090, 10_000),
+        (gpu_model::GPU_RTX_3090, 8_000),
+        (gpu_model::GPU_A6000, 12_000),
+        (gpu_model::GPU_B200, 80_000),
     ] {
-        table[code] = bps;
+        table[usize::from(code)] = bps;
     }
     table
 }

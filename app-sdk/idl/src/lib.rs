@@ -3,6 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use anchor_lang_idl::types::{
+    IdlInstruction, IdlInstructionAccountItem, IdlPda, IdlSeed, IdlSeedAccount, IdlSeedConst,
+};
+
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("app-sdk/idl sits in the workspace")
 }
@@ -17,12 +21,61 @@ pub fn generate() -> anyhow::Result<String> {
     let target_dir = std::env::var("TIMELOCK_IDL_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| dirs::home_dir().unwrap_or_default().join(".cache/timelock/target-idl"));
-    let idl = anchor_lang_idl::build::IdlBuilder::new()
+    let mut idl = anchor_lang_idl::build::IdlBuilder::new()
         .program_path(workspace_root().join("programs/timelock"))
         .resolution(true)
         .cargo_args(vec!["--target-dir".into(), target_dir.display().to_string(), "--locked".into()])
         .build()?;
+    declare_addresses(&mut idl.instructions);
     Ok(serde_json::to_string_pretty(&idl)? + "\n")
+}
+
+/// Declares what the IDL builder cannot see: the program checks these accounts against a constant address or
+/// against another account's fields (cheaper than deriving them again on chain), so the builder finds no `address`
+/// or `seeds` on them. Each is given its fixed address, or its PDA seeds from the program's own constants, in every
+/// instruction that takes it (with the accounts its seeds name), so that a generated client derives it.
+fn declare_addresses(instructions: &mut [IdlInstruction]) {
+    use timelock::constants::*;
+    let fixed = [
+        ("config", timelock::pda::CONFIG.0),
+        ("stake_vault", timelock::pda::STAKE_VAULT.0),
+        ("event_authority", timelock::EVENT_AUTHORITY_AND_BUMP.0),
+        ("program", timelock::ID),
+        ("incentive_pool", timelock::pda::INCENTIVE_POOL.0),
+    ];
+    let derived: [(&str, &[u8], &[&str]); 4] = [
+        ("escrow", ESCROW_SEED, &["cluster"]),
+        ("earnings_vault", EARNINGS_SEED, &["supplier"]),
+        ("lease", LEASE_SEED, &["cluster", "worker"]),
+        ("workload", WORKLOAD_SEED, &["cluster"]),
+    ];
+    for instruction in instructions {
+        let names: Vec<String> = instruction
+            .accounts
+            .iter()
+            .filter_map(|a| match a {
+                IdlInstructionAccountItem::Single(account) => Some(account.name.clone()),
+                IdlInstructionAccountItem::Composite(_) => None,
+            })
+            .collect();
+        for item in &mut instruction.accounts {
+            let IdlInstructionAccountItem::Single(account) = item else { continue };
+            if account.address.is_some() || account.pda.is_some() {
+                continue;
+            }
+            if let Some((_, address)) = fixed.iter().find(|(name, _)| *name == account.name) {
+                account.address = Some(address.to_string());
+            } else if let Some((_, seed, from)) = derived.iter().find(|(name, ..)| *name == account.name) {
+                if from.iter().all(|f| names.iter().any(|n| n == f)) {
+                    let mut seeds = vec![IdlSeed::Const(IdlSeedConst { value: seed.to_vec() })];
+                    seeds.extend(
+                        from.iter().map(|f| IdlSeed::Account(IdlSeedAccount { path: f.to_string(), account: None })),
+                    );
+                    account.pda = Some(IdlPda { seeds, program: None });
+                }
+            }
+        }
+    }
 }
 
 /// Where the digest of the inputs the checked-in IDL was generated from is kept, beside it.
@@ -38,6 +91,8 @@ pub fn inputs_digest() -> std::io::Result<String> {
     let mut files = Vec::new();
     collect_files(&root.join("programs/timelock"), &mut files)?;
     files.sort();
+    // What `declare_addresses` adds to the builder's IDL.
+    files.push(workspace_root().join("app-sdk/idl/src/lib.rs"));
     files.push(checked_in_path());
     let mut hasher = Sha256::new();
     for file in files {

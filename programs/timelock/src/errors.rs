@@ -164,4 +164,6 @@ pub enum TimelockError {
     VerdictAlreadyGiven,
     #[msg("The verdict was judged for another dispute than the one open")]
     VerdictForAnotherDispute,
+    #[msg("The account is not the cluster's renter")]
+    NotClusterRenter,
 }

@@ -169,7 +169,7 @@ fn settlement_pays_only_the_leases_own_parties() {
     let mut ix = ix::lease_settle(s.f.settle_accounts(&s.renter, 1, &worker));
     assert_eq!(ix.accounts[14].pubkey, s.renter.key(), "the renter's wallet is the 15th account");
     ix.accounts[14].pubkey = solana_signer::Signer::pubkey(&cranker);
-    assert_error(s.f.send(&[ix], &[&cranker]), TimelockError::NotLeaseParty);
+    assert_error(s.f.send(&[ix], &[&cranker]), TimelockError::NotClusterRenter);
     // Another supplier's account for this lease.
     let (other, _) = s.f.supplier_with_workers(1);
     let mut accounts = s.f.settle_accounts(&s.renter, 1, &worker);

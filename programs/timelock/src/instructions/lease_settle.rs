@@ -55,7 +55,7 @@ pub struct LeaseSettle<'info> {
     /// and never read, so that nothing the renter does to its wallet after booking (assigning it to another
     /// program, giving it data) can stop settlement.
     /// CHECK: only credited with lamports; its address is the cluster's renter.
-    #[account(mut, address = cluster.renter @ TimelockError::NotLeaseParty)]
+    #[account(mut, address = cluster.renter @ TimelockError::NotClusterRenter)]
     pub renter: UncheckedAccount<'info>,
     pub payment_token_program: Interface<'info, TokenInterface>,
     pub stake_token_program: Interface<'info, TokenInterface>,
