@@ -14,14 +14,19 @@ use crate::utils::token::{self, Tokens};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct LeaseSettle<'info> {
+    /// The protocol config (PDA `["config"]`): the parameters, the treasury and the vaults' authority.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
+    /// The lease settled (PDA `["lease", cluster, worker]`); closed into the renter's wallet once done.
     #[account(mut, has_one = cluster, has_one = worker, has_one = supplier)]
     pub lease: AccountLoader<'info, Lease>,
+    /// The lease's cluster, whose escrow pays and whose totals record what was paid and refunded.
     #[account(mut)]
     pub cluster: Box<Account<'info, Cluster>>,
+    /// The lease's worker: jailed here when its faults pass the limit, released when the lease closes.
     #[account(mut)]
     pub worker: Box<Account<'info, Worker>>,
+    /// The worker's supplier: credited its earnings, slashed from its stake, its collateral released at close.
     #[account(mut)]
     pub supplier: Box<Account<'info, Supplier>>,
     /// CHECK: pinned by address; the token program checks it in every transfer.
@@ -57,7 +62,9 @@ pub struct LeaseSettle<'info> {
     /// CHECK: only credited with lamports; its address is the cluster's renter.
     #[account(mut, address = cluster.renter @ TimelockError::NotClusterRenter)]
     pub renter: UncheckedAccount<'info>,
+    /// The payment mint's token program (SPL Token or Token-2022).
     pub payment_token_program: Interface<'info, TokenInterface>,
+    /// The stake mint's token program (SPL Token or Token-2022).
     pub stake_token_program: Interface<'info, TokenInterface>,
 }
 
