@@ -52,7 +52,7 @@ pub const MAX_JAIL_SECS: i64 = 30 * 86_400;
 pub const MAX_DISPUTE_TIMEOUT_SECS: i64 = 30 * 86_400;
 /// Bounds of the collateral exchange rate's terms (whole tokens), so that converting any lease value fits u128.
 #[constant]
-pub const MAX_RATE_TERM: u64 = 1_000_000_000_000;
+pub const MAX_RATE_TERM: u64 = 1_000_000_000_000_u64;
 /// Mints with more decimals than this are refused: 10^decimals must keep conversions far from overflow.
 #[constant]
 pub const MAX_MINT_DECIMALS: u8 = 18;
