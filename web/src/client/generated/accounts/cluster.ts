@@ -63,50 +63,76 @@ export function getClusterDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type Cluster = {
   discriminator: ReadonlyUint8Array;
+  /** Who booked the cluster and pays for it; only it may change the cluster. */
   renter: Address;
+  /** The renter's number for the cluster, part of its seeds. */
   clusterId: bigint;
+  /** Mint of the escrow: the config's payment mint at creation. */
   paymentMint: Address;
+  /** The escrow token account (PDA `["escrow", cluster]`), owned by the cluster. */
   escrow: Address;
+  /** What the renter runs on the cluster. */
   purpose: ClusterPurpose;
+  /** Open until the renter ends it early. */
   status: ClusterStatus;
+  /** When the booking started (`cluster_create`). */
   startTs: bigint;
   /** Booked end; moves forward with `cluster_extend` and back to now with `cluster_end`. */
   endTs: bigint;
   /** Booked whole hours from `start_ts`. */
   hours: number;
+  /** Leases ever booked in the cluster. */
   leaseCount: number;
   /** Leases not yet closed by settlement. */
   leasesOpen: number;
   /** Σ price × GPUs of leases still running: what one more hour costs. */
   hourlyRateTotal: bigint;
+  /** Payment-mint base units the renter put into escrow, in total. */
   deposited: bigint;
+  /** Supplier shares paid out of escrow, in total. */
   paidToSuppliers: bigint;
+  /** Protocol fees paid out of escrow to the treasury, in total. */
   fees: bigint;
+  /** Escrow refunded to the renter, in total. */
   refunded: bigint;
+  /** Bump of the account's PDA. */
   bump: number;
 };
 
 export type ClusterArgs = {
+  /** Who booked the cluster and pays for it; only it may change the cluster. */
   renter: Address;
+  /** The renter's number for the cluster, part of its seeds. */
   clusterId: number | bigint;
+  /** Mint of the escrow: the config's payment mint at creation. */
   paymentMint: Address;
+  /** The escrow token account (PDA `["escrow", cluster]`), owned by the cluster. */
   escrow: Address;
+  /** What the renter runs on the cluster. */
   purpose: ClusterPurposeArgs;
+  /** Open until the renter ends it early. */
   status: ClusterStatusArgs;
+  /** When the booking started (`cluster_create`). */
   startTs: number | bigint;
   /** Booked end; moves forward with `cluster_extend` and back to now with `cluster_end`. */
   endTs: number | bigint;
   /** Booked whole hours from `start_ts`. */
   hours: number;
+  /** Leases ever booked in the cluster. */
   leaseCount: number;
   /** Leases not yet closed by settlement. */
   leasesOpen: number;
   /** Σ price × GPUs of leases still running: what one more hour costs. */
   hourlyRateTotal: number | bigint;
+  /** Payment-mint base units the renter put into escrow, in total. */
   deposited: number | bigint;
+  /** Supplier shares paid out of escrow, in total. */
   paidToSuppliers: number | bigint;
+  /** Protocol fees paid out of escrow to the treasury, in total. */
   fees: number | bigint;
+  /** Escrow refunded to the renter, in total. */
   refunded: number | bigint;
+  /** Bump of the account's PDA. */
   bump: number;
 };
 

@@ -55,12 +55,17 @@ export function getConfigDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type Config = {
   discriminator: ReadonlyUint8Array;
+  /** Signs every admin instruction; changed by `admin_transfer` then `admin_accept`. */
   admin: Address;
   /** Set by `admin_transfer`, cleared by `admin_accept`; `Pubkey::default()` when none. */
   pendingAdmin: Address;
+  /** Mint of stake, collateral, slashes and incentives. */
   stakeMint: Address;
+  /** Mint renters pay in and suppliers earn in. */
   paymentMint: Address;
+  /** Token account holding every supplier's stake (PDA `["stake_vault", config]`). */
   stakeVault: Address;
+  /** Set by `pause`: new stakes, registrations and rentals are refused. */
   paused: boolean;
   /**
    * Set by `incentives_init`: from then on settlement credits what renters paid for final seconds to the incentive
@@ -69,7 +74,9 @@ export type Config = {
   incentivesEnabled: boolean;
   /** Decimals of the mints, read at `config_init` (a mint's decimals never change). */
   stakeDecimals: number;
+  /** Decimals of the payment mint (see `stake_decimals`). */
   paymentDecimals: number;
+  /** The tunable parameters, replaced by `config_update`. */
   params: ConfigParams;
   /**
    * Zeroed room for fields added later without reallocating existing accounts. Last, so that the offsets of
@@ -79,12 +86,17 @@ export type Config = {
 };
 
 export type ConfigArgs = {
+  /** Signs every admin instruction; changed by `admin_transfer` then `admin_accept`. */
   admin: Address;
   /** Set by `admin_transfer`, cleared by `admin_accept`; `Pubkey::default()` when none. */
   pendingAdmin: Address;
+  /** Mint of stake, collateral, slashes and incentives. */
   stakeMint: Address;
+  /** Mint renters pay in and suppliers earn in. */
   paymentMint: Address;
+  /** Token account holding every supplier's stake (PDA `["stake_vault", config]`). */
   stakeVault: Address;
+  /** Set by `pause`: new stakes, registrations and rentals are refused. */
   paused: boolean;
   /**
    * Set by `incentives_init`: from then on settlement credits what renters paid for final seconds to the incentive
@@ -93,7 +105,9 @@ export type ConfigArgs = {
   incentivesEnabled: boolean;
   /** Decimals of the mints, read at `config_init` (a mint's decimals never change). */
   stakeDecimals: number;
+  /** Decimals of the payment mint (see `stake_decimals`). */
   paymentDecimals: number;
+  /** The tunable parameters, replaced by `config_update`. */
   params: ConfigParamsArgs;
   /**
    * Zeroed room for fields added later without reallocating existing accounts. Last, so that the offsets of

@@ -47,11 +47,18 @@ export function getDeviceDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type Device = {
   discriminator: ReadonlyUint8Array;
+  /** The worker this device key backs. */
   worker: Address;
+  /** Bump of the account's PDA. */
   bump: number;
 };
 
-export type DeviceArgs = { worker: Address; bump: number };
+export type DeviceArgs = {
+  /** The worker this device key backs. */
+  worker: Address;
+  /** Bump of the account's PDA. */
+  bump: number;
+};
 
 /** Gets the encoder for {@link DeviceArgs} account data. */
 export function getDeviceEncoder(): FixedSizeEncoder<DeviceArgs> {

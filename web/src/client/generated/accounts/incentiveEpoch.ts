@@ -49,22 +49,28 @@ export function getIncentiveEpochDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type IncentiveEpoch = {
   discriminator: ReadonlyUint8Array;
+  /** Index of the epoch, counted from the pool's `genesis_ts`. */
   epoch: bigint;
   /** Emission fixed when the epoch started (bounded by what the pool still had uncommitted). */
   emission: bigint;
   /** Payment base units renters paid for final seconds (the credit an epoch's emission is shared by). */
   credit: bigint;
+  /** Paid out of `emission` by `incentives_claim` so far. */
   paid: bigint;
+  /** Bump of the account's PDA. */
   bump: number;
 };
 
 export type IncentiveEpochArgs = {
+  /** Index of the epoch, counted from the pool's `genesis_ts`. */
   epoch: number | bigint;
   /** Emission fixed when the epoch started (bounded by what the pool still had uncommitted). */
   emission: number | bigint;
   /** Payment base units renters paid for final seconds (the credit an epoch's emission is shared by). */
   credit: number | bigint;
+  /** Paid out of `emission` by `incentives_claim` so far. */
   paid: number | bigint;
+  /** Bump of the account's PDA. */
   bump: number;
 };
 

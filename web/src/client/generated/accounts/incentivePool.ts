@@ -53,34 +53,46 @@ export function getIncentivePoolDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type IncentivePool = {
   discriminator: ReadonlyUint8Array;
+  /** The pool's stake-mint vault (PDA token account `["incentive_vault"]`), owned by the config. */
   vault: Address;
+  /** Most an epoch pays out, in stake-mint base units. */
   emissionPerEpoch: bigint;
   /**
    * Length of an emission epoch (set by `incentives_init`); unrelated to the oracles' attestation epoch
    * (`ConfigParams::epoch_secs`).
    */
   emissionEpochSecs: bigint;
+  /** Start of epoch 0 (`incentives_init`). */
   genesisTs: bigint;
+  /** Stake-mint base units deposited by `incentives_fund`, in total. */
   funded: bigint;
   /** Emissions promised to epochs that have started; never more than `funded`. */
   committed: bigint;
+  /** Paid out by `incentives_claim`, in total. */
   paid: bigint;
+  /** Bump of the account's PDA. */
   bump: number;
 };
 
 export type IncentivePoolArgs = {
+  /** The pool's stake-mint vault (PDA token account `["incentive_vault"]`), owned by the config. */
   vault: Address;
+  /** Most an epoch pays out, in stake-mint base units. */
   emissionPerEpoch: number | bigint;
   /**
    * Length of an emission epoch (set by `incentives_init`); unrelated to the oracles' attestation epoch
    * (`ConfigParams::epoch_secs`).
    */
   emissionEpochSecs: number | bigint;
+  /** Start of epoch 0 (`incentives_init`). */
   genesisTs: number | bigint;
+  /** Stake-mint base units deposited by `incentives_fund`, in total. */
   funded: number | bigint;
   /** Emissions promised to epochs that have started; never more than `funded`. */
   committed: number | bigint;
+  /** Paid out by `incentives_claim`, in total. */
   paid: number | bigint;
+  /** Bump of the account's PDA. */
   bump: number;
 };
 

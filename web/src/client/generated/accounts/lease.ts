@@ -63,8 +63,11 @@ export function getLeaseDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type Lease = {
   discriminator: ReadonlyUint8Array;
+  /** The cluster that booked the worker; its escrow pays the lease. */
   cluster: Address;
+  /** The worker leased. */
   worker: Address;
+  /** The worker's supplier, whose stake backs the lease. */
   supplier: Address;
   /** Open disputant, `Pubkey::default()` when none. */
   disputer: Address;
@@ -74,6 +77,7 @@ export type Lease = {
   hourlyRate: bigint;
   /** Supplier stake locked while the lease lives. */
   collateral: bigint;
+  /** When the worker was booked: seconds count from here. */
   startTs: bigint;
   /**
    * The latest end the worker's supplier accepted (`max_lease_hours` from booking), pulled back to the
@@ -92,7 +96,9 @@ export type Lease = {
   provenAt: bigint;
   /** Proven seconds past the dispute window: what settlement pays. */
   finalSecs: bigint;
+  /** Attested total waiting out the dispute window before it becomes final (`math::Finality`). */
   pendingSecs: bigint;
+  /** When `pending_secs` started waiting. */
   pendingSince: bigint;
   /** Cumulative faults agreed by the oracle quorum (monotonic, except that a dispute resolution may lower it). */
   faults: bigint;
@@ -103,14 +109,21 @@ export type Lease = {
    * disputed fault is never slashed before the dispute is decided.
    */
   finalFaults: bigint;
+  /** Faults waiting out the dispute window before they become final. */
   pendingFaults: bigint;
+  /** When `pending_faults` started waiting. */
   faultsPendingSince: bigint;
+  /** Final faults already slashed. */
   faultsSlashed: bigint;
   /** Gross paid out of escrow so far (supplier share + protocol fee). */
   grossPaid: bigint;
+  /** Protocol fees paid out of escrow so far (part of `gross_paid`). */
   feesPaid: bigint;
+  /** Stake slashed from the supplier for this lease so far; never more than `collateral`. */
   slashed: bigint;
+  /** Bond the open dispute holds in escrow; 0 when none. */
   disputeBond: bigint;
+  /** When the open dispute opened, 0 when none: oracle verdicts name it. */
   disputeOpenedAt: bigint;
   /** Final seconds already credited to the incentive pool's epochs. */
   incentiveCreditedSecs: bigint;
@@ -121,20 +134,28 @@ export type Lease = {
    * back.
    */
   resolvedAt: bigint;
+  /** Proven seconds the last resolution decided. */
   resolvedSecs: bigint;
+  /** Faults the last resolution decided. */
   resolvedFaults: bigint;
   /**
    * When the renter's and the supplier's last disputes were decided (resolved or lapsed), 0 if never: a
    * party may not dispute again until newly attested time or faults give it something new to contest.
    */
   renterDecidedAt: bigint;
+  /** When the supplier's last dispute was decided (see `renter_decided_at`). */
   supplierDecidedAt: bigint;
   /**
    * What the open (or last) dispute contests: the lease's totals when it opened, and the end of the window
    * through which the oracle quorum had judged them then, which the oracles' re-judgments cover.
    */
   disputedSecs: bigint;
+  /** The lease's faults when the dispute opened. */
   disputedFaults: bigint;
+  /**
+   * End of the window the quorum had judged through when the dispute opened; the oracles' verdicts cover the lease
+   * up to it.
+   */
   disputedAsOf: bigint;
   /** Each oracle's latest vote, filled from the first slot (`Lease::voted`). */
   votes: Array<OracleVote>;
@@ -142,19 +163,25 @@ export type Lease = {
   entitledHours: number;
   /** Protocol fee locked at booking, so that a later config change cannot reprice a running lease. */
   feeBps: number;
+  /** GPUs of the worker at booking. */
   gpuCount: number;
+  /** Bump of the account's PDA. */
   bump: number;
   /**
    * Dispute resolutions so far (wrapping): an oracle names the one its counts start after, so that a report
    * judged before a resolution landed is never read as counting from it.
    */
   resolutions: number;
+  /** Zeroed, for the zero-copy layout's alignment. */
   unusedPadding: ReadonlyUint8Array;
 };
 
 export type LeaseArgs = {
+  /** The cluster that booked the worker; its escrow pays the lease. */
   cluster: Address;
+  /** The worker leased. */
   worker: Address;
+  /** The worker's supplier, whose stake backs the lease. */
   supplier: Address;
   /** Open disputant, `Pubkey::default()` when none. */
   disputer: Address;
@@ -164,6 +191,7 @@ export type LeaseArgs = {
   hourlyRate: number | bigint;
   /** Supplier stake locked while the lease lives. */
   collateral: number | bigint;
+  /** When the worker was booked: seconds count from here. */
   startTs: number | bigint;
   /**
    * The latest end the worker's supplier accepted (`max_lease_hours` from booking), pulled back to the
@@ -182,7 +210,9 @@ export type LeaseArgs = {
   provenAt: number | bigint;
   /** Proven seconds past the dispute window: what settlement pays. */
   finalSecs: number | bigint;
+  /** Attested total waiting out the dispute window before it becomes final (`math::Finality`). */
   pendingSecs: number | bigint;
+  /** When `pending_secs` started waiting. */
   pendingSince: number | bigint;
   /** Cumulative faults agreed by the oracle quorum (monotonic, except that a dispute resolution may lower it). */
   faults: number | bigint;
@@ -193,14 +223,21 @@ export type LeaseArgs = {
    * disputed fault is never slashed before the dispute is decided.
    */
   finalFaults: number | bigint;
+  /** Faults waiting out the dispute window before they become final. */
   pendingFaults: number | bigint;
+  /** When `pending_faults` started waiting. */
   faultsPendingSince: number | bigint;
+  /** Final faults already slashed. */
   faultsSlashed: number | bigint;
   /** Gross paid out of escrow so far (supplier share + protocol fee). */
   grossPaid: number | bigint;
+  /** Protocol fees paid out of escrow so far (part of `gross_paid`). */
   feesPaid: number | bigint;
+  /** Stake slashed from the supplier for this lease so far; never more than `collateral`. */
   slashed: number | bigint;
+  /** Bond the open dispute holds in escrow; 0 when none. */
   disputeBond: number | bigint;
+  /** When the open dispute opened, 0 when none: oracle verdicts name it. */
   disputeOpenedAt: number | bigint;
   /** Final seconds already credited to the incentive pool's epochs. */
   incentiveCreditedSecs: number | bigint;
@@ -211,20 +248,28 @@ export type LeaseArgs = {
    * back.
    */
   resolvedAt: number | bigint;
+  /** Proven seconds the last resolution decided. */
   resolvedSecs: number | bigint;
+  /** Faults the last resolution decided. */
   resolvedFaults: number | bigint;
   /**
    * When the renter's and the supplier's last disputes were decided (resolved or lapsed), 0 if never: a
    * party may not dispute again until newly attested time or faults give it something new to contest.
    */
   renterDecidedAt: number | bigint;
+  /** When the supplier's last dispute was decided (see `renter_decided_at`). */
   supplierDecidedAt: number | bigint;
   /**
    * What the open (or last) dispute contests: the lease's totals when it opened, and the end of the window
    * through which the oracle quorum had judged them then, which the oracles' re-judgments cover.
    */
   disputedSecs: number | bigint;
+  /** The lease's faults when the dispute opened. */
   disputedFaults: number | bigint;
+  /**
+   * End of the window the quorum had judged through when the dispute opened; the oracles' verdicts cover the lease
+   * up to it.
+   */
   disputedAsOf: number | bigint;
   /** Each oracle's latest vote, filled from the first slot (`Lease::voted`). */
   votes: Array<OracleVoteArgs>;
@@ -232,13 +277,16 @@ export type LeaseArgs = {
   entitledHours: number;
   /** Protocol fee locked at booking, so that a later config change cannot reprice a running lease. */
   feeBps: number;
+  /** GPUs of the worker at booking. */
   gpuCount: number;
+  /** Bump of the account's PDA. */
   bump: number;
   /**
    * Dispute resolutions so far (wrapping): an oracle names the one its counts start after, so that a report
    * judged before a resolution landed is never read as counting from it.
    */
   resolutions: number;
+  /** Zeroed, for the zero-copy layout's alignment. */
   unusedPadding: ReadonlyUint8Array;
 };
 

@@ -53,27 +53,37 @@ export function getSupplierDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type Supplier = {
   discriminator: ReadonlyUint8Array;
+  /** The key that signs for the supplier, part of its seeds. */
   authority: Address;
+  /** Its payment-mint earnings vault (PDA token account `["earnings", supplier]`). */
   earningsVault: Address;
   /** Stake-mint base units held for this supplier in the stake vault (includes `unbonding`). */
   staked: bigint;
   /** Queued by `stake_unbond`; withdrawable from `unbond_ready_at`. */
   unbonding: bigint;
+  /** When `unbonding` may be withdrawn; 0 when nothing is queued. */
   unbondReadyAt: bigint;
   /** Bonded by registered workers (base × multiplier × GPUs each). */
   reserved: bigint;
   /** Collateral locked by active leases. */
   locked: bigint;
+  /** Stake slashed from this supplier, ever. */
   slashedTotal: bigint;
   /** Faults slashed on all of this supplier's leases, ever: a record that deregistering a worker cannot wash. */
   faultCount: bigint;
   /** Payment-mint earnings settled into the supplier's earnings vault and not yet claimed. */
   earningsUnclaimed: bigint;
+  /** Earnings paid out by `earnings_claim`, ever. */
   earningsClaimed: bigint;
+  /** Leases of its workers not yet closed. */
   activeLeases: number;
+  /** Workers registered now. */
   workerCount: number;
+  /** GPUs of the workers registered now. */
   gpuCount: number;
+  /** When it registered. */
   createdAt: bigint;
+  /** Bump of the account's PDA. */
   bump: number;
   /**
    * Zeroed room for fields added later without reallocating existing accounts. Last, so that the offsets of
@@ -83,27 +93,37 @@ export type Supplier = {
 };
 
 export type SupplierArgs = {
+  /** The key that signs for the supplier, part of its seeds. */
   authority: Address;
+  /** Its payment-mint earnings vault (PDA token account `["earnings", supplier]`). */
   earningsVault: Address;
   /** Stake-mint base units held for this supplier in the stake vault (includes `unbonding`). */
   staked: number | bigint;
   /** Queued by `stake_unbond`; withdrawable from `unbond_ready_at`. */
   unbonding: number | bigint;
+  /** When `unbonding` may be withdrawn; 0 when nothing is queued. */
   unbondReadyAt: number | bigint;
   /** Bonded by registered workers (base × multiplier × GPUs each). */
   reserved: number | bigint;
   /** Collateral locked by active leases. */
   locked: number | bigint;
+  /** Stake slashed from this supplier, ever. */
   slashedTotal: number | bigint;
   /** Faults slashed on all of this supplier's leases, ever: a record that deregistering a worker cannot wash. */
   faultCount: number | bigint;
   /** Payment-mint earnings settled into the supplier's earnings vault and not yet claimed. */
   earningsUnclaimed: number | bigint;
+  /** Earnings paid out by `earnings_claim`, ever. */
   earningsClaimed: number | bigint;
+  /** Leases of its workers not yet closed. */
   activeLeases: number;
+  /** Workers registered now. */
   workerCount: number;
+  /** GPUs of the workers registered now. */
   gpuCount: number;
+  /** When it registered. */
   createdAt: number | bigint;
+  /** Bump of the account's PDA. */
   bump: number;
   /**
    * Zeroed room for fields added later without reallocating existing accounts. Last, so that the offsets of

@@ -50,20 +50,28 @@ export function getSupplierIncentiveDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type SupplierIncentive = {
   discriminator: ReadonlyUint8Array;
+  /** The supplier credited. */
   supplier: Address;
+  /** Index of the epoch. */
   epoch: bigint;
   /** Payment base units renters paid for final seconds (the credit an epoch's emission is shared by). */
   credit: bigint;
+  /** Who paid the record's rent (the settling transaction's payer); it gets it back at the claim. */
   rentPayer: Address;
+  /** Bump of the account's PDA. */
   bump: number;
 };
 
 export type SupplierIncentiveArgs = {
+  /** The supplier credited. */
   supplier: Address;
+  /** Index of the epoch. */
   epoch: number | bigint;
   /** Payment base units renters paid for final seconds (the credit an epoch's emission is shared by). */
   credit: number | bigint;
+  /** Who paid the record's rent (the settling transaction's payer); it gets it back at the claim. */
   rentPayer: Address;
+  /** Bump of the account's PDA. */
   bump: number;
 };
 

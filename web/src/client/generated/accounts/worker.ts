@@ -61,9 +61,13 @@ export function getWorkerDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type Worker = {
   discriminator: ReadonlyUint8Array;
+  /** The supplier that registered the worker, whose stake bonds it. */
   supplier: Address;
+  /** The supplier's number for the worker, part of its seeds. */
   workerIndex: number;
+  /** What the supplier declares and renters book. */
   spec: WorkerSpec;
+  /** Whether new bookings may pick the worker (`worker_set_available`). */
   available: boolean;
   /** The lease holding this worker, `Pubkey::default()` when free. */
   activeLease: Address;
@@ -71,11 +75,15 @@ export type Worker = {
   bondedStake: bigint;
   /** Non-zero while jailed: bookings are refused, and `worker_unjail` clears it from this time on. */
   jailedUntil: bigint;
+  /** Faults slashed on this worker's leases, ever. */
   faultCount: bigint;
   /** Start of the current jail window and the faults counted in it. */
   faultWindowStart: bigint;
+  /** Faults counted in the current jail window. */
   windowFaults: bigint;
+  /** When it registered. */
   registeredAt: bigint;
+  /** Bump of the account's PDA. */
   bump: number;
   /**
    * Digest of the GPUs bound to this worker (`Gpu::set_digest` of their UUID hashes): the oracles fault a
@@ -90,9 +98,13 @@ export type Worker = {
 };
 
 export type WorkerArgs = {
+  /** The supplier that registered the worker, whose stake bonds it. */
   supplier: Address;
+  /** The supplier's number for the worker, part of its seeds. */
   workerIndex: number;
+  /** What the supplier declares and renters book. */
   spec: WorkerSpecArgs;
+  /** Whether new bookings may pick the worker (`worker_set_available`). */
   available: boolean;
   /** The lease holding this worker, `Pubkey::default()` when free. */
   activeLease: Address;
@@ -100,11 +112,15 @@ export type WorkerArgs = {
   bondedStake: number | bigint;
   /** Non-zero while jailed: bookings are refused, and `worker_unjail` clears it from this time on. */
   jailedUntil: number | bigint;
+  /** Faults slashed on this worker's leases, ever. */
   faultCount: number | bigint;
   /** Start of the current jail window and the faults counted in it. */
   faultWindowStart: number | bigint;
+  /** Faults counted in the current jail window. */
   windowFaults: number | bigint;
+  /** When it registered. */
   registeredAt: number | bigint;
+  /** Bump of the account's PDA. */
   bump: number;
   /**
    * Digest of the GPUs bound to this worker (`Gpu::set_digest` of their UUID hashes): the oracles fault a

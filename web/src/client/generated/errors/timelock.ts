@@ -176,6 +176,8 @@ export const TIMELOCK_ERROR__INVALID_WORKLOAD_ACCOUNT = 0x17be; // 6078
 export const TIMELOCK_ERROR__VERDICT_ALREADY_GIVEN = 0x17bf; // 6079
 /** VerdictForAnotherDispute: The verdict was judged for another dispute than the one open */
 export const TIMELOCK_ERROR__VERDICT_FOR_ANOTHER_DISPUTE = 0x17c0; // 6080
+/** NotClusterRenter: The account is not the cluster's renter */
+export const TIMELOCK_ERROR__NOT_CLUSTER_RENTER = 0x17c1; // 6081
 
 export type TimelockError =
   | typeof TIMELOCK_ERROR__BOOKING_TERMS_MISMATCH
@@ -230,6 +232,7 @@ export type TimelockError =
   | typeof TIMELOCK_ERROR__NO_DISPUTE
   | typeof TIMELOCK_ERROR__NO_PENDING_ADMIN
   | typeof TIMELOCK_ERROR__NOT_ADMIN
+  | typeof TIMELOCK_ERROR__NOT_CLUSTER_RENTER
   | typeof TIMELOCK_ERROR__NOTHING_TO_CLAIM
   | typeof TIMELOCK_ERROR__NOTHING_UNBONDING
   | typeof TIMELOCK_ERROR__NOT_LEASE_PARTY
@@ -315,6 +318,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TIMELOCK_ERROR__NO_DISPUTE]: `The lease has no open dispute`,
     [TIMELOCK_ERROR__NO_PENDING_ADMIN]: `No admin transfer is pending`,
     [TIMELOCK_ERROR__NOT_ADMIN]: `Only the admin may do this`,
+    [TIMELOCK_ERROR__NOT_CLUSTER_RENTER]: `The account is not the cluster's renter`,
     [TIMELOCK_ERROR__NOTHING_TO_CLAIM]: `Nothing to claim`,
     [TIMELOCK_ERROR__NOTHING_UNBONDING]: `Nothing is unbonding`,
     [TIMELOCK_ERROR__NOT_LEASE_PARTY]: `Only the lease's renter or supplier may dispute it`,

@@ -51,9 +51,12 @@ export function getAdminAcceptDiscriminatorBytes(): ReadonlyUint8Array {
 export type AdminAcceptInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountPendingAdmin extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -109,10 +112,12 @@ export type AdminAcceptInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The key `admin_transfer` proposed; it becomes the admin. */
   pendingAdmin: TransactionSigner<TAccountPendingAdmin>;
-  config: Address<TAccountConfig>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  /** The config (PDA `["config"]`); its `pending_admin` must be the signer. */
+  config?: Address<TAccountConfig>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export function getAdminAcceptInstruction<
@@ -151,6 +156,20 @@ export function getAdminAcceptInstruction<
     ResolvedInstructionAccount
   >;
 
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
@@ -176,7 +195,9 @@ export type ParsedAdminAcceptInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The key `admin_transfer` proposed; it becomes the admin. */
     pendingAdmin: TAccountMetas[0];
+    /** The config (PDA `["config"]`); its `pending_admin` must be the signer. */
     config: TAccountMetas[1];
     eventAuthority: TAccountMetas[2];
     program: TAccountMetas[3];

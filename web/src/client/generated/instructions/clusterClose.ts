@@ -34,8 +34,10 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
+  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
+import { findEscrowPda } from "../pdas";
 import { TIMELOCK_PROGRAM_ADDRESS } from "../programs";
 
 export const CLUSTER_CLOSE_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -57,8 +59,10 @@ export type ClusterCloseInstruction<
   TAccountRenterTokens extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -120,6 +124,138 @@ export function getClusterCloseInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
+export type ClusterCloseAsyncInput<
+  TAccountRenter extends string = string,
+  TAccountCluster extends string = string,
+  TAccountEscrow extends string = string,
+  TAccountPaymentMint extends string = string,
+  TAccountRenterTokens extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountEventAuthority extends string = string,
+  TAccountProgram extends string = string,
+> = {
+  /** The cluster's renter: receives what is left in escrow and the rent. */
+  renter: TransactionSigner<TAccountRenter>;
+  /**
+   * The renter's cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`), closed here once its end has passed and
+   * every lease has settled.
+   */
+  cluster: Address<TAccountCluster>;
+  /** The cluster's escrow (PDA token account `["escrow", cluster]`): emptied to the renter and closed. */
+  escrow?: Address<TAccountEscrow>;
+  /** The cluster's payment mint. */
+  paymentMint: Address<TAccountPaymentMint>;
+  /** The renter's payment-mint account, which receives anything left in escrow. */
+  renterTokens: Address<TAccountRenterTokens>;
+  /** Token program of the payment mint. */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
+};
+
+export async function getClusterCloseInstructionAsync<
+  TAccountRenter extends string,
+  TAccountCluster extends string,
+  TAccountEscrow extends string,
+  TAccountPaymentMint extends string,
+  TAccountRenterTokens extends string,
+  TAccountTokenProgram extends string,
+  TAccountEventAuthority extends string,
+  TAccountProgram extends string,
+  TProgramAddress extends Address = typeof TIMELOCK_PROGRAM_ADDRESS,
+>(
+  input: ClusterCloseAsyncInput<
+    TAccountRenter,
+    TAccountCluster,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountRenterTokens,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  ClusterCloseInstruction<
+    TProgramAddress,
+    TAccountRenter,
+    TAccountCluster,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountRenterTokens,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? TIMELOCK_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    renter: { value: input.renter ?? null, isWritable: true },
+    cluster: { value: input.cluster ?? null, isWritable: true },
+    escrow: { value: input.escrow ?? null, isWritable: true },
+    paymentMint: { value: input.paymentMint ?? null, isWritable: false },
+    renterTokens: { value: input.renterTokens ?? null, isWritable: true },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
+    program: { value: input.program ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedInstructionAccount
+  >;
+
+  // Resolve default values.
+  if (!accounts.escrow.value) {
+    accounts.escrow.value = await findEscrowPda({
+      cluster: getAddressFromResolvedInstructionAccount(
+        "cluster",
+        accounts.cluster.value,
+      ),
+    });
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta("renter", accounts.renter),
+      getAccountMeta("cluster", accounts.cluster),
+      getAccountMeta("escrow", accounts.escrow),
+      getAccountMeta("paymentMint", accounts.paymentMint),
+      getAccountMeta("renterTokens", accounts.renterTokens),
+      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("eventAuthority", accounts.eventAuthority),
+      getAccountMeta("program", accounts.program),
+    ],
+    data: getClusterCloseInstructionDataEncoder().encode({}),
+    programAddress,
+  } as ClusterCloseInstruction<
+    TProgramAddress,
+    TAccountRenter,
+    TAccountCluster,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountRenterTokens,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >);
+}
+
 export type ClusterCloseInput<
   TAccountRenter extends string = string,
   TAccountCluster extends string = string,
@@ -130,14 +266,23 @@ export type ClusterCloseInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The cluster's renter: receives what is left in escrow and the rent. */
   renter: TransactionSigner<TAccountRenter>;
+  /**
+   * The renter's cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`), closed here once its end has passed and
+   * every lease has settled.
+   */
   cluster: Address<TAccountCluster>;
+  /** The cluster's escrow (PDA token account `["escrow", cluster]`): emptied to the renter and closed. */
   escrow: Address<TAccountEscrow>;
+  /** The cluster's payment mint. */
   paymentMint: Address<TAccountPaymentMint>;
+  /** The renter's payment-mint account, which receives anything left in escrow. */
   renterTokens: Address<TAccountRenterTokens>;
+  /** Token program of the payment mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export function getClusterCloseInstruction<
@@ -197,6 +342,14 @@ export function getClusterCloseInstruction<
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
   }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
@@ -231,11 +384,20 @@ export type ParsedClusterCloseInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The cluster's renter: receives what is left in escrow and the rent. */
     renter: TAccountMetas[0];
+    /**
+     * The renter's cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`), closed here once its end has passed and
+     * every lease has settled.
+     */
     cluster: TAccountMetas[1];
+    /** The cluster's escrow (PDA token account `["escrow", cluster]`): emptied to the renter and closed. */
     escrow: TAccountMetas[2];
+    /** The cluster's payment mint. */
     paymentMint: TAccountMetas[3];
+    /** The renter's payment-mint account, which receives anything left in escrow. */
     renterTokens: TAccountMetas[4];
+    /** Token program of the payment mint. */
     tokenProgram: TAccountMetas[5];
     eventAuthority: TAccountMetas[6];
     program: TAccountMetas[7];

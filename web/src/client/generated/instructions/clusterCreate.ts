@@ -64,7 +64,8 @@ export function getClusterCreateDiscriminatorBytes(): ReadonlyUint8Array {
 export type ClusterCreateInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountRenter extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountCluster extends string | AccountMeta<string> = string,
   TAccountPaymentMint extends string | AccountMeta<string> = string,
   TAccountEscrow extends string | AccountMeta<string> = string,
@@ -72,8 +73,10 @@ export type ClusterCreateInstruction<
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -166,15 +169,25 @@ export type ClusterCreateAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The renter: owns the cluster and pays the rent. */
   renter: TransactionSigner<TAccountRenter>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its payment mint, minimum rental and pause flag. */
+  config?: Address<TAccountConfig>;
+  /** The cluster, created here (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
   cluster?: Address<TAccountCluster>;
+  /** The config's payment mint, the escrow's mint. */
   paymentMint: Address<TAccountPaymentMint>;
+  /**
+   * The cluster's escrow, created here: PDA token account `["escrow", cluster]`, owned by the cluster; it holds what
+   * the renter pays until settlement pays or refunds it.
+   */
   escrow?: Address<TAccountEscrow>;
+  /** Token program of the payment mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
+  /** Creates the cluster and its escrow. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   clusterId: ClusterCreateInstructionDataArgs["clusterId"];
   hours: ClusterCreateInstructionDataArgs["hours"];
   purpose: ClusterCreateInstructionDataArgs["purpose"];
@@ -242,6 +255,10 @@ export async function getClusterCreateInstructionAsync<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.cluster.value) {
     accounts.cluster.value = await findClusterPda({
       renter: getAddressFromResolvedInstructionAccount(
@@ -269,6 +286,14 @@ export async function getClusterCreateInstructionAsync<
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -313,15 +338,25 @@ export type ClusterCreateInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The renter: owns the cluster and pays the rent. */
   renter: TransactionSigner<TAccountRenter>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its payment mint, minimum rental and pause flag. */
+  config?: Address<TAccountConfig>;
+  /** The cluster, created here (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
   cluster: Address<TAccountCluster>;
+  /** The config's payment mint, the escrow's mint. */
   paymentMint: Address<TAccountPaymentMint>;
+  /**
+   * The cluster's escrow, created here: PDA token account `["escrow", cluster]`, owned by the cluster; it holds what
+   * the renter pays until settlement pays or refunds it.
+   */
   escrow: Address<TAccountEscrow>;
+  /** Token program of the payment mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
+  /** Creates the cluster and its escrow. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   clusterId: ClusterCreateInstructionDataArgs["clusterId"];
   hours: ClusterCreateInstructionDataArgs["hours"];
   purpose: ClusterCreateInstructionDataArgs["purpose"];
@@ -387,6 +422,10 @@ export function getClusterCreateInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
@@ -394,6 +433,14 @@ export function getClusterCreateInstruction<
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -433,12 +480,22 @@ export type ParsedClusterCreateInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The renter: owns the cluster and pays the rent. */
     renter: TAccountMetas[0];
+    /** The config (PDA `["config"]`): its payment mint, minimum rental and pause flag. */
     config: TAccountMetas[1];
+    /** The cluster, created here (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
     cluster: TAccountMetas[2];
+    /** The config's payment mint, the escrow's mint. */
     paymentMint: TAccountMetas[3];
+    /**
+     * The cluster's escrow, created here: PDA token account `["escrow", cluster]`, owned by the cluster; it holds what
+     * the renter pays until settlement pays or refunds it.
+     */
     escrow: TAccountMetas[4];
+    /** Token program of the payment mint. */
     tokenProgram: TAccountMetas[5];
+    /** Creates the cluster and its escrow. */
     systemProgram: TAccountMetas[6];
     eventAuthority: TAccountMetas[7];
     program: TAccountMetas[8];

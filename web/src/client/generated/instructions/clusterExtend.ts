@@ -36,8 +36,10 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
+  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
+import { findEscrowPda } from "../pdas";
 import { TIMELOCK_PROGRAM_ADDRESS } from "../programs";
 
 export const CLUSTER_EXTEND_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -53,7 +55,8 @@ export function getClusterExtendDiscriminatorBytes(): ReadonlyUint8Array {
 export type ClusterExtendInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountRenter extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountCluster extends string | AccountMeta<string> = string,
   TAccountEscrow extends string | AccountMeta<string> = string,
   TAccountPaymentMint extends string | AccountMeta<string> = string,
@@ -62,8 +65,10 @@ export type ClusterExtendInstruction<
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -138,6 +143,167 @@ export function getClusterExtendInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
+export type ClusterExtendAsyncInput<
+  TAccountRenter extends string = string,
+  TAccountConfig extends string = string,
+  TAccountCluster extends string = string,
+  TAccountEscrow extends string = string,
+  TAccountPaymentMint extends string = string,
+  TAccountRenterTokens extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountSystemProgram extends string = string,
+  TAccountEventAuthority extends string = string,
+  TAccountProgram extends string = string,
+> = {
+  /** The cluster's renter: pays the escrow and the rent of new leases. */
+  renter: TransactionSigner<TAccountRenter>;
+  /** The config (PDA `["config"]`): collateral rate, protocol fee and pause flag. */
+  config?: Address<TAccountConfig>;
+  /** The renter's running cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
+  cluster: Address<TAccountCluster>;
+  /** The cluster's escrow (PDA token account `["escrow", cluster]`), which receives the deposit. */
+  escrow?: Address<TAccountEscrow>;
+  /** The cluster's payment mint. */
+  paymentMint: Address<TAccountPaymentMint>;
+  /** The renter's payment-mint account the deposit comes from. */
+  renterTokens: Address<TAccountRenterTokens>;
+  /** Token program of the payment mint. */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  /** Creates the leases. */
+  systemProgram?: Address<TAccountSystemProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
+  hours: ClusterExtendInstructionDataArgs["hours"];
+};
+
+export async function getClusterExtendInstructionAsync<
+  TAccountRenter extends string,
+  TAccountConfig extends string,
+  TAccountCluster extends string,
+  TAccountEscrow extends string,
+  TAccountPaymentMint extends string,
+  TAccountRenterTokens extends string,
+  TAccountTokenProgram extends string,
+  TAccountSystemProgram extends string,
+  TAccountEventAuthority extends string,
+  TAccountProgram extends string,
+  TProgramAddress extends Address = typeof TIMELOCK_PROGRAM_ADDRESS,
+>(
+  input: ClusterExtendAsyncInput<
+    TAccountRenter,
+    TAccountConfig,
+    TAccountCluster,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountRenterTokens,
+    TAccountTokenProgram,
+    TAccountSystemProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  ClusterExtendInstruction<
+    TProgramAddress,
+    TAccountRenter,
+    TAccountConfig,
+    TAccountCluster,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountRenterTokens,
+    TAccountTokenProgram,
+    TAccountSystemProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? TIMELOCK_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    renter: { value: input.renter ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: false },
+    cluster: { value: input.cluster ?? null, isWritable: true },
+    escrow: { value: input.escrow ?? null, isWritable: true },
+    paymentMint: { value: input.paymentMint ?? null, isWritable: false },
+    renterTokens: { value: input.renterTokens ?? null, isWritable: true },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    systemProgram: { value: input.systemProgram ?? null, isWritable: false },
+    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
+    program: { value: input.program ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedInstructionAccount
+  >;
+
+  // Original args.
+  const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
+  if (!accounts.escrow.value) {
+    accounts.escrow.value = await findEscrowPda({
+      cluster: getAddressFromResolvedInstructionAccount(
+        "cluster",
+        accounts.cluster.value,
+      ),
+    });
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.systemProgram.value) {
+    accounts.systemProgram.value =
+      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta("renter", accounts.renter),
+      getAccountMeta("config", accounts.config),
+      getAccountMeta("cluster", accounts.cluster),
+      getAccountMeta("escrow", accounts.escrow),
+      getAccountMeta("paymentMint", accounts.paymentMint),
+      getAccountMeta("renterTokens", accounts.renterTokens),
+      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("systemProgram", accounts.systemProgram),
+      getAccountMeta("eventAuthority", accounts.eventAuthority),
+      getAccountMeta("program", accounts.program),
+    ],
+    data: getClusterExtendInstructionDataEncoder().encode(
+      args as ClusterExtendInstructionDataArgs,
+    ),
+    programAddress,
+  } as ClusterExtendInstruction<
+    TProgramAddress,
+    TAccountRenter,
+    TAccountConfig,
+    TAccountCluster,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountRenterTokens,
+    TAccountTokenProgram,
+    TAccountSystemProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >);
+}
+
 export type ClusterExtendInput<
   TAccountRenter extends string = string,
   TAccountConfig extends string = string,
@@ -150,16 +316,24 @@ export type ClusterExtendInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The cluster's renter: pays the escrow and the rent of new leases. */
   renter: TransactionSigner<TAccountRenter>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): collateral rate, protocol fee and pause flag. */
+  config?: Address<TAccountConfig>;
+  /** The renter's running cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
   cluster: Address<TAccountCluster>;
+  /** The cluster's escrow (PDA token account `["escrow", cluster]`), which receives the deposit. */
   escrow: Address<TAccountEscrow>;
+  /** The cluster's payment mint. */
   paymentMint: Address<TAccountPaymentMint>;
+  /** The renter's payment-mint account the deposit comes from. */
   renterTokens: Address<TAccountRenterTokens>;
+  /** Token program of the payment mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
+  /** Creates the leases. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   hours: ClusterExtendInstructionDataArgs["hours"];
 };
 
@@ -227,6 +401,10 @@ export function getClusterExtendInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
@@ -234,6 +412,14 @@ export function getClusterExtendInstruction<
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -275,13 +461,21 @@ export type ParsedClusterExtendInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The cluster's renter: pays the escrow and the rent of new leases. */
     renter: TAccountMetas[0];
+    /** The config (PDA `["config"]`): collateral rate, protocol fee and pause flag. */
     config: TAccountMetas[1];
+    /** The renter's running cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
     cluster: TAccountMetas[2];
+    /** The cluster's escrow (PDA token account `["escrow", cluster]`), which receives the deposit. */
     escrow: TAccountMetas[3];
+    /** The cluster's payment mint. */
     paymentMint: TAccountMetas[4];
+    /** The renter's payment-mint account the deposit comes from. */
     renterTokens: TAccountMetas[5];
+    /** Token program of the payment mint. */
     tokenProgram: TAccountMetas[6];
+    /** Creates the leases. */
     systemProgram: TAccountMetas[7];
     eventAuthority: TAccountMetas[8];
     program: TAccountMetas[9];

@@ -52,8 +52,10 @@ export type ClusterRemoveWorkerInstruction<
   TAccountRenter extends string | AccountMeta<string> = string,
   TAccountCluster extends string | AccountMeta<string> = string,
   TAccountLease extends string | AccountMeta<string> = string,
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -118,11 +120,14 @@ export type ClusterRemoveWorkerInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The cluster's renter. */
   renter: TransactionSigner<TAccountRenter>;
+  /** The renter's running cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
   cluster: Address<TAccountCluster>;
+  /** The lease to remove (PDA `["lease", cluster, worker]`), of this cluster. */
   lease: Address<TAccountLease>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export function getClusterRemoveWorkerInstruction<
@@ -165,6 +170,16 @@ export function getClusterRemoveWorkerInstruction<
     ResolvedInstructionAccount
   >;
 
+  // Resolve default values.
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
@@ -192,8 +207,11 @@ export type ParsedClusterRemoveWorkerInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The cluster's renter. */
     renter: TAccountMetas[0];
+    /** The renter's running cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
     cluster: TAccountMetas[1];
+    /** The lease to remove (PDA `["lease", cluster, worker]`), of this cluster. */
     lease: TAccountMetas[2];
     eventAuthority: TAccountMetas[3];
     program: TAccountMetas[4];

@@ -58,8 +58,10 @@ export type ClusterSetWorkloadInstruction<
   TAccountWorkload extends string | AccountMeta<string> = string,
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -137,11 +139,13 @@ export type ClusterSetWorkloadAsyncInput<
 > = {
   /** Pays the workload account's rent the first time (returned by `cluster_close`). */
   renter: TransactionSigner<TAccountRenter>;
+  /** The renter's open cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
   cluster: Address<TAccountCluster>;
   workload?: Address<TAccountWorkload>;
+  /** Creates the workload account on first use. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   images: ClusterSetWorkloadInstructionDataArgs["images"];
 };
 
@@ -207,6 +211,14 @@ export async function getClusterSetWorkloadInstructionAsync<
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
   }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
@@ -243,11 +255,13 @@ export type ClusterSetWorkloadInput<
 > = {
   /** Pays the workload account's rent the first time (returned by `cluster_close`). */
   renter: TransactionSigner<TAccountRenter>;
+  /** The renter's open cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
   cluster: Address<TAccountCluster>;
   workload: Address<TAccountWorkload>;
+  /** Creates the workload account on first use. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   images: ClusterSetWorkloadInstructionDataArgs["images"];
 };
 
@@ -303,6 +317,14 @@ export function getClusterSetWorkloadInstruction<
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
   }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
@@ -337,8 +359,10 @@ export type ParsedClusterSetWorkloadInstruction<
   accounts: {
     /** Pays the workload account's rent the first time (returned by `cluster_close`). */
     renter: TAccountMetas[0];
+    /** The renter's open cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
     cluster: TAccountMetas[1];
     workload: TAccountMetas[2];
+    /** Creates the workload account on first use. */
     systemProgram: TAccountMetas[3];
     eventAuthority: TAccountMetas[4];
     program: TAccountMetas[5];

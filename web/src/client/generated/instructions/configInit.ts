@@ -66,8 +66,10 @@ export type ConfigInitInstruction<
   TAccountStakeTokenProgram extends string | AccountMeta<string> = string,
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -154,20 +156,27 @@ export type ConfigInitAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The program's upgrade authority: becomes the admin and pays the rent. */
   admin: TransactionSigner<TAccountAdmin>;
+  /** The protocol's singleton, created here (PDA `["config"]`). */
   config?: Address<TAccountConfig>;
+  /** Mint of stake, collateral, slashes and incentives. */
   stakeMint: Address<TAccountStakeMint>;
+  /** Mint renters pay in and suppliers earn in. */
   paymentMint: Address<TAccountPaymentMint>;
+  /** Holds every supplier's stake: PDA token account `["stake_vault", config]`, owned by the config, created here. */
   stakeVault?: Address<TAccountStakeVault>;
   /**
    * Only the upgrade authority may initialise: otherwise anyone could front-run the deployment and make
    * themselves admin of a freshly deployed program.
    */
   programData?: Address<TAccountProgramData>;
+  /** Token program of the stake mint (Token or Token-2022). */
   stakeTokenProgram: Address<TAccountStakeTokenProgram>;
+  /** Creates the config and the stake vault. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   params: ConfigInitInstructionDataArgs["params"];
 };
 
@@ -259,6 +268,14 @@ export async function getConfigInitInstructionAsync<
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
   }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
@@ -305,20 +322,27 @@ export type ConfigInitInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The program's upgrade authority: becomes the admin and pays the rent. */
   admin: TransactionSigner<TAccountAdmin>;
+  /** The protocol's singleton, created here (PDA `["config"]`). */
   config: Address<TAccountConfig>;
+  /** Mint of stake, collateral, slashes and incentives. */
   stakeMint: Address<TAccountStakeMint>;
+  /** Mint renters pay in and suppliers earn in. */
   paymentMint: Address<TAccountPaymentMint>;
+  /** Holds every supplier's stake: PDA token account `["stake_vault", config]`, owned by the config, created here. */
   stakeVault: Address<TAccountStakeVault>;
   /**
    * Only the upgrade authority may initialise: otherwise anyone could front-run the deployment and make
    * themselves admin of a freshly deployed program.
    */
   programData?: Address<TAccountProgramData>;
+  /** Token program of the stake mint (Token or Token-2022). */
   stakeTokenProgram: Address<TAccountStakeTokenProgram>;
+  /** Creates the config and the stake vault. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   params: ConfigInitInstructionDataArgs["params"];
 };
 
@@ -397,6 +421,14 @@ export function getConfigInitInstruction<
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
   }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
@@ -437,17 +469,24 @@ export type ParsedConfigInitInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The program's upgrade authority: becomes the admin and pays the rent. */
     admin: TAccountMetas[0];
+    /** The protocol's singleton, created here (PDA `["config"]`). */
     config: TAccountMetas[1];
+    /** Mint of stake, collateral, slashes and incentives. */
     stakeMint: TAccountMetas[2];
+    /** Mint renters pay in and suppliers earn in. */
     paymentMint: TAccountMetas[3];
+    /** Holds every supplier's stake: PDA token account `["stake_vault", config]`, owned by the config, created here. */
     stakeVault: TAccountMetas[4];
     /**
      * Only the upgrade authority may initialise: otherwise anyone could front-run the deployment and make
      * themselves admin of a freshly deployed program.
      */
     programData: TAccountMetas[5];
+    /** Token program of the stake mint (Token or Token-2022). */
     stakeTokenProgram: TAccountMetas[6];
+    /** Creates the config and the stake vault. */
     systemProgram: TAccountMetas[7];
     eventAuthority: TAccountMetas[8];
     program: TAccountMetas[9];

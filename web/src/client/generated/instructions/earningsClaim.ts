@@ -37,7 +37,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findSupplierPda } from "../pdas";
+import { findEarningsVaultPda, findSupplierPda } from "../pdas";
 import { TIMELOCK_PROGRAM_ADDRESS } from "../programs";
 
 export const EARNINGS_CLAIM_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -53,15 +53,18 @@ export function getEarningsClaimDiscriminatorBytes(): ReadonlyUint8Array {
 export type EarningsClaimInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountSupplier extends string | AccountMeta<string> = string,
   TAccountEarningsVault extends string | AccountMeta<string> = string,
   TAccountPaymentMint extends string | AccountMeta<string> = string,
   TAccountDestination extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -139,15 +142,22 @@ export type EarningsClaimAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its payment mint; signs for the earnings vault. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), whose unclaimed earnings are paid. */
   supplier?: Address<TAccountSupplier>;
-  earningsVault: Address<TAccountEarningsVault>;
+  /** The supplier's earnings vault (PDA token account `["earnings", supplier]`), owned by the config. */
+  earningsVault?: Address<TAccountEarningsVault>;
+  /** The config's payment mint. */
   paymentMint: Address<TAccountPaymentMint>;
+  /** A payment-mint account of the authority, which receives the earnings. */
   destination: Address<TAccountDestination>;
+  /** Token program of the payment mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export async function getEarningsClaimInstructionAsync<
@@ -209,6 +219,10 @@ export async function getEarningsClaimInstructionAsync<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.supplier.value) {
     accounts.supplier.value = await findSupplierPda({
       authority: getAddressFromResolvedInstructionAccount(
@@ -217,9 +231,25 @@ export async function getEarningsClaimInstructionAsync<
       ),
     });
   }
+  if (!accounts.earningsVault.value) {
+    accounts.earningsVault.value = await findEarningsVaultPda({
+      supplier: getAddressFromResolvedInstructionAccount(
+        "supplier",
+        accounts.supplier.value,
+      ),
+    });
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -262,15 +292,22 @@ export type EarningsClaimInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its payment mint; signs for the earnings vault. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), whose unclaimed earnings are paid. */
   supplier: Address<TAccountSupplier>;
+  /** The supplier's earnings vault (PDA token account `["earnings", supplier]`), owned by the config. */
   earningsVault: Address<TAccountEarningsVault>;
+  /** The config's payment mint. */
   paymentMint: Address<TAccountPaymentMint>;
+  /** A payment-mint account of the authority, which receives the earnings. */
   destination: Address<TAccountDestination>;
+  /** Token program of the payment mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export function getEarningsClaimInstruction<
@@ -330,9 +367,21 @@ export function getEarningsClaimInstruction<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -370,12 +419,19 @@ export type ParsedEarningsClaimInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The supplier's authority. */
     authority: TAccountMetas[0];
+    /** The config (PDA `["config"]`): its payment mint; signs for the earnings vault. */
     config: TAccountMetas[1];
+    /** The signer's supplier record (PDA `["supplier", authority]`), whose unclaimed earnings are paid. */
     supplier: TAccountMetas[2];
+    /** The supplier's earnings vault (PDA token account `["earnings", supplier]`), owned by the config. */
     earningsVault: TAccountMetas[3];
+    /** The config's payment mint. */
     paymentMint: TAccountMetas[4];
+    /** A payment-mint account of the authority, which receives the earnings. */
     destination: TAccountMetas[5];
+    /** Token program of the payment mint. */
     tokenProgram: TAccountMetas[6];
     eventAuthority: TAccountMetas[7];
     program: TAccountMetas[8];

@@ -52,7 +52,8 @@ export function getIncentivesClaimDiscriminatorBytes(): ReadonlyUint8Array {
 export type IncentivesClaimInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountSupplier extends string | AccountMeta<string> = string,
   TAccountPool extends string | AccountMeta<string> = string,
   TAccountEpoch extends string | AccountMeta<string> = string,
@@ -63,8 +64,10 @@ export type IncentivesClaimInstruction<
   TAccountDestination extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -158,19 +161,29 @@ export type IncentivesClaimAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its stake mint; signs for the incentive vault. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`). */
   supplier?: Address<TAccountSupplier>;
+  /** The incentive pool (PDA `["incentive_pool"]`). */
   pool: Address<TAccountPool>;
+  /** The ended emission epoch claimed (PDA `["incentive_epoch", epoch (u64 LE)]`). */
   epoch: Address<TAccountEpoch>;
+  /** The supplier's credit in that epoch (PDA `["supplier_incentive", supplier, epoch (u64 LE)]`), closed here. */
   supplierIncentive: Address<TAccountSupplierIncentive>;
   rentPayer: Address<TAccountRentPayer>;
+  /** The config's stake mint. */
   stakeMint: Address<TAccountStakeMint>;
+  /** The pool's vault (PDA token account `["incentive_vault"]`), which pays the incentives. */
   vault: Address<TAccountVault>;
+  /** A stake-mint account of the authority, which receives the incentives. */
   destination: Address<TAccountDestination>;
+  /** Token program of the stake mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export async function getIncentivesClaimInstructionAsync<
@@ -251,6 +264,10 @@ export async function getIncentivesClaimInstructionAsync<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.supplier.value) {
     accounts.supplier.value = await findSupplierPda({
       authority: getAddressFromResolvedInstructionAccount(
@@ -262,6 +279,14 @@ export async function getIncentivesClaimInstructionAsync<
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -316,19 +341,29 @@ export type IncentivesClaimInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its stake mint; signs for the incentive vault. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`). */
   supplier: Address<TAccountSupplier>;
+  /** The incentive pool (PDA `["incentive_pool"]`). */
   pool: Address<TAccountPool>;
+  /** The ended emission epoch claimed (PDA `["incentive_epoch", epoch (u64 LE)]`). */
   epoch: Address<TAccountEpoch>;
+  /** The supplier's credit in that epoch (PDA `["supplier_incentive", supplier, epoch (u64 LE)]`), closed here. */
   supplierIncentive: Address<TAccountSupplierIncentive>;
   rentPayer: Address<TAccountRentPayer>;
+  /** The config's stake mint. */
   stakeMint: Address<TAccountStakeMint>;
+  /** The pool's vault (PDA token account `["incentive_vault"]`), which pays the incentives. */
   vault: Address<TAccountVault>;
+  /** A stake-mint account of the authority, which receives the incentives. */
   destination: Address<TAccountDestination>;
+  /** Token program of the stake mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export function getIncentivesClaimInstruction<
@@ -407,9 +442,21 @@ export function getIncentivesClaimInstruction<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -455,16 +502,26 @@ export type ParsedIncentivesClaimInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The supplier's authority. */
     authority: TAccountMetas[0];
+    /** The config (PDA `["config"]`): its stake mint; signs for the incentive vault. */
     config: TAccountMetas[1];
+    /** The signer's supplier record (PDA `["supplier", authority]`). */
     supplier: TAccountMetas[2];
+    /** The incentive pool (PDA `["incentive_pool"]`). */
     pool: TAccountMetas[3];
+    /** The ended emission epoch claimed (PDA `["incentive_epoch", epoch (u64 LE)]`). */
     epoch: TAccountMetas[4];
+    /** The supplier's credit in that epoch (PDA `["supplier_incentive", supplier, epoch (u64 LE)]`), closed here. */
     supplierIncentive: TAccountMetas[5];
     rentPayer: TAccountMetas[6];
+    /** The config's stake mint. */
     stakeMint: TAccountMetas[7];
+    /** The pool's vault (PDA token account `["incentive_vault"]`), which pays the incentives. */
     vault: TAccountMetas[8];
+    /** A stake-mint account of the authority, which receives the incentives. */
     destination: TAccountMetas[9];
+    /** Token program of the stake mint. */
     tokenProgram: TAccountMetas[10];
     eventAuthority: TAccountMetas[11];
     program: TAccountMetas[12];

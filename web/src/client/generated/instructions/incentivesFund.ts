@@ -53,15 +53,18 @@ export function getIncentivesFundDiscriminatorBytes(): ReadonlyUint8Array {
 export type IncentivesFundInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAdmin extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountPool extends string | AccountMeta<string> = string,
   TAccountStakeMint extends string | AccountMeta<string> = string,
   TAccountVault extends string | AccountMeta<string> = string,
   TAccountAdminTokens extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -144,15 +147,22 @@ export type IncentivesFundInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The config's admin. */
   admin: TransactionSigner<TAccountAdmin>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its admin and stake mint. */
+  config?: Address<TAccountConfig>;
+  /** The incentive pool (PDA `["incentive_pool"]`), whose funds grow. */
   pool: Address<TAccountPool>;
+  /** The config's stake mint. */
   stakeMint: Address<TAccountStakeMint>;
+  /** The pool's vault (PDA token account `["incentive_vault"]`), which receives the funds. */
   vault: Address<TAccountVault>;
+  /** The admin's stake-mint account the funds come from. */
   adminTokens: Address<TAccountAdminTokens>;
+  /** Token program of the stake mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   amount: IncentivesFundInstructionDataArgs["amount"];
 };
 
@@ -216,9 +226,21 @@ export function getIncentivesFundInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -258,12 +280,19 @@ export type ParsedIncentivesFundInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The config's admin. */
     admin: TAccountMetas[0];
+    /** The config (PDA `["config"]`): its admin and stake mint. */
     config: TAccountMetas[1];
+    /** The incentive pool (PDA `["incentive_pool"]`), whose funds grow. */
     pool: TAccountMetas[2];
+    /** The config's stake mint. */
     stakeMint: TAccountMetas[3];
+    /** The pool's vault (PDA token account `["incentive_vault"]`), which receives the funds. */
     vault: TAccountMetas[4];
+    /** The admin's stake-mint account the funds come from. */
     adminTokens: TAccountMetas[5];
+    /** Token program of the stake mint. */
     tokenProgram: TAccountMetas[6];
     eventAuthority: TAccountMetas[7];
     program: TAccountMetas[8];

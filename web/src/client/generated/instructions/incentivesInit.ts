@@ -56,7 +56,8 @@ export function getIncentivesInitDiscriminatorBytes(): ReadonlyUint8Array {
 export type IncentivesInitInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAdmin extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountPool extends string | AccountMeta<string> = string,
   TAccountStakeMint extends string | AccountMeta<string> = string,
   TAccountVault extends string | AccountMeta<string> = string,
@@ -64,8 +65,10 @@ export type IncentivesInitInstruction<
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -154,15 +157,22 @@ export type IncentivesInitAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The config's admin; pays the rent. */
   admin: TransactionSigner<TAccountAdmin>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): incentives are enabled on it. */
+  config?: Address<TAccountConfig>;
+  /** The incentive pool, created here (PDA `["incentive_pool"]`). */
   pool?: Address<TAccountPool>;
+  /** The config's stake mint, in which incentives are paid. */
   stakeMint: Address<TAccountStakeMint>;
+  /** The pool's vault, created here: PDA token account `["incentive_vault"]`, owned by the config. */
   vault?: Address<TAccountVault>;
+  /** Token program of the stake mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
+  /** Creates the pool and its vault. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   emissionPerEpoch: IncentivesInitInstructionDataArgs["emissionPerEpoch"];
   emissionEpochSecs: IncentivesInitInstructionDataArgs["emissionEpochSecs"];
 };
@@ -229,6 +239,10 @@ export async function getIncentivesInitInstructionAsync<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.pool.value) {
     accounts.pool.value = await findPoolPda();
   }
@@ -242,6 +256,14 @@ export async function getIncentivesInitInstructionAsync<
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -286,15 +308,22 @@ export type IncentivesInitInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The config's admin; pays the rent. */
   admin: TransactionSigner<TAccountAdmin>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): incentives are enabled on it. */
+  config?: Address<TAccountConfig>;
+  /** The incentive pool, created here (PDA `["incentive_pool"]`). */
   pool: Address<TAccountPool>;
+  /** The config's stake mint, in which incentives are paid. */
   stakeMint: Address<TAccountStakeMint>;
+  /** The pool's vault, created here: PDA token account `["incentive_vault"]`, owned by the config. */
   vault: Address<TAccountVault>;
+  /** Token program of the stake mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
+  /** Creates the pool and its vault. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   emissionPerEpoch: IncentivesInitInstructionDataArgs["emissionPerEpoch"];
   emissionEpochSecs: IncentivesInitInstructionDataArgs["emissionEpochSecs"];
 };
@@ -359,6 +388,10 @@ export function getIncentivesInitInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
@@ -366,6 +399,14 @@ export function getIncentivesInitInstruction<
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -405,12 +446,19 @@ export type ParsedIncentivesInitInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The config's admin; pays the rent. */
     admin: TAccountMetas[0];
+    /** The config (PDA `["config"]`): incentives are enabled on it. */
     config: TAccountMetas[1];
+    /** The incentive pool, created here (PDA `["incentive_pool"]`). */
     pool: TAccountMetas[2];
+    /** The config's stake mint, in which incentives are paid. */
     stakeMint: TAccountMetas[3];
+    /** The pool's vault, created here: PDA token account `["incentive_vault"]`, owned by the config. */
     vault: TAccountMetas[4];
+    /** Token program of the stake mint. */
     tokenProgram: TAccountMetas[5];
+    /** Creates the pool and its vault. */
     systemProgram: TAccountMetas[6];
     eventAuthority: TAccountMetas[7];
     program: TAccountMetas[8];

@@ -34,8 +34,10 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
+  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
+import { findEscrowPda } from "../pdas";
 import { TIMELOCK_PROGRAM_ADDRESS } from "../programs";
 
 export const LEASE_DISPUTE_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -51,7 +53,8 @@ export function getLeaseDisputeDiscriminatorBytes(): ReadonlyUint8Array {
 export type LeaseDisputeInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountDisputer extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountLease extends string | AccountMeta<string> = string,
   TAccountCluster extends string | AccountMeta<string> = string,
   TAccountSupplier extends string | AccountMeta<string> = string,
@@ -60,8 +63,10 @@ export type LeaseDisputeInstruction<
   TAccountDisputerTokens extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -132,6 +137,169 @@ export function getLeaseDisputeInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
+export type LeaseDisputeAsyncInput<
+  TAccountDisputer extends string = string,
+  TAccountConfig extends string = string,
+  TAccountLease extends string = string,
+  TAccountCluster extends string = string,
+  TAccountSupplier extends string = string,
+  TAccountEscrow extends string = string,
+  TAccountPaymentMint extends string = string,
+  TAccountDisputerTokens extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountEventAuthority extends string = string,
+  TAccountProgram extends string = string,
+> = {
+  /** The cluster's renter or the supplier's authority; posts the bond. */
+  disputer: TransactionSigner<TAccountDisputer>;
+  /** The config (PDA `["config"]`): bond, epoch and dispute window, oracle set. */
+  config?: Address<TAccountConfig>;
+  /** The lease contested (PDA `["lease", cluster, worker]`). */
+  lease: Address<TAccountLease>;
+  /** The lease's cluster: its renter, end and escrow. */
+  cluster: Address<TAccountCluster>;
+  /** The lease's supplier, whose authority may dispute. */
+  supplier: Address<TAccountSupplier>;
+  /**
+   * The cluster's escrow (PDA token account `["escrow", cluster]`), which holds the bond until the dispute is
+   * decided.
+   */
+  escrow?: Address<TAccountEscrow>;
+  /** The cluster's payment mint. */
+  paymentMint: Address<TAccountPaymentMint>;
+  /** The disputer's payment-mint account the bond comes from. */
+  disputerTokens: Address<TAccountDisputerTokens>;
+  /** Token program of the payment mint. */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
+};
+
+export async function getLeaseDisputeInstructionAsync<
+  TAccountDisputer extends string,
+  TAccountConfig extends string,
+  TAccountLease extends string,
+  TAccountCluster extends string,
+  TAccountSupplier extends string,
+  TAccountEscrow extends string,
+  TAccountPaymentMint extends string,
+  TAccountDisputerTokens extends string,
+  TAccountTokenProgram extends string,
+  TAccountEventAuthority extends string,
+  TAccountProgram extends string,
+  TProgramAddress extends Address = typeof TIMELOCK_PROGRAM_ADDRESS,
+>(
+  input: LeaseDisputeAsyncInput<
+    TAccountDisputer,
+    TAccountConfig,
+    TAccountLease,
+    TAccountCluster,
+    TAccountSupplier,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountDisputerTokens,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  LeaseDisputeInstruction<
+    TProgramAddress,
+    TAccountDisputer,
+    TAccountConfig,
+    TAccountLease,
+    TAccountCluster,
+    TAccountSupplier,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountDisputerTokens,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? TIMELOCK_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    disputer: { value: input.disputer ?? null, isWritable: false },
+    config: { value: input.config ?? null, isWritable: false },
+    lease: { value: input.lease ?? null, isWritable: true },
+    cluster: { value: input.cluster ?? null, isWritable: false },
+    supplier: { value: input.supplier ?? null, isWritable: false },
+    escrow: { value: input.escrow ?? null, isWritable: true },
+    paymentMint: { value: input.paymentMint ?? null, isWritable: false },
+    disputerTokens: { value: input.disputerTokens ?? null, isWritable: true },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
+    program: { value: input.program ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedInstructionAccount
+  >;
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
+  if (!accounts.escrow.value) {
+    accounts.escrow.value = await findEscrowPda({
+      cluster: getAddressFromResolvedInstructionAccount(
+        "cluster",
+        accounts.cluster.value,
+      ),
+    });
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta("disputer", accounts.disputer),
+      getAccountMeta("config", accounts.config),
+      getAccountMeta("lease", accounts.lease),
+      getAccountMeta("cluster", accounts.cluster),
+      getAccountMeta("supplier", accounts.supplier),
+      getAccountMeta("escrow", accounts.escrow),
+      getAccountMeta("paymentMint", accounts.paymentMint),
+      getAccountMeta("disputerTokens", accounts.disputerTokens),
+      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("eventAuthority", accounts.eventAuthority),
+      getAccountMeta("program", accounts.program),
+    ],
+    data: getLeaseDisputeInstructionDataEncoder().encode({}),
+    programAddress,
+  } as LeaseDisputeInstruction<
+    TProgramAddress,
+    TAccountDisputer,
+    TAccountConfig,
+    TAccountLease,
+    TAccountCluster,
+    TAccountSupplier,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountDisputerTokens,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >);
+}
+
 export type LeaseDisputeInput<
   TAccountDisputer extends string = string,
   TAccountConfig extends string = string,
@@ -145,17 +313,29 @@ export type LeaseDisputeInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The cluster's renter or the supplier's authority; posts the bond. */
   disputer: TransactionSigner<TAccountDisputer>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): bond, epoch and dispute window, oracle set. */
+  config?: Address<TAccountConfig>;
+  /** The lease contested (PDA `["lease", cluster, worker]`). */
   lease: Address<TAccountLease>;
+  /** The lease's cluster: its renter, end and escrow. */
   cluster: Address<TAccountCluster>;
+  /** The lease's supplier, whose authority may dispute. */
   supplier: Address<TAccountSupplier>;
+  /**
+   * The cluster's escrow (PDA token account `["escrow", cluster]`), which holds the bond until the dispute is
+   * decided.
+   */
   escrow: Address<TAccountEscrow>;
+  /** The cluster's payment mint. */
   paymentMint: Address<TAccountPaymentMint>;
+  /** The disputer's payment-mint account the bond comes from. */
   disputerTokens: Address<TAccountDisputerTokens>;
+  /** Token program of the payment mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export function getLeaseDisputeInstruction<
@@ -223,9 +403,21 @@ export function getLeaseDisputeInstruction<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -267,14 +459,26 @@ export type ParsedLeaseDisputeInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The cluster's renter or the supplier's authority; posts the bond. */
     disputer: TAccountMetas[0];
+    /** The config (PDA `["config"]`): bond, epoch and dispute window, oracle set. */
     config: TAccountMetas[1];
+    /** The lease contested (PDA `["lease", cluster, worker]`). */
     lease: TAccountMetas[2];
+    /** The lease's cluster: its renter, end and escrow. */
     cluster: TAccountMetas[3];
+    /** The lease's supplier, whose authority may dispute. */
     supplier: TAccountMetas[4];
+    /**
+     * The cluster's escrow (PDA token account `["escrow", cluster]`), which holds the bond until the dispute is
+     * decided.
+     */
     escrow: TAccountMetas[5];
+    /** The cluster's payment mint. */
     paymentMint: TAccountMetas[6];
+    /** The disputer's payment-mint account the bond comes from. */
     disputerTokens: TAccountMetas[7];
+    /** Token program of the payment mint. */
     tokenProgram: TAccountMetas[8];
     eventAuthority: TAccountMetas[9];
     program: TAccountMetas[10];

@@ -40,8 +40,10 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
+  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
+import { findEscrowPda } from "../pdas";
 import { TIMELOCK_PROGRAM_ADDRESS } from "../programs";
 
 export const LEASE_DISPUTE_RESOLVE_DISCRIMINATOR: ReadonlyUint8Array =
@@ -56,7 +58,8 @@ export function getLeaseDisputeResolveDiscriminatorBytes(): ReadonlyUint8Array {
 export type LeaseDisputeResolveInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAdmin extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountLease extends string | AccountMeta<string> = string,
   TAccountCluster extends string | AccountMeta<string> = string,
   TAccountEscrow extends string | AccountMeta<string> = string,
@@ -65,8 +68,10 @@ export type LeaseDisputeResolveInstruction<
   TAccountTreasuryTokens extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -161,6 +166,175 @@ export function getLeaseDisputeResolveInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
+export type LeaseDisputeResolveAsyncInput<
+  TAccountAdmin extends string = string,
+  TAccountConfig extends string = string,
+  TAccountLease extends string = string,
+  TAccountCluster extends string = string,
+  TAccountEscrow extends string = string,
+  TAccountPaymentMint extends string = string,
+  TAccountDisputerTokens extends string = string,
+  TAccountTreasuryTokens extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountEventAuthority extends string = string,
+  TAccountProgram extends string = string,
+> = {
+  /** The config's admin. */
+  admin: TransactionSigner<TAccountAdmin>;
+  /** The config (PDA `["config"]`): its admin and treasury. */
+  config?: Address<TAccountConfig>;
+  /** The disputed lease (PDA `["lease", cluster, worker]`). */
+  lease: Address<TAccountLease>;
+  /** The lease's cluster: its renter, end and escrow. */
+  cluster: Address<TAccountCluster>;
+  /** The cluster's escrow (PDA token account `["escrow", cluster]`), which holds the bond. */
+  escrow?: Address<TAccountEscrow>;
+  /** The cluster's payment mint. */
+  paymentMint: Address<TAccountPaymentMint>;
+  /** A payment-mint account of the disputer: receives the bond of an upheld dispute. */
+  disputerTokens: Address<TAccountDisputerTokens>;
+  /** A payment-mint account of the treasury: receives the bond of a rejected dispute. */
+  treasuryTokens: Address<TAccountTreasuryTokens>;
+  /** Token program of the payment mint. */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
+  provenSecs: LeaseDisputeResolveInstructionDataArgs["provenSecs"];
+  faults: LeaseDisputeResolveInstructionDataArgs["faults"];
+  asOf: LeaseDisputeResolveInstructionDataArgs["asOf"];
+  upheld: LeaseDisputeResolveInstructionDataArgs["upheld"];
+};
+
+export async function getLeaseDisputeResolveInstructionAsync<
+  TAccountAdmin extends string,
+  TAccountConfig extends string,
+  TAccountLease extends string,
+  TAccountCluster extends string,
+  TAccountEscrow extends string,
+  TAccountPaymentMint extends string,
+  TAccountDisputerTokens extends string,
+  TAccountTreasuryTokens extends string,
+  TAccountTokenProgram extends string,
+  TAccountEventAuthority extends string,
+  TAccountProgram extends string,
+  TProgramAddress extends Address = typeof TIMELOCK_PROGRAM_ADDRESS,
+>(
+  input: LeaseDisputeResolveAsyncInput<
+    TAccountAdmin,
+    TAccountConfig,
+    TAccountLease,
+    TAccountCluster,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountDisputerTokens,
+    TAccountTreasuryTokens,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  LeaseDisputeResolveInstruction<
+    TProgramAddress,
+    TAccountAdmin,
+    TAccountConfig,
+    TAccountLease,
+    TAccountCluster,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountDisputerTokens,
+    TAccountTreasuryTokens,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? TIMELOCK_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    admin: { value: input.admin ?? null, isWritable: false },
+    config: { value: input.config ?? null, isWritable: false },
+    lease: { value: input.lease ?? null, isWritable: true },
+    cluster: { value: input.cluster ?? null, isWritable: false },
+    escrow: { value: input.escrow ?? null, isWritable: true },
+    paymentMint: { value: input.paymentMint ?? null, isWritable: false },
+    disputerTokens: { value: input.disputerTokens ?? null, isWritable: true },
+    treasuryTokens: { value: input.treasuryTokens ?? null, isWritable: true },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
+    program: { value: input.program ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedInstructionAccount
+  >;
+
+  // Original args.
+  const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
+  if (!accounts.escrow.value) {
+    accounts.escrow.value = await findEscrowPda({
+      cluster: getAddressFromResolvedInstructionAccount(
+        "cluster",
+        accounts.cluster.value,
+      ),
+    });
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta("admin", accounts.admin),
+      getAccountMeta("config", accounts.config),
+      getAccountMeta("lease", accounts.lease),
+      getAccountMeta("cluster", accounts.cluster),
+      getAccountMeta("escrow", accounts.escrow),
+      getAccountMeta("paymentMint", accounts.paymentMint),
+      getAccountMeta("disputerTokens", accounts.disputerTokens),
+      getAccountMeta("treasuryTokens", accounts.treasuryTokens),
+      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("eventAuthority", accounts.eventAuthority),
+      getAccountMeta("program", accounts.program),
+    ],
+    data: getLeaseDisputeResolveInstructionDataEncoder().encode(
+      args as LeaseDisputeResolveInstructionDataArgs,
+    ),
+    programAddress,
+  } as LeaseDisputeResolveInstruction<
+    TProgramAddress,
+    TAccountAdmin,
+    TAccountConfig,
+    TAccountLease,
+    TAccountCluster,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountDisputerTokens,
+    TAccountTreasuryTokens,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >);
+}
+
 export type LeaseDisputeResolveInput<
   TAccountAdmin extends string = string,
   TAccountConfig extends string = string,
@@ -174,17 +348,26 @@ export type LeaseDisputeResolveInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The config's admin. */
   admin: TransactionSigner<TAccountAdmin>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its admin and treasury. */
+  config?: Address<TAccountConfig>;
+  /** The disputed lease (PDA `["lease", cluster, worker]`). */
   lease: Address<TAccountLease>;
+  /** The lease's cluster: its renter, end and escrow. */
   cluster: Address<TAccountCluster>;
+  /** The cluster's escrow (PDA token account `["escrow", cluster]`), which holds the bond. */
   escrow: Address<TAccountEscrow>;
+  /** The cluster's payment mint. */
   paymentMint: Address<TAccountPaymentMint>;
+  /** A payment-mint account of the disputer: receives the bond of an upheld dispute. */
   disputerTokens: Address<TAccountDisputerTokens>;
+  /** A payment-mint account of the treasury: receives the bond of a rejected dispute. */
   treasuryTokens: Address<TAccountTreasuryTokens>;
+  /** Token program of the payment mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   provenSecs: LeaseDisputeResolveInstructionDataArgs["provenSecs"];
   faults: LeaseDisputeResolveInstructionDataArgs["faults"];
   asOf: LeaseDisputeResolveInstructionDataArgs["asOf"];
@@ -259,9 +442,21 @@ export function getLeaseDisputeResolveInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -305,14 +500,23 @@ export type ParsedLeaseDisputeResolveInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The config's admin. */
     admin: TAccountMetas[0];
+    /** The config (PDA `["config"]`): its admin and treasury. */
     config: TAccountMetas[1];
+    /** The disputed lease (PDA `["lease", cluster, worker]`). */
     lease: TAccountMetas[2];
+    /** The lease's cluster: its renter, end and escrow. */
     cluster: TAccountMetas[3];
+    /** The cluster's escrow (PDA token account `["escrow", cluster]`), which holds the bond. */
     escrow: TAccountMetas[4];
+    /** The cluster's payment mint. */
     paymentMint: TAccountMetas[5];
+    /** A payment-mint account of the disputer: receives the bond of an upheld dispute. */
     disputerTokens: TAccountMetas[6];
+    /** A payment-mint account of the treasury: receives the bond of a rejected dispute. */
     treasuryTokens: TAccountMetas[7];
+    /** Token program of the payment mint. */
     tokenProgram: TAccountMetas[8];
     eventAuthority: TAccountMetas[9];
     program: TAccountMetas[10];

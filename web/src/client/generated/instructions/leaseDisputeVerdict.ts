@@ -38,8 +38,10 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
+  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
+import { findEscrowPda } from "../pdas";
 import { TIMELOCK_PROGRAM_ADDRESS } from "../programs";
 
 export const LEASE_DISPUTE_VERDICT_DISCRIMINATOR: ReadonlyUint8Array =
@@ -54,7 +56,8 @@ export function getLeaseDisputeVerdictDiscriminatorBytes(): ReadonlyUint8Array {
 export type LeaseDisputeVerdictInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountOracle extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountLease extends string | AccountMeta<string> = string,
   TAccountCluster extends string | AccountMeta<string> = string,
   TAccountEscrow extends string | AccountMeta<string> = string,
@@ -63,8 +66,10 @@ export type LeaseDisputeVerdictInstruction<
   TAccountTreasuryTokens extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -159,6 +164,175 @@ export function getLeaseDisputeVerdictInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
+export type LeaseDisputeVerdictAsyncInput<
+  TAccountOracle extends string = string,
+  TAccountConfig extends string = string,
+  TAccountLease extends string = string,
+  TAccountCluster extends string = string,
+  TAccountEscrow extends string = string,
+  TAccountPaymentMint extends string = string,
+  TAccountDisputerTokens extends string = string,
+  TAccountTreasuryTokens extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountEventAuthority extends string = string,
+  TAccountProgram extends string = string,
+> = {
+  /** One of the config's oracles. */
+  oracle: TransactionSigner<TAccountOracle>;
+  /** The config (PDA `["config"]`): the oracle set, threshold and treasury. */
+  config?: Address<TAccountConfig>;
+  /** The disputed lease (PDA `["lease", cluster, worker]`). */
+  lease: Address<TAccountLease>;
+  /** The lease's cluster: its renter, end and escrow. */
+  cluster: Address<TAccountCluster>;
+  /** The cluster's escrow (PDA token account `["escrow", cluster]`), which holds the bond. */
+  escrow?: Address<TAccountEscrow>;
+  /** The cluster's payment mint. */
+  paymentMint: Address<TAccountPaymentMint>;
+  /** A payment-mint account of the disputer: receives the bond of an upheld dispute. */
+  disputerTokens: Address<TAccountDisputerTokens>;
+  /** A payment-mint account of the treasury: receives the bond of a rejected dispute. */
+  treasuryTokens: Address<TAccountTreasuryTokens>;
+  /** Token program of the payment mint. */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
+  disputeOpenedAt: LeaseDisputeVerdictInstructionDataArgs["disputeOpenedAt"];
+  provenSecs: LeaseDisputeVerdictInstructionDataArgs["provenSecs"];
+  faults: LeaseDisputeVerdictInstructionDataArgs["faults"];
+  evidenceRoot: LeaseDisputeVerdictInstructionDataArgs["evidenceRoot"];
+};
+
+export async function getLeaseDisputeVerdictInstructionAsync<
+  TAccountOracle extends string,
+  TAccountConfig extends string,
+  TAccountLease extends string,
+  TAccountCluster extends string,
+  TAccountEscrow extends string,
+  TAccountPaymentMint extends string,
+  TAccountDisputerTokens extends string,
+  TAccountTreasuryTokens extends string,
+  TAccountTokenProgram extends string,
+  TAccountEventAuthority extends string,
+  TAccountProgram extends string,
+  TProgramAddress extends Address = typeof TIMELOCK_PROGRAM_ADDRESS,
+>(
+  input: LeaseDisputeVerdictAsyncInput<
+    TAccountOracle,
+    TAccountConfig,
+    TAccountLease,
+    TAccountCluster,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountDisputerTokens,
+    TAccountTreasuryTokens,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  LeaseDisputeVerdictInstruction<
+    TProgramAddress,
+    TAccountOracle,
+    TAccountConfig,
+    TAccountLease,
+    TAccountCluster,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountDisputerTokens,
+    TAccountTreasuryTokens,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? TIMELOCK_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    oracle: { value: input.oracle ?? null, isWritable: false },
+    config: { value: input.config ?? null, isWritable: false },
+    lease: { value: input.lease ?? null, isWritable: true },
+    cluster: { value: input.cluster ?? null, isWritable: false },
+    escrow: { value: input.escrow ?? null, isWritable: true },
+    paymentMint: { value: input.paymentMint ?? null, isWritable: false },
+    disputerTokens: { value: input.disputerTokens ?? null, isWritable: true },
+    treasuryTokens: { value: input.treasuryTokens ?? null, isWritable: true },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
+    program: { value: input.program ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedInstructionAccount
+  >;
+
+  // Original args.
+  const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
+  if (!accounts.escrow.value) {
+    accounts.escrow.value = await findEscrowPda({
+      cluster: getAddressFromResolvedInstructionAccount(
+        "cluster",
+        accounts.cluster.value,
+      ),
+    });
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta("oracle", accounts.oracle),
+      getAccountMeta("config", accounts.config),
+      getAccountMeta("lease", accounts.lease),
+      getAccountMeta("cluster", accounts.cluster),
+      getAccountMeta("escrow", accounts.escrow),
+      getAccountMeta("paymentMint", accounts.paymentMint),
+      getAccountMeta("disputerTokens", accounts.disputerTokens),
+      getAccountMeta("treasuryTokens", accounts.treasuryTokens),
+      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("eventAuthority", accounts.eventAuthority),
+      getAccountMeta("program", accounts.program),
+    ],
+    data: getLeaseDisputeVerdictInstructionDataEncoder().encode(
+      args as LeaseDisputeVerdictInstructionDataArgs,
+    ),
+    programAddress,
+  } as LeaseDisputeVerdictInstruction<
+    TProgramAddress,
+    TAccountOracle,
+    TAccountConfig,
+    TAccountLease,
+    TAccountCluster,
+    TAccountEscrow,
+    TAccountPaymentMint,
+    TAccountDisputerTokens,
+    TAccountTreasuryTokens,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >);
+}
+
 export type LeaseDisputeVerdictInput<
   TAccountOracle extends string = string,
   TAccountConfig extends string = string,
@@ -172,17 +346,26 @@ export type LeaseDisputeVerdictInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** One of the config's oracles. */
   oracle: TransactionSigner<TAccountOracle>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): the oracle set, threshold and treasury. */
+  config?: Address<TAccountConfig>;
+  /** The disputed lease (PDA `["lease", cluster, worker]`). */
   lease: Address<TAccountLease>;
+  /** The lease's cluster: its renter, end and escrow. */
   cluster: Address<TAccountCluster>;
+  /** The cluster's escrow (PDA token account `["escrow", cluster]`), which holds the bond. */
   escrow: Address<TAccountEscrow>;
+  /** The cluster's payment mint. */
   paymentMint: Address<TAccountPaymentMint>;
+  /** A payment-mint account of the disputer: receives the bond of an upheld dispute. */
   disputerTokens: Address<TAccountDisputerTokens>;
+  /** A payment-mint account of the treasury: receives the bond of a rejected dispute. */
   treasuryTokens: Address<TAccountTreasuryTokens>;
+  /** Token program of the payment mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   disputeOpenedAt: LeaseDisputeVerdictInstructionDataArgs["disputeOpenedAt"];
   provenSecs: LeaseDisputeVerdictInstructionDataArgs["provenSecs"];
   faults: LeaseDisputeVerdictInstructionDataArgs["faults"];
@@ -257,9 +440,21 @@ export function getLeaseDisputeVerdictInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -303,14 +498,23 @@ export type ParsedLeaseDisputeVerdictInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** One of the config's oracles. */
     oracle: TAccountMetas[0];
+    /** The config (PDA `["config"]`): the oracle set, threshold and treasury. */
     config: TAccountMetas[1];
+    /** The disputed lease (PDA `["lease", cluster, worker]`). */
     lease: TAccountMetas[2];
+    /** The lease's cluster: its renter, end and escrow. */
     cluster: TAccountMetas[3];
+    /** The cluster's escrow (PDA token account `["escrow", cluster]`), which holds the bond. */
     escrow: TAccountMetas[4];
+    /** The cluster's payment mint. */
     paymentMint: TAccountMetas[5];
+    /** A payment-mint account of the disputer: receives the bond of an upheld dispute. */
     disputerTokens: TAccountMetas[6];
+    /** A payment-mint account of the treasury: receives the bond of a rejected dispute. */
     treasuryTokens: TAccountMetas[7];
+    /** Token program of the payment mint. */
     tokenProgram: TAccountMetas[8];
     eventAuthority: TAccountMetas[9];
     program: TAccountMetas[10];

@@ -31,8 +31,10 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
+  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
+import { findEarningsVaultPda, findEscrowPda, findLeasePda } from "../pdas";
 import { TIMELOCK_PROGRAM_ADDRESS } from "../programs";
 
 export const LEASE_SETTLE_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -47,7 +49,8 @@ export function getLeaseSettleDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type LeaseSettleInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountLease extends string | AccountMeta<string> = string,
   TAccountCluster extends string | AccountMeta<string> = string,
   TAccountWorker extends string | AccountMeta<string> = string,
@@ -56,7 +59,8 @@ export type LeaseSettleInstruction<
   TAccountEarningsVault extends string | AccountMeta<string> = string,
   TAccountTreasuryPaymentTokens extends string | AccountMeta<string> = string,
   TAccountRenterPaymentTokens extends string | AccountMeta<string> = string,
-  TAccountStakeVault extends string | AccountMeta<string> = string,
+  TAccountStakeVault extends string | AccountMeta<string> =
+    "25jq7KVePMk5iU2jBBcBZx71KrauoashXzE62Mggwi8P",
   TAccountRenterStakeTokens extends string | AccountMeta<string> = string,
   TAccountTreasuryStakeTokens extends string | AccountMeta<string> = string,
   TAccountPaymentMint extends string | AccountMeta<string> = string,
@@ -64,8 +68,10 @@ export type LeaseSettleInstruction<
   TAccountRenter extends string | AccountMeta<string> = string,
   TAccountPaymentTokenProgram extends string | AccountMeta<string> = string,
   TAccountStakeTokenProgram extends string | AccountMeta<string> = string,
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -159,6 +165,271 @@ export function getLeaseSettleInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
+export type LeaseSettleAsyncInput<
+  TAccountConfig extends string = string,
+  TAccountLease extends string = string,
+  TAccountCluster extends string = string,
+  TAccountWorker extends string = string,
+  TAccountSupplier extends string = string,
+  TAccountEscrow extends string = string,
+  TAccountEarningsVault extends string = string,
+  TAccountTreasuryPaymentTokens extends string = string,
+  TAccountRenterPaymentTokens extends string = string,
+  TAccountStakeVault extends string = string,
+  TAccountRenterStakeTokens extends string = string,
+  TAccountTreasuryStakeTokens extends string = string,
+  TAccountPaymentMint extends string = string,
+  TAccountStakeMint extends string = string,
+  TAccountRenter extends string = string,
+  TAccountPaymentTokenProgram extends string = string,
+  TAccountStakeTokenProgram extends string = string,
+  TAccountEventAuthority extends string = string,
+  TAccountProgram extends string = string,
+> = {
+  /** The protocol config (PDA `["config"]`): the parameters, the treasury and the vaults' authority. */
+  config?: Address<TAccountConfig>;
+  /** The lease settled (PDA `["lease", cluster, worker]`); closed into the renter's wallet once done. */
+  lease?: Address<TAccountLease>;
+  /** The lease's cluster, whose escrow pays and whose totals record what was paid and refunded. */
+  cluster: Address<TAccountCluster>;
+  /** The lease's worker: jailed here when its faults pass the limit, released when the lease closes. */
+  worker: Address<TAccountWorker>;
+  /** The worker's supplier: credited its earnings, slashed from its stake, its collateral released at close. */
+  supplier: Address<TAccountSupplier>;
+  escrow?: Address<TAccountEscrow>;
+  earningsVault?: Address<TAccountEarningsVault>;
+  treasuryPaymentTokens: Address<TAccountTreasuryPaymentTokens>;
+  renterPaymentTokens: Address<TAccountRenterPaymentTokens>;
+  stakeVault?: Address<TAccountStakeVault>;
+  renterStakeTokens: Address<TAccountRenterStakeTokens>;
+  treasuryStakeTokens: Address<TAccountTreasuryStakeTokens>;
+  paymentMint: Address<TAccountPaymentMint>;
+  stakeMint: Address<TAccountStakeMint>;
+  /**
+   * Receives the lease account's rent when the lease closes (the renter paid it at booking). Pinned by address
+   * and never read, so that nothing the renter does to its wallet after booking (assigning it to another
+   * program, giving it data) can stop settlement.
+   */
+  renter: Address<TAccountRenter>;
+  /** The payment mint's token program (SPL Token or Token-2022). */
+  paymentTokenProgram: Address<TAccountPaymentTokenProgram>;
+  /** The stake mint's token program (SPL Token or Token-2022). */
+  stakeTokenProgram: Address<TAccountStakeTokenProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
+};
+
+export async function getLeaseSettleInstructionAsync<
+  TAccountConfig extends string,
+  TAccountLease extends string,
+  TAccountCluster extends string,
+  TAccountWorker extends string,
+  TAccountSupplier extends string,
+  TAccountEscrow extends string,
+  TAccountEarningsVault extends string,
+  TAccountTreasuryPaymentTokens extends string,
+  TAccountRenterPaymentTokens extends string,
+  TAccountStakeVault extends string,
+  TAccountRenterStakeTokens extends string,
+  TAccountTreasuryStakeTokens extends string,
+  TAccountPaymentMint extends string,
+  TAccountStakeMint extends string,
+  TAccountRenter extends string,
+  TAccountPaymentTokenProgram extends string,
+  TAccountStakeTokenProgram extends string,
+  TAccountEventAuthority extends string,
+  TAccountProgram extends string,
+  TProgramAddress extends Address = typeof TIMELOCK_PROGRAM_ADDRESS,
+>(
+  input: LeaseSettleAsyncInput<
+    TAccountConfig,
+    TAccountLease,
+    TAccountCluster,
+    TAccountWorker,
+    TAccountSupplier,
+    TAccountEscrow,
+    TAccountEarningsVault,
+    TAccountTreasuryPaymentTokens,
+    TAccountRenterPaymentTokens,
+    TAccountStakeVault,
+    TAccountRenterStakeTokens,
+    TAccountTreasuryStakeTokens,
+    TAccountPaymentMint,
+    TAccountStakeMint,
+    TAccountRenter,
+    TAccountPaymentTokenProgram,
+    TAccountStakeTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  LeaseSettleInstruction<
+    TProgramAddress,
+    TAccountConfig,
+    TAccountLease,
+    TAccountCluster,
+    TAccountWorker,
+    TAccountSupplier,
+    TAccountEscrow,
+    TAccountEarningsVault,
+    TAccountTreasuryPaymentTokens,
+    TAccountRenterPaymentTokens,
+    TAccountStakeVault,
+    TAccountRenterStakeTokens,
+    TAccountTreasuryStakeTokens,
+    TAccountPaymentMint,
+    TAccountStakeMint,
+    TAccountRenter,
+    TAccountPaymentTokenProgram,
+    TAccountStakeTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? TIMELOCK_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    config: { value: input.config ?? null, isWritable: false },
+    lease: { value: input.lease ?? null, isWritable: true },
+    cluster: { value: input.cluster ?? null, isWritable: true },
+    worker: { value: input.worker ?? null, isWritable: true },
+    supplier: { value: input.supplier ?? null, isWritable: true },
+    escrow: { value: input.escrow ?? null, isWritable: true },
+    earningsVault: { value: input.earningsVault ?? null, isWritable: true },
+    treasuryPaymentTokens: {
+      value: input.treasuryPaymentTokens ?? null,
+      isWritable: true,
+    },
+    renterPaymentTokens: {
+      value: input.renterPaymentTokens ?? null,
+      isWritable: true,
+    },
+    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
+    renterStakeTokens: {
+      value: input.renterStakeTokens ?? null,
+      isWritable: true,
+    },
+    treasuryStakeTokens: {
+      value: input.treasuryStakeTokens ?? null,
+      isWritable: true,
+    },
+    paymentMint: { value: input.paymentMint ?? null, isWritable: false },
+    stakeMint: { value: input.stakeMint ?? null, isWritable: false },
+    renter: { value: input.renter ?? null, isWritable: true },
+    paymentTokenProgram: {
+      value: input.paymentTokenProgram ?? null,
+      isWritable: false,
+    },
+    stakeTokenProgram: {
+      value: input.stakeTokenProgram ?? null,
+      isWritable: false,
+    },
+    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
+    program: { value: input.program ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedInstructionAccount
+  >;
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
+  if (!accounts.lease.value) {
+    accounts.lease.value = await findLeasePda({
+      cluster: getAddressFromResolvedInstructionAccount(
+        "cluster",
+        accounts.cluster.value,
+      ),
+      worker: getAddressFromResolvedInstructionAccount(
+        "worker",
+        accounts.worker.value,
+      ),
+    });
+  }
+  if (!accounts.escrow.value) {
+    accounts.escrow.value = await findEscrowPda({
+      cluster: getAddressFromResolvedInstructionAccount(
+        "cluster",
+        accounts.cluster.value,
+      ),
+    });
+  }
+  if (!accounts.earningsVault.value) {
+    accounts.earningsVault.value = await findEarningsVaultPda({
+      supplier: getAddressFromResolvedInstructionAccount(
+        "supplier",
+        accounts.supplier.value,
+      ),
+    });
+  }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "25jq7KVePMk5iU2jBBcBZx71KrauoashXzE62Mggwi8P" as Address<"25jq7KVePMk5iU2jBBcBZx71KrauoashXzE62Mggwi8P">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta("config", accounts.config),
+      getAccountMeta("lease", accounts.lease),
+      getAccountMeta("cluster", accounts.cluster),
+      getAccountMeta("worker", accounts.worker),
+      getAccountMeta("supplier", accounts.supplier),
+      getAccountMeta("escrow", accounts.escrow),
+      getAccountMeta("earningsVault", accounts.earningsVault),
+      getAccountMeta("treasuryPaymentTokens", accounts.treasuryPaymentTokens),
+      getAccountMeta("renterPaymentTokens", accounts.renterPaymentTokens),
+      getAccountMeta("stakeVault", accounts.stakeVault),
+      getAccountMeta("renterStakeTokens", accounts.renterStakeTokens),
+      getAccountMeta("treasuryStakeTokens", accounts.treasuryStakeTokens),
+      getAccountMeta("paymentMint", accounts.paymentMint),
+      getAccountMeta("stakeMint", accounts.stakeMint),
+      getAccountMeta("renter", accounts.renter),
+      getAccountMeta("paymentTokenProgram", accounts.paymentTokenProgram),
+      getAccountMeta("stakeTokenProgram", accounts.stakeTokenProgram),
+      getAccountMeta("eventAuthority", accounts.eventAuthority),
+      getAccountMeta("program", accounts.program),
+    ],
+    data: getLeaseSettleInstructionDataEncoder().encode({}),
+    programAddress,
+  } as LeaseSettleInstruction<
+    TProgramAddress,
+    TAccountConfig,
+    TAccountLease,
+    TAccountCluster,
+    TAccountWorker,
+    TAccountSupplier,
+    TAccountEscrow,
+    TAccountEarningsVault,
+    TAccountTreasuryPaymentTokens,
+    TAccountRenterPaymentTokens,
+    TAccountStakeVault,
+    TAccountRenterStakeTokens,
+    TAccountTreasuryStakeTokens,
+    TAccountPaymentMint,
+    TAccountStakeMint,
+    TAccountRenter,
+    TAccountPaymentTokenProgram,
+    TAccountStakeTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >);
+}
+
 export type LeaseSettleInput<
   TAccountConfig extends string = string,
   TAccountLease extends string = string,
@@ -180,16 +451,21 @@ export type LeaseSettleInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  config: Address<TAccountConfig>;
+  /** The protocol config (PDA `["config"]`): the parameters, the treasury and the vaults' authority. */
+  config?: Address<TAccountConfig>;
+  /** The lease settled (PDA `["lease", cluster, worker]`); closed into the renter's wallet once done. */
   lease: Address<TAccountLease>;
+  /** The lease's cluster, whose escrow pays and whose totals record what was paid and refunded. */
   cluster: Address<TAccountCluster>;
+  /** The lease's worker: jailed here when its faults pass the limit, released when the lease closes. */
   worker: Address<TAccountWorker>;
+  /** The worker's supplier: credited its earnings, slashed from its stake, its collateral released at close. */
   supplier: Address<TAccountSupplier>;
   escrow: Address<TAccountEscrow>;
   earningsVault: Address<TAccountEarningsVault>;
   treasuryPaymentTokens: Address<TAccountTreasuryPaymentTokens>;
   renterPaymentTokens: Address<TAccountRenterPaymentTokens>;
-  stakeVault: Address<TAccountStakeVault>;
+  stakeVault?: Address<TAccountStakeVault>;
   renterStakeTokens: Address<TAccountRenterStakeTokens>;
   treasuryStakeTokens: Address<TAccountTreasuryStakeTokens>;
   paymentMint: Address<TAccountPaymentMint>;
@@ -200,10 +476,12 @@ export type LeaseSettleInput<
    * program, giving it data) can stop settlement.
    */
   renter: Address<TAccountRenter>;
+  /** The payment mint's token program (SPL Token or Token-2022). */
   paymentTokenProgram: Address<TAccountPaymentTokenProgram>;
+  /** The stake mint's token program (SPL Token or Token-2022). */
   stakeTokenProgram: Address<TAccountStakeTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export function getLeaseSettleInstruction<
@@ -320,6 +598,24 @@ export function getLeaseSettleInstruction<
     ResolvedInstructionAccount
   >;
 
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "25jq7KVePMk5iU2jBBcBZx71KrauoashXzE62Mggwi8P" as Address<"25jq7KVePMk5iU2jBBcBZx71KrauoashXzE62Mggwi8P">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
@@ -375,10 +671,15 @@ export type ParsedLeaseSettleInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The protocol config (PDA `["config"]`): the parameters, the treasury and the vaults' authority. */
     config: TAccountMetas[0];
+    /** The lease settled (PDA `["lease", cluster, worker]`); closed into the renter's wallet once done. */
     lease: TAccountMetas[1];
+    /** The lease's cluster, whose escrow pays and whose totals record what was paid and refunded. */
     cluster: TAccountMetas[2];
+    /** The lease's worker: jailed here when its faults pass the limit, released when the lease closes. */
     worker: TAccountMetas[3];
+    /** The worker's supplier: credited its earnings, slashed from its stake, its collateral released at close. */
     supplier: TAccountMetas[4];
     escrow: TAccountMetas[5];
     earningsVault: TAccountMetas[6];
@@ -395,7 +696,9 @@ export type ParsedLeaseSettleInstruction<
      * program, giving it data) can stop settlement.
      */
     renter: TAccountMetas[14];
+    /** The payment mint's token program (SPL Token or Token-2022). */
     paymentTokenProgram: TAccountMetas[15];
+    /** The stake mint's token program (SPL Token or Token-2022). */
     stakeTokenProgram: TAccountMetas[16];
     eventAuthority: TAccountMetas[17];
     program: TAccountMetas[18];

@@ -55,15 +55,19 @@ export function getStakeDepositDiscriminatorBytes(): ReadonlyUint8Array {
 export type StakeDepositInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountSupplier extends string | AccountMeta<string> = string,
   TAccountStakeMint extends string | AccountMeta<string> = string,
   TAccountSupplierTokens extends string | AccountMeta<string> = string,
-  TAccountStakeVault extends string | AccountMeta<string> = string,
+  TAccountStakeVault extends string | AccountMeta<string> =
+    "25jq7KVePMk5iU2jBBcBZx71KrauoashXzE62Mggwi8P",
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -146,16 +150,22 @@ export type StakeDepositAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its stake mint, stake vault and pause flag; signs withdrawals from the vault. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), whose stake changes. */
   supplier?: Address<TAccountSupplier>;
+  /** The config's stake mint. */
   stakeMint: Address<TAccountStakeMint>;
   /** The supplier's own account: deposits come from it, withdrawals go back to it. */
   supplierTokens: Address<TAccountSupplierTokens>;
-  stakeVault: Address<TAccountStakeVault>;
+  /** The stake vault (PDA token account `["stake_vault", config]`), owned by the config. */
+  stakeVault?: Address<TAccountStakeVault>;
+  /** Token program of the stake mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   amount: StakeDepositInstructionDataArgs["amount"];
 };
 
@@ -221,6 +231,10 @@ export async function getStakeDepositInstructionAsync<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.supplier.value) {
     accounts.supplier.value = await findSupplierPda({
       authority: getAddressFromResolvedInstructionAccount(
@@ -229,9 +243,21 @@ export async function getStakeDepositInstructionAsync<
       ),
     });
   }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "25jq7KVePMk5iU2jBBcBZx71KrauoashXzE62Mggwi8P" as Address<"25jq7KVePMk5iU2jBBcBZx71KrauoashXzE62Mggwi8P">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -276,16 +302,22 @@ export type StakeDepositInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its stake mint, stake vault and pause flag; signs withdrawals from the vault. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), whose stake changes. */
   supplier: Address<TAccountSupplier>;
+  /** The config's stake mint. */
   stakeMint: Address<TAccountStakeMint>;
   /** The supplier's own account: deposits come from it, withdrawals go back to it. */
   supplierTokens: Address<TAccountSupplierTokens>;
-  stakeVault: Address<TAccountStakeVault>;
+  /** The stake vault (PDA token account `["stake_vault", config]`), owned by the config. */
+  stakeVault?: Address<TAccountStakeVault>;
+  /** Token program of the stake mint. */
   tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   amount: StakeDepositInstructionDataArgs["amount"];
 };
 
@@ -349,9 +381,25 @@ export function getStakeDepositInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "25jq7KVePMk5iU2jBBcBZx71KrauoashXzE62Mggwi8P" as Address<"25jq7KVePMk5iU2jBBcBZx71KrauoashXzE62Mggwi8P">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -391,13 +439,19 @@ export type ParsedStakeDepositInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The supplier's authority. */
     authority: TAccountMetas[0];
+    /** The config (PDA `["config"]`): its stake mint, stake vault and pause flag; signs withdrawals from the vault. */
     config: TAccountMetas[1];
+    /** The signer's supplier record (PDA `["supplier", authority]`), whose stake changes. */
     supplier: TAccountMetas[2];
+    /** The config's stake mint. */
     stakeMint: TAccountMetas[3];
     /** The supplier's own account: deposits come from it, withdrawals go back to it. */
     supplierTokens: TAccountMetas[4];
+    /** The stake vault (PDA token account `["stake_vault", config]`), owned by the config. */
     stakeVault: TAccountMetas[5];
+    /** Token program of the stake mint. */
     tokenProgram: TAccountMetas[6];
     eventAuthority: TAccountMetas[7];
     program: TAccountMetas[8];

@@ -55,10 +55,13 @@ export function getStakeUnbondDiscriminatorBytes(): ReadonlyUint8Array {
 export type StakeUnbondInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountSupplier extends string | AccountMeta<string> = string,
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -125,11 +128,14 @@ export type StakeUnbondAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its unbonding period. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), whose free stake is queued. */
   supplier?: Address<TAccountSupplier>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   amount: StakeUnbondInstructionDataArgs["amount"];
 };
 
@@ -179,6 +185,10 @@ export async function getStakeUnbondInstructionAsync<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.supplier.value) {
     accounts.supplier.value = await findSupplierPda({
       authority: getAddressFromResolvedInstructionAccount(
@@ -186,6 +196,14 @@ export async function getStakeUnbondInstructionAsync<
         accounts.authority.value,
       ),
     });
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -218,11 +236,14 @@ export type StakeUnbondInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its unbonding period. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), whose free stake is queued. */
   supplier: Address<TAccountSupplier>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   amount: StakeUnbondInstructionDataArgs["amount"];
 };
 
@@ -269,6 +290,20 @@ export function getStakeUnbondInstruction<
   // Original args.
   const args = { ...input };
 
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
@@ -298,8 +333,11 @@ export type ParsedStakeUnbondInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The supplier's authority. */
     authority: TAccountMetas[0];
+    /** The config (PDA `["config"]`): its unbonding period. */
     config: TAccountMetas[1];
+    /** The signer's supplier record (PDA `["supplier", authority]`), whose free stake is queued. */
     supplier: TAccountMetas[2];
     eventAuthority: TAccountMetas[3];
     program: TAccountMetas[4];

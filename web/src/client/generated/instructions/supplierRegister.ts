@@ -52,15 +52,18 @@ export function getSupplierRegisterDiscriminatorBytes(): ReadonlyUint8Array {
 export type SupplierRegisterInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountSupplier extends string | AccountMeta<string> = string,
   TAccountPaymentMint extends string | AccountMeta<string> = string,
   TAccountEarningsVault extends string | AccountMeta<string> = string,
   TAccountPaymentTokenProgram extends string | AccountMeta<string> = string,
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -138,16 +141,22 @@ export type SupplierRegisterAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's key: signs its instructions from now on; pays the rent. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its payment mint and pause flag. */
+  config?: Address<TAccountConfig>;
+  /** The supplier record, created here (PDA `["supplier", authority]`). */
   supplier?: Address<TAccountSupplier>;
+  /** The config's payment mint, the earnings vault's mint. */
   paymentMint: Address<TAccountPaymentMint>;
   /** Receives the supplier's share at each settlement; `earnings_claim` empties it. */
   earningsVault?: Address<TAccountEarningsVault>;
+  /** Token program of the payment mint. */
   paymentTokenProgram: Address<TAccountPaymentTokenProgram>;
+  /** Creates the supplier record and its earnings vault. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export async function getSupplierRegisterInstructionAsync<
@@ -212,6 +221,10 @@ export async function getSupplierRegisterInstructionAsync<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.supplier.value) {
     accounts.supplier.value = await findSupplierPda({
       authority: getAddressFromResolvedInstructionAccount(
@@ -231,6 +244,14 @@ export async function getSupplierRegisterInstructionAsync<
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -273,16 +294,22 @@ export type SupplierRegisterInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's key: signs its instructions from now on; pays the rent. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its payment mint and pause flag. */
+  config?: Address<TAccountConfig>;
+  /** The supplier record, created here (PDA `["supplier", authority]`). */
   supplier: Address<TAccountSupplier>;
+  /** The config's payment mint, the earnings vault's mint. */
   paymentMint: Address<TAccountPaymentMint>;
   /** Receives the supplier's share at each settlement; `earnings_claim` empties it. */
   earningsVault: Address<TAccountEarningsVault>;
+  /** Token program of the payment mint. */
   paymentTokenProgram: Address<TAccountPaymentTokenProgram>;
+  /** Creates the supplier record and its earnings vault. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export function getSupplierRegisterInstruction<
@@ -345,9 +372,21 @@ export function getSupplierRegisterInstruction<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -385,13 +424,19 @@ export type ParsedSupplierRegisterInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The supplier's key: signs its instructions from now on; pays the rent. */
     authority: TAccountMetas[0];
+    /** The config (PDA `["config"]`): its payment mint and pause flag. */
     config: TAccountMetas[1];
+    /** The supplier record, created here (PDA `["supplier", authority]`). */
     supplier: TAccountMetas[2];
+    /** The config's payment mint, the earnings vault's mint. */
     paymentMint: TAccountMetas[3];
     /** Receives the supplier's share at each settlement; `earnings_claim` empties it. */
     earningsVault: TAccountMetas[4];
+    /** Token program of the payment mint. */
     paymentTokenProgram: TAccountMetas[5];
+    /** Creates the supplier record and its earnings vault. */
     systemProgram: TAccountMetas[6];
     eventAuthority: TAccountMetas[7];
     program: TAccountMetas[8];

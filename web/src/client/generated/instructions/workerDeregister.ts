@@ -52,12 +52,15 @@ export function getWorkerDeregisterDiscriminatorBytes(): ReadonlyUint8Array {
 export type WorkerDeregisterInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountSupplier extends string | AccountMeta<string> = string,
   TAccountWorker extends string | AccountMeta<string> = string,
   TAccountDevice extends string | AccountMeta<string> = string,
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -129,12 +132,16 @@ export type WorkerDeregisterAsyncInput<
 > = {
   /** Receives the worker account's rent. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its jail window decides whether the worker's faults still count. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`); the worker's bond returns to its free stake. */
   supplier?: Address<TAccountSupplier>;
+  /** The worker leaving (PDA `["worker", supplier, worker_index (u32 LE)]`), closed here. */
   worker: Address<TAccountWorker>;
+  /** The record of the worker's device key (PDA `["device", device_key]`), closed here. */
   device: Address<TAccountDevice>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export async function getWorkerDeregisterInstructionAsync<
@@ -188,6 +195,10 @@ export async function getWorkerDeregisterInstructionAsync<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.supplier.value) {
     accounts.supplier.value = await findSupplierPda({
       authority: getAddressFromResolvedInstructionAccount(
@@ -195,6 +206,14 @@ export async function getWorkerDeregisterInstructionAsync<
         accounts.authority.value,
       ),
     });
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -233,12 +252,16 @@ export type WorkerDeregisterInput<
 > = {
   /** Receives the worker account's rent. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): its jail window decides whether the worker's faults still count. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`); the worker's bond returns to its free stake. */
   supplier: Address<TAccountSupplier>;
+  /** The worker leaving (PDA `["worker", supplier, worker_index (u32 LE)]`), closed here. */
   worker: Address<TAccountWorker>;
+  /** The record of the worker's device key (PDA `["device", device_key]`), closed here. */
   device: Address<TAccountDevice>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export function getWorkerDeregisterInstruction<
@@ -289,6 +312,20 @@ export function getWorkerDeregisterInstruction<
     ResolvedInstructionAccount
   >;
 
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
@@ -322,9 +359,13 @@ export type ParsedWorkerDeregisterInstruction<
   accounts: {
     /** Receives the worker account's rent. */
     authority: TAccountMetas[0];
+    /** The config (PDA `["config"]`): its jail window decides whether the worker's faults still count. */
     config: TAccountMetas[1];
+    /** The signer's supplier record (PDA `["supplier", authority]`); the worker's bond returns to its free stake. */
     supplier: TAccountMetas[2];
+    /** The worker leaving (PDA `["worker", supplier, worker_index (u32 LE)]`), closed here. */
     worker: TAccountMetas[3];
+    /** The record of the worker's device key (PDA `["device", device_key]`), closed here. */
     device: TAccountMetas[4];
     eventAuthority: TAccountMetas[5];
     program: TAccountMetas[6];

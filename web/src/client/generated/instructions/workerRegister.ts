@@ -64,14 +64,17 @@ export function getWorkerRegisterDiscriminatorBytes(): ReadonlyUint8Array {
 export type WorkerRegisterInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountSupplier extends string | AccountMeta<string> = string,
   TAccountWorker extends string | AccountMeta<string> = string,
   TAccountDevice extends string | AccountMeta<string> = string,
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -160,14 +163,19 @@ export type WorkerRegisterAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority; pays the rent of the worker, its device record and its GPU records. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): stake per GPU, GPU multipliers and pause flag. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), whose free stake bonds the worker. */
   supplier?: Address<TAccountSupplier>;
+  /** The worker, created here (PDA `["worker", supplier, worker_index (u32 LE)]`). */
   worker?: Address<TAccountWorker>;
   device: Address<TAccountDevice>;
+  /** Creates the worker, device and GPU records. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   workerIndex: WorkerRegisterInstructionDataArgs["workerIndex"];
   spec: WorkerRegisterInstructionDataArgs["spec"];
   gpus: WorkerRegisterInstructionDataArgs["gpus"];
@@ -231,6 +239,10 @@ export async function getWorkerRegisterInstructionAsync<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.supplier.value) {
     accounts.supplier.value = await findSupplierPda({
       authority: getAddressFromResolvedInstructionAccount(
@@ -254,6 +266,14 @@ export async function getWorkerRegisterInstructionAsync<
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -295,14 +315,19 @@ export type WorkerRegisterInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority; pays the rent of the worker, its device record and its GPU records. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): stake per GPU, GPU multipliers and pause flag. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), whose free stake bonds the worker. */
   supplier: Address<TAccountSupplier>;
+  /** The worker, created here (PDA `["worker", supplier, worker_index (u32 LE)]`). */
   worker: Address<TAccountWorker>;
   device: Address<TAccountDevice>;
+  /** Creates the worker, device and GPU records. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   workerIndex: WorkerRegisterInstructionDataArgs["workerIndex"];
   spec: WorkerRegisterInstructionDataArgs["spec"];
   gpus: WorkerRegisterInstructionDataArgs["gpus"];
@@ -364,9 +389,21 @@ export function getWorkerRegisterInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -404,11 +441,16 @@ export type ParsedWorkerRegisterInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The supplier's authority; pays the rent of the worker, its device record and its GPU records. */
     authority: TAccountMetas[0];
+    /** The config (PDA `["config"]`): stake per GPU, GPU multipliers and pause flag. */
     config: TAccountMetas[1];
+    /** The signer's supplier record (PDA `["supplier", authority]`), whose free stake bonds the worker. */
     supplier: TAccountMetas[2];
+    /** The worker, created here (PDA `["worker", supplier, worker_index (u32 LE)]`). */
     worker: TAccountMetas[3];
     device: TAccountMetas[4];
+    /** Creates the worker, device and GPU records. */
     systemProgram: TAccountMetas[5];
     eventAuthority: TAccountMetas[6];
     program: TAccountMetas[7];

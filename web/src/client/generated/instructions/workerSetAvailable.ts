@@ -54,11 +54,14 @@ export function getWorkerSetAvailableDiscriminatorBytes(): ReadonlyUint8Array {
 export type WorkerSetAvailableInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountSupplier extends string | AccountMeta<string> = string,
   TAccountWorker extends string | AccountMeta<string> = string,
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -132,12 +135,16 @@ export type WorkerSetAvailableAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`), pinned by address. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), owner of the worker. */
   supplier?: Address<TAccountSupplier>;
+  /** One of the supplier's workers (PDA `["worker", supplier, worker_index (u32 LE)]`). */
   worker: Address<TAccountWorker>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   available: WorkerSetAvailableInstructionDataArgs["available"];
 };
 
@@ -191,6 +198,10 @@ export async function getWorkerSetAvailableInstructionAsync<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.supplier.value) {
     accounts.supplier.value = await findSupplierPda({
       authority: getAddressFromResolvedInstructionAccount(
@@ -198,6 +209,14 @@ export async function getWorkerSetAvailableInstructionAsync<
         accounts.authority.value,
       ),
     });
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -233,12 +252,16 @@ export type WorkerSetAvailableInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`), pinned by address. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), owner of the worker. */
   supplier: Address<TAccountSupplier>;
+  /** One of the supplier's workers (PDA `["worker", supplier, worker_index (u32 LE)]`). */
   worker: Address<TAccountWorker>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   available: WorkerSetAvailableInstructionDataArgs["available"];
 };
 
@@ -289,6 +312,20 @@ export function getWorkerSetAvailableInstruction<
   // Original args.
   const args = { ...input };
 
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
@@ -320,9 +357,13 @@ export type ParsedWorkerSetAvailableInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The supplier's authority. */
     authority: TAccountMetas[0];
+    /** The config (PDA `["config"]`), pinned by address. */
     config: TAccountMetas[1];
+    /** The signer's supplier record (PDA `["supplier", authority]`), owner of the worker. */
     supplier: TAccountMetas[2];
+    /** One of the supplier's workers (PDA `["worker", supplier, worker_index (u32 LE)]`). */
     worker: TAccountMetas[3];
     eventAuthority: TAccountMetas[4];
     program: TAccountMetas[5];

@@ -53,11 +53,14 @@ export function getWorkerUnjailDiscriminatorBytes(): ReadonlyUint8Array {
 export type WorkerUnjailInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountSupplier extends string | AccountMeta<string> = string,
   TAccountWorker extends string | AccountMeta<string> = string,
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -121,12 +124,16 @@ export type WorkerUnjailAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`), pinned by address. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), owner of the worker. */
   supplier?: Address<TAccountSupplier>;
+  /** One of the supplier's workers (PDA `["worker", supplier, worker_index (u32 LE)]`). */
   worker: Address<TAccountWorker>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export async function getWorkerUnjailInstructionAsync<
@@ -176,6 +183,10 @@ export async function getWorkerUnjailInstructionAsync<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.supplier.value) {
     accounts.supplier.value = await findSupplierPda({
       authority: getAddressFromResolvedInstructionAccount(
@@ -183,6 +194,14 @@ export async function getWorkerUnjailInstructionAsync<
         accounts.authority.value,
       ),
     });
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -216,12 +235,16 @@ export type WorkerUnjailInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The supplier's authority. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`), pinned by address. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), owner of the worker. */
   supplier: Address<TAccountSupplier>;
+  /** One of the supplier's workers (PDA `["worker", supplier, worker_index (u32 LE)]`). */
   worker: Address<TAccountWorker>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
 };
 
 export function getWorkerUnjailInstruction<
@@ -268,6 +291,20 @@ export function getWorkerUnjailInstruction<
     ResolvedInstructionAccount
   >;
 
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
+  }
+
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
@@ -297,9 +334,13 @@ export type ParsedWorkerUnjailInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The supplier's authority. */
     authority: TAccountMetas[0];
+    /** The config (PDA `["config"]`), pinned by address. */
     config: TAccountMetas[1];
+    /** The signer's supplier record (PDA `["supplier", authority]`), owner of the worker. */
     supplier: TAccountMetas[2];
+    /** One of the supplier's workers (PDA `["worker", supplier, worker_index (u32 LE)]`). */
     worker: TAccountMetas[3];
     eventAuthority: TAccountMetas[4];
     program: TAccountMetas[5];

@@ -59,15 +59,18 @@ export function getWorkerUpdateDiscriminatorBytes(): ReadonlyUint8Array {
 export type WorkerUpdateInstruction<
   TProgram extends string = typeof TIMELOCK_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t",
   TAccountSupplier extends string | AccountMeta<string> = string,
   TAccountWorker extends string | AccountMeta<string> = string,
   TAccountDevice extends string | AccountMeta<string> = string,
   TAccountNewDevice extends string | AccountMeta<string> = string,
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
-  TAccountEventAuthority extends string | AccountMeta<string> = string,
-  TAccountProgram extends string | AccountMeta<string> = string,
+  TAccountEventAuthority extends string | AccountMeta<string> =
+    "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF",
+  TAccountProgram extends string | AccountMeta<string> =
+    "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -152,16 +155,20 @@ export type WorkerUpdateAsyncInput<
 > = {
   /** Pays the new device record's rent and receives the old one's. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): the bond is recomputed under its current parameters. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), whose reserved stake follows the new bond. */
   supplier?: Address<TAccountSupplier>;
+  /** The supplier's worker (PDA `["worker", supplier, worker_index (u32 LE)]`), whose spec is replaced. */
   worker: Address<TAccountWorker>;
   /** The record of the worker's current device key. */
   device: Address<TAccountDevice>;
   /** otherwise created here (`Device::bind` refuses a key that backs another worker). */
   newDevice: Address<TAccountNewDevice>;
+  /** Creates the new device record when the device key changes. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   spec: WorkerUpdateInstructionDataArgs["spec"];
 };
 
@@ -227,6 +234,10 @@ export async function getWorkerUpdateInstructionAsync<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.supplier.value) {
     accounts.supplier.value = await findSupplierPda({
       authority: getAddressFromResolvedInstructionAccount(
@@ -238,6 +249,14 @@ export async function getWorkerUpdateInstructionAsync<
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -284,16 +303,20 @@ export type WorkerUpdateInput<
 > = {
   /** Pays the new device record's rent and receives the old one's. */
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  /** The config (PDA `["config"]`): the bond is recomputed under its current parameters. */
+  config?: Address<TAccountConfig>;
+  /** The signer's supplier record (PDA `["supplier", authority]`), whose reserved stake follows the new bond. */
   supplier: Address<TAccountSupplier>;
+  /** The supplier's worker (PDA `["worker", supplier, worker_index (u32 LE)]`), whose spec is replaced. */
   worker: Address<TAccountWorker>;
   /** The record of the worker's current device key. */
   device: Address<TAccountDevice>;
   /** otherwise created here (`Device::bind` refuses a key that backs another worker). */
   newDevice: Address<TAccountNewDevice>;
+  /** Creates the new device record when the device key changes. */
   systemProgram?: Address<TAccountSystemProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
   spec: WorkerUpdateInstructionDataArgs["spec"];
 };
 
@@ -357,9 +380,21 @@ export function getWorkerUpdateInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t" as Address<"99PjaZ5csD67hEHXeY9uJ8ADV7UAKJrsqMNBJVAxyw9t">;
+  }
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF" as Address<"A12PA4W3ZjHJVWMZtTdLFawfM3rB52cqx3YRbSek2ceF">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value =
+      "3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF" as Address<"3je1PV4rKrR11tHPVGgydkK6QPJiThw1H36GXrWbQUHF">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -401,13 +436,17 @@ export type ParsedWorkerUpdateInstruction<
   accounts: {
     /** Pays the new device record's rent and receives the old one's. */
     authority: TAccountMetas[0];
+    /** The config (PDA `["config"]`): the bond is recomputed under its current parameters. */
     config: TAccountMetas[1];
+    /** The signer's supplier record (PDA `["supplier", authority]`), whose reserved stake follows the new bond. */
     supplier: TAccountMetas[2];
+    /** The supplier's worker (PDA `["worker", supplier, worker_index (u32 LE)]`), whose spec is replaced. */
     worker: TAccountMetas[3];
     /** The record of the worker's current device key. */
     device: TAccountMetas[4];
     /** otherwise created here (`Device::bind` refuses a key that backs another worker). */
     newDevice: TAccountMetas[5];
+    /** Creates the new device record when the device key changes. */
     systemProgram: TAccountMetas[6];
     eventAuthority: TAccountMetas[7];
     program: TAccountMetas[8];

@@ -10,6 +10,7 @@ export * from "./cluster";
 export * from "./config";
 export * from "./earningsVault";
 export * from "./escrow";
+export * from "./lease";
 export * from "./pool";
 export * from "./stakeVault";
 export * from "./supplier";

@@ -64,11 +64,11 @@ import {
 import {
   getAdminAcceptInstruction,
   getAdminTransferInstruction,
-  getClusterAddWorkersInstruction,
-  getClusterCloseInstruction,
+  getClusterAddWorkersInstructionAsync,
+  getClusterCloseInstructionAsync,
   getClusterCreateInstructionAsync,
   getClusterEndInstruction,
-  getClusterExtendInstruction,
+  getClusterExtendInstructionAsync,
   getClusterRemoveWorkerInstruction,
   getClusterSetWorkloadInstructionAsync,
   getConfigInitInstructionAsync,
@@ -78,10 +78,10 @@ import {
   getIncentivesFundInstruction,
   getIncentivesInitInstructionAsync,
   getLeaseAttestInstruction,
-  getLeaseDisputeInstruction,
-  getLeaseDisputeResolveInstruction,
-  getLeaseDisputeVerdictInstruction,
-  getLeaseSettleInstruction,
+  getLeaseDisputeInstructionAsync,
+  getLeaseDisputeResolveInstructionAsync,
+  getLeaseDisputeVerdictInstructionAsync,
+  getLeaseSettleInstructionAsync,
   getPauseInstruction,
   getStakeDepositInstructionAsync,
   getStakeUnbondInstructionAsync,
@@ -126,11 +126,11 @@ import {
   parseWorkerUpdateInstruction,
   type AdminAcceptInput,
   type AdminTransferInput,
-  type ClusterAddWorkersInput,
-  type ClusterCloseInput,
+  type ClusterAddWorkersAsyncInput,
+  type ClusterCloseAsyncInput,
   type ClusterCreateAsyncInput,
   type ClusterEndInput,
-  type ClusterExtendInput,
+  type ClusterExtendAsyncInput,
   type ClusterRemoveWorkerInput,
   type ClusterSetWorkloadAsyncInput,
   type ConfigInitAsyncInput,
@@ -140,10 +140,10 @@ import {
   type IncentivesFundInput,
   type IncentivesInitAsyncInput,
   type LeaseAttestInput,
-  type LeaseDisputeInput,
-  type LeaseDisputeResolveInput,
-  type LeaseDisputeVerdictInput,
-  type LeaseSettleInput,
+  type LeaseDisputeAsyncInput,
+  type LeaseDisputeResolveAsyncInput,
+  type LeaseDisputeVerdictAsyncInput,
+  type LeaseSettleAsyncInput,
   type ParsedAdminAcceptInstruction,
   type ParsedAdminTransferInstruction,
   type ParsedClusterAddWorkersInstruction,
@@ -192,6 +192,7 @@ import {
   findConfigPda,
   findEarningsVaultPda,
   findEscrowPda,
+  findLeasePda,
   findPoolPda,
   findStakeVaultPda,
   findSupplierPda,
@@ -1072,12 +1073,13 @@ export type TimelockPluginInstructions = {
   ) => ReturnType<typeof getAdminTransferInstruction> &
     SelfPlanAndSendFunctions;
   clusterAddWorkers: (
-    input: ClusterAddWorkersInput,
-  ) => ReturnType<typeof getClusterAddWorkersInstruction> &
+    input: ClusterAddWorkersAsyncInput,
+  ) => ReturnType<typeof getClusterAddWorkersInstructionAsync> &
     SelfPlanAndSendFunctions;
   clusterClose: (
-    input: ClusterCloseInput,
-  ) => ReturnType<typeof getClusterCloseInstruction> & SelfPlanAndSendFunctions;
+    input: ClusterCloseAsyncInput,
+  ) => ReturnType<typeof getClusterCloseInstructionAsync> &
+    SelfPlanAndSendFunctions;
   clusterCreate: (
     input: ClusterCreateAsyncInput,
   ) => ReturnType<typeof getClusterCreateInstructionAsync> &
@@ -1086,8 +1088,8 @@ export type TimelockPluginInstructions = {
     input: ClusterEndInput,
   ) => ReturnType<typeof getClusterEndInstruction> & SelfPlanAndSendFunctions;
   clusterExtend: (
-    input: ClusterExtendInput,
-  ) => ReturnType<typeof getClusterExtendInstruction> &
+    input: ClusterExtendAsyncInput,
+  ) => ReturnType<typeof getClusterExtendInstructionAsync> &
     SelfPlanAndSendFunctions;
   clusterRemoveWorker: (
     input: ClusterRemoveWorkerInput,
@@ -1124,19 +1126,21 @@ export type TimelockPluginInstructions = {
     input: LeaseAttestInput,
   ) => ReturnType<typeof getLeaseAttestInstruction> & SelfPlanAndSendFunctions;
   leaseDispute: (
-    input: LeaseDisputeInput,
-  ) => ReturnType<typeof getLeaseDisputeInstruction> & SelfPlanAndSendFunctions;
+    input: LeaseDisputeAsyncInput,
+  ) => ReturnType<typeof getLeaseDisputeInstructionAsync> &
+    SelfPlanAndSendFunctions;
   leaseDisputeResolve: (
-    input: LeaseDisputeResolveInput,
-  ) => ReturnType<typeof getLeaseDisputeResolveInstruction> &
+    input: LeaseDisputeResolveAsyncInput,
+  ) => ReturnType<typeof getLeaseDisputeResolveInstructionAsync> &
     SelfPlanAndSendFunctions;
   leaseDisputeVerdict: (
-    input: LeaseDisputeVerdictInput,
-  ) => ReturnType<typeof getLeaseDisputeVerdictInstruction> &
+    input: LeaseDisputeVerdictAsyncInput,
+  ) => ReturnType<typeof getLeaseDisputeVerdictInstructionAsync> &
     SelfPlanAndSendFunctions;
   leaseSettle: (
-    input: LeaseSettleInput,
-  ) => ReturnType<typeof getLeaseSettleInstruction> & SelfPlanAndSendFunctions;
+    input: LeaseSettleAsyncInput,
+  ) => ReturnType<typeof getLeaseSettleInstructionAsync> &
+    SelfPlanAndSendFunctions;
   pause: (
     input: PauseInput,
   ) => ReturnType<typeof getPauseInstruction> & SelfPlanAndSendFunctions;
@@ -1182,15 +1186,16 @@ export type TimelockPluginInstructions = {
 };
 
 export type TimelockPluginPdas = {
-  cluster: typeof findClusterPda;
   escrow: typeof findEscrowPda;
+  cluster: typeof findClusterPda;
   workload: typeof findWorkloadPda;
   config: typeof findConfigPda;
   stakeVault: typeof findStakeVaultPda;
   supplier: typeof findSupplierPda;
+  earningsVault: typeof findEarningsVaultPda;
   pool: typeof findPoolPda;
   vault: typeof findVaultPda;
-  earningsVault: typeof findEarningsVaultPda;
+  lease: typeof findLeasePda;
   worker: typeof findWorkerPda;
 };
 
@@ -1237,12 +1242,12 @@ export function timelockProgram() {
           clusterAddWorkers: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getClusterAddWorkersInstruction(input),
+              getClusterAddWorkersInstructionAsync(input),
             ),
           clusterClose: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getClusterCloseInstruction(input),
+              getClusterCloseInstructionAsync(input),
             ),
           clusterCreate: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1257,7 +1262,7 @@ export function timelockProgram() {
           clusterExtend: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getClusterExtendInstruction(input),
+              getClusterExtendInstructionAsync(input),
             ),
           clusterRemoveWorker: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1307,22 +1312,22 @@ export function timelockProgram() {
           leaseDispute: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getLeaseDisputeInstruction(input),
+              getLeaseDisputeInstructionAsync(input),
             ),
           leaseDisputeResolve: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getLeaseDisputeResolveInstruction(input),
+              getLeaseDisputeResolveInstructionAsync(input),
             ),
           leaseDisputeVerdict: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getLeaseDisputeVerdictInstruction(input),
+              getLeaseDisputeVerdictInstructionAsync(input),
             ),
           leaseSettle: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getLeaseSettleInstruction(input),
+              getLeaseSettleInstructionAsync(input),
             ),
           pause: (input) =>
             addSelfPlanAndSendFunctions(client, getPauseInstruction(input)),
@@ -1375,15 +1380,16 @@ export function timelockProgram() {
             ),
         },
         pdas: {
-          cluster: findClusterPda,
           escrow: findEscrowPda,
+          cluster: findClusterPda,
           workload: findWorkloadPda,
           config: findConfigPda,
           stakeVault: findStakeVaultPda,
           supplier: findSupplierPda,
+          earningsVault: findEarningsVaultPda,
           pool: findPoolPda,
           vault: findVaultPda,
-          earningsVault: findEarningsVaultPda,
+          lease: findLeasePda,
           worker: findWorkerPda,
         },
       },

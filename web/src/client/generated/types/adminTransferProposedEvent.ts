@@ -27,14 +27,20 @@ import {
 } from "@solana/kit";
 
 export type AdminTransferProposedEvent = {
+  /** The current admin. */
   admin: Address;
+  /** The proposed admin; `Pubkey::default()` when the proposal was cancelled. */
   pendingAdmin: Address;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type AdminTransferProposedEventArgs = {
+  /** The current admin. */
   admin: Address;
+  /** The proposed admin; `Pubkey::default()` when the proposal was cancelled. */
   pendingAdmin: Address;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -27,14 +27,20 @@ import {
 } from "@solana/kit";
 
 export type AdminTransferredEvent = {
+  /** The admin until now. */
   previousAdmin: Address;
+  /** The new admin. */
   admin: Address;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type AdminTransferredEventArgs = {
+  /** The admin until now. */
   previousAdmin: Address;
+  /** The new admin. */
   admin: Address;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -22,23 +22,30 @@ import {
   type FixedSizeEncoder,
 } from "@solana/kit";
 
+/** One lease of a `LeasesAttested` batch. */
 export type AttestedLease = {
+  /** The lease. */
   lease: Address;
   /** False when this oracle's report was stale or a replay and changed nothing. */
   accepted: boolean;
   /** The quorum's values after this report. */
   provenSecs: bigint;
+  /** The quorum's faults after this report. */
   faults: bigint;
+  /** The lease's final (payable) seconds after this report. */
   finalSecs: bigint;
 };
 
 export type AttestedLeaseArgs = {
+  /** The lease. */
   lease: Address;
   /** False when this oracle's report was stale or a replay and changed nothing. */
   accepted: boolean;
   /** The quorum's values after this report. */
   provenSecs: number | bigint;
+  /** The quorum's faults after this report. */
   faults: number | bigint;
+  /** The lease's final (payable) seconds after this report. */
   finalSecs: number | bigint;
 };
 

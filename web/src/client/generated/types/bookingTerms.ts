@@ -31,20 +31,30 @@ import {
  * `worker_update` that lands first (a higher price, other hardware) cannot take the renter's balance.
  */
 export type BookingTerms = {
+  /** Highest price per GPU per hour the renter accepts. */
   maxPricePerGpuHour: bigint;
+  /** GPU model code the worker must have. */
   gpuModel: number;
+  /** GPUs the worker must have. */
   gpuCount: number;
+  /** Memory per GPU the worker must have, GiB. */
   vramGib: number;
+  /** Region the worker must be in. */
   region: ReadonlyUint8Array;
   /** Compliance flags the worker must have (it may have more). */
   compliance: number;
 };
 
 export type BookingTermsArgs = {
+  /** Highest price per GPU per hour the renter accepts. */
   maxPricePerGpuHour: number | bigint;
+  /** GPU model code the worker must have. */
   gpuModel: number;
+  /** GPUs the worker must have. */
   gpuCount: number;
+  /** Memory per GPU the worker must have, GiB. */
   vramGib: number;
+  /** Region the worker must be in. */
   region: ReadonlyUint8Array;
   /** Compliance flags the worker must have (it may have more). */
   compliance: number;

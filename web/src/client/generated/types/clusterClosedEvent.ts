@@ -29,24 +29,36 @@ import {
 } from "@solana/kit";
 
 export type ClusterClosedEvent = {
+  /** The cluster, now closed. */
   cluster: Address;
+  /** Escrow the renter deposited, in total. */
   deposited: bigint;
+  /** Supplier shares paid out of escrow, in total. */
   paidToSuppliers: bigint;
+  /** Protocol fees paid out of escrow, in total. */
   fees: bigint;
+  /** Escrow refunded to the renter, in total. */
   refunded: bigint;
   /** Tokens found in escrow beyond its accounting (sent by someone to the escrow) returned to the renter. */
   swept: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type ClusterClosedEventArgs = {
+  /** The cluster, now closed. */
   cluster: Address;
+  /** Escrow the renter deposited, in total. */
   deposited: number | bigint;
+  /** Supplier shares paid out of escrow, in total. */
   paidToSuppliers: number | bigint;
+  /** Protocol fees paid out of escrow, in total. */
   fees: number | bigint;
+  /** Escrow refunded to the renter, in total. */
   refunded: number | bigint;
   /** Tokens found in escrow beyond its accounting (sent by someone to the escrow) returned to the renter. */
   swept: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -37,24 +37,40 @@ import {
 } from ".";
 
 export type ClusterCreatedEvent = {
+  /** The cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
   cluster: Address;
+  /** Who booked it. */
   renter: Address;
+  /** The renter's number for it. */
   clusterId: bigint;
+  /** What the renter runs on it. */
   purpose: ClusterPurpose;
+  /** Start of the booking. */
   startTs: bigint;
+  /** Booked end. */
   endTs: bigint;
+  /** Booked whole hours. */
   hours: number;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type ClusterCreatedEventArgs = {
+  /** The cluster (PDA `["cluster", renter, cluster_id (u64 LE)]`). */
   cluster: Address;
+  /** Who booked it. */
   renter: Address;
+  /** The renter's number for it. */
   clusterId: number | bigint;
+  /** What the renter runs on it. */
   purpose: ClusterPurposeArgs;
+  /** Start of the booking. */
   startTs: number | bigint;
+  /** Booked end. */
   endTs: number | bigint;
+  /** Booked whole hours. */
   hours: number;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -27,14 +27,20 @@ import {
 } from "@solana/kit";
 
 export type ClusterEndedEvent = {
+  /** The cluster. */
   cluster: Address;
+  /** Its end now: the instruction's time, or the booked end if that came first. */
   endTs: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type ClusterEndedEventArgs = {
+  /** The cluster. */
   cluster: Address;
+  /** Its end now: the instruction's time, or the booked end if that came first. */
   endTs: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

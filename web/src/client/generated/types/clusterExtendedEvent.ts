@@ -31,22 +31,36 @@ import {
 } from "@solana/kit";
 
 export type ClusterExtendedEvent = {
+  /** The cluster. */
   cluster: Address;
+  /** Hours added. */
   addedHours: number;
+  /** Booked hours in total, after the extension. */
   hours: number;
+  /** The new booked end. */
   endTs: bigint;
+  /** Escrow the renter paid for the added hours. */
   deposit: bigint;
+  /** The cluster's deposits in total, after this one. */
   deposited: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type ClusterExtendedEventArgs = {
+  /** The cluster. */
   cluster: Address;
+  /** Hours added. */
   addedHours: number;
+  /** Booked hours in total, after the extension. */
   hours: number;
+  /** The new booked end. */
   endTs: number | bigint;
+  /** Escrow the renter paid for the added hours. */
   deposit: number | bigint;
+  /** The cluster's deposits in total, after this one. */
   deposited: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

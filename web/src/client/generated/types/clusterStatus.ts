@@ -15,6 +15,7 @@ import {
   type FixedSizeEncoder,
 } from "@solana/kit";
 
+/** Where a cluster is in its life; it is closed (the account deleted) once every lease has settled. */
 export enum ClusterStatus {
   Open,
   Ended,

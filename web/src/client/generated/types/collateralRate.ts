@@ -21,10 +21,17 @@ import {
  * How much stake backs a unit of lease value: `stake_tokens` whole stake tokens for every `payment_tokens` whole
  * payment tokens. Set by governance in whole tokens, so that mints of different decimals convert correctly.
  */
-export type CollateralRate = { stakeTokens: bigint; paymentTokens: bigint };
+export type CollateralRate = {
+  /** Whole stake tokens per `payment_tokens` (1 to `MAX_RATE_TERM`). */
+  stakeTokens: bigint;
+  /** Whole payment tokens that `stake_tokens` back (1 to `MAX_RATE_TERM`). */
+  paymentTokens: bigint;
+};
 
 export type CollateralRateArgs = {
+  /** Whole stake tokens per `payment_tokens` (1 to `MAX_RATE_TERM`). */
   stakeTokens: number | bigint;
+  /** Whole payment tokens that `stake_tokens` back (1 to `MAX_RATE_TERM`). */
   paymentTokens: number | bigint;
 };
 

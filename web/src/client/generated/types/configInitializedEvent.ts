@@ -33,20 +33,32 @@ import {
 } from ".";
 
 export type ConfigInitializedEvent = {
+  /** The first admin: the program's upgrade authority. */
   admin: Address;
+  /** Mint of stake, collateral, slashes and incentives. */
   stakeMint: Address;
+  /** Mint renters pay in and suppliers earn in. */
   paymentMint: Address;
+  /** The stake vault (PDA token account `["stake_vault", config]`). */
   stakeVault: Address;
+  /** The initial parameters. */
   params: ConfigParams;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type ConfigInitializedEventArgs = {
+  /** The first admin: the program's upgrade authority. */
   admin: Address;
+  /** Mint of stake, collateral, slashes and incentives. */
   stakeMint: Address;
+  /** Mint renters pay in and suppliers earn in. */
   paymentMint: Address;
+  /** The stake vault (PDA token account `["stake_vault", config]`). */
   stakeVault: Address;
+  /** The initial parameters. */
   params: ConfigParamsArgs;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -43,9 +43,11 @@ import {
 export type ConfigParams = {
   /** Owner of the token accounts that receive protocol fees and slashed stake. */
   treasury: Address;
+  /** Protocol's share (bps) of what renters pay for proven time, at most 20 %; locked into each lease at booking. */
   protocolFeeBps: number;
   /** Stake (stake-mint base units) bonded per GPU at multiplier 1.0x. */
   minStakePerGpu: bigint;
+  /** Delay between `stake_unbond` and `stake_withdraw` (at most 90 days), so that stake cannot flee a slash. */
   unbondingPeriodSecs: bigint;
   /**
    * Slash per fault, as a multiple (bps) of the lease's hourly value: at least 10,000 (one hour), since the
@@ -56,7 +58,9 @@ export type ConfigParams = {
   slashRenterShareBps: number;
   /** Faults within `jail_window_secs` that jail a worker. */
   jailFaultThreshold: number;
+  /** Span within which `jail_fault_threshold` faults jail a worker. */
   jailWindowSecs: bigint;
+  /** Time a jailed worker waits before `worker_unjail`. */
   jailCooldownSecs: bigint;
   /**
    * Collateral locked per lease, as a multiple (bps) of the lease's hourly value: at least one fault's slash.
@@ -65,6 +69,7 @@ export type ConfigParams = {
   collateralBps: number;
   /** Converts lease value (payment mint) into collateral and slashes (stake mint). */
   collateralRate: CollateralRate;
+  /** Shortest booking a cluster may have (at least an hour). */
   minRentalSecs: bigint;
   /** Attestation period of the oracles; also the grace after a lease ends for its last attestation to land. */
   epochSecs: bigint;
@@ -77,7 +82,12 @@ export type ConfigParams = {
    * other party.
    */
   disputeTimeoutSecs: bigint;
+  /** Keys that may attest leases and give dispute verdicts (distinct, at most `MAX_ORACLES`). */
   oracles: Array<Address>;
+  /**
+   * Oracles that must agree for a value to count: a majority of `oracles`, so a minority can never raise a lease's
+   * totals.
+   */
   oracleThreshold: number;
   /** Stake multiplier (bps, 10,000 = 1.0x) per GPU model code; 0 means the model may not register. */
   gpuMultipliersBps: Array<number>;
@@ -86,9 +96,11 @@ export type ConfigParams = {
 export type ConfigParamsArgs = {
   /** Owner of the token accounts that receive protocol fees and slashed stake. */
   treasury: Address;
+  /** Protocol's share (bps) of what renters pay for proven time, at most 20 %; locked into each lease at booking. */
   protocolFeeBps: number;
   /** Stake (stake-mint base units) bonded per GPU at multiplier 1.0x. */
   minStakePerGpu: number | bigint;
+  /** Delay between `stake_unbond` and `stake_withdraw` (at most 90 days), so that stake cannot flee a slash. */
   unbondingPeriodSecs: number | bigint;
   /**
    * Slash per fault, as a multiple (bps) of the lease's hourly value: at least 10,000 (one hour), since the
@@ -99,7 +111,9 @@ export type ConfigParamsArgs = {
   slashRenterShareBps: number;
   /** Faults within `jail_window_secs` that jail a worker. */
   jailFaultThreshold: number;
+  /** Span within which `jail_fault_threshold` faults jail a worker. */
   jailWindowSecs: number | bigint;
+  /** Time a jailed worker waits before `worker_unjail`. */
   jailCooldownSecs: number | bigint;
   /**
    * Collateral locked per lease, as a multiple (bps) of the lease's hourly value: at least one fault's slash.
@@ -108,6 +122,7 @@ export type ConfigParamsArgs = {
   collateralBps: number;
   /** Converts lease value (payment mint) into collateral and slashes (stake mint). */
   collateralRate: CollateralRateArgs;
+  /** Shortest booking a cluster may have (at least an hour). */
   minRentalSecs: number | bigint;
   /** Attestation period of the oracles; also the grace after a lease ends for its last attestation to land. */
   epochSecs: number | bigint;
@@ -120,7 +135,12 @@ export type ConfigParamsArgs = {
    * other party.
    */
   disputeTimeoutSecs: number | bigint;
+  /** Keys that may attest leases and give dispute verdicts (distinct, at most `MAX_ORACLES`). */
   oracles: Array<Address>;
+  /**
+   * Oracles that must agree for a value to count: a majority of `oracles`, so a minority can never raise a lease's
+   * totals.
+   */
   oracleThreshold: number;
   /** Stake multiplier (bps, 10,000 = 1.0x) per GPU model code; 0 means the model may not register. */
   gpuMultipliersBps: Array<number>;

@@ -33,14 +33,20 @@ import {
 } from ".";
 
 export type ConfigUpdatedEvent = {
+  /** The admin who changed them. */
   admin: Address;
+  /** The new parameters. */
   params: ConfigParams;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type ConfigUpdatedEventArgs = {
+  /** The admin who changed them. */
   admin: Address;
+  /** The new parameters. */
   params: ConfigParamsArgs;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

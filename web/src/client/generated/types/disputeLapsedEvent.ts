@@ -29,20 +29,28 @@ import {
 } from "@solana/kit";
 
 export type DisputeLapsedEvent = {
+  /** The lease. */
   lease: Address;
+  /** Who opened the dispute. */
   disputer: Address;
   /** The other party: the supplier (earnings vault) or the renter. */
   bondTo: Address;
+  /** The bond paid to `bond_to`. */
   bond: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type DisputeLapsedEventArgs = {
+  /** The lease. */
   lease: Address;
+  /** Who opened the dispute. */
   disputer: Address;
   /** The other party: the supplier (earnings vault) or the renter. */
   bondTo: Address;
+  /** The bond paid to `bond_to`. */
   bond: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -29,16 +29,24 @@ import {
 } from "@solana/kit";
 
 export type DisputeOpenedEvent = {
+  /** The lease. */
   lease: Address;
+  /** The renter or the supplier's authority. */
   disputer: Address;
+  /** Bond posted into the cluster's escrow. */
   bond: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type DisputeOpenedEventArgs = {
+  /** The lease. */
   lease: Address;
+  /** The renter or the supplier's authority. */
   disputer: Address;
+  /** Bond posted into the cluster's escrow. */
   bond: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -31,24 +31,40 @@ import {
 } from "@solana/kit";
 
 export type DisputeResolvedEvent = {
+  /** The lease. */
   lease: Address;
+  /** Who opened the dispute. */
   disputer: Address;
+  /** Whether the decision went the disputer's way. */
   upheld: boolean;
+  /** The decided proven seconds. */
   provenSecs: bigint;
+  /** The decided faults. */
   faults: bigint;
+  /** Bond paid back to the disputer. */
   bondReturned: bigint;
+  /** Bond forfeited to the treasury. */
   bondForfeited: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type DisputeResolvedEventArgs = {
+  /** The lease. */
   lease: Address;
+  /** Who opened the dispute. */
   disputer: Address;
+  /** Whether the decision went the disputer's way. */
   upheld: boolean;
+  /** The decided proven seconds. */
   provenSecs: number | bigint;
+  /** The decided faults. */
   faults: number | bigint;
+  /** Bond paid back to the disputer. */
   bondReturned: number | bigint;
+  /** Bond forfeited to the treasury. */
   bondForfeited: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -32,20 +32,32 @@ import {
 } from "@solana/kit";
 
 export type DisputeVerdictGivenEvent = {
+  /** The disputed lease. */
   lease: Address;
+  /** The oracle. */
   oracle: Address;
+  /** Seconds it finds proven, from the lease's start or last resolution to the disputed window's end. */
   provenSecs: bigint;
+  /** Faults it finds over the same span. */
   faults: bigint;
+  /** Merkle root of the evidence it judged on. */
   evidenceRoot: ReadonlyUint8Array;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type DisputeVerdictGivenEventArgs = {
+  /** The disputed lease. */
   lease: Address;
+  /** The oracle. */
   oracle: Address;
+  /** Seconds it finds proven, from the lease's start or last resolution to the disputed window's end. */
   provenSecs: number | bigint;
+  /** Faults it finds over the same span. */
   faults: number | bigint;
+  /** Merkle root of the evidence it judged on. */
   evidenceRoot: ReadonlyUint8Array;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -29,16 +29,24 @@ import {
 } from "@solana/kit";
 
 export type EarningsClaimedEvent = {
+  /** The supplier. */
   supplier: Address;
+  /** Payment-mint base units paid. */
   amount: bigint;
+  /** The supplier's claimed earnings in total, after this claim. */
   earningsClaimed: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type EarningsClaimedEventArgs = {
+  /** The supplier. */
   supplier: Address;
+  /** Payment-mint base units paid. */
   amount: number | bigint;
+  /** The supplier's claimed earnings in total, after this claim. */
   earningsClaimed: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -26,18 +26,28 @@ import {
 } from "@solana/kit";
 
 export type IncentivesChangedEvent = {
+  /** Most an epoch pays out, in stake-mint base units. */
   emissionPerEpoch: bigint;
+  /** Length of an emission epoch. */
   emissionEpochSecs: bigint;
+  /** Stake-mint base units deposited into the pool, in total. */
   funded: bigint;
+  /** Start of epoch 0. */
   genesisTs: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type IncentivesChangedEventArgs = {
+  /** Most an epoch pays out, in stake-mint base units. */
   emissionPerEpoch: number | bigint;
+  /** Length of an emission epoch. */
   emissionEpochSecs: number | bigint;
+  /** Stake-mint base units deposited into the pool, in total. */
   funded: number | bigint;
+  /** Start of epoch 0. */
   genesisTs: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -29,20 +29,32 @@ import {
 } from "@solana/kit";
 
 export type IncentivesClaimedEvent = {
+  /** The supplier. */
   supplier: Address;
+  /** The epoch claimed. */
   epoch: bigint;
+  /** The supplier's credit in the epoch. */
   credit: bigint;
+  /** The epoch's credit in total. */
   epochCredit: bigint;
+  /** Stake-mint base units paid: the epoch's emission pro rata to `credit`. */
   amount: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type IncentivesClaimedEventArgs = {
+  /** The supplier. */
   supplier: Address;
+  /** The epoch claimed. */
   epoch: number | bigint;
+  /** The supplier's credit in the epoch. */
   credit: number | bigint;
+  /** The epoch's credit in total. */
   epochCredit: number | bigint;
+  /** Stake-mint base units paid: the epoch's emission pro rata to `credit`. */
   amount: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

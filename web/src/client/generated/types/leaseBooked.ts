@@ -22,23 +22,38 @@ import {
   type FixedSizeEncoder,
 } from "@solana/kit";
 
+/** One lease of a `LeasesBooked` batch. */
 export type LeaseBooked = {
+  /** The lease (PDA `["lease", cluster, worker]`). */
   lease: Address;
+  /** The worker booked. */
   worker: Address;
+  /** The worker's supplier. */
   supplier: Address;
+  /** Price locked into the lease. */
   pricePerGpuHour: bigint;
+  /** GPUs of the worker. */
   gpuCount: number;
+  /** Stake locked from the supplier as the lease's collateral. */
   collateral: bigint;
+  /** The supplier's locked collateral in total, after this booking. */
   supplierLocked: bigint;
 };
 
 export type LeaseBookedArgs = {
+  /** The lease (PDA `["lease", cluster, worker]`). */
   lease: Address;
+  /** The worker booked. */
   worker: Address;
+  /** The worker's supplier. */
   supplier: Address;
+  /** Price locked into the lease. */
   pricePerGpuHour: number | bigint;
+  /** GPUs of the worker. */
   gpuCount: number;
+  /** Stake locked from the supplier as the lease's collateral. */
   collateral: number | bigint;
+  /** The supplier's locked collateral in total, after this booking. */
   supplierLocked: number | bigint;
 };
 

@@ -29,18 +29,28 @@ import {
 } from "@solana/kit";
 
 export type LeaseRemovedEvent = {
+  /** The cluster. */
   cluster: Address;
+  /** The lease removed. */
   lease: Address;
+  /** When the lease stopped accruing. */
   removedAt: bigint;
+  /** The cluster's cost per hour after the removal. */
   hourlyRateTotal: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type LeaseRemovedEventArgs = {
+  /** The cluster. */
   cluster: Address;
+  /** The lease removed. */
   lease: Address;
+  /** When the lease stopped accruing. */
   removedAt: number | bigint;
+  /** The cluster's cost per hour after the removal. */
   hourlyRateTotal: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -25,6 +25,7 @@ import {
 export type LeaseReport = {
   /** Proven seconds and faults since the lease's start, or since its last dispute resolution's `as_of`. */
   provenSecs: number;
+  /** Faults over the same span as `proven_secs`. */
   faults: number;
   /**
    * The lease's `resolutions` when the oracle judged it: a report counted from before a resolution that

@@ -31,52 +31,84 @@ import {
 } from "@solana/kit";
 
 export type LeaseSettledEvent = {
+  /** The lease. */
   lease: Address;
+  /** Its cluster. */
   cluster: Address;
+  /** Its worker. */
   worker: Address;
+  /** Its supplier. */
   supplier: Address;
+  /** The lease's final seconds, paid up to now. */
   finalSecs: bigint;
   /** Moved by this settlement. */
   paidToSupplier: bigint;
+  /** Protocol fee paid to the treasury by this settlement. */
   fee: bigint;
+  /** Escrow refunded to the renter by this settlement. */
   refund: bigint;
+  /** Stake slashed from the supplier by this settlement. */
   slashed: bigint;
+  /** The renter's part of `slashed`; the rest went to the treasury. */
   slashToRenter: bigint;
   /** Cumulative after this settlement. */
   grossPaid: bigint;
+  /** The lease's attested faults. */
   faults: bigint;
+  /** The worker's `jailed_until` after this settlement (non-zero while jailed). */
   jailedUntil: bigint;
+  /** Whether the lease closed, releasing its worker and collateral. */
   closed: boolean;
+  /** The supplier's unclaimed earnings after this settlement. */
   supplierEarningsUnclaimed: bigint;
+  /** The supplier's stake after this settlement. */
   supplierStaked: bigint;
+  /** The supplier's locked collateral after this settlement. */
   supplierLocked: bigint;
   /** Credit (payment base units the renter paid) added to the incentive pool's current epoch. */
   incentiveCredit: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type LeaseSettledEventArgs = {
+  /** The lease. */
   lease: Address;
+  /** Its cluster. */
   cluster: Address;
+  /** Its worker. */
   worker: Address;
+  /** Its supplier. */
   supplier: Address;
+  /** The lease's final seconds, paid up to now. */
   finalSecs: number | bigint;
   /** Moved by this settlement. */
   paidToSupplier: number | bigint;
+  /** Protocol fee paid to the treasury by this settlement. */
   fee: number | bigint;
+  /** Escrow refunded to the renter by this settlement. */
   refund: number | bigint;
+  /** Stake slashed from the supplier by this settlement. */
   slashed: number | bigint;
+  /** The renter's part of `slashed`; the rest went to the treasury. */
   slashToRenter: number | bigint;
   /** Cumulative after this settlement. */
   grossPaid: number | bigint;
+  /** The lease's attested faults. */
   faults: number | bigint;
+  /** The worker's `jailed_until` after this settlement (non-zero while jailed). */
   jailedUntil: number | bigint;
+  /** Whether the lease closed, releasing its worker and collateral. */
   closed: boolean;
+  /** The supplier's unclaimed earnings after this settlement. */
   supplierEarningsUnclaimed: number | bigint;
+  /** The supplier's stake after this settlement. */
   supplierStaked: number | bigint;
+  /** The supplier's locked collateral after this settlement. */
   supplierLocked: number | bigint;
   /** Credit (payment base units the renter paid) added to the incentive pool's current epoch. */
   incentiveCredit: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -38,20 +38,28 @@ import {
 } from ".";
 
 export type LeasesAttestedEvent = {
+  /** The oracle. */
   oracle: Address;
+  /** End of the attested window. */
   windowEnd: bigint;
   /** Merkle root of the evidence the oracle judged for these leases (see `OracleVote::evidence_root`). */
   evidenceRoot: ReadonlyUint8Array;
+  /** The leases attested, in report order (closed ones left out). */
   leases: Array<AttestedLease>;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type LeasesAttestedEventArgs = {
+  /** The oracle. */
   oracle: Address;
+  /** End of the attested window. */
   windowEnd: number | bigint;
   /** Merkle root of the evidence the oracle judged for these leases (see `OracleVote::evidence_root`). */
   evidenceRoot: ReadonlyUint8Array;
+  /** The leases attested, in report order (closed ones left out). */
   leases: Array<AttestedLeaseArgs>;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

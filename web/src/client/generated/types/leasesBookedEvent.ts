@@ -37,24 +37,36 @@ import {
 } from ".";
 
 export type LeasesBookedEvent = {
+  /** The cluster. */
   cluster: Address;
+  /** When the leases started (the instruction's time). */
   startTs: bigint;
+  /** The cluster's booked end. */
   endTs: bigint;
   /** Escrow paid by the renter for this batch. */
   deposit: bigint;
+  /** The cluster's cost per hour after the batch. */
   hourlyRateTotal: bigint;
+  /** The leases booked, in the order of the instruction's triples. */
   leases: Array<LeaseBooked>;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type LeasesBookedEventArgs = {
+  /** The cluster. */
   cluster: Address;
+  /** When the leases started (the instruction's time). */
   startTs: number | bigint;
+  /** The cluster's booked end. */
   endTs: number | bigint;
   /** Escrow paid by the renter for this batch. */
   deposit: number | bigint;
+  /** The cluster's cost per hour after the batch. */
   hourlyRateTotal: number | bigint;
+  /** The leases booked, in the order of the instruction's triples. */
   leases: Array<LeaseBookedArgs>;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

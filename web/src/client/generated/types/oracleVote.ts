@@ -32,9 +32,13 @@ import {
  * attributes a vote to the wrong key.
  */
 export type OracleVote = {
+  /** The oracle that voted. */
   oracle: Address;
+  /** Its cumulative proven seconds since `Lease::evidence_since` (at most the time that had elapsed). */
   provenSecs: bigint;
+  /** Its cumulative faults over the same span. */
   faults: bigint;
+  /** End of the latest window it attested: an older or repeated window is ignored. */
   windowEnd: bigint;
   /**
    * Merkle root of the evidence behind the attestation that carried this vote: a leaf per lease of that
@@ -48,14 +52,20 @@ export type OracleVote = {
    * it answers (a verdict for an earlier dispute does not count).
    */
   verdictSecs: bigint;
+  /** Faults of its dispute verdict (see `verdict_secs`). */
   verdictFaults: bigint;
+  /** The `dispute_opened_at` of the dispute its verdict answers. */
   verdictFor: bigint;
 };
 
 export type OracleVoteArgs = {
+  /** The oracle that voted. */
   oracle: Address;
+  /** Its cumulative proven seconds since `Lease::evidence_since` (at most the time that had elapsed). */
   provenSecs: number | bigint;
+  /** Its cumulative faults over the same span. */
   faults: number | bigint;
+  /** End of the latest window it attested: an older or repeated window is ignored. */
   windowEnd: number | bigint;
   /**
    * Merkle root of the evidence behind the attestation that carried this vote: a leaf per lease of that
@@ -69,7 +79,9 @@ export type OracleVoteArgs = {
    * it answers (a verdict for an earlier dispute does not count).
    */
   verdictSecs: number | bigint;
+  /** Faults of its dispute verdict (see `verdict_secs`). */
   verdictFaults: number | bigint;
+  /** The `dispute_opened_at` of the dispute its verdict answers. */
   verdictFor: number | bigint;
 };
 

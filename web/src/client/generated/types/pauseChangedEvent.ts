@@ -29,14 +29,20 @@ import {
 } from "@solana/kit";
 
 export type PauseChangedEvent = {
+  /** The admin who changed it. */
   admin: Address;
+  /** Whether the protocol is now paused. */
   paused: boolean;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type PauseChangedEventArgs = {
+  /** The admin who changed it. */
   admin: Address;
+  /** Whether the protocol is now paused. */
   paused: boolean;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

@@ -15,6 +15,7 @@ import {
   type FixedSizeEncoder,
 } from "@solana/kit";
 
+/** What moved a supplier's stake. */
 export enum StakeChangeKind {
   Deposit,
   Unbond,

@@ -35,26 +35,44 @@ import {
 } from ".";
 
 export type StakeChangedEvent = {
+  /** The supplier record. */
   supplier: Address;
+  /** Which instruction moved the stake. */
   kind: StakeChangeKind;
+  /** Stake-mint base units deposited (as received), queued or withdrawn. */
   amount: bigint;
+  /** The supplier's stake in the vault after the change. */
   staked: bigint;
+  /** Its stake queued for withdrawal after the change. */
   unbonding: bigint;
+  /** When the queued stake may be withdrawn; 0 when nothing is queued. */
   unbondReadyAt: bigint;
+  /** Its stake bonded by workers. */
   reserved: bigint;
+  /** Its stake locked as lease collateral. */
   locked: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type StakeChangedEventArgs = {
+  /** The supplier record. */
   supplier: Address;
+  /** Which instruction moved the stake. */
   kind: StakeChangeKindArgs;
+  /** Stake-mint base units deposited (as received), queued or withdrawn. */
   amount: number | bigint;
+  /** The supplier's stake in the vault after the change. */
   staked: number | bigint;
+  /** Its stake queued for withdrawal after the change. */
   unbonding: number | bigint;
+  /** When the queued stake may be withdrawn; 0 when nothing is queued. */
   unbondReadyAt: number | bigint;
+  /** Its stake bonded by workers. */
   reserved: number | bigint;
+  /** Its stake locked as lease collateral. */
   locked: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

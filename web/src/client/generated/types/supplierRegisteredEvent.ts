@@ -27,14 +27,20 @@ import {
 } from "@solana/kit";
 
 export type SupplierRegisteredEvent = {
+  /** The supplier record (PDA `["supplier", authority]`). */
   supplier: Address;
+  /** The key that signs for it. */
   authority: Address;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type SupplierRegisteredEventArgs = {
+  /** The supplier record (PDA `["supplier", authority]`). */
   supplier: Address;
+  /** The key that signs for it. */
   authority: Address;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

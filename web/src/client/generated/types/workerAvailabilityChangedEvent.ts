@@ -29,14 +29,20 @@ import {
 } from "@solana/kit";
 
 export type WorkerAvailabilityChangedEvent = {
+  /** The worker. */
   worker: Address;
+  /** Whether new bookings may pick it. */
   available: boolean;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type WorkerAvailabilityChangedEventArgs = {
+  /** The worker. */
   worker: Address;
+  /** Whether new bookings may pick it. */
   available: boolean;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

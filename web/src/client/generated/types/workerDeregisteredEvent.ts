@@ -29,18 +29,28 @@ import {
 } from "@solana/kit";
 
 export type WorkerDeregisteredEvent = {
+  /** The worker, now closed. */
   worker: Address;
+  /** Its supplier. */
   supplier: Address;
+  /** The worker's bond, back in the supplier's free stake. */
   releasedStake: bigint;
+  /** The supplier's stake still bonded by its other workers. */
   supplierReserved: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type WorkerDeregisteredEventArgs = {
+  /** The worker, now closed. */
   worker: Address;
+  /** Its supplier. */
   supplier: Address;
+  /** The worker's bond, back in the supplier's free stake. */
   releasedStake: number | bigint;
+  /** The supplier's stake still bonded by its other workers. */
   supplierReserved: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

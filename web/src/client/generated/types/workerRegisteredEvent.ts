@@ -40,26 +40,40 @@ import {
 } from ".";
 
 export type WorkerRegisteredEvent = {
+  /** The worker (PDA `["worker", supplier, worker_index (u32 LE)]`). */
   worker: Address;
+  /** Its supplier. */
   supplier: Address;
+  /** The supplier's number for the worker. */
   workerIndex: number;
+  /** The declared spec. */
   spec: WorkerSpec;
   /** Digest of the GPUs bound to the worker (`Gpu::set_digest`). */
   gpuSet: ReadonlyUint8Array;
+  /** Stake bonded for the worker. */
   bondedStake: bigint;
+  /** The supplier's stake bonded by all its workers, after this one. */
   supplierReserved: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type WorkerRegisteredEventArgs = {
+  /** The worker (PDA `["worker", supplier, worker_index (u32 LE)]`). */
   worker: Address;
+  /** Its supplier. */
   supplier: Address;
+  /** The supplier's number for the worker. */
   workerIndex: number;
+  /** The declared spec. */
   spec: WorkerSpecArgs;
   /** Digest of the GPUs bound to the worker (`Gpu::set_digest`). */
   gpuSet: ReadonlyUint8Array;
+  /** Stake bonded for the worker. */
   bondedStake: number | bigint;
+  /** The supplier's stake bonded by all its workers, after this one. */
   supplierReserved: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

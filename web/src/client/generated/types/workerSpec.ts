@@ -37,16 +37,23 @@ import {
 export type WorkerSpec = {
   /** Index into the config's GPU multiplier table (the SDK maps model names to codes). */
   gpuModel: number;
+  /** GPUs on the host (1 to `MAX_GPUS_PER_WORKER`); fixed once registered. */
   gpuCount: number;
+  /** Memory of each GPU, GiB. */
   vramGib: number;
+  /** CPU cores of the host. */
   cpuCores: number;
+  /** Memory of the host, GiB. */
   ramGib: number;
   /** ASCII `A-Z0-9-`, left aligned, zero padded, e.g. `US-EAST\0`. */
   region: ReadonlyUint8Array;
+  /** Network class, 1 (lowest) to 4. */
   connectivityTier: number;
   /** Bits of `constants::compliance`. */
   compliance: number;
+  /** Whether the host runs on renewable energy, as the supplier declares. */
   greenEnergy: boolean;
+  /** Asking price per GPU per hour, locked into each lease at booking. */
   pricePerGpuHour: bigint;
   /** Key that signs the worker agent's heartbeats. One device key backs at most one worker. */
   deviceKey: Address;
@@ -57,16 +64,23 @@ export type WorkerSpec = {
 export type WorkerSpecArgs = {
   /** Index into the config's GPU multiplier table (the SDK maps model names to codes). */
   gpuModel: number;
+  /** GPUs on the host (1 to `MAX_GPUS_PER_WORKER`); fixed once registered. */
   gpuCount: number;
+  /** Memory of each GPU, GiB. */
   vramGib: number;
+  /** CPU cores of the host. */
   cpuCores: number;
+  /** Memory of the host, GiB. */
   ramGib: number;
   /** ASCII `A-Z0-9-`, left aligned, zero padded, e.g. `US-EAST\0`. */
   region: ReadonlyUint8Array;
+  /** Network class, 1 (lowest) to 4. */
   connectivityTier: number;
   /** Bits of `constants::compliance`. */
   compliance: number;
+  /** Whether the host runs on renewable energy, as the supplier declares. */
   greenEnergy: boolean;
+  /** Asking price per GPU per hour, locked into each lease at booking. */
   pricePerGpuHour: number | bigint;
   /** Key that signs the worker agent's heartbeats. One device key backs at most one worker. */
   deviceKey: Address;

@@ -26,10 +26,17 @@ import {
   type FixedSizeEncoder,
 } from "@solana/kit";
 
-export type WorkerUnjailedEvent = { worker: Address; timestamp: bigint };
+export type WorkerUnjailedEvent = {
+  /** The worker. */
+  worker: Address;
+  /** Unix time of the instruction. */
+  timestamp: bigint;
+};
 
 export type WorkerUnjailedEventArgs = {
+  /** The worker. */
   worker: Address;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

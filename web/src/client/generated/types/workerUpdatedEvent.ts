@@ -35,20 +35,32 @@ import {
 } from ".";
 
 export type WorkerUpdatedEvent = {
+  /** The worker. */
   worker: Address;
+  /** Its supplier. */
   supplier: Address;
+  /** The new spec. */
   spec: WorkerSpec;
+  /** Stake bonded for the worker under the new spec. */
   bondedStake: bigint;
+  /** The supplier's stake bonded by all its workers, after the change. */
   supplierReserved: bigint;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type WorkerUpdatedEventArgs = {
+  /** The worker. */
   worker: Address;
+  /** Its supplier. */
   supplier: Address;
+  /** The new spec. */
   spec: WorkerSpecArgs;
+  /** Stake bonded for the worker under the new spec. */
   bondedStake: number | bigint;
+  /** The supplier's stake bonded by all its workers, after the change. */
   supplierReserved: number | bigint;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 

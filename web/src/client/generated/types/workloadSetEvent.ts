@@ -32,18 +32,24 @@ import {
 } from "@solana/kit";
 
 export type WorkloadSetEvent = {
+  /** The cluster. */
   cluster: Address;
+  /** Hashes of the allowed images (`Workload::image_hash`), ascending. */
   images: Array<ReadonlyUint8Array>;
   /** Images no longer listed that stay allowed for the grace period. */
   retiring: Array<ReadonlyUint8Array>;
+  /** Unix time of the instruction. */
   timestamp: bigint;
 };
 
 export type WorkloadSetEventArgs = {
+  /** The cluster. */
   cluster: Address;
+  /** Hashes of the allowed images (`Workload::image_hash`), ascending. */
   images: Array<ReadonlyUint8Array>;
   /** Images no longer listed that stay allowed for the grace period. */
   retiring: Array<ReadonlyUint8Array>;
+  /** Unix time of the instruction. */
   timestamp: number | bigint;
 };
 
