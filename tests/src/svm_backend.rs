@@ -13,11 +13,13 @@ use timelock_sdk::client::{Backend, ClientError, Memcmp, Result, Simulation};
 
 pub struct SvmBackend<S> {
     inner: Mutex<S>,
+    /// Refuses v0 transactions, as an RPC node that does not take them would (tests of the oracle's fallback).
+    pub refuse_v0: std::sync::atomic::AtomicBool,
 }
 
 impl<S: BorrowMut<LiteSVM>> SvmBackend<S> {
     pub fn new(inner: S) -> Self {
-        SvmBackend { inner: Mutex::new(inner) }
+        SvmBackend { inner: Mutex::new(inner), refuse_v0: Default::default() }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, S> {
@@ -78,6 +80,10 @@ impl<S: BorrowMut<LiteSVM> + Send> Backend for SvmBackend<S> {
     }
 
     fn send_and_confirm(&self, transaction: &VersionedTransaction) -> Result<solana_signature::Signature> {
+        let v0 = !matches!(transaction.message, solana_message::VersionedMessage::Legacy(_));
+        if v0 && self.refuse_v0.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ClientError::Transaction { error: "v0 transactions are not supported".into(), logs: vec![] });
+        }
         match self.svm().send_transaction(transaction.clone()) {
             Ok(meta) => Ok(meta.signature),
             Err(failed) if failed.err == solana_transaction_error::TransactionError::BlockhashNotFound => {

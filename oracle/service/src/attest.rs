@@ -264,6 +264,7 @@ impl Attestor {
             chunk.iter().map(|(lease, _)| leaves[lease]).collect()
         };
         let tables = self.tables.usable().await;
+        let through_tables = !tables.is_empty();
         let paying = self.config.priority_fee > 0;
         let root_of = |chunk: &[(Pubkey, LeaseReport)]| merkle::root(&leaves_of(chunk));
         let batches = timelock_sdk::batch::lease_attest(me, window_end, &reports, &tables, paying, root_of);
@@ -284,6 +285,9 @@ impl Attestor {
             .await?;
         report.transactions = batches.len();
         report.failed_transactions = outcome.failures.len();
+        if through_tables && !outcome.failures.is_empty() {
+            self.tables.failed();
+        }
         let failed: BTreeSet<usize> = outcome.failures.iter().map(|(i, _)| *i).collect();
         let mut signatures = outcome.signatures.iter();
         let mut offset = 0;

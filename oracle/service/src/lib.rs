@@ -120,7 +120,7 @@ pub async fn start(
         config: config.clone(),
         signer: signer.clone(),
         outages,
-        tables: LookupTables { chain, store: store.clone(), signer },
+        tables: LookupTables { chain, store: store.clone(), signer, fallback: Default::default() },
     });
     // Today's partition exists before the first heartbeat is taken.
     retention::pass(&store, config.evidence_keep_secs).await;

@@ -6,6 +6,7 @@
 //! round: what fails is tried again in the next one.
 
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
@@ -22,15 +23,32 @@ use crate::store::Store;
 /// Addresses one extension adds, so that its transaction stays within the packet.
 const EXTEND_BY: usize = 20;
 
+/// Rounds sent without tables after a round whose transactions through them failed: a node that refuses or
+/// mishandles v0 transactions slows attestation down to legacy batches instead of stopping it.
+const FALLBACK_ROUNDS: u32 = 10;
+
 pub struct LookupTables {
     pub chain: Arc<Chain>,
     pub store: Store,
     pub signer: Arc<Keypair>,
+    /// Rounds still to send without tables.
+    pub fallback: std::sync::atomic::AtomicU32,
 }
 
 impl LookupTables {
-    /// The oracle's live tables as a transaction can use them now; none when they cannot be read.
+    /// After a round in which a transaction through the tables failed: the next rounds send without.
+    pub fn failed(&self) {
+        self.fallback.store(FALLBACK_ROUNDS, Ordering::SeqCst);
+        tracing::warn!(rounds = FALLBACK_ROUNDS, "a transaction through the lookup tables failed: sending without");
+    }
+
+    /// The oracle's live tables as a transaction can use them now; none when they cannot be read, or while
+    /// falling back after a failure.
     pub async fn usable(&self) -> Vec<AddressLookupTableAccount> {
+        let falling_back = self.fallback.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if falling_back.is_ok() {
+            return Vec::new();
+        }
         let live = match self.tables().await {
             Ok(tables) => tables.into_iter().filter(|(_, deactivated)| !deactivated).map(|(key, _)| key).collect(),
             Err(error) => {

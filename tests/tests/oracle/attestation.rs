@@ -198,3 +198,25 @@ async fn after_its_first_round_an_oracle_attests_sixty_leases_a_transaction_thro
     assert_eq!(voted, round.window_end, "the last lease's vote is this round's");
     assert_eq!(store.lookup_tables(&me).await.unwrap().len(), 1, "the table is reused");
 }
+
+#[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_node_that_refuses_v0_transactions_slows_attestation_to_legacy_batches_but_never_stops_it(pool: PgPool) {
+    let world = OracleWorld::new(30, 1, 2, 900);
+    let store = Store::new(pool.clone());
+    let start = world.start;
+    let beats_from = |from: i64| -> Vec<_> { (0..30).flat_map(|w| beats(&world, w, from, 2, false)).collect() };
+    store.insert_heartbeats(&beats_from(start)).await.unwrap();
+    let config = Config { challenge_timeout_secs: 1_000_000, ..OracleWorld::oracle_config() };
+    let oracle = world.start_oracle(pool.clone(), 0, config).await;
+    assert_eq!(oracle.attestor.round().await.unwrap().failed_transactions, 0, "legacy, and the leases go in a table");
+
+    // The node stops taking v0: the round through the table fails, the next one goes without and lands.
+    world.chain.refuse_v0.store(true, std::sync::atomic::Ordering::SeqCst);
+    world.chain.lock().warp(60);
+    store.insert_heartbeats(&beats_from(start + 60)).await.unwrap();
+    let failed = oracle.attestor.round().await.unwrap();
+    assert_eq!((failed.transactions, failed.failed_transactions), (1, 1));
+    let fell_back = oracle.attestor.round().await.unwrap();
+    assert_eq!((fell_back.sent.len(), fell_back.transactions, fell_back.failed_transactions), (30, 2, 0));
+    assert_eq!(world.lease(29).votes[0].window_end, fell_back.window_end);
+}
