@@ -240,13 +240,9 @@ impl TestFixture {
         self.record_slot_hash(clock.slot);
     }
 
-    /// Adds `slot` to the SlotHashes sysvar, as a validator does for every slot: lookup tables are created for a
-    /// recent slot.
     fn record_slot_hash(&mut self, slot: u64) {
-        let mut recent: Vec<_> = self.svm.get_sysvar::<solana_slot_hashes::SlotHashes>().iter().copied().collect();
-        recent.insert(0, (slot, self.svm.latest_blockhash()));
-        recent.truncate(solana_slot_hashes::MAX_ENTRIES);
-        self.svm.set_sysvar(&solana_slot_hashes::SlotHashes::new(&recent));
+        let hash = self.svm.latest_blockhash();
+        timelock_localnet::chain::record_slot_hash(&mut self.svm, slot, hash);
     }
 
     pub fn warp(&mut self, secs: i64) {

@@ -71,6 +71,15 @@ pub struct Chain {
     faucet: Keypair,
 }
 
+/// Adds `slot` to the SlotHashes sysvar, as a validator does for every slot: lookup tables are created for a slot
+/// it still lists.
+pub fn record_slot_hash(svm: &mut LiteSVM, slot: u64, hash: Hash) {
+    let mut recent: Vec<_> = svm.get_sysvar::<SlotHashes>().iter().copied().collect();
+    recent.insert(0, (slot, hash));
+    recent.truncate(solana_slot_hashes::MAX_ENTRIES);
+    svm.set_sysvar(&SlotHashes::new(&recent));
+}
+
 impl Chain {
     /// A chain with the SPL programs, `faucet` holding `faucet_sol`, then `setup` (programs, accounts) applied.
     pub fn new(faucet: Keypair, faucet_sol: u64, setup: impl FnOnce(&mut LiteSVM)) -> Chain {
@@ -140,11 +149,8 @@ impl Chain {
         });
         self.svm.expire_blockhash();
         self.blockhashes.push_back((slot, self.svm.latest_blockhash()));
-        // Lookup tables are created for a slot the SlotHashes sysvar still lists, as on a validator.
-        let mut recent: Vec<_> = self.svm.get_sysvar::<SlotHashes>().iter().copied().collect();
-        recent.insert(0, (slot, self.svm.latest_blockhash()));
-        recent.truncate(solana_slot_hashes::MAX_ENTRIES);
-        self.svm.set_sysvar(&SlotHashes::new(&recent));
+        let hash = self.svm.latest_blockhash();
+        record_slot_hash(&mut self.svm, slot, hash);
         while self.blockhashes.front().is_some_and(|(s, _)| s + BLOCKHASH_VALID_SLOTS < slot) {
             self.blockhashes.pop_front();
         }

@@ -42,7 +42,7 @@ impl<'info> IncentiveAccounts<'info> {
         let epoch_le = epoch_index.to_le_bytes();
 
         let mut epoch = if self.epoch.owner == &crate::ID {
-            let epoch = read::<IncentiveEpoch>(self.epoch)?;
+            let epoch = Account::<IncentiveEpoch>::try_from(self.epoch)?.into_inner();
             require!(epoch.epoch == epoch_index, TimelockError::IncentiveAccountsMissing);
             epoch
         } else {
@@ -63,7 +63,7 @@ impl<'info> IncentiveAccounts<'info> {
         epoch.credit = epoch.credit.checked_add(credit).ok_or(TimelockError::Overflow)?;
 
         let mut record = if self.supplier_incentive.owner == &crate::ID {
-            let record = read::<SupplierIncentive>(self.supplier_incentive)?;
+            let record = Account::<SupplierIncentive>::try_from(self.supplier_incentive)?.into_inner();
             require!(
                 record.supplier == supplier && record.epoch == epoch_index,
                 TimelockError::IncentiveAccountsMissing
@@ -89,10 +89,4 @@ impl<'info> IncentiveAccounts<'info> {
         pool.exit(&crate::ID)?;
         Ok(epoch_index)
     }
-}
-
-/// A program account of type `T` (owner and discriminator checked), as a value.
-fn read<T: AccountSerialize + AccountDeserialize + Owner + Clone>(info: &AccountInfo) -> Result<T> {
-    require_keys_eq!(*info.owner, T::owner(), anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram);
-    T::try_deserialize(&mut &info.try_borrow_data()?[..])
 }
