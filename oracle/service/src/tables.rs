@@ -49,24 +49,22 @@ impl LookupTables {
         if falling_back.is_ok() {
             return Vec::new();
         }
-        let live = match self.tables().await {
-            Ok(tables) => tables.into_iter().filter(|(_, deactivated)| !deactivated).map(|(key, _)| key).collect(),
-            Err(error) => {
-                tracing::warn!(%error, "lookup tables unread: this round sends without");
-                return Vec::new();
-            }
-        };
-        let live: Vec<Pubkey> = live;
-        if live.is_empty() {
-            return Vec::new();
-        }
-        match self.chain.read(move |client| client.lookup_tables(&live)).await {
-            Ok(tables) => tables.into_iter().flatten().collect(),
+        match self.live().await {
+            Ok(tables) => tables,
             Err(error) => {
                 tracing::warn!(%error, "lookup tables unread: this round sends without");
                 Vec::new()
             }
         }
+    }
+
+    async fn live(&self) -> Result<Vec<AddressLookupTableAccount>, AttestError> {
+        let live: Vec<Pubkey> =
+            self.tables().await?.into_iter().filter(|(_, deactivated)| !deactivated).map(|(key, _)| key).collect();
+        if live.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.chain.read(move |client| client.lookup_tables(&live)).await?.into_iter().flatten().collect())
     }
 
     /// After a round that judged `judged`: puts the leases no table holds into the newest table with room (a new
