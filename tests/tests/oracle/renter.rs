@@ -36,8 +36,10 @@ async fn post_report(oracle: &RunningOracle, report: &SignedReport) -> (u16, Val
 #[sqlx::test(migrator = "MIGRATIONS")]
 async fn only_the_renters_probe_is_heard_and_its_complaint_brings_a_challenge_at_once(pool: PgPool) {
     let world = OracleWorld::new(1, 8, 2, 0);
-    // One-second intervals: one report per lease and interval is taken.
-    let config = Config { interval_secs: 1, ..OracleWorld::oracle_config() };
+    // Three-second intervals: one report per lease and interval is taken. Reports are stamped in whole seconds,
+    // so the refusals below must not cross into the next interval even on a slow machine: one-second intervals
+    // made the rate check a race against the clock's next tick.
+    let config = Config { interval_secs: 3, ..OracleWorld::oracle_config() };
     let oracle = world.start_oracle(pool.clone(), 0, config).await;
     let probe = SigningKey::from_bytes(&[0x77; 32]);
     let granted = grant(&world.renter.authority, lease(&world), &probe, unix_now() + 3_600);
@@ -88,7 +90,7 @@ async fn only_the_renters_probe_is_heard_and_its_complaint_brings_a_challenge_at
 
     // The renter sees one GPU fewer: a complaint, and the worker's next heartbeat brings a challenge although
     // the schedule had none due for a while.
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
     let (status, body) = post_report(&oracle, &report(&world, 7, registered[1..].to_vec(), &granted, &probe)).await;
     assert_eq!((status, body), (202, json!({ "accepted": true, "agrees": false })));
     let (_, body) = post_heartbeat(&oracle, &world.heartbeat(0, 3, unix_now(), world.honest_gpus(0))).await;
