@@ -45,6 +45,10 @@ fn verify_per_s(world: &OracleWorld) -> f64 {
     items.len() as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Heartbeats each worker has signed for the ingest load: enough that the load lasts its whole `LOAD_SECS` at
+/// 40,000 heartbeats/s.
+const INGEST_PER_WORKER: u64 = 800;
+
 async fn ingest_per_s(world: &OracleWorld) -> (f64, u64) {
     let url = fresh_database(&std::env::var("DATABASE_URL").expect("DATABASE_URL"), "timelock_bench_oracle").await;
     let pool = PgPoolOptions::new().max_connections(8).connect(&url).await.unwrap();
@@ -52,7 +56,7 @@ async fn ingest_per_s(world: &OracleWorld) -> (f64, u64) {
         Config { chain_cache_secs: 600, max_batch: 4_096, queue_capacity: 100_000, ..OracleWorld::oracle_config() };
     let oracle = world.start_oracle(pool.clone(), 0, config).await;
     // Bodies are signed up front: signing is the agents' work, not the oracle's.
-    let bodies: Vec<Vec<String>> = heartbeats(world, 300)
+    let bodies: Vec<Vec<String>> = heartbeats(world, INGEST_PER_WORKER)
         .into_iter()
         .map(|beats| beats.iter().map(|h| serde_json::to_string(h).unwrap()).collect())
         .collect();
@@ -62,13 +66,59 @@ async fn ingest_per_s(world: &OracleWorld) -> (f64, u64) {
         .iter()
         .map(|worker| worker.iter().map(|body| http_request("POST", &host, "/v1/heartbeats", body)).collect())
         .collect();
-    let requests = Arc::new(requests);
+    drop(bodies);
+    let postgres = Postgres::find(&pool).await;
+    let cpu_before = (process_cpu(), postgres.as_ref().map(Postgres::cpu));
+    // The load generator runs on a thread of its own (a single-threaded runtime), apart from the oracle's
+    // runtime, so that what it costs the machine is measured rather than mixed into the oracle's figure.
+    let addr = oracle.addr;
+    let started = Instant::now();
+    let load = std::thread::Builder::new()
+        .name(LOAD_GENERATOR.into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let accepted = runtime.block_on(generate_load(addr, Arc::new(requests)));
+            (accepted, thread_cpu())
+        })
+        .unwrap();
+    let (accepted, load_cpu) = tokio::task::spawn_blocking(move || load.join().expect("load generator")).await.unwrap();
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu_after = (process_cpu(), postgres.as_ref().map(Postgres::cpu));
+    let metrics = oracle.metrics.render();
+    for line in metrics.lines().filter(|l| l.starts_with("oracle_ingest_")) {
+        eprintln!("{line}");
+    }
+    oracle.stop().await;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.heartbeats").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored as u64, accepted, "every 202 is a stored row");
+    // Where the machine's time went during the load, per heartbeat accepted.
+    let per_beat = |secs: f64| secs * 1e6 / accepted.max(1) as f64;
+    let oracle_cpu = (cpu_after.0 - cpu_before.0) - load_cpu;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let mut line = format!(
+        "CPU during the load ({elapsed:.1} s × {cores} cores = {:.1} core-s): oracle {oracle_cpu:.1} s \
+         ({:.1} µs a heartbeat), load generator {load_cpu:.1} s ({:.1} µs)",
+        elapsed * cores,
+        per_beat(oracle_cpu),
+        per_beat(load_cpu)
+    );
+    if let (Some(before), Some(after)) = (cpu_before.1, cpu_after.1) {
+        line.push_str(&format!(", Postgres {:.1} s ({:.1} µs)", after - before, per_beat(after - before)));
+    }
+    eprintln!("{line}");
+    (accepted as f64 / elapsed, accepted)
+}
+
+const LOAD_GENERATOR: &str = "load-generator";
+
+/// `CONNECTIONS` kept-alive HTTP/1.1 connections, each posting its workers' heartbeats in sequence order, one
+/// request in flight at a time, until `LOAD_SECS` have passed; the number answered 202.
+async fn generate_load(addr: std::net::SocketAddr, requests: Arc<Vec<Vec<Vec<u8>>>>) -> u64 {
     let accepted = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(LOAD_SECS);
-    let started = Instant::now();
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|c| {
-            let (requests, accepted, addr) = (requests.clone(), accepted.clone(), oracle.addr);
+            let (requests, accepted) = (requests.clone(), accepted.clone());
             tokio::spawn(async move {
                 let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
                 stream.set_nodelay(true).unwrap();
@@ -92,15 +142,59 @@ async fn ingest_per_s(world: &OracleWorld) -> (f64, u64) {
     for task in tasks {
         task.await.unwrap();
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    let metrics = oracle.metrics.render();
-    let batches = metrics.lines().find(|l| l.starts_with("oracle_ingest_batches_total")).unwrap_or_default();
-    eprintln!("{batches}");
-    oracle.stop().await;
-    let accepted = accepted.load(Ordering::Relaxed);
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.heartbeats").fetch_one(&pool).await.unwrap();
-    assert_eq!(stored as u64, accepted, "every 202 is a stored row");
-    (accepted as f64 / elapsed, accepted)
+    accepted.load(Ordering::Relaxed)
+}
+
+/// Seconds of CPU (user and system) in `/proc/.../stat`'s fields after the command name: `fields` counted from
+/// the state (field 3 of proc(5)).
+fn stat_secs(stat: &str, fields: &[usize]) -> f64 {
+    let Some((_, rest)) = stat.rsplit_once(')') else { return 0.0 };
+    let values: Vec<&str> = rest.split_whitespace().collect();
+    // Linux reports these in USER_HZ, 100 a second on every architecture it supports.
+    fields.iter().filter_map(|&f| values.get(f - 3)?.parse::<f64>().ok()).sum::<f64>() / 100.0
+}
+
+/// This process's CPU so far, its exited threads included.
+fn process_cpu() -> f64 {
+    std::fs::read_to_string("/proc/self/stat").map_or(0.0, |s| stat_secs(&s, &[14, 15]))
+}
+
+/// CPU so far of the calling thread.
+fn thread_cpu() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/stat").map_or(0.0, |s| stat_secs(&s, &[14, 15]))
+}
+
+/// The Postgres server the bench writes to, when it runs on this machine and its processes can be read.
+struct Postgres {
+    postmaster: u32,
+}
+
+impl Postgres {
+    async fn find(pool: &sqlx::PgPool) -> Option<Postgres> {
+        let dir: String = sqlx::query_scalar("SHOW data_directory").fetch_one(pool).await.ok()?;
+        let pid = std::fs::read_to_string(std::path::Path::new(&dir).join("postmaster.pid")).ok()?;
+        let postmaster = pid.lines().next()?.trim().parse().ok()?;
+        std::fs::metadata(format!("/proc/{postmaster}/stat")).ok()?;
+        Some(Postgres { postmaster })
+    }
+
+    /// CPU so far of the postmaster, its live children and the children it has reaped.
+    fn cpu(&self) -> f64 {
+        let own = std::fs::read_to_string(format!("/proc/{}/stat", self.postmaster))
+            .map_or(0.0, |s| stat_secs(&s, &[14, 15, 16, 17]));
+        let children: f64 = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|p| std::fs::read_to_string(p.path().join("stat")).ok())
+            .filter(|s| {
+                let parent = s.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1));
+                parent.and_then(|p| p.parse::<u32>().ok()) == Some(self.postmaster)
+            })
+            .map(|s| stat_secs(&s, &[14, 15]))
+            .sum();
+        own + children
+    }
 }
 
 /// Oracle-side verification of one challenge of `class` (what `POST /v1/challenges/{id}/opening` costs, off the
