@@ -6,6 +6,8 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use solana_hash::Hash;
 use solana_message::{v0, AddressLookupTableAccount, Message, VersionedMessage};
+use timelock::constants::MAX_GPUS_PER_BIND;
+use timelock::state::WorkerSpec;
 use timelock::LeaseReport;
 
 use crate::ix::{self, Booking, RenterPayment};
@@ -90,6 +92,52 @@ pub fn cluster_add_workers(payment: RenterPayment, bookings: &[Booking]) -> Vec<
     pack_legacy(bookings, &payment.renter, BOOKING_CU_PER_WORKER, |chunk| ix::cluster_add_workers(payment, chunk))
 }
 
+/// `worker_register` and the `worker_bind_gpus` that bind all of `gpus` (UUID hashes, any order), in as few
+/// transactions as fit the packet: one for a host of eight GPUs, two for sixteen (`MAX_GPUS_PER_BIND` a bind). Send them in order; the worker
+/// is bookable once the last has landed.
+pub fn worker_register(
+    authority: Pubkey,
+    worker_index: u32,
+    spec: WorkerSpec,
+    gpus: &[[u8; 32]],
+) -> Vec<Vec<Instruction>> {
+    let register = ix::worker_register(authority, worker_index, spec);
+    pack_in_order([register].into_iter().chain(bind_gpus(authority, worker_index, gpus)), &authority)
+}
+
+/// The `worker_bind_gpus` transactions that bind `gpus` (any order, each above the worker's GPUs bound already):
+/// what completes a registration whose last transactions did not land.
+pub fn worker_bind_gpus(authority: Pubkey, worker_index: u32, gpus: &[[u8; 32]]) -> Vec<Vec<Instruction>> {
+    pack_in_order(bind_gpus(authority, worker_index, gpus), &authority)
+}
+
+fn bind_gpus(authority: Pubkey, worker_index: u32, gpus: &[[u8; 32]]) -> Vec<Instruction> {
+    let mut sorted = gpus.to_vec();
+    sorted.sort_unstable();
+    sorted
+        .chunks(usize::from(MAX_GPUS_PER_BIND))
+        .map(|chunk| ix::worker_bind_gpus(authority, worker_index, chunk))
+        .collect()
+}
+
+/// Instructions that must run in order, as few transactions as hold them within the packet.
+fn pack_in_order(instructions: impl IntoIterator<Item = Instruction>, payer: &Pubkey) -> Vec<Vec<Instruction>> {
+    let mut batches: Vec<Vec<Instruction>> = Vec::new();
+    for instruction in instructions {
+        if let Some(batch) = batches.last_mut() {
+            batch.push(instruction);
+            if transaction_size(batch, payer, 1) <= PACKET_DATA_SIZE {
+                continue;
+            }
+            let instruction = batch.pop().expect("just pushed");
+            batches.push(vec![instruction]);
+        } else {
+            batches.push(vec![instruction]);
+        }
+    }
+    batches
+}
+
 /// `lease_attest` transactions for one oracle's reports on any number of leases. Each transaction carries the
 /// evidence root of the leases it holds, as `evidence_root_of` computes it for them (in order).
 ///
@@ -160,5 +208,42 @@ mod tests {
             assert!(size <= PACKET_DATA_SIZE && accounts <= MAX_ACCOUNT_LOCKS);
         }
         assert_eq!(sizes(&mixed).iter().sum::<usize>(), 70);
+    }
+
+    #[test]
+    fn a_host_of_eight_gpus_registers_in_one_transaction_and_one_of_sixteen_in_two() {
+        let authority = Pubkey::new_unique();
+        let spec = WorkerSpec {
+            gpu_model: 1,
+            gpu_count: 16,
+            vram_gib: 80,
+            cpu_cores: 64,
+            ram_gib: 512,
+            region: *b"US-EAST\0",
+            connectivity_tier: 4,
+            compliance: 0,
+            green_energy: false,
+            price_per_gpu_hour: 2_000_000,
+            device_key: Pubkey::new_unique(),
+            max_lease_hours: 720,
+        };
+        let gpus: Vec<[u8; 32]> = (0..16u8).rev().map(|i| [i; 32]).collect();
+        let shape = |batches: &[Vec<Instruction>]| batches.iter().map(Vec::len).collect::<Vec<_>>();
+        assert_eq!(shape(&worker_register(authority, 1, spec.clone(), &gpus[..8])), vec![3]);
+        let sixteen = worker_register(authority, 1, spec, &gpus);
+        assert_eq!(shape(&sixteen), vec![3, 2]);
+        for batch in &sixteen {
+            assert!(transaction_size(batch, &authority, 1) <= PACKET_DATA_SIZE);
+        }
+        // Bound in ascending order across the transactions, as the program requires.
+        let bound: Vec<[u8; 32]> = sixteen
+            .iter()
+            .flatten()
+            .skip(1)
+            .flat_map(|ix| ix.accounts[6..].iter())
+            .map(|a| a.pubkey.to_bytes())
+            .collect();
+        let expected: Vec<[u8; 32]> = (0..16u8).map(|i| crate::pda::gpu(&[i; 32]).0.to_bytes()).collect();
+        assert_eq!(bound, expected);
     }
 }

@@ -89,7 +89,7 @@ pub fn default_config_params(
         dispute_timeout_secs: 3 * 86_400,
         oracles,
         oracle_threshold,
-        gpu_multipliers_bps: default_gpu_multipliers(),
+        gpu_multipliers_bps: timelock::state::GpuMultipliers(default_gpu_multipliers()),
     }
 }
 

@@ -58,6 +58,7 @@ program_events!(
     SupplierRegistered,
     StakeChanged,
     WorkerRegistered,
+    WorkerGpusBound,
     WorkerUpdated,
     WorkerAvailabilityChanged,
     WorkerDeregistered,

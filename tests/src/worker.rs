@@ -3,7 +3,7 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use timelock::state::WorkerSpec;
-use timelock_sdk::{catalog, ix, pda};
+use timelock_sdk::{batch, catalog, ix, pda};
 
 use crate::{Failed, SendResult, SupplierActor, TestFixture, ONE_STAKE};
 
@@ -73,14 +73,15 @@ impl TestFixture {
     /// Registers a worker for `supplier` with the GPUs of [`gpu_uuids`]; returns its index.
     pub fn register_worker(&mut self, supplier: &SupplierActor, spec: WorkerSpec) -> Result<u32, Failed> {
         let index = self.next_worker_index();
-        let ix = self.register_worker_ix(supplier, index, spec);
-        self.send(&[ix], &[&supplier.authority]).map(|_| index)
+        let register = self.register_worker_ix(supplier, index, spec);
+        self.send(&register, &[&supplier.authority]).map(|_| index)
     }
 
-    pub fn register_worker_ix(&self, supplier: &SupplierActor, index: u32, spec: WorkerSpec) -> Instruction {
+    /// `worker_register` and the `worker_bind_gpus` that bind its GPUs, as one transaction's instructions.
+    pub fn register_worker_ix(&self, supplier: &SupplierActor, index: u32, spec: WorkerSpec) -> Vec<Instruction> {
         let worker = pda::worker(&supplier.supplier(), index).0;
         let gpus = gpu_hashes(&worker, spec.gpu_count);
-        ix::worker_register(supplier.key(), index, spec, &gpus)
+        batch::worker_register(supplier.key(), index, spec, &gpus).concat()
     }
 
     /// `worker_update` for the worker as it is registered now (its current device key).

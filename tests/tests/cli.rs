@@ -226,6 +226,8 @@ fn worker_layout_offsets_match_the_program() {
         registered_at: 0,
         bump: 0,
         gpu_set: [0; 32],
+        gpus_bound: 8,
+        last_gpu: [0; 32],
         _reserved: [0; 32],
     };
     let mut data = Vec::new();
@@ -255,4 +257,43 @@ fn a_worker_registered_with_its_gpus_releases_them_when_it_leaves() {
     // The CLI finds the worker's GPU records on chain and closes them with it.
     timelock(&mut f, &supplier, "worker deregister 7").unwrap();
     assert!(records.iter().all(|r| !f.exists(r)) && !f.exists(&worker));
+}
+
+#[test]
+fn a_sixteen_gpu_host_registers_in_two_transactions_and_a_rerun_binds_what_did_not_land() {
+    let mut f = TestFixture::new();
+    let supplier = f.actor();
+    f.funded_ata(&supplier.pubkey(), f.stake_mint, 32_000 * ONE_STAKE);
+    timelock(&mut f, &supplier, "supplier register").unwrap();
+    timelock(&mut f, &supplier, &format!("supplier stake {}", 32_000 * ONE_STAKE)).unwrap();
+    let register = |index: u32, uuids: &[String]| {
+        let gpus: String = uuids.iter().map(|u| format!(" --gpu {u}")).collect();
+        format!(
+            "worker register --index {index} --gpu-model H100-SXM --gpu-count {} --vram-gib 80 --cpu-cores 32 \
+             --ram-gib 256 --region US-EAST --tier 4 --price 2000000 --device-key {}{gpus}",
+            uuids.len(),
+            Keypair::new().pubkey()
+        )
+    };
+    let sixteen: Vec<String> = (0..16).map(|i| format!("GPU-sixteen-{i:02}")).collect();
+    let out = timelock(&mut f, &supplier, &register(1, &sixteen)).unwrap();
+    assert_eq!(out["transactions"].as_array().map(Vec::len), Some(2), "{out}");
+    let worker: timelock::state::Worker = f.account(&pda::worker(&pda::supplier(&supplier.pubkey()).0, 1).0);
+    assert!(worker.is_bookable() && worker.gpus_bound == 16);
+
+    // A registration whose last transaction did not land: the same command again binds the GPUs still missing.
+    let six: Vec<String> = (0..6).map(|i| format!("GPU-six-{i}")).collect();
+    let spec = timelock::state::WorkerSpec { gpu_count: 6, device_key: Keypair::new().pubkey(), ..f.h100_spec() };
+    let mut hashes: Vec<[u8; 32]> = six.iter().map(|u| timelock::state::Gpu::uuid_hash(u)).collect();
+    hashes.sort_unstable();
+    let first = timelock_sdk::batch::worker_register(supplier.pubkey(), 2, spec, &hashes[..4]).concat();
+    f.send(&first, &[&supplier]).unwrap();
+    assert!(!f
+        .account::<timelock::state::Worker>(&pda::worker(&pda::supplier(&supplier.pubkey()).0, 2).0)
+        .is_bookable());
+    let out = timelock(&mut f, &supplier, &register(2, &six)).unwrap();
+    assert_eq!(out["transactions"].as_array().map(Vec::len), Some(1), "{out}");
+    let worker: timelock::state::Worker = f.account(&pda::worker(&pda::supplier(&supplier.pubkey()).0, 2).0);
+    assert_eq!(worker.gpu_set, timelock::state::Gpu::set_digest_of_uuids(six.iter().map(String::as_str)));
+    assert!(worker.is_bookable());
 }

@@ -97,7 +97,7 @@ fn reinitialisation_of_config_supplier_and_worker_is_refused() {
     let spec = f.h100_spec();
     let index = f.register_worker(&supplier, spec.clone()).unwrap();
     let again = f.register_worker_ix(&supplier, index, spec);
-    assert_already_in_use(f.send(&[again], &[&supplier.authority]));
+    assert_already_in_use(f.send(&again, &[&supplier.authority]));
 }
 
 #[test]

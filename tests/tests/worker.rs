@@ -2,10 +2,12 @@
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::solana_program::instruction::Instruction;
-use timelock::events::{WorkerAvailabilityChanged, WorkerDeregistered, WorkerRegistered, WorkerUpdated};
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+use timelock::events::{
+    WorkerAvailabilityChanged, WorkerDeregistered, WorkerGpusBound, WorkerRegistered, WorkerUpdated,
+};
 use timelock::state::{Gpu, WorkerSpec};
-use timelock_sdk::{catalog, ix, pda};
+use timelock_sdk::{batch, catalog, ix, pda};
 use timelock_tests::*;
 
 /// 8 × H100 at 200 per GPU × 5.0.
@@ -18,11 +20,16 @@ fn registration_bonds_stake_and_records_the_spec() {
     let spec = f.h100_spec();
     let index = f.next_worker_index();
     let register = f.register_worker_ix(&supplier, index, spec.clone());
-    let landed = f.send(&[register], &[&supplier.authority]).unwrap();
+    assert_eq!(register.len(), 3, "worker_register, then two worker_bind_gpus of four GPUs each");
+    let landed = f.send(&register, &[&supplier.authority]).unwrap();
 
     let event: WorkerRegistered = landed.event();
     assert_eq!((event.spec.clone(), event.bonded_stake, event.worker_index), (spec.clone(), H100_BOND, index));
+    let bound = landed.events::<WorkerGpusBound>();
     let worker = f.worker_of(&supplier, index);
+    let last = bound.last().unwrap();
+    assert_eq!((bound.len(), last.gpus.len(), last.gpus_bound, last.gpu_set), (2, 4, 8, worker.gpu_set));
+    assert!(worker.has_all_gpus() && worker.is_bookable());
     assert_eq!(worker.spec, spec);
     assert_eq!(worker.supplier, supplier.supplier());
     assert!(worker.available);
@@ -79,7 +86,7 @@ fn invalid_specs_are_refused_with_their_reason() {
     for (spec, expected) in cases {
         let index = f.next_worker_index();
         let register = f.register_worker_ix(&supplier, index, spec);
-        let result = f.send(&[register], &[&supplier.authority]);
+        let result = f.send(&register, &[&supplier.authority]);
         assert_error(result, expected);
     }
     assert_eq!(f.supplier_account(&supplier).worker_count, 0);
@@ -92,7 +99,7 @@ fn a_worker_index_cannot_be_registered_twice() {
     let spec = f.h100_spec();
     let index = f.register_worker(&supplier, spec.clone()).unwrap();
     let again = f.register_worker_ix(&supplier, index, spec);
-    assert_already_in_use(f.send(&[again], &[&supplier.authority]));
+    assert_already_in_use(f.send(&again, &[&supplier.authority]));
     assert_eq!(f.supplier_account(&supplier).reserved, H100_BOND);
 }
 
@@ -217,11 +224,11 @@ fn another_supplier_cannot_manage_my_worker() {
     assert!(f.worker_of(&owner, index).available);
 }
 
-/// The registration of a worker whose GPUs have `uuids`, with the records of `records` (the SDK's by default).
-fn register_with_gpus(f: &TestFixture, supplier: &SupplierActor, index: u32, uuids: &[String]) -> Instruction {
+/// The registration of a worker whose GPUs have `uuids`, as one transaction's instructions.
+fn register_with_gpus(f: &TestFixture, supplier: &SupplierActor, index: u32, uuids: &[String]) -> Vec<Instruction> {
     let hashes: Vec<[u8; 32]> = uuids.iter().map(|u| Gpu::uuid_hash(u)).collect();
     let spec = WorkerSpec { gpu_count: uuids.len() as u16, device_key: Pubkey::new_unique(), ..f.h100_spec() };
-    ix::worker_register(supplier.key(), index, spec, &hashes)
+    batch::worker_register(supplier.key(), index, spec, &hashes).concat()
 }
 
 #[test]
@@ -231,7 +238,7 @@ fn a_gpu_backs_one_worker_at_a_time() {
     let index = f.next_worker_index();
     let worker = pda::worker(&honest.supplier(), index).0;
     let uuids = gpu_uuids(&worker, 8);
-    f.exec(register_with_gpus(&f, &honest, index, &uuids), &[&honest.authority]);
+    f.send(&register_with_gpus(&f, &honest, index, &uuids), &[&honest.authority]).unwrap();
     assert_eq!(f.worker_of(&honest, index).gpu_set, Gpu::set_digest_of_uuids(uuids.iter().map(String::as_str)));
     let record: Gpu = f.account(&pda::gpu(&Gpu::uuid_hash(&uuids[3])).0);
     assert_eq!(record.worker, worker);
@@ -241,49 +248,99 @@ fn a_gpu_backs_one_worker_at_a_time() {
     let cheater = f.staked_supplier(H100_BOND);
     let stolen = vec![uuids[3].clone(), "GPU-cheater-own".to_string()];
     let index2 = f.next_worker_index();
-    let refused = f.send(&[register_with_gpus(&f, &cheater, index2, &stolen)], &[&cheater.authority]);
+    let refused = f.send(&register_with_gpus(&f, &cheater, index2, &stolen), &[&cheater.authority]);
     assert_error(refused, TimelockError::GpuInUse);
     let index3 = f.next_worker_index();
-    let twice = f.send(&[register_with_gpus(&f, &honest, index3, &uuids[..1])], &[&honest.authority]);
+    let twice = f.send(&register_with_gpus(&f, &honest, index3, &uuids[..1]), &[&honest.authority]);
     assert_error(twice, TimelockError::GpuInUse);
     assert_eq!(f.supplier_account(&cheater).worker_count, 0);
 
     // Once its worker is gone the GPU may back another (a host sold or moved).
     f.deregister_worker(&honest, index).unwrap();
-    f.exec(register_with_gpus(&f, &cheater, index2, &stolen), &[&cheater.authority]);
+    f.send(&register_with_gpus(&f, &cheater, index2, &stolen), &[&cheater.authority]).unwrap();
     let record: Gpu = f.account(&pda::gpu(&Gpu::uuid_hash(&uuids[3])).0);
     assert_eq!(record.worker, pda::worker(&cheater.supplier(), index2).0);
 }
 
 #[test]
-fn the_gpu_list_must_be_one_sorted_hash_per_gpu_with_its_own_record() {
+fn gpus_are_bound_in_ascending_order_up_to_the_declared_count_and_only_then_is_the_worker_bookable() {
+    let mut f = TestFixture::new();
+    let supplier = f.staked_supplier(2 * H100_BOND);
+    let mut sorted: Vec<[u8; 32]> = (0..10).map(|i| Gpu::uuid_hash(&format!("GPU-list-{i}"))).collect();
+    sorted.sort_unstable();
+    let index = f.next_worker_index();
+    let spec = WorkerSpec { gpu_count: 4, ..f.h100_spec() };
+    f.exec(ix::worker_register(supplier.key(), index, spec.clone()), &[&supplier.authority]);
+    let bind = |gpus: &[[u8; 32]]| ix::worker_bind_gpus(supplier.key(), index, gpus);
+    // The SDK sorts what it is given: this one sends the GPUs and their records in the order listed.
+    let as_listed = |gpus: &[[u8; 32]]| {
+        let mut ix = bind(gpus);
+        ix.data = anchor_lang::InstructionData::data(&timelock::instruction::WorkerBindGpus { gpus: gpus.to_vec() });
+        ix.accounts.truncate(6);
+        ix.accounts.extend(gpus.iter().map(|h| AccountMeta::new(pda::gpu(h).0, false)));
+        ix
+    };
+
+    // Registered, no GPU yet: listed nowhere, bookable by nobody.
+    let worker = f.worker_of(&supplier, index);
+    assert_eq!((worker.gpus_bound, worker.gpu_set), (0, Gpu::set_digest(&[])));
+    assert!(worker.available && !worker.is_bookable());
+    // Out of order within one instruction.
+    let swapped = [sorted[5], sorted[4]];
+    assert_error(f.send(&[as_listed(&swapped)], &[&supplier.authority]), TimelockError::GpuListNotSorted);
+    // Three of the four: still not bookable.
+    f.exec(bind(&sorted[1..4]), &[&supplier.authority]);
+    assert!(!f.worker_of(&supplier, index).is_bookable());
+    // Below a GPU already bound, or one bound already.
+    assert_error(f.send(&[bind(&sorted[..1])], &[&supplier.authority]), TimelockError::GpuListNotSorted);
+    assert_error(f.send(&[bind(&sorted[3..4])], &[&supplier.authority]), TimelockError::GpuListNotSorted);
+    // A record that is not the listed GPU's.
+    let mut wrong = bind(&sorted[4..5]);
+    wrong.accounts[6].pubkey = pda::gpu(&[9; 32]).0;
+    assert_error(f.send(&[wrong], &[&supplier.authority]), TimelockError::InvalidGpuRecord);
+    // More GPUs than declared, more than an instruction binds, or none.
+    assert_error(f.send(&[bind(&sorted[4..6])], &[&supplier.authority]), TimelockError::GpuListMismatch);
+    let nine: Vec<[u8; 32]> = (0..9).map(|i| Gpu::uuid_hash(&format!("GPU-nine-{i}"))).collect();
+    assert_error(f.send(&[bind(&nine)], &[&supplier.authority]), TimelockError::TooManyGpusPerBind);
+    assert_error(f.send(&[bind(&[])], &[&supplier.authority]), TimelockError::GpuListMismatch);
+    // Another supplier cannot bind GPUs to my worker.
+    let intruder = f.staked_supplier(H100_BOND);
+    let mut foreign = ix::worker_bind_gpus(intruder.key(), index, &sorted[4..5]);
+    foreign.accounts[2].pubkey = pda::worker(&supplier.supplier(), index).0;
+    assert_error(f.send(&[foreign], &[&intruder.authority]), AnchorError::ConstraintHasOne);
+
+    // The fourth completes it: bookable, with the digest of the four.
+    f.exec(bind(&sorted[4..5]), &[&supplier.authority]);
+    let worker = f.worker_of(&supplier, index);
+    assert_eq!((worker.gpus_bound, worker.gpu_set), (4, Gpu::set_digest(&sorted[1..5])));
+    assert!(worker.is_bookable());
+}
+
+#[test]
+fn a_worker_whose_gpus_are_not_all_bound_is_not_booked_and_leaves_with_those_it_has() {
     let mut f = TestFixture::new();
     let supplier = f.staked_supplier(H100_BOND);
-    let uuids: Vec<String> = (0..4).map(|i| format!("GPU-list-{i}")).collect();
+    let spec = f.h100_spec();
     let index = f.next_worker_index();
-    // Four GPUs declared, three listed.
-    let spec = WorkerSpec { gpu_count: 4, ..f.h100_spec() };
-    let hashes: Vec<[u8; 32]> = uuids[..3].iter().map(|u| Gpu::uuid_hash(u)).collect();
-    let short = ix::worker_register(supplier.key(), index, spec.clone(), &hashes);
-    assert_error(f.send(&[short], &[&supplier.authority]), TimelockError::GpuListMismatch);
-    // Listed out of order (the same GPU twice is out of order too).
-    let mut sorted: Vec<[u8; 32]> = uuids.iter().map(|u| Gpu::uuid_hash(u)).collect();
+    let worker = pda::worker(&supplier.supplier(), index).0;
+    let gpus = gpu_hashes(&worker, 8);
+    let mut sorted = gpus.clone();
     sorted.sort_unstable();
-    let unsorted = vec![sorted[1], sorted[0], sorted[2], sorted[3]];
-    let mut ix = ix::worker_register(supplier.key(), index, spec.clone(), &sorted);
-    let base = ix.accounts.len() - 4;
-    ix.accounts.swap(base, base + 1);
-    ix.data = anchor_lang::InstructionData::data(&timelock::instruction::WorkerRegister {
-        worker_index: index,
-        spec: spec.clone(),
-        gpus: unsorted,
-    });
-    assert_error(f.send(&[ix], &[&supplier.authority]), TimelockError::GpuListNotSorted);
-    // A record that is not the listed GPU's.
-    let mut ix = ix::worker_register(supplier.key(), index, spec, &sorted);
-    ix.accounts[base + 2].pubkey = pda::gpu(&[9; 32]).0;
-    assert_error(f.send(&[ix], &[&supplier.authority]), TimelockError::InvalidGpuRecord);
-    assert_eq!(f.supplier_account(&supplier).worker_count, 0);
+    f.exec(ix::worker_register(supplier.key(), index, spec.clone()), &[&supplier.authority]);
+    f.exec(ix::worker_bind_gpus(supplier.key(), index, &sorted[..4]), &[&supplier.authority]);
+    f.exec(ix::worker_bind_gpus(supplier.key(), index, &sorted[4..5]), &[&supplier.authority]);
+
+    let renter = f.renter(1_000_000 * ONE_USDC);
+    f.create_cluster(&renter, 1, 1).unwrap();
+    let listed = ix::WorkerRef { worker, supplier: supplier.supplier() };
+    assert_error(f.add_workers(&renter, 1, &[listed]), TimelockError::WorkerUnavailable);
+
+    // Deregistration releases exactly the five bound; listing all eight is refused.
+    let all = ix::worker_deregister(supplier.key(), index, spec.device_key, &gpus);
+    assert_error(f.send(&[all], &[&supplier.authority]), TimelockError::GpuListMismatch);
+    f.exec(ix::worker_deregister(supplier.key(), index, spec.device_key, &sorted[..5]), &[&supplier.authority]);
+    assert_eq!(f.supplier_account(&supplier).reserved, 0);
+    assert!(f.svm.get_account(&pda::gpu(&sorted[0]).0).is_none_or(|a| a.lamports == 0), "its GPUs released");
 }
 
 #[test]

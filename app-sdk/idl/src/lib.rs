@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anchor_lang_idl::types::{
-    IdlInstruction, IdlInstructionAccountItem, IdlPda, IdlSeed, IdlSeedAccount, IdlSeedConst,
+    IdlInstruction, IdlInstructionAccountItem, IdlPda, IdlSeed, IdlSeedAccount, IdlSeedArg, IdlSeedConst,
 };
 
 pub fn workspace_root() -> PathBuf {
@@ -43,7 +43,13 @@ fn declare_addresses(instructions: &mut [IdlInstruction]) {
         ("program", timelock::ID),
         ("incentive_pool", timelock::pda::INCENTIVE_POOL.0),
     ];
-    let derived: [(&str, &[u8], &[&str]); 4] = [
+    // Seeds after the constant one: an account of the instruction (`"cluster"`) or an argument's field
+    // (`"arg:spec.device_key"`).
+    let derived: [(&str, &[u8], &[&str]); 8] = [
+        ("supplier", SUPPLIER_SEED, &["authority"]),
+        ("worker", WORKER_SEED, &["supplier", "arg:worker_index"]),
+        ("device", DEVICE_SEED, &["arg:spec.device_key"]),
+        ("new_device", DEVICE_SEED, &["arg:spec.device_key"]),
         ("escrow", ESCROW_SEED, &["cluster"]),
         ("earnings_vault", EARNINGS_SEED, &["supplier"]),
         ("lease", LEASE_SEED, &["cluster", "worker"]),
@@ -58,6 +64,11 @@ fn declare_addresses(instructions: &mut [IdlInstruction]) {
                 IdlInstructionAccountItem::Composite(_) => None,
             })
             .collect();
+        let args: Vec<String> = instruction.args.iter().map(|a| a.name.clone()).collect();
+        let present = |from: &str| match from.strip_prefix("arg:") {
+            Some(path) => args.iter().any(|a| path.split('.').next() == Some(a.as_str())),
+            None => names.iter().any(|n| n == from),
+        };
         for item in &mut instruction.accounts {
             let IdlInstructionAccountItem::Single(account) = item else { continue };
             if account.address.is_some() || account.pda.is_some() {
@@ -66,11 +77,12 @@ fn declare_addresses(instructions: &mut [IdlInstruction]) {
             if let Some((_, address)) = fixed.iter().find(|(name, _)| *name == account.name) {
                 account.address = Some(address.to_string());
             } else if let Some((_, seed, from)) = derived.iter().find(|(name, ..)| *name == account.name) {
-                if from.iter().all(|f| names.iter().any(|n| n == f)) {
+                if from.iter().all(|f| present(f)) {
                     let mut seeds = vec![IdlSeed::Const(IdlSeedConst { value: seed.to_vec() })];
-                    seeds.extend(
-                        from.iter().map(|f| IdlSeed::Account(IdlSeedAccount { path: f.to_string(), account: None })),
-                    );
+                    seeds.extend(from.iter().map(|f| match f.strip_prefix("arg:") {
+                        Some(path) => IdlSeed::Arg(IdlSeedArg { path: path.to_string() }),
+                        None => IdlSeed::Account(IdlSeedAccount { path: f.to_string(), account: None }),
+                    }));
                     account.pda = Some(IdlPda { seeds, program: None });
                 }
             }

@@ -80,12 +80,11 @@ fn gpu_records(gpus: &[[u8; 32]]) -> (Vec<[u8; 32]>, Vec<AccountMeta>) {
     (hashes, records)
 }
 
-/// Registers a worker with `spec` whose GPUs have the UUID hashes `gpus` (`Gpu::uuid_hash`, any order; one per
-/// GPU).
-pub fn worker_register(authority: Pubkey, worker_index: u32, spec: WorkerSpec, gpus: &[[u8; 32]]) -> Instruction {
+/// Registers a worker with `spec`; it is bookable once [`worker_bind_gpus`] has bound all its GPUs
+/// (`batch::worker_register` gives both, in as few transactions as fit).
+pub fn worker_register(authority: Pubkey, worker_index: u32, spec: WorkerSpec) -> Instruction {
     let supplier = pda::supplier(&authority).0;
-    let (gpus, records) = gpu_records(gpus);
-    let mut ix = build(
+    build(
         accounts::WorkerRegister {
             authority,
             config: pda::config().0,
@@ -96,7 +95,25 @@ pub fn worker_register(authority: Pubkey, worker_index: u32, spec: WorkerSpec, g
             event_authority: event_authority(),
             program: ID,
         },
-        instruction::WorkerRegister { worker_index, spec, gpus },
+        instruction::WorkerRegister { worker_index, spec },
+    )
+}
+
+/// Binds GPUs with the UUID hashes `gpus` (`Gpu::uuid_hash`, any order; at most `MAX_GPUS_PER_BIND`, all above
+/// those already bound) to the worker.
+pub fn worker_bind_gpus(authority: Pubkey, worker_index: u32, gpus: &[[u8; 32]]) -> Instruction {
+    let supplier = pda::supplier(&authority).0;
+    let (gpus, records) = gpu_records(gpus);
+    let mut ix = build(
+        accounts::WorkerBindGpus {
+            authority,
+            supplier,
+            worker: pda::worker(&supplier, worker_index).0,
+            system_program: system_program::ID,
+            event_authority: event_authority(),
+            program: ID,
+        },
+        instruction::WorkerBindGpus { gpus },
     );
     ix.accounts.extend(records);
     ix

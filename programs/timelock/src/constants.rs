@@ -84,6 +84,11 @@ pub const GPU_MODEL_SLOTS: usize = 32;
 pub const MAX_GPU_MULTIPLIER_BPS: u32 = 1_000_000;
 #[constant]
 pub const MAX_GPUS_PER_WORKER: u16 = 16;
+/// GPUs `worker_bind_gpus` binds in one instruction: each costs a record created by CPI and a PDA search, about
+/// 4,200 CU, so four keep the instruction under 25,000 CU. An eight-GPU host registers in one transaction
+/// (`worker_register` and two binds), a sixteen-GPU host in two.
+#[constant]
+pub const MAX_GPUS_PER_BIND: u16 = 4;
 pub const REGION_LEN: usize = 8;
 /// Container images a renter may allow on its cluster at once (a job, its sidecars, a debugging image).
 pub const MAX_WORKLOAD_IMAGES: usize = 16;

@@ -146,7 +146,7 @@ pub enum TimelockError {
     InvalidDeviceRecord,
     #[msg("One GPU UUID hash per GPU of the worker is required, matching its records")]
     GpuListMismatch,
-    #[msg("GPU UUID hashes must be listed in strictly ascending order")]
+    #[msg("GPU UUID hashes must be listed in strictly ascending order, above the GPUs already bound")]
     GpuListNotSorted,
     #[msg("Account is not the registry record of this GPU")]
     InvalidGpuRecord,
@@ -166,4 +166,8 @@ pub enum TimelockError {
     VerdictForAnotherDispute,
     #[msg("The account is not the cluster's renter")]
     NotClusterRenter,
+    #[msg("At most MAX_GPUS_PER_BIND GPUs are bound per instruction")]
+    TooManyGpusPerBind,
+    #[msg("Account is not the worker's PDA for this supplier and index")]
+    InvalidWorkerAddress,
 }

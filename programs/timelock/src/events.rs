@@ -126,12 +126,27 @@ pub struct WorkerRegistered {
     pub worker_index: u32,
     /// The declared spec.
     pub spec: WorkerSpec,
-    /// Digest of the GPUs bound to the worker (`Gpu::set_digest`).
-    pub gpu_set: [u8; 32],
     /// Stake bonded for the worker.
     pub bonded_stake: u64,
     /// The supplier's stake bonded by all its workers, after this one.
     pub supplier_reserved: u64,
+    /// Unix time of the instruction.
+    pub timestamp: i64,
+}
+
+/// A supplier bound GPUs to a worker (`worker_bind_gpus`).
+#[event]
+pub struct WorkerGpusBound {
+    /// The worker.
+    pub worker: Pubkey,
+    /// Its supplier.
+    pub supplier: Pubkey,
+    /// UUID hashes (`Gpu::uuid_hash`) of the GPUs bound here, ascending.
+    pub gpus: Vec<[u8; 32]>,
+    /// GPUs bound to the worker so far; it is bookable once this reaches its spec's `gpu_count`.
+    pub gpus_bound: u16,
+    /// Digest of the GPUs bound so far (`Gpu::set_digest`).
+    pub gpu_set: [u8; 32],
     /// Unix time of the instruction.
     pub timestamp: i64,
 }

@@ -116,16 +116,22 @@ pub mod timelock {
     }
 
     /// Registers worker `worker_index` with `spec`, bonding stake for it from the supplier's free stake, and binds its
-    /// device key and its GPUs (`gpus`: their UUID hashes, strictly ascending); a key or GPU that backs another worker
-    /// is refused. Signed by the supplier's authority; refused while paused. Remaining accounts: one GPU record PDA
-    /// `["gpu", uuid_hash]` per GPU in ascending hash order, writable, created here.
+    /// device key; a key that backs another worker is refused. The worker is bookable once `worker_bind_gpus` has bound
+    /// all its GPUs. Signed by the supplier's authority; refused while paused.
     pub fn worker_register<'info>(
         ctx: Context<'info, WorkerRegister<'info>>,
         worker_index: u32,
         spec: WorkerSpec,
-        gpus: Vec<[u8; 32]>,
     ) -> Result<()> {
-        WorkerRegister::handler(ctx, worker_index, spec, gpus)
+        WorkerRegister::handler(ctx, worker_index, spec)
+    }
+
+    /// Binds GPUs to a registered worker (`gpus`: their UUID hashes, strictly ascending and above those already bound,
+    /// at most `MAX_GPUS_PER_BIND`); a GPU that backs another worker, or one beyond the spec's count, is refused.
+    /// Signed by the supplier's authority. Remaining accounts: one GPU record PDA `["gpu", uuid_hash]` per GPU in the
+    /// order of `gpus`, writable, created here.
+    pub fn worker_bind_gpus<'info>(ctx: Context<'info, WorkerBindGpus<'info>>, gpus: Vec<[u8; 32]>) -> Result<()> {
+        WorkerBindGpus::handler(ctx, gpus)
     }
 
     /// Replaces a worker's spec and recomputes its bond under the current config. While leased, the hardware and device

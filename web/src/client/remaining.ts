@@ -54,7 +54,7 @@ export async function incentiveAccounts(
   ];
 }
 
-/** `worker_register`: the GPUs' registry records, writable, by ascending UUID hash (the order of `gpus`). */
+/** `worker_bind_gpus`: the GPUs' registry records, writable, by ascending UUID hash (the order of `gpus`). */
 export async function gpuRecordAccounts(uuidHashes: readonly Uint8Array[]): Promise<{
   hashes: Uint8Array[];
   accounts: AccountMeta[];

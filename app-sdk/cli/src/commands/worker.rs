@@ -7,7 +7,7 @@ use timelock::state::{Gpu, WorkerSpec};
 use timelock_sdk::client::{Backend, Memcmp};
 use timelock_sdk::filter::{WorkerFilter, WorkerSort};
 use timelock_sdk::view::WorkerView;
-use timelock_sdk::{catalog, ix, pda};
+use timelock_sdk::{batch, catalog, ix, pda};
 
 use super::json;
 use crate::{usage, CliError, CliResult, Context};
@@ -213,7 +213,22 @@ pub fn run<B: Backend>(command: &WorkerCommand, ctx: &Context<B>) -> CliResult {
     match command {
         WorkerCommand::Register { index, spec, gpus } => {
             let hashes: Vec<[u8; 32]> = gpus.iter().map(|uuid| Gpu::uuid_hash(uuid)).collect();
-            ctx.send(vec![ix::worker_register(me, *index, spec.spec()?, &hashes)])
+            // Run again after a transaction that did not land, it binds the GPUs still missing.
+            let batches = match ctx.my_worker(*index) {
+                Ok(worker) if !worker.has_all_gpus() => {
+                    let missing: Vec<[u8; 32]> =
+                        hashes.into_iter().filter(|h| worker.gpus_bound == 0 || *h > worker.last_gpu).collect();
+                    batch::worker_bind_gpus(me, *index, &missing)
+                }
+                _ => batch::worker_register(me, *index, spec.spec()?, &hashes),
+            };
+            let mut signatures = Vec::with_capacity(batches.len());
+            for instructions in &batches {
+                signatures.push(ctx.client.send(instructions, &[ctx.signer])?.to_string());
+            }
+            Ok(
+                serde_json::json!({ "worker": pda::worker(&pda::supplier(&me).0, *index).0.to_string(), "transactions": signatures }),
+            )
         }
         WorkerCommand::Update { index, spec } => {
             let current = ctx.my_worker(*index)?.spec.device_key;

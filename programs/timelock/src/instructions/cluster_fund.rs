@@ -136,8 +136,7 @@ impl<'info> ClusterFund<'info> {
                 .ok_or(TimelockError::Overflow)?;
             require!(ctx.accounts.cluster.end_ts <= max_end_ts, TimelockError::LeaseTooLong);
 
-            let (lease_address, lease_bump) =
-                Pubkey::find_program_address(&[LEASE_SEED, cluster_key.as_ref(), worker_info.key.as_ref()], &crate::ID);
+            let (lease_address, lease_bump) = pda::find(&[LEASE_SEED, cluster_key.as_ref(), worker_info.key.as_ref()]);
             require_keys_eq!(lease_address, *lease_info.key, TimelockError::InvalidLeaseAddress);
             token::create_pda_account(
                 &ctx.accounts.renter.to_account_info(),

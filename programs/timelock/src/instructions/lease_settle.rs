@@ -23,9 +23,11 @@ pub struct LeaseSettle<'info> {
     /// The lease's cluster, whose escrow pays and whose totals record what was paid and refunded.
     #[account(mut)]
     pub cluster: Box<Account<'info, Cluster>>,
-    /// The lease's worker: jailed here when its faults pass the limit, released when the lease closes.
+    /// CHECK: the lease's worker (the lease's `has_one`), read by the handler: jailed here when its faults pass
+    /// the limit, released when the lease closes, and written back only then (most settlements leave it as it is,
+    /// and writing it back would cost about 1,400 CU).
     #[account(mut)]
-    pub worker: Box<Account<'info, Worker>>,
+    pub worker: UncheckedAccount<'info>,
     /// The worker's supplier: credited its earnings, slashed from its stake, its collateral released at close.
     #[account(mut)]
     pub supplier: Box<Account<'info, Supplier>>,
@@ -115,6 +117,9 @@ impl<'info> LeaseSettle<'info> {
 
         let mut lease = accounts.lease.load_mut()?;
         let max_secs = lease.max_secs(cluster.end_ts);
+        require_keys_eq!(*accounts.worker.owner, crate::ID, ErrorCode::AccountOwnedByWrongProgram);
+        let mut worker = Worker::try_deserialize(&mut &accounts.worker.try_borrow_data()?[..])?;
+        let mut worker_changed = false;
 
         // A dispute nobody resolved in time lapses: the attested totals stand, the bond goes to the other party.
         let mut lapsed = None;
@@ -206,7 +211,8 @@ impl<'info> LeaseSettle<'info> {
         }
         if new_faults > 0 {
             accounts.supplier.fault_count = accounts.supplier.fault_count.saturating_add(new_faults);
-            let jailed = accounts.worker.record_faults(
+            worker_changed = true;
+            let jailed = worker.record_faults(
                 new_faults,
                 now,
                 params.jail_window_secs,
@@ -235,7 +241,8 @@ impl<'info> LeaseSettle<'info> {
             let supplier = &mut accounts.supplier;
             supplier.locked = supplier.locked.checked_sub(lease.collateral).ok_or(TimelockError::Overflow)?;
             supplier.active_leases = supplier.active_leases.checked_sub(1).ok_or(TimelockError::Overflow)?;
-            accounts.worker.active_lease = Pubkey::default();
+            worker.active_lease = Pubkey::default();
+            worker_changed = true;
             accounts.cluster.leases_open =
                 accounts.cluster.leases_open.checked_sub(1).ok_or(TimelockError::Overflow)?;
         }
@@ -258,7 +265,7 @@ impl<'info> LeaseSettle<'info> {
             slash_to_renter,
             gross_paid: lease.gross_paid,
             faults: lease.faults,
-            jailed_until: accounts.worker.jailed_until,
+            jailed_until: worker.jailed_until,
             closed: closable,
             supplier_earnings_unclaimed: accounts.supplier.earnings_unclaimed,
             supplier_staked: accounts.supplier.staked,
@@ -268,6 +275,9 @@ impl<'info> LeaseSettle<'info> {
         };
         crate::cu_checkpoint!("settle: closed");
         drop(lease);
+        if worker_changed {
+            token::write_new(&accounts.worker, &worker)?;
+        }
         if closable {
             accounts.lease.close(accounts.renter.to_account_info())?;
         }

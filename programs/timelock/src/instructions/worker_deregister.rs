@@ -53,7 +53,7 @@ impl<'info> WorkerDeregister<'info> {
         let now = Clock::get()?.unix_timestamp;
         let window_secs = ctx.accounts.config.params.jail_window_secs;
         require!(!worker.has_open_faults(now, window_secs), TimelockError::WorkerHasOpenFaults);
-        Gpu::release_all(ctx.remaining_accounts, &worker.key(), &worker.gpu_set, &ctx.accounts.authority)?;
+        Gpu::release_all(ctx.remaining_accounts, &worker.key(), worker, &ctx.accounts.authority)?;
         let supplier = &mut ctx.accounts.supplier;
         supplier.reserved = supplier.reserved.checked_sub(worker.bonded_stake).ok_or(TimelockError::Overflow)?;
         supplier.worker_count = supplier.worker_count.checked_sub(1).ok_or(TimelockError::Overflow)?;

@@ -6,38 +6,30 @@ use crate::events::{self, WorkerRegistered};
 use crate::math;
 use crate::pda;
 use crate::state::{Config, Device, Gpu, Supplier, Worker, WorkerSpec};
+use crate::utils::token;
 
 #[event_cpi]
 #[derive(Accounts)]
-#[instruction(worker_index: u32, spec: WorkerSpec)]
 pub struct WorkerRegister<'info> {
-    /// The supplier's authority; pays the rent of the worker, its device record and its GPU records.
+    /// The supplier's authority; pays the rent of the worker and its device record.
     #[account(mut)]
     pub authority: Signer<'info>,
     /// The config (PDA `["config"]`): stake per GPU, GPU multipliers and pause flag.
     #[account(address = pda::CONFIG.0)]
     pub config: Box<Account<'info, Config>>,
-    /// The signer's supplier record (PDA `["supplier", authority]`), whose free stake bonds the worker.
-    #[account(
-        mut,
-        seeds = [SUPPLIER_SEED, authority.key().as_ref()],
-        bump = supplier.bump,
-        has_one = authority,
-    )]
+    /// The signer's supplier record (PDA `["supplier", authority]`), whose free stake bonds the worker. The program
+    /// creates supplier records only at that address, so its type, owner and authority identify it.
+    #[account(mut, has_one = authority)]
     pub supplier: Box<Account<'info, Supplier>>,
-    /// The worker, created here (PDA `["worker", supplier, worker_index (u32 LE)]`).
-    #[account(
-        init,
-        payer = authority,
-        space = Worker::SPACE,
-        seeds = [WORKER_SEED, supplier.key().as_ref(), &worker_index.to_le_bytes()],
-        bump,
-    )]
-    pub worker: Box<Account<'info, Worker>>,
-    /// CHECK: the device key's record, created here; `Device::bind` refuses a key that backs another worker.
-    #[account(mut, seeds = [DEVICE_SEED, spec.device_key.as_ref()], bump)]
+    /// CHECK: the worker, created here at its PDA `["worker", supplier, worker_index (u32 LE)]` (checked by the
+    /// handler); an index in use is refused by the system program.
+    #[account(mut)]
+    pub worker: UncheckedAccount<'info>,
+    /// CHECK: the device key's record (PDA `["device", spec.device_key]`), created here; `Device::bind` checks its
+    /// address and refuses a key that backs another worker.
+    #[account(mut)]
     pub device: UncheckedAccount<'info>,
-    /// Creates the worker, device and GPU records.
+    /// Creates the worker and device records.
     pub system_program: Program<'info, System>,
 }
 
@@ -50,57 +42,58 @@ pub(crate) fn bond_for(config: &Config, spec: &WorkerSpec) -> Result<u64> {
 }
 
 impl<'info> WorkerRegister<'info> {
-    /// Registers a worker with `spec`, bonding stake for it, and binds its device key and its GPUs: `gpus` are
-    /// the `Gpu::uuid_hash`es of its GPUs' UUIDs, strictly ascending, one per GPU, with their registry records
-    /// (`["gpu", hash]`) as the remaining accounts in the same order. A key or a GPU that backs another worker
-    /// is refused.
-    pub fn handler(ctx: Context<'info, Self>, worker_index: u32, spec: WorkerSpec, gpus: Vec<[u8; 32]>) -> Result<()> {
+    /// Registers a worker with `spec`, bonding stake for it, and binds its device key; a key that backs another
+    /// worker is refused. The worker is not bookable until `worker_bind_gpus` has bound all its GPUs (in the
+    /// same transaction, for up to `MAX_GPUS_PER_BIND` GPUs).
+    pub fn handler(ctx: Context<'info, Self>, worker_index: u32, spec: WorkerSpec) -> Result<()> {
         ctx.accounts.config.require_not_paused()?;
-        Device::bind(
-            &ctx.accounts.device,
-            ctx.bumps.device,
-            &spec.device_key,
-            ctx.accounts.worker.key(),
-            &ctx.accounts.authority.to_account_info(),
-            &ctx.accounts.system_program.to_account_info(),
-        )?;
-        let config = &ctx.accounts.config;
-        let bond = bond_for(config, &spec)?;
-        let gpu_set = Gpu::bind_all(
-            ctx.remaining_accounts,
-            &gpus,
-            spec.gpu_count,
-            ctx.accounts.worker.key(),
-            &ctx.accounts.authority.to_account_info(),
-            &ctx.accounts.system_program.to_account_info(),
-        )?;
+        let bond = bond_for(&ctx.accounts.config, &spec)?;
+        let payer = ctx.accounts.authority.to_account_info();
+        let system_program = ctx.accounts.system_program.to_account_info();
+        let worker_key = ctx.accounts.worker.key();
+
+        // The worker first, so that an index in use is refused as such, whatever else is wrong.
+        let supplier_key = ctx.accounts.supplier.key();
+        let index_le = worker_index.to_le_bytes();
+        let (address, bump) = pda::find(&[WORKER_SEED, supplier_key.as_ref(), &index_le]);
+        require_keys_eq!(worker_key, address, TimelockError::InvalidWorkerAddress);
+        let seeds: &[&[u8]] = &[WORKER_SEED, supplier_key.as_ref(), &index_le, &[bump]];
+        token::create_pda_account(&payer, &ctx.accounts.worker, &system_program, Worker::SPACE, seeds)?;
+        let now = Clock::get()?.unix_timestamp;
+        let worker = Worker {
+            supplier: supplier_key,
+            worker_index,
+            spec: spec.clone(),
+            available: true,
+            active_lease: Pubkey::default(),
+            bonded_stake: bond,
+            jailed_until: 0,
+            fault_count: 0,
+            fault_window_start: 0,
+            window_faults: 0,
+            registered_at: now,
+            bump,
+            gpu_set: Gpu::empty_set_digest(),
+            gpus_bound: 0,
+            last_gpu: [0; 32],
+            _reserved: [0; 32],
+        };
+        token::write_new(&ctx.accounts.worker, &worker)?;
+        Device::bind(&ctx.accounts.device, &spec.device_key, worker_key, &payer, &system_program)?;
+
         let supplier = &mut ctx.accounts.supplier;
         require!(bond <= supplier.free_stake()?, TimelockError::InsufficientFreeStake);
         supplier.reserved = supplier.reserved.checked_add(bond).ok_or(TimelockError::Overflow)?;
         supplier.worker_count = supplier.worker_count.checked_add(1).ok_or(TimelockError::Overflow)?;
         supplier.gpu_count =
             supplier.gpu_count.checked_add(u32::from(spec.gpu_count)).ok_or(TimelockError::Overflow)?;
-
-        let now = Clock::get()?.unix_timestamp;
-        let worker = &mut ctx.accounts.worker;
-        worker.supplier = supplier.key();
-        worker.worker_index = worker_index;
-        worker.spec = spec.clone();
-        worker.available = true;
-        worker.active_lease = Pubkey::default();
-        worker.bonded_stake = bond;
-        worker.registered_at = now;
-        worker.bump = ctx.bumps.worker;
-        worker.gpu_set = gpu_set;
-
         events::emit(
             &ctx.accounts.event_authority,
             &WorkerRegistered {
-                worker: worker.key(),
-                supplier: worker.supplier,
+                worker: worker_key,
+                supplier: supplier_key,
                 worker_index,
                 spec,
-                gpu_set,
                 bonded_stake: bond,
                 supplier_reserved: supplier.reserved,
                 timestamp: now,

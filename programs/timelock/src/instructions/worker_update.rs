@@ -9,7 +9,6 @@ use crate::state::{Config, Device, Supplier, Worker, WorkerSpec};
 
 #[event_cpi]
 #[derive(Accounts)]
-#[instruction(spec: WorkerSpec)]
 pub struct WorkerUpdate<'info> {
     /// Pays the new device record's rent and receives the old one's.
     #[account(mut)]
@@ -41,9 +40,10 @@ pub struct WorkerUpdate<'info> {
         constraint = device.worker == worker.key() @ TimelockError::InvalidDeviceRecord,
     )]
     pub device: Box<Account<'info, Device>>,
-    /// CHECK: the record of the new device key; the same account as `device` when the key does not change,
-    /// otherwise created here (`Device::bind` refuses a key that backs another worker).
-    #[account(mut, seeds = [DEVICE_SEED, spec.device_key.as_ref()], bump)]
+    /// CHECK: the record of the new device key (PDA `["device", spec.device_key]`), created here when the key
+    /// changes: `Device::bind` checks its address and refuses a key that backs another worker. Unread when the key
+    /// stays (the SDK passes `device` again).
+    #[account(mut)]
     pub new_device: UncheckedAccount<'info>,
     /// Creates the new device record when the device key changes.
     pub system_program: Program<'info, System>,
@@ -59,15 +59,7 @@ impl WorkerUpdate<'_> {
         if spec.device_key != accounts.worker.spec.device_key {
             let authority = accounts.authority.to_account_info();
             let system_program = accounts.system_program.to_account_info();
-            let bump = ctx.bumps.new_device;
-            Device::bind(
-                &accounts.new_device,
-                bump,
-                &spec.device_key,
-                accounts.worker.key(),
-                &authority,
-                &system_program,
-            )?;
+            Device::bind(&accounts.new_device, &spec.device_key, accounts.worker.key(), &authority, &system_program)?;
             accounts.device.close(authority)?;
         }
         let worker = &mut accounts.worker;

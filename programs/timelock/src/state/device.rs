@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::DEVICE_SEED;
 use crate::errors::TimelockError;
+use crate::pda;
 use crate::utils::token;
 
 /// The one worker a device key (one host's agent) backs. PDA `["device", device_key]`: created when a worker
@@ -19,16 +20,17 @@ pub struct Device {
 impl Device {
     pub const SPACE: usize = 8 + Self::INIT_SPACE;
 
-    /// Records that `device_key` backs `worker`, at `record` (the key's PDA, checked by the caller's seeds).
-    /// Refuses a key that already backs a worker.
+    /// Records that `device_key` backs `worker`, at `record`, which must be the key's PDA. Refuses a key that
+    /// already backs a worker.
     pub fn bind<'info>(
         record: &AccountInfo<'info>,
-        bump: u8,
         device_key: &Pubkey,
         worker: Pubkey,
         payer: &AccountInfo<'info>,
         system_program: &AccountInfo<'info>,
     ) -> Result<()> {
+        let (address, bump) = pda::find(&[DEVICE_SEED, device_key.as_ref()]);
+        require_keys_eq!(record.key(), address, TimelockError::InvalidDeviceRecord);
         require!(record.owner != &crate::ID || record.data_is_empty(), TimelockError::DeviceKeyInUse);
         let seeds: &[&[u8]] = &[DEVICE_SEED, device_key.as_ref(), &[bump]];
         token::create_pda_account(payer, record, system_program, Self::SPACE, seeds)?;

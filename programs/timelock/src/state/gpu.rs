@@ -1,8 +1,10 @@
 use anchor_lang::prelude::*;
 use solana_sha256_hasher::hashv;
 
-use crate::constants::{GPU_SEED, MAX_GPUS_PER_WORKER};
+use crate::constants::{GPU_SEED, MAX_GPUS_PER_BIND};
 use crate::errors::TimelockError;
+use crate::pda;
+use crate::state::Worker;
 use crate::utils::token;
 
 /// Prefix of a GPU UUID's hash, so that the registry's keys can never collide with another use of SHA-256.
@@ -33,13 +35,21 @@ impl Gpu {
         hashv(&[GPU_UUID_DOMAIN, uuid.trim().as_bytes()]).to_bytes()
     }
 
-    /// The digest a worker stores of its GPUs: over their UUID hashes in ascending order, so the same GPUs give
-    /// the same digest whatever order a host lists them in.
+    /// The digest a worker stores of its GPUs, over their UUID hashes in ascending order, so the same GPUs give
+    /// the same digest whatever order a host lists them in. Built one GPU at a time (`extend_set_digest`), since
+    /// a worker's GPUs are bound over several instructions.
     pub fn set_digest(sorted_hashes: &[[u8; 32]]) -> [u8; 32] {
-        let mut parts: Vec<&[u8]> = Vec::with_capacity(sorted_hashes.len() + 1);
-        parts.push(GPU_SET_DOMAIN);
-        parts.extend(sorted_hashes.iter().map(|h| h.as_slice()));
-        hashv(&parts).to_bytes()
+        sorted_hashes.iter().fold(Self::empty_set_digest(), |digest, hash| Self::extend_set_digest(&digest, hash))
+    }
+
+    /// The digest of no GPU, which a worker holds until its first is bound.
+    pub fn empty_set_digest() -> [u8; 32] {
+        hashv(&[GPU_SET_DOMAIN]).to_bytes()
+    }
+
+    /// The digest of a set with `next` added above every hash already in it.
+    pub fn extend_set_digest(digest: &[u8; 32], next: &[u8; 32]) -> [u8; 32] {
+        hashv(&[digest, next]).to_bytes()
     }
 
     /// The digest of a host's GPU UUIDs, in any order.
@@ -49,50 +59,58 @@ impl Gpu {
         Self::set_digest(&hashes)
     }
 
-    /// Binds `hashes` (strictly ascending, one per GPU of the worker) to `worker`, creating one record per GPU
-    /// at the matching account of `records`. Refuses a GPU that already backs a worker. Returns the set digest.
-    pub fn bind_all<'info>(
+    /// Binds `hashes` (strictly ascending, above the worker's GPUs already bound, at most `MAX_GPUS_PER_BIND`) to
+    /// `worker`, creating one record per GPU at the matching account of `records` and adding it to the worker's
+    /// set digest. Refuses a GPU that already backs a worker, and more GPUs than the worker's spec declares.
+    pub fn bind<'info>(
         records: &[AccountInfo<'info>],
         hashes: &[[u8; 32]],
-        gpu_count: u16,
-        worker: Pubkey,
+        worker: &mut Worker,
+        worker_key: Pubkey,
         payer: &AccountInfo<'info>,
         system_program: &AccountInfo<'info>,
-    ) -> Result<[u8; 32]> {
-        require!(
-            hashes.len() == usize::from(gpu_count) && hashes.len() <= usize::from(MAX_GPUS_PER_WORKER),
-            TimelockError::GpuListMismatch
-        );
-        require!(records.len() == hashes.len(), TimelockError::GpuListMismatch);
-        require!(hashes.windows(2).all(|w| w[0] < w[1]), TimelockError::GpuListNotSorted);
+    ) -> Result<()> {
+        require!(hashes.len() <= usize::from(MAX_GPUS_PER_BIND), TimelockError::TooManyGpusPerBind);
+        require!(!hashes.is_empty() && records.len() == hashes.len(), TimelockError::GpuListMismatch);
+        let bound = usize::from(worker.gpus_bound) + hashes.len();
+        require!(bound <= usize::from(worker.spec.gpu_count), TimelockError::GpuListMismatch);
         for (record, uuid_hash) in records.iter().zip(hashes) {
-            let (address, bump) = Pubkey::find_program_address(&[GPU_SEED, uuid_hash], &crate::ID);
+            require!(worker.gpus_bound == 0 || worker.last_gpu < *uuid_hash, TimelockError::GpuListNotSorted);
+            crate::cu_checkpoint!("gpu: start");
+            let (address, bump) = pda::find(&[GPU_SEED, uuid_hash]);
+            crate::cu_checkpoint!("gpu: found");
             require_keys_eq!(record.key(), address, TimelockError::InvalidGpuRecord);
             require!(record.owner != &crate::ID || record.data_is_empty(), TimelockError::GpuInUse);
             let seeds: &[&[u8]] = &[GPU_SEED, uuid_hash, &[bump]];
             token::create_pda_account(payer, record, system_program, Self::SPACE, seeds)?;
-            token::write_new(record, &Gpu { worker, uuid_hash: *uuid_hash, bump })?;
+            crate::cu_checkpoint!("gpu: created");
+            token::write_new(record, &Gpu { worker: worker_key, uuid_hash: *uuid_hash, bump })?;
+            crate::cu_checkpoint!("gpu: written");
+            worker.gpu_set = Self::extend_set_digest(&worker.gpu_set, uuid_hash);
+            worker.last_gpu = *uuid_hash;
+            worker.gpus_bound += 1;
         }
-        Ok(Self::set_digest(hashes))
+        Ok(())
     }
 
-    /// Closes every record of `worker`'s GPUs into `receiver`; `records` must be exactly the GPUs whose digest
-    /// the worker stores (in ascending order), so no GPU stays bound to a worker that is gone.
+    /// Closes every record of `worker`'s GPUs into `receiver`; `records` must be exactly the GPUs bound to it, in
+    /// ascending order (their digest is the worker's), so no GPU stays bound to a worker that is gone.
     pub fn release_all<'info>(
         records: &'info [AccountInfo<'info>],
-        worker: &Pubkey,
-        gpu_set: &[u8; 32],
+        worker_key: &Pubkey,
+        worker: &Worker,
         receiver: &AccountInfo<'info>,
     ) -> Result<()> {
-        let mut hashes = Vec::with_capacity(records.len());
+        require!(records.len() == usize::from(worker.gpus_bound), TimelockError::GpuListMismatch);
+        let mut digest = Self::empty_set_digest();
         for record in records {
             require!(record.is_writable, TimelockError::InvalidGpuRecord);
             let gpu = Account::<Gpu>::try_from(record).map_err(|_| error!(TimelockError::InvalidGpuRecord))?;
-            require_keys_eq!(gpu.worker, *worker, TimelockError::InvalidGpuRecord);
-            hashes.push(gpu.uuid_hash);
+            require_keys_eq!(gpu.worker, *worker_key, TimelockError::InvalidGpuRecord);
+            digest = Self::extend_set_digest(&digest, &gpu.uuid_hash);
             gpu.close(receiver.clone())?;
         }
-        require!(Self::set_digest(&hashes) == *gpu_set, TimelockError::GpuListMismatch);
+        require!(digest == worker.gpu_set, TimelockError::GpuListMismatch);
         Ok(())
     }
 }
@@ -108,5 +126,15 @@ mod tests {
         assert_ne!(a, Gpu::set_digest_of_uuids(["GPU-a", "GPU-b"]));
         assert_ne!(a, Gpu::set_digest_of_uuids(["GPU-a", "GPU-b", "GPU-d"]));
         assert_eq!(Gpu::uuid_hash(" GPU-a\n"), Gpu::uuid_hash("GPU-a"));
+    }
+
+    #[test]
+    fn the_set_digest_built_one_gpu_at_a_time_is_that_of_the_sorted_set() {
+        let mut hashes: Vec<[u8; 32]> = ["GPU-a", "GPU-b", "GPU-c"].map(Gpu::uuid_hash).to_vec();
+        hashes.sort_unstable();
+        let stepwise = hashes.iter().fold(Gpu::empty_set_digest(), |d, h| Gpu::extend_set_digest(&d, h));
+        assert_eq!(stepwise, Gpu::set_digest(&hashes));
+        assert_eq!(stepwise, Gpu::set_digest_of_uuids(["GPU-c", "GPU-a", "GPU-b"]));
+        assert_ne!(Gpu::set_digest(&hashes[..2]), Gpu::set_digest(&hashes[1..]));
     }
 }

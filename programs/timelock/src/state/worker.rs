@@ -94,6 +94,11 @@ pub struct Worker {
     /// Digest of the GPUs bound to this worker (`Gpu::set_digest` of their UUID hashes): the oracles fault a
     /// heartbeat whose GPUs are not exactly these.
     pub gpu_set: [u8; 32],
+    /// GPUs bound so far by `worker_bind_gpus`; the worker is bookable only once all `spec.gpu_count` are.
+    pub gpus_bound: u16,
+    /// UUID hash of the last GPU bound: the next one must be above it, so that the set digest, built one GPU at a
+    /// time, is that of the hashes in ascending order.
+    pub last_gpu: [u8; 32],
     /// Zeroed room for fields added later without reallocating existing accounts. Last, so that the offsets of
     /// the fields above never move.
     pub _reserved: [u8; 32],
@@ -111,11 +116,17 @@ impl Worker {
         self.jailed_until != 0
     }
 
-    /// The one definition of a worker that `cluster_add_workers` will book: available, not leased, not jailed.
+    /// Whether all the GPUs the spec declares are bound to the worker.
+    pub fn has_all_gpus(&self) -> bool {
+        self.gpus_bound == self.spec.gpu_count
+    }
+
+    /// The one definition of a worker that `cluster_add_workers` will book: available, not leased, not jailed,
+    /// with all its GPUs bound.
     /// The SDK's `WorkerView::bookable` and `WorkerFilter` carry it to the CLI's `--available` and `stats` and to
     /// the indexer (which stores the view); `tests/tests/indexer/` feeds the same accounts to all three.
     pub fn is_bookable(&self) -> bool {
-        self.available && !self.is_leased() && !self.is_jailed()
+        self.available && !self.is_leased() && !self.is_jailed() && self.has_all_gpus()
     }
 
     /// Jailed, or with faults still counting toward jail in the current window.
@@ -179,6 +190,8 @@ mod tests {
             registered_at: 0,
             bump: 0,
             gpu_set: [0; 32],
+            gpus_bound: 1,
+            last_gpu: [0; 32],
             _reserved: [0; 32],
         }
     }

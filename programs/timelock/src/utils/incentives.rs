@@ -46,7 +46,7 @@ impl<'info> IncentiveAccounts<'info> {
             require!(epoch.epoch == epoch_index, TimelockError::IncentiveAccountsMissing);
             epoch
         } else {
-            let (address, bump) = Pubkey::find_program_address(&[INCENTIVE_EPOCH_SEED, &epoch_le], &crate::ID);
+            let (address, bump) = crate::pda::find(&[INCENTIVE_EPOCH_SEED, &epoch_le]);
             require_keys_eq!(address, *self.epoch.key, TimelockError::IncentiveAccountsMissing);
             token::create_pda_account(
                 self.payer,
@@ -71,7 +71,7 @@ impl<'info> IncentiveAccounts<'info> {
             record
         } else {
             let seeds: &[&[u8]] = &[SUPPLIER_INCENTIVE_SEED, supplier.as_ref(), &epoch_le];
-            let (address, bump) = Pubkey::find_program_address(seeds, &crate::ID);
+            let (address, bump) = crate::pda::find(seeds);
             require_keys_eq!(address, *self.supplier_incentive.key, TimelockError::IncentiveAccountsMissing);
             token::create_pda_account(
                 self.payer,

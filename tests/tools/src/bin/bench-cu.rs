@@ -37,8 +37,11 @@ fn main() -> std::io::Result<()> {
 
     let spec = f.h100_spec();
     let index = f.next_worker_index();
-    let register = f.register_worker_ix(&supplier, index, spec.clone());
+    let [register, bind_four, bind_four_more] =
+        <[_; 3]>::try_from(f.register_worker_ix(&supplier, index, spec.clone())).unwrap();
     record("worker_register", f.exec(register, &[&supplier.authority]));
+    record("worker_bind_gpus", f.exec(bind_four, &[&supplier.authority]));
+    f.exec(bind_four_more, &[&supplier.authority]);
     let device_key = spec.device_key;
     let update = timelock::state::WorkerSpec { price_per_gpu_hour: 1, ..spec };
     let ix = ix::worker_update(supplier.key(), index, device_key, update);

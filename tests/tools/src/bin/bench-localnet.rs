@@ -139,7 +139,8 @@ fn register_workers(
             };
             let worker = pda::worker(&supplier_pda, index).0;
             let gpus = timelock_tests::gpu_hashes(&worker, gpu_count);
-            vec![ix::worker_register(supplier.pubkey(), index, spec, &gpus)]
+            // One transaction for up to eight GPUs.
+            batch::worker_register(supplier.pubkey(), index, spec, &gpus).concat()
         })
         .collect();
     let registered = stack.client.send_batches(&registrations, &signer);

@@ -40,6 +40,10 @@ export const MAX_DISPUTE_WINDOW_SECS = 2592000n; // i64
 /** Longest attestation epoch, jail window and jail cool-down: together with the dispute window and timeout they */
 /** bound how long after its end any lease can stay open, whatever the admin sets. */
 export const MAX_EPOCH_SECS = 86400n; // i64
+/** GPUs `worker_bind_gpus` binds in one instruction: each costs a record created by CPI and a PDA search, about */
+/** 4,200 CU, so four keep the instruction under 25,000 CU. An eight-GPU host registers in one transaction */
+/** (`worker_register` and two binds), a sixteen-GPU host in two. */
+export const MAX_GPUS_PER_BIND = 4; // u16
 export const MAX_GPUS_PER_WORKER = 16; // u16
 /** Largest multiplier, 100x: keeps `stake × multiplier × gpus` far from u64 overflow for sane stakes. */
 export const MAX_GPU_MULTIPLIER_BPS = 1000000; // u32

@@ -53,6 +53,8 @@ import {
   type WorkerAvailabilityChangedEvent,
   getWorkerDeregisteredEventDecoder,
   type WorkerDeregisteredEvent,
+  getWorkerGpusBoundEventDecoder,
+  type WorkerGpusBoundEvent,
   getWorkerRegisteredEventDecoder,
   type WorkerRegisteredEvent,
   getWorkerUnjailedEventDecoder,
@@ -89,6 +91,7 @@ export type TimelockEvent =
   | { name: "supplierRegistered"; data: SupplierRegisteredEvent }
   | { name: "workerAvailabilityChanged"; data: WorkerAvailabilityChangedEvent }
   | { name: "workerDeregistered"; data: WorkerDeregisteredEvent }
+  | { name: "workerGpusBound"; data: WorkerGpusBoundEvent }
   | { name: "workerRegistered"; data: WorkerRegisteredEvent }
   | { name: "workerUnjailed"; data: WorkerUnjailedEvent }
   | { name: "workerUpdated"; data: WorkerUpdatedEvent }
@@ -128,6 +131,7 @@ export const TIMELOCK_EVENTS: readonly Entry[] = [
   { name: "supplierRegistered", discriminator: "0f1c4ee03aa32c8e", decoder: getSupplierRegisteredEventDecoder() },
   { name: "workerAvailabilityChanged", discriminator: "d5fa3aa533e18dc3", decoder: getWorkerAvailabilityChangedEventDecoder() },
   { name: "workerDeregistered", discriminator: "fc8a67cdd65c24cc", decoder: getWorkerDeregisteredEventDecoder() },
+  { name: "workerGpusBound", discriminator: "87300b4af63ace3b", decoder: getWorkerGpusBoundEventDecoder() },
   { name: "workerRegistered", discriminator: "20c44455ebc9d5b3", decoder: getWorkerRegisteredEventDecoder() },
   { name: "workerUnjailed", discriminator: "bab3038e01db114b", decoder: getWorkerUnjailedEventDecoder() },
   { name: "workerUpdated", discriminator: "2127e7be2ce2eebe", decoder: getWorkerUpdatedEventDecoder() },

@@ -25,6 +25,8 @@ import {
   getI64Encoder,
   getStructDecoder,
   getStructEncoder,
+  getU16Decoder,
+  getU16Encoder,
   getU32Decoder,
   getU32Encoder,
   getU64Decoder,
@@ -90,6 +92,13 @@ export type Worker = {
    * heartbeat whose GPUs are not exactly these.
    */
   gpuSet: ReadonlyUint8Array;
+  /** GPUs bound so far by `worker_bind_gpus`; the worker is bookable only once all `spec.gpu_count` are. */
+  gpusBound: number;
+  /**
+   * UUID hash of the last GPU bound: the next one must be above it, so that the set digest, built one GPU at a
+   * time, is that of the hashes in ascending order.
+   */
+  lastGpu: ReadonlyUint8Array;
   /**
    * Zeroed room for fields added later without reallocating existing accounts. Last, so that the offsets of
    * the fields above never move.
@@ -127,6 +136,13 @@ export type WorkerArgs = {
    * heartbeat whose GPUs are not exactly these.
    */
   gpuSet: ReadonlyUint8Array;
+  /** GPUs bound so far by `worker_bind_gpus`; the worker is bookable only once all `spec.gpu_count` are. */
+  gpusBound: number;
+  /**
+   * UUID hash of the last GPU bound: the next one must be above it, so that the set digest, built one GPU at a
+   * time, is that of the hashes in ascending order.
+   */
+  lastGpu: ReadonlyUint8Array;
   /**
    * Zeroed room for fields added later without reallocating existing accounts. Last, so that the offsets of
    * the fields above never move.
@@ -152,6 +168,8 @@ export function getWorkerEncoder(): FixedSizeEncoder<WorkerArgs> {
       ["registeredAt", getI64Encoder()],
       ["bump", getU8Encoder()],
       ["gpuSet", fixEncoderSize(getBytesEncoder(), 32)],
+      ["gpusBound", getU16Encoder()],
+      ["lastGpu", fixEncoderSize(getBytesEncoder(), 32)],
       ["unusedReserved", fixEncoderSize(getBytesEncoder(), 32)],
     ]),
     (value) => ({ ...value, discriminator: WORKER_DISCRIMINATOR }),
@@ -175,6 +193,8 @@ export function getWorkerDecoder(): FixedSizeDecoder<Worker> {
     ["registeredAt", getI64Decoder()],
     ["bump", getU8Decoder()],
     ["gpuSet", fixDecoderSize(getBytesDecoder(), 32)],
+    ["gpusBound", getU16Decoder()],
+    ["lastGpu", fixDecoderSize(getBytesDecoder(), 32)],
     ["unusedReserved", fixDecoderSize(getBytesDecoder(), 32)],
   ]);
 }
@@ -238,5 +258,5 @@ export async function fetchAllMaybeWorker(
 }
 
 export function getWorkerSize(): number {
-  return 257;
+  return 291;
 }

@@ -158,7 +158,7 @@ export const TIMELOCK_ERROR__DEVICE_KEY_IN_USE = 0x17b5; // 6069
 export const TIMELOCK_ERROR__INVALID_DEVICE_RECORD = 0x17b6; // 6070
 /** GpuListMismatch: One GPU UUID hash per GPU of the worker is required, matching its records */
 export const TIMELOCK_ERROR__GPU_LIST_MISMATCH = 0x17b7; // 6071
-/** GpuListNotSorted: GPU UUID hashes must be listed in strictly ascending order */
+/** GpuListNotSorted: GPU UUID hashes must be listed in strictly ascending order, above the GPUs already bound */
 export const TIMELOCK_ERROR__GPU_LIST_NOT_SORTED = 0x17b8; // 6072
 /** InvalidGpuRecord: Account is not the registry record of this GPU */
 export const TIMELOCK_ERROR__INVALID_GPU_RECORD = 0x17b9; // 6073
@@ -178,6 +178,10 @@ export const TIMELOCK_ERROR__VERDICT_ALREADY_GIVEN = 0x17bf; // 6079
 export const TIMELOCK_ERROR__VERDICT_FOR_ANOTHER_DISPUTE = 0x17c0; // 6080
 /** NotClusterRenter: The account is not the cluster's renter */
 export const TIMELOCK_ERROR__NOT_CLUSTER_RENTER = 0x17c1; // 6081
+/** TooManyGpusPerBind: At most MAX_GPUS_PER_BIND GPUs are bound per instruction */
+export const TIMELOCK_ERROR__TOO_MANY_GPUS_PER_BIND = 0x17c2; // 6082
+/** InvalidWorkerAddress: Account is not the worker's PDA for this supplier and index */
+export const TIMELOCK_ERROR__INVALID_WORKER_ADDRESS = 0x17c3; // 6083
 
 export type TimelockError =
   | typeof TIMELOCK_ERROR__BOOKING_TERMS_MISMATCH
@@ -225,6 +229,7 @@ export type TimelockError =
   | typeof TIMELOCK_ERROR__INVALID_STAKE_MINT
   | typeof TIMELOCK_ERROR__INVALID_UNBONDING_PERIOD
   | typeof TIMELOCK_ERROR__INVALID_VAULT
+  | typeof TIMELOCK_ERROR__INVALID_WORKER_ADDRESS
   | typeof TIMELOCK_ERROR__INVALID_WORKLOAD
   | typeof TIMELOCK_ERROR__INVALID_WORKLOAD_ACCOUNT
   | typeof TIMELOCK_ERROR__LEASE_ENDED
@@ -247,6 +252,7 @@ export type TimelockError =
   | typeof TIMELOCK_ERROR__RESOLUTION_BELOW_FINAL
   | typeof TIMELOCK_ERROR__RESOLUTION_BEYOND_ELAPSED
   | typeof TIMELOCK_ERROR__SLASH_TOO_WEAK
+  | typeof TIMELOCK_ERROR__TOO_MANY_GPUS_PER_BIND
   | typeof TIMELOCK_ERROR__TRANSFER_FEE_NOT_SUPPORTED
   | typeof TIMELOCK_ERROR__UNBONDING_NOT_ELAPSED
   | typeof TIMELOCK_ERROR__UNKNOWN_GPU_MODEL
@@ -280,7 +286,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TIMELOCK_ERROR__GPU_COUNT_CHANGE]: `The GPU count is bound to the worker's registered GPUs: deregister and register again to change it`,
     [TIMELOCK_ERROR__GPU_IN_USE]: `The GPU already backs another worker`,
     [TIMELOCK_ERROR__GPU_LIST_MISMATCH]: `One GPU UUID hash per GPU of the worker is required, matching its records`,
-    [TIMELOCK_ERROR__GPU_LIST_NOT_SORTED]: `GPU UUID hashes must be listed in strictly ascending order`,
+    [TIMELOCK_ERROR__GPU_LIST_NOT_SORTED]: `GPU UUID hashes must be listed in strictly ascending order, above the GPUs already bound`,
     [TIMELOCK_ERROR__HARDWARE_CHANGE_WHILE_LEASED]: `Hardware cannot change while the worker is leased`,
     [TIMELOCK_ERROR__HARDWARE_NOT_AS_AGREED]: `The worker's hardware, region or compliance is not what the renter agreed to book`,
     [TIMELOCK_ERROR__INCENTIVE_ACCOUNTS_MISSING]: `Incentives are enabled: pass the pool, epoch, supplier incentive, payer and system program accounts`,
@@ -311,6 +317,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TIMELOCK_ERROR__INVALID_STAKE_MINT]: `Account is not the config's stake mint`,
     [TIMELOCK_ERROR__INVALID_UNBONDING_PERIOD]: `Unbonding period out of range`,
     [TIMELOCK_ERROR__INVALID_VAULT]: `Account is not the program's vault`,
+    [TIMELOCK_ERROR__INVALID_WORKER_ADDRESS]: `Account is not the worker's PDA for this supplier and index`,
     [TIMELOCK_ERROR__INVALID_WORKLOAD]: `A workload lists 1 to 16 image hashes in strictly ascending order`,
     [TIMELOCK_ERROR__INVALID_WORKLOAD_ACCOUNT]: `Account is not this cluster's workload`,
     [TIMELOCK_ERROR__LEASE_ENDED]: `The lease has ended`,
@@ -333,6 +340,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TIMELOCK_ERROR__RESOLUTION_BELOW_FINAL]: `A resolution cannot lower what is already final`,
     [TIMELOCK_ERROR__RESOLUTION_BEYOND_ELAPSED]: `A resolution cannot prove more seconds than the lease had run by then`,
     [TIMELOCK_ERROR__SLASH_TOO_WEAK]: `A fault must slash at least one hour of the lease's value, and collateral must cover one fault`,
+    [TIMELOCK_ERROR__TOO_MANY_GPUS_PER_BIND]: `At most MAX_GPUS_PER_BIND GPUs are bound per instruction`,
     [TIMELOCK_ERROR__TRANSFER_FEE_NOT_SUPPORTED]: `The mint took a fee on transfer: escrow must receive exactly what is booked`,
     [TIMELOCK_ERROR__UNBONDING_NOT_ELAPSED]: `The unbonding period has not elapsed`,
     [TIMELOCK_ERROR__UNKNOWN_GPU_MODEL]: `GPU model code has no stake multiplier in the config`,

@@ -32,6 +32,7 @@ export * from "./stakeUnbond";
 export * from "./stakeWithdraw";
 export * from "./supplierRegister";
 export * from "./unpause";
+export * from "./workerBindGpus";
 export * from "./workerDeregister";
 export * from "./workerRegister";
 export * from "./workerSetAvailable";

@@ -192,7 +192,10 @@ export type LeaseSettleAsyncInput<
   lease?: Address<TAccountLease>;
   /** The lease's cluster, whose escrow pays and whose totals record what was paid and refunded. */
   cluster: Address<TAccountCluster>;
-  /** The lease's worker: jailed here when its faults pass the limit, released when the lease closes. */
+  /**
+   * the limit, released when the lease closes, and written back only then (most settlements leave it as it is,
+   * and writing it back would cost about 1,400 CU).
+   */
   worker: Address<TAccountWorker>;
   /** The worker's supplier: credited its earnings, slashed from its stake, its collateral released at close. */
   supplier: Address<TAccountSupplier>;
@@ -457,7 +460,10 @@ export type LeaseSettleInput<
   lease: Address<TAccountLease>;
   /** The lease's cluster, whose escrow pays and whose totals record what was paid and refunded. */
   cluster: Address<TAccountCluster>;
-  /** The lease's worker: jailed here when its faults pass the limit, released when the lease closes. */
+  /**
+   * the limit, released when the lease closes, and written back only then (most settlements leave it as it is,
+   * and writing it back would cost about 1,400 CU).
+   */
   worker: Address<TAccountWorker>;
   /** The worker's supplier: credited its earnings, slashed from its stake, its collateral released at close. */
   supplier: Address<TAccountSupplier>;
@@ -677,7 +683,10 @@ export type ParsedLeaseSettleInstruction<
     lease: TAccountMetas[1];
     /** The lease's cluster, whose escrow pays and whose totals record what was paid and refunded. */
     cluster: TAccountMetas[2];
-    /** The lease's worker: jailed here when its faults pass the limit, released when the lease closes. */
+    /**
+     * the limit, released when the lease closes, and written back only then (most settlements leave it as it is,
+     * and writing it back would cost about 1,400 CU).
+     */
     worker: TAccountMetas[3];
     /** The worker's supplier: credited its earnings, slashed from its stake, its collateral released at close. */
     supplier: TAccountMetas[4];

@@ -10,8 +10,6 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
-  getArrayDecoder,
-  getArrayEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getStructDecoder,
@@ -24,9 +22,9 @@ import {
   type AccountMeta,
   type AccountSignerMeta,
   type Address,
-  type Codec,
-  type Decoder,
-  type Encoder,
+  type FixedSizeCodec,
+  type FixedSizeDecoder,
+  type FixedSizeEncoder,
   type Instruction,
   type InstructionWithAccounts,
   type InstructionWithData,
@@ -113,37 +111,33 @@ export type WorkerRegisterInstructionData = {
   discriminator: ReadonlyUint8Array;
   workerIndex: number;
   spec: WorkerSpec;
-  gpus: Array<ReadonlyUint8Array>;
 };
 
 export type WorkerRegisterInstructionDataArgs = {
   workerIndex: number;
   spec: WorkerSpecArgs;
-  gpus: Array<ReadonlyUint8Array>;
 };
 
-export function getWorkerRegisterInstructionDataEncoder(): Encoder<WorkerRegisterInstructionDataArgs> {
+export function getWorkerRegisterInstructionDataEncoder(): FixedSizeEncoder<WorkerRegisterInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
       ["workerIndex", getU32Encoder()],
       ["spec", getWorkerSpecEncoder()],
-      ["gpus", getArrayEncoder(fixEncoderSize(getBytesEncoder(), 32))],
     ]),
     (value) => ({ ...value, discriminator: WORKER_REGISTER_DISCRIMINATOR }),
   );
 }
 
-export function getWorkerRegisterInstructionDataDecoder(): Decoder<WorkerRegisterInstructionData> {
+export function getWorkerRegisterInstructionDataDecoder(): FixedSizeDecoder<WorkerRegisterInstructionData> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
     ["workerIndex", getU32Decoder()],
     ["spec", getWorkerSpecDecoder()],
-    ["gpus", getArrayDecoder(fixDecoderSize(getBytesDecoder(), 32))],
   ]);
 }
 
-export function getWorkerRegisterInstructionDataCodec(): Codec<
+export function getWorkerRegisterInstructionDataCodec(): FixedSizeCodec<
   WorkerRegisterInstructionDataArgs,
   WorkerRegisterInstructionData
 > {
@@ -163,22 +157,25 @@ export type WorkerRegisterAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  /** The supplier's authority; pays the rent of the worker, its device record and its GPU records. */
+  /** The supplier's authority; pays the rent of the worker and its device record. */
   authority: TransactionSigner<TAccountAuthority>;
   /** The config (PDA `["config"]`): stake per GPU, GPU multipliers and pause flag. */
   config?: Address<TAccountConfig>;
-  /** The signer's supplier record (PDA `["supplier", authority]`), whose free stake bonds the worker. */
+  /**
+   * The signer's supplier record (PDA `["supplier", authority]`), whose free stake bonds the worker. The program
+   * creates supplier records only at that address, so its type, owner and authority identify it.
+   */
   supplier?: Address<TAccountSupplier>;
-  /** The worker, created here (PDA `["worker", supplier, worker_index (u32 LE)]`). */
+  /** handler); an index in use is refused by the system program. */
   worker?: Address<TAccountWorker>;
+  /** address and refuses a key that backs another worker. */
   device: Address<TAccountDevice>;
-  /** Creates the worker, device and GPU records. */
+  /** Creates the worker and device records. */
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
   workerIndex: WorkerRegisterInstructionDataArgs["workerIndex"];
   spec: WorkerRegisterInstructionDataArgs["spec"];
-  gpus: WorkerRegisterInstructionDataArgs["gpus"];
 };
 
 export async function getWorkerRegisterInstructionAsync<
@@ -315,22 +312,25 @@ export type WorkerRegisterInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  /** The supplier's authority; pays the rent of the worker, its device record and its GPU records. */
+  /** The supplier's authority; pays the rent of the worker and its device record. */
   authority: TransactionSigner<TAccountAuthority>;
   /** The config (PDA `["config"]`): stake per GPU, GPU multipliers and pause flag. */
   config?: Address<TAccountConfig>;
-  /** The signer's supplier record (PDA `["supplier", authority]`), whose free stake bonds the worker. */
+  /**
+   * The signer's supplier record (PDA `["supplier", authority]`), whose free stake bonds the worker. The program
+   * creates supplier records only at that address, so its type, owner and authority identify it.
+   */
   supplier: Address<TAccountSupplier>;
-  /** The worker, created here (PDA `["worker", supplier, worker_index (u32 LE)]`). */
+  /** handler); an index in use is refused by the system program. */
   worker: Address<TAccountWorker>;
+  /** address and refuses a key that backs another worker. */
   device: Address<TAccountDevice>;
-  /** Creates the worker, device and GPU records. */
+  /** Creates the worker and device records. */
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
   workerIndex: WorkerRegisterInstructionDataArgs["workerIndex"];
   spec: WorkerRegisterInstructionDataArgs["spec"];
-  gpus: WorkerRegisterInstructionDataArgs["gpus"];
 };
 
 export function getWorkerRegisterInstruction<
@@ -441,16 +441,20 @@ export type ParsedWorkerRegisterInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
-    /** The supplier's authority; pays the rent of the worker, its device record and its GPU records. */
+    /** The supplier's authority; pays the rent of the worker and its device record. */
     authority: TAccountMetas[0];
     /** The config (PDA `["config"]`): stake per GPU, GPU multipliers and pause flag. */
     config: TAccountMetas[1];
-    /** The signer's supplier record (PDA `["supplier", authority]`), whose free stake bonds the worker. */
+    /**
+     * The signer's supplier record (PDA `["supplier", authority]`), whose free stake bonds the worker. The program
+     * creates supplier records only at that address, so its type, owner and authority identify it.
+     */
     supplier: TAccountMetas[2];
-    /** The worker, created here (PDA `["worker", supplier, worker_index (u32 LE)]`). */
+    /** handler); an index in use is refused by the system program. */
     worker: TAccountMetas[3];
+    /** address and refuses a key that backs another worker. */
     device: TAccountMetas[4];
-    /** Creates the worker, device and GPU records. */
+    /** Creates the worker and device records. */
     systemProgram: TAccountMetas[5];
     eventAuthority: TAccountMetas[6];
     program: TAccountMetas[7];

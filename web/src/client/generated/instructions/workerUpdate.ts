@@ -163,7 +163,10 @@ export type WorkerUpdateAsyncInput<
   worker: Address<TAccountWorker>;
   /** The record of the worker's current device key. */
   device: Address<TAccountDevice>;
-  /** otherwise created here (`Device::bind` refuses a key that backs another worker). */
+  /**
+   * changes: `Device::bind` checks its address and refuses a key that backs another worker. Unread when the key
+   * stays (the SDK passes `device` again).
+   */
   newDevice: Address<TAccountNewDevice>;
   /** Creates the new device record when the device key changes. */
   systemProgram?: Address<TAccountSystemProgram>;
@@ -311,7 +314,10 @@ export type WorkerUpdateInput<
   worker: Address<TAccountWorker>;
   /** The record of the worker's current device key. */
   device: Address<TAccountDevice>;
-  /** otherwise created here (`Device::bind` refuses a key that backs another worker). */
+  /**
+   * changes: `Device::bind` checks its address and refuses a key that backs another worker. Unread when the key
+   * stays (the SDK passes `device` again).
+   */
   newDevice: Address<TAccountNewDevice>;
   /** Creates the new device record when the device key changes. */
   systemProgram?: Address<TAccountSystemProgram>;
@@ -444,7 +450,10 @@ export type ParsedWorkerUpdateInstruction<
     worker: TAccountMetas[3];
     /** The record of the worker's current device key. */
     device: TAccountMetas[4];
-    /** otherwise created here (`Device::bind` refuses a key that backs another worker). */
+    /**
+     * changes: `Device::bind` checks its address and refuses a key that backs another worker. Unread when the key
+     * stays (the SDK passes `device` again).
+     */
     newDevice: TAccountMetas[5];
     /** Creates the new device record when the device key changes. */
     systemProgram: TAccountMetas[6];

@@ -88,6 +88,7 @@ import {
   getStakeWithdrawInstructionAsync,
   getSupplierRegisterInstructionAsync,
   getUnpauseInstruction,
+  getWorkerBindGpusInstructionAsync,
   getWorkerDeregisterInstructionAsync,
   getWorkerRegisterInstructionAsync,
   getWorkerSetAvailableInstructionAsync,
@@ -119,6 +120,7 @@ import {
   parseStakeWithdrawInstruction,
   parseSupplierRegisterInstruction,
   parseUnpauseInstruction,
+  parseWorkerBindGpusInstruction,
   parseWorkerDeregisterInstruction,
   parseWorkerRegisterInstruction,
   parseWorkerSetAvailableInstruction,
@@ -170,6 +172,7 @@ import {
   type ParsedStakeWithdrawInstruction,
   type ParsedSupplierRegisterInstruction,
   type ParsedUnpauseInstruction,
+  type ParsedWorkerBindGpusInstruction,
   type ParsedWorkerDeregisterInstruction,
   type ParsedWorkerRegisterInstruction,
   type ParsedWorkerSetAvailableInstruction,
@@ -181,6 +184,7 @@ import {
   type StakeWithdrawAsyncInput,
   type SupplierRegisterAsyncInput,
   type UnpauseInput,
+  type WorkerBindGpusAsyncInput,
   type WorkerDeregisterAsyncInput,
   type WorkerRegisterAsyncInput,
   type WorkerSetAvailableAsyncInput,
@@ -352,6 +356,7 @@ export enum TimelockInstruction {
   StakeWithdraw,
   SupplierRegister,
   Unpause,
+  WorkerBindGpus,
   WorkerDeregister,
   WorkerRegister,
   WorkerSetAvailable,
@@ -653,6 +658,17 @@ export function identifyTimelockInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([65, 58, 186, 231, 36, 191, 4, 5]),
+      ),
+      0,
+    )
+  ) {
+    return TimelockInstruction.WorkerBindGpus;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([51, 105, 65, 108, 43, 10, 188, 208]),
       ),
       0,
@@ -791,6 +807,9 @@ export type ParsedTimelockInstruction<
   | ({
       instructionType: TimelockInstruction.Unpause;
     } & ParsedUnpauseInstruction<TProgram>)
+  | ({
+      instructionType: TimelockInstruction.WorkerBindGpus;
+    } & ParsedWorkerBindGpusInstruction<TProgram>)
   | ({
       instructionType: TimelockInstruction.WorkerDeregister;
     } & ParsedWorkerDeregisterInstruction<TProgram>)
@@ -994,6 +1013,13 @@ export function parseTimelockInstruction<TProgram extends string>(
         ...parseUnpauseInstruction(instruction),
       };
     }
+    case TimelockInstruction.WorkerBindGpus: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TimelockInstruction.WorkerBindGpus,
+        ...parseWorkerBindGpusInstruction(instruction),
+      };
+    }
     case TimelockInstruction.WorkerDeregister: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -1163,6 +1189,10 @@ export type TimelockPluginInstructions = {
   unpause: (
     input: UnpauseInput,
   ) => ReturnType<typeof getUnpauseInstruction> & SelfPlanAndSendFunctions;
+  workerBindGpus: (
+    input: WorkerBindGpusAsyncInput,
+  ) => ReturnType<typeof getWorkerBindGpusInstructionAsync> &
+    SelfPlanAndSendFunctions;
   workerDeregister: (
     input: WorkerDeregisterAsyncInput,
   ) => ReturnType<typeof getWorkerDeregisterInstructionAsync> &
@@ -1353,6 +1383,11 @@ export function timelockProgram() {
             ),
           unpause: (input) =>
             addSelfPlanAndSendFunctions(client, getUnpauseInstruction(input)),
+          workerBindGpus: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getWorkerBindGpusInstructionAsync(input),
+            ),
           workerDeregister: (input) =>
             addSelfPlanAndSendFunctions(
               client,

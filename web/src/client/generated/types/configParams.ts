@@ -32,8 +32,12 @@ import {
 import {
   getCollateralRateDecoder,
   getCollateralRateEncoder,
+  getGpuMultipliersDecoder,
+  getGpuMultipliersEncoder,
   type CollateralRate,
   type CollateralRateArgs,
+  type GpuMultipliers,
+  type GpuMultipliersArgs,
 } from ".";
 
 /**
@@ -90,7 +94,7 @@ export type ConfigParams = {
    */
   oracleThreshold: number;
   /** Stake multiplier (bps, 10,000 = 1.0x) per GPU model code; 0 means the model may not register. */
-  gpuMultipliersBps: Array<number>;
+  gpuMultipliersBps: GpuMultipliers;
 };
 
 export type ConfigParamsArgs = {
@@ -143,7 +147,7 @@ export type ConfigParamsArgs = {
    */
   oracleThreshold: number;
   /** Stake multiplier (bps, 10,000 = 1.0x) per GPU model code; 0 means the model may not register. */
-  gpuMultipliersBps: Array<number>;
+  gpuMultipliersBps: GpuMultipliersArgs;
 };
 
 export function getConfigParamsEncoder(): Encoder<ConfigParamsArgs> {
@@ -166,7 +170,7 @@ export function getConfigParamsEncoder(): Encoder<ConfigParamsArgs> {
     ["disputeTimeoutSecs", getI64Encoder()],
     ["oracles", getArrayEncoder(getAddressEncoder())],
     ["oracleThreshold", getU8Encoder()],
-    ["gpuMultipliersBps", getArrayEncoder(getU32Encoder(), { size: 32 })],
+    ["gpuMultipliersBps", getGpuMultipliersEncoder()],
   ]);
 }
 
@@ -190,7 +194,7 @@ export function getConfigParamsDecoder(): Decoder<ConfigParams> {
     ["disputeTimeoutSecs", getI64Decoder()],
     ["oracles", getArrayDecoder(getAddressDecoder())],
     ["oracleThreshold", getU8Decoder()],
-    ["gpuMultipliersBps", getArrayDecoder(getU32Decoder(), { size: 32 })],
+    ["gpuMultipliersBps", getGpuMultipliersDecoder()],
   ]);
 }
 

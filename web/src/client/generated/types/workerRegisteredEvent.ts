@@ -8,11 +8,9 @@
 
 import {
   combineCodec,
-  fixDecoderSize,
   fixEncoderSize,
   getAddressDecoder,
   getAddressEncoder,
-  getBytesDecoder,
   getBytesEncoder,
   getConstantDecoder,
   getConstantEncoder,
@@ -30,7 +28,6 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-  type ReadonlyUint8Array,
 } from "@solana/kit";
 import {
   getWorkerSpecDecoder,
@@ -48,8 +45,6 @@ export type WorkerRegisteredEvent = {
   workerIndex: number;
   /** The declared spec. */
   spec: WorkerSpec;
-  /** Digest of the GPUs bound to the worker (`Gpu::set_digest`). */
-  gpuSet: ReadonlyUint8Array;
   /** Stake bonded for the worker. */
   bondedStake: bigint;
   /** The supplier's stake bonded by all its workers, after this one. */
@@ -67,8 +62,6 @@ export type WorkerRegisteredEventArgs = {
   workerIndex: number;
   /** The declared spec. */
   spec: WorkerSpecArgs;
-  /** Digest of the GPUs bound to the worker (`Gpu::set_digest`). */
-  gpuSet: ReadonlyUint8Array;
   /** Stake bonded for the worker. */
   bondedStake: number | bigint;
   /** The supplier's stake bonded by all its workers, after this one. */
@@ -84,7 +77,6 @@ export function getWorkerRegisteredEventEncoder(): FixedSizeEncoder<WorkerRegist
       ["supplier", getAddressEncoder()],
       ["workerIndex", getU32Encoder()],
       ["spec", getWorkerSpecEncoder()],
-      ["gpuSet", fixEncoderSize(getBytesEncoder(), 32)],
       ["bondedStake", getU64Encoder()],
       ["supplierReserved", getU64Encoder()],
       ["timestamp", getI64Encoder()],
@@ -106,7 +98,6 @@ export function getWorkerRegisteredEventDecoder(): FixedSizeDecoder<WorkerRegist
       ["supplier", getAddressDecoder()],
       ["workerIndex", getU32Decoder()],
       ["spec", getWorkerSpecDecoder()],
-      ["gpuSet", fixDecoderSize(getBytesDecoder(), 32)],
       ["bondedStake", getU64Decoder()],
       ["supplierReserved", getU64Decoder()],
       ["timestamp", getI64Decoder()],
