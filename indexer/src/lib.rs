@@ -7,6 +7,7 @@ pub mod openapi;
 pub mod rows;
 pub mod source;
 pub mod store;
+pub mod worker_model;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -51,6 +52,9 @@ pub struct Config {
     pub console_rpc_url: String,
     /// The cluster the console names: `localnet`, `devnet`, `testnet` or `mainnet-beta`.
     pub console_cluster: String,
+    /// Serve the worker list and worker reads from a copy of the live workers in memory, which every request
+    /// first brings up to what Postgres holds (`worker_model`); when false, every such request is a query.
+    pub workers_in_memory: bool,
     /// Optional TOML file this was read from (for logs).
     pub config_file: Option<PathBuf>,
 }
@@ -71,6 +75,7 @@ impl Default for Config {
             console_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web/dist")),
             console_rpc_url: String::new(),
             console_cluster: "localnet".into(),
+            workers_in_memory: true,
             config_file: None,
         }
     }
@@ -92,6 +97,8 @@ pub enum StartError {
     Listen { addr: String, source: std::io::Error },
     #[error(transparent)]
     Writer(#[from] timelock_service_kit::WriterLockError),
+    #[error("cannot read the workers into memory: {0}")]
+    Workers(#[from] worker_model::SyncError),
 }
 
 /// Why an ingest step failed (it is retried from the stored checkpoint).
@@ -165,6 +172,11 @@ pub async fn start<S: Source + 'static>(
     // The API gets connections of its own, whose statements Postgres cancels after the request timeout: no
     // anonymous query can hold a connection ingestion needs, or run on after its request has been answered.
     let api_pool = api_pool(&pool, Duration::from_secs(config.request_timeout_secs));
+    // Read before the API serves, so that no request waits for the whole table.
+    let workers = match config.workers_in_memory {
+        true => Some(Arc::new(worker_model::WorkerModel::load(&pool).await?)),
+        false => None,
+    };
     let state = Arc::new(api::ApiState {
         pool: api_pool,
         metrics: metrics.clone(),
@@ -172,6 +184,7 @@ pub async fn start<S: Source + 'static>(
         stats: tokio::sync::Mutex::default(),
         oracles,
         console: api::console::Console::new(config).map_err(StartError::Config)?,
+        workers,
     });
     let router = api::router(state, Duration::from_secs(config.request_timeout_secs));
     let mut server_stopped = stopped.clone();

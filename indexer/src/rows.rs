@@ -1,5 +1,5 @@
 //! The rows the indexer derives from events (payouts, slashes, attestations, disputes): one struct per table,
-//! built from the program's own event types, written through `jsonb_populate_recordset` (so each value meets its
+//! built from the program's own event types, written as typed arrays (`store::INSERT_EVENTS`: each value meets its
 //! column's type, u64 amounts as exact NUMERIC) and read back into the same struct (an unknown enum value or a
 //! missing column is an error, never a silent default; a column it does not know is ignored).
 
@@ -15,6 +15,16 @@ pub enum PayoutKind {
     Settlement,
     /// The supplier claimed its settled earnings.
     Claim,
+}
+
+impl PayoutKind {
+    /// The stored value (its serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            PayoutKind::Settlement => "settlement",
+            PayoutKind::Claim => "claim",
+        }
+    }
 }
 
 /// Money that reached a supplier.
@@ -82,6 +92,17 @@ pub enum DisputeKind {
     Lapsed,
 }
 
+impl DisputeKind {
+    /// The stored value (its serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            DisputeKind::Opened => "opened",
+            DisputeKind::Resolved => "resolved",
+            DisputeKind::Lapsed => "lapsed",
+        }
+    }
+}
+
 #[derive(utoipa::ToSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Dispute {
     /// The event's transaction, instruction and index within it: the row's identity (a batch applied twice
@@ -135,25 +156,13 @@ impl Dispute {
 }
 
 impl DerivedRows {
-    pub fn of(events: &[EventRecord]) -> Self {
+    pub fn of<'a>(events: impl IntoIterator<Item = &'a EventRecord>) -> Self {
         let mut rows = DerivedRows::default();
         for e in events {
             match &e.event {
                 ProgramEvent::LeaseSettled(s) => {
-                    rows.payouts.push(Payout {
-                        signature: e.signature.clone(),
-                        ix_index: e.ix_index,
-                        event_index: e.event_index,
-                        slot: e.slot,
-                        block_time: e.block_time,
-                        kind: PayoutKind::Settlement,
-                        supplier: key(&s.supplier),
-                        lease: Some(key(&s.lease)),
-                        cluster: Some(key(&s.cluster)),
-                        amount: s.paid_to_supplier,
-                        fee: s.fee,
-                        refund: s.refund,
-                    });
+                    // Each key is written out once (base58 is most of the cost of deriving a row).
+                    let (supplier, lease) = (key(&s.supplier), key(&s.lease));
                     if s.slashed > 0 {
                         rows.slashes.push(Slash {
                             signature: e.signature.clone(),
@@ -161,15 +170,29 @@ impl DerivedRows {
                             event_index: e.event_index,
                             slot: e.slot,
                             block_time: e.block_time,
-                            supplier: key(&s.supplier),
+                            supplier: supplier.clone(),
                             worker: key(&s.worker),
-                            lease: key(&s.lease),
+                            lease: lease.clone(),
                             amount: s.slashed,
                             to_renter: s.slash_to_renter,
                             faults: s.faults,
                             jailed_until: s.jailed_until,
                         });
                     }
+                    rows.payouts.push(Payout {
+                        signature: e.signature.clone(),
+                        ix_index: e.ix_index,
+                        event_index: e.event_index,
+                        slot: e.slot,
+                        block_time: e.block_time,
+                        kind: PayoutKind::Settlement,
+                        supplier,
+                        lease: Some(lease),
+                        cluster: Some(key(&s.cluster)),
+                        amount: s.paid_to_supplier,
+                        fee: s.fee,
+                        refund: s.refund,
+                    });
                 }
                 ProgramEvent::EarningsClaimed(c) => rows.payouts.push(Payout {
                     signature: e.signature.clone(),
@@ -185,19 +208,22 @@ impl DerivedRows {
                     fee: 0,
                     refund: 0,
                 }),
-                ProgramEvent::LeasesAttested(a) => rows.attestations.extend(a.leases.iter().map(|lease| Attestation {
-                    signature: e.signature.clone(),
-                    ix_index: e.ix_index,
-                    event_index: e.event_index,
-                    slot: e.slot,
-                    lease: key(&lease.lease),
-                    oracle: key(&a.oracle),
-                    window_end: a.window_end,
-                    accepted: lease.accepted,
-                    proven_secs: lease.proven_secs,
-                    faults: lease.faults,
-                    final_secs: lease.final_secs,
-                })),
+                ProgramEvent::LeasesAttested(a) => {
+                    let oracle = key(&a.oracle);
+                    rows.attestations.extend(a.leases.iter().map(|lease| Attestation {
+                        signature: e.signature.clone(),
+                        ix_index: e.ix_index,
+                        event_index: e.event_index,
+                        slot: e.slot,
+                        lease: key(&lease.lease),
+                        oracle: oracle.clone(),
+                        window_end: a.window_end,
+                        accepted: lease.accepted,
+                        proven_secs: lease.proven_secs,
+                        faults: lease.faults,
+                        final_secs: lease.final_secs,
+                    }))
+                }
                 ProgramEvent::DisputeOpened(d) => {
                     rows.disputes.push(Dispute::of(e, &d.lease, &d.disputer, DisputeKind::Opened, d.bond))
                 }

@@ -2,12 +2,14 @@
 //! checkpoint) is one database transaction: a crash between batches loses nothing and applying a batch again
 //! changes nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use anchor_lang::prelude::Pubkey;
 
 use serde::Serialize;
 use sqlx::migrate::Migrator;
+use sqlx::postgres::types::Oid;
+use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo};
 use sqlx::{PgPool, Postgres, Transaction};
 use timelock_sdk::view::{ClusterView, LeaseView, SupplierView, WorkerView};
 
@@ -67,25 +69,16 @@ impl Store {
         Ok(row.map(|(slot, signature, ledger)| Checkpoint { slot: slot as u64, signature, ledger }))
     }
 
-    /// Applies a batch atomically, with the checkpoint of `source`.
+    /// Applies a batch atomically, with the checkpoint of `source`: one statement for the events, their derived
+    /// rows and the checkpoint (one round trip, its own transaction), preceded by the account states in the same
+    /// transaction when the batch has any.
     pub async fn apply(&self, source: &str, batch: &Batch) -> sqlx::Result<()> {
+        if batch.accounts.is_empty() {
+            return insert_events(&self.pool, source, batch).await;
+        }
         let mut tx = self.pool.begin().await?;
         apply_accounts(&mut tx, &batch.accounts).await?;
-        insert_events(&mut tx, &batch.events).await?;
-        if let Some((slot, signature)) = &batch.checkpoint {
-            sqlx::query(
-                "INSERT INTO indexer.checkpoints (source, slot, signature, ledger) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (source) DO UPDATE SET slot = EXCLUDED.slot, signature = EXCLUDED.signature, \
-                 ledger = COALESCE(EXCLUDED.ledger, indexer.checkpoints.ledger), updated_at = now() \
-                 WHERE indexer.checkpoints.slot <= EXCLUDED.slot",
-            )
-            .bind(source)
-            .bind(*slot as i64)
-            .bind(signature)
-            .bind(&batch.ledger)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_events(&mut *tx, source, batch).await?;
         tx.commit().await
     }
 
@@ -257,50 +250,181 @@ async fn upsert_views<V: Serialize>(tx: &mut Tx<'_>, table: &str, views: &[(V, u
     Ok(())
 }
 
-/// Inserts derived rows once (their key is the event's position).
-async fn insert_rows<R: Serialize>(tx: &mut Tx<'_>, table: &str, rows: &[R]) -> sqlx::Result<()> {
-    let Some(first) = rows.first() else { return Ok(()) };
-    let list = columns_of(first)?.join(", ");
-    sqlx::query(&format!(
-        "INSERT INTO indexer.{table} ({list}) SELECT {list} \
-         FROM json_populate_recordset(NULL::indexer.{table}, $1::json) ON CONFLICT DO NOTHING"
-    ))
-    .bind(json_rows(rows)?)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+/// A u64 sent as NUMERIC in Postgres's binary format (base-10000 digits), so that amounts above `i64::MAX` are
+/// stored exactly without going through text.
+#[derive(Clone, Copy)]
+struct Numeric(u64);
+
+impl sqlx::Type<Postgres> for Numeric {
+    fn type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(Oid(1700))
+    }
 }
 
-/// Raw events and their derived rows, one statement per table whatever the batch.
-async fn insert_events(tx: &mut Tx<'_>, events: &[EventRecord]) -> sqlx::Result<()> {
-    if events.is_empty() {
-        return Ok(());
+impl PgHasArrayType for Numeric {
+    fn array_type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(Oid(1231))
     }
-    let signatures: Vec<&str> = events.iter().map(|e| e.signature.as_str()).collect();
-    let ix: Vec<i32> = events.iter().map(|e| i32::from(e.ix_index)).collect();
-    let index: Vec<i32> = events.iter().map(|e| i32::from(e.event_index)).collect();
-    let slots: Vec<i64> = events.iter().map(|e| e.slot as i64).collect();
-    let times: Vec<Option<i64>> = events.iter().map(|e| e.block_time).collect();
-    let names: Vec<&str> = events.iter().map(|e| e.event.name()).collect();
-    let data: Vec<&[u8]> = events.iter().map(|e| e.data.as_slice()).collect();
-    sqlx::query(
-        "INSERT INTO indexer.events (signature, ix_index, event_index, slot, block_time, name, data) \
-         SELECT * FROM UNNEST($1::text[], $2::int4[], $3::int4[], $4::int8[], $5::int8[], $6::text[], $7::bytea[]) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(&signatures)
-    .bind(&ix)
-    .bind(&index)
-    .bind(&slots)
-    .bind(&times)
-    .bind(&names)
-    .bind(&data)
-    .execute(&mut **tx)
-    .await?;
-    let derived = DerivedRows::of(events);
-    insert_rows(tx, "payouts", &derived.payouts).await?;
-    insert_rows(tx, "slashes", &derived.slashes).await?;
-    insert_rows(tx, "attestations", &derived.attestations).await?;
-    insert_rows(tx, "disputes", &derived.disputes).await?;
+}
+
+impl sqlx::Encode<'_, Postgres> for Numeric {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        // Digits most significant first; weight is the power of 10,000 of the first. Zero has no digits.
+        let mut digits = [0i16; 5];
+        let (mut n, mut count) = (self.0, 0);
+        while n > 0 {
+            digits[count] = (n % 10_000) as i16;
+            n /= 10_000;
+            count += 1;
+        }
+        buf.extend_from_slice(&(count as i16).to_be_bytes());
+        buf.extend_from_slice(&(count as i16 - 1).max(0).to_be_bytes());
+        buf.extend_from_slice(&[0, 0, 0, 0]); // sign positive, no decimal digits
+        for digit in digits[..count].iter().rev() {
+            buf.extend_from_slice(&digit.to_be_bytes());
+        }
+        Ok(sqlx::encode::IsNull::No)
+    }
+}
+
+fn numeric(values: impl Iterator<Item = u64>) -> Vec<Numeric> {
+    values.map(Numeric).collect()
+}
+
+/// Every event table written by one statement from typed arrays (`UNNEST`, one array per column, sent in
+/// Postgres's binary format), with the checkpoint: a batch without account states is one round trip and one
+/// implicit transaction. An event is stored once (its key is its position: signature, instruction, index), and
+/// its derived rows are inserted with it, only for the events this statement inserted: a batch applied twice adds
+/// nothing, and the derived tables need no conflict check of their own (a derived row exists exactly when its
+/// event does: both are written by this statement and deleted together by `roll_back`).
+const INSERT_EVENTS: &str = "WITH events AS ( \
+       INSERT INTO indexer.events (signature, ix_index, event_index, slot, block_time, name, data) \
+       SELECT * FROM UNNEST($1::text[], $2::int4[], $3::int4[], $4::int8[], $5::int8[], $6::text[], $7::bytea[]) \
+       ON CONFLICT DO NOTHING RETURNING signature, ix_index, event_index), \
+     payouts AS ( \
+       INSERT INTO indexer.payouts (signature, ix_index, event_index, slot, block_time, kind, supplier, lease, \
+         cluster, amount, fee, refund) \
+       SELECT r.* FROM UNNEST($8::text[], $9::int4[], $10::int4[], $11::int8[], $12::int8[], $13::text[], \
+         $14::text[], $15::text[], $16::text[], $17::numeric[], $18::numeric[], $19::numeric[]) \
+         AS r(signature, ix_index, event_index, slot, block_time, kind, supplier, lease, cluster, amount, fee, refund) \
+       JOIN events USING (signature, ix_index, event_index)), \
+     slashes AS ( \
+       INSERT INTO indexer.slashes (signature, ix_index, event_index, slot, block_time, supplier, worker, lease, \
+         amount, to_renter, faults, jailed_until) \
+       SELECT r.* FROM UNNEST($20::text[], $21::int4[], $22::int4[], $23::int8[], $24::int8[], $25::text[], \
+         $26::text[], $27::text[], $28::numeric[], $29::numeric[], $30::numeric[], $31::int8[]) \
+         AS r(signature, ix_index, event_index, slot, block_time, supplier, worker, lease, amount, to_renter, \
+           faults, jailed_until) \
+       JOIN events USING (signature, ix_index, event_index)), \
+     attestations AS ( \
+       INSERT INTO indexer.attestations (signature, ix_index, event_index, slot, lease, oracle, window_end, \
+         accepted, proven_secs, faults, final_secs) \
+       SELECT r.* FROM UNNEST($32::text[], $33::int4[], $34::int4[], $35::int8[], $36::text[], $37::text[], \
+         $38::int8[], $39::bool[], $40::numeric[], $41::numeric[], $42::numeric[]) \
+         AS r(signature, ix_index, event_index, slot, lease, oracle, window_end, accepted, proven_secs, faults, \
+           final_secs) \
+       JOIN events USING (signature, ix_index, event_index)), \
+     disputes AS ( \
+       INSERT INTO indexer.disputes (signature, ix_index, event_index, slot, lease, disputer, kind, bond, upheld, \
+         proven_secs, faults, bond_to) \
+       SELECT r.* FROM UNNEST($43::text[], $44::int4[], $45::int4[], $46::int8[], $47::text[], $48::text[], \
+         $49::text[], $50::numeric[], $51::bool[], $52::numeric[], $53::numeric[], $54::text[]) \
+         AS r(signature, ix_index, event_index, slot, lease, disputer, kind, bond, upheld, proven_secs, faults, \
+           bond_to) \
+       JOIN events USING (signature, ix_index, event_index)) \
+     INSERT INTO indexer.checkpoints (source, slot, signature, ledger) \
+     SELECT $55::text, $56::int8, $57::text, $58::text WHERE $56::int8 IS NOT NULL \
+     ON CONFLICT (source) DO UPDATE SET slot = EXCLUDED.slot, signature = EXCLUDED.signature, \
+       ledger = COALESCE(EXCLUDED.ledger, indexer.checkpoints.ledger), updated_at = now() \
+     WHERE indexer.checkpoints.slot <= EXCLUDED.slot";
+
+/// Stores a batch's events, their derived rows and the checkpoint ([`INSERT_EVENTS`]).
+async fn insert_events<'c>(
+    executor: impl sqlx::Executor<'c, Database = Postgres>,
+    source: &str,
+    batch: &Batch,
+) -> sqlx::Result<()> {
+    // An event or an attestation line given twice (the same transaction twice in a batch) is stored once, the
+    // first, as a conflict check on every table would.
+    let mut positions = HashSet::new();
+    let events: Vec<&EventRecord> =
+        batch.events.iter().filter(|e| positions.insert((e.signature.as_str(), e.ix_index, e.event_index))).collect();
+    let mut derived = DerivedRows::of(events.iter().copied());
+    let first: Vec<bool> = {
+        let mut lines = HashSet::new();
+        derived.attestations.iter().map(|a| lines.insert((&a.signature, a.ix_index, a.event_index, &a.lease))).collect()
+    };
+    if first.contains(&false) {
+        let mut first = first.into_iter();
+        derived.attestations.retain(|_| first.next().unwrap_or(true));
+    }
+    let (p, s, a, d) = (&derived.payouts, &derived.slashes, &derived.attestations, &derived.disputes);
+    macro_rules! column {
+        ($rows:expr, $row:ident => $value:expr) => {
+            $rows.iter().map(|$row| $value).collect::<Vec<_>>()
+        };
+    }
+    let checkpoint = batch.checkpoint.as_ref();
+    sqlx::query(INSERT_EVENTS)
+        .bind(column!(events, e => e.signature.as_str()))
+        .bind(column!(events, e => i32::from(e.ix_index)))
+        .bind(column!(events, e => i32::from(e.event_index)))
+        .bind(column!(events, e => e.slot as i64))
+        .bind(column!(events, e => e.block_time))
+        .bind(column!(events, e => e.event.name()))
+        .bind(column!(events, e => e.data.as_slice()))
+        .bind(column!(p, r => r.signature.as_str()))
+        .bind(column!(p, r => i32::from(r.ix_index)))
+        .bind(column!(p, r => i32::from(r.event_index)))
+        .bind(column!(p, r => r.slot as i64))
+        .bind(column!(p, r => r.block_time))
+        .bind(column!(p, r => r.kind.name()))
+        .bind(column!(p, r => r.supplier.as_str()))
+        .bind(column!(p, r => r.lease.as_deref()))
+        .bind(column!(p, r => r.cluster.as_deref()))
+        .bind(numeric(p.iter().map(|r| r.amount)))
+        .bind(numeric(p.iter().map(|r| r.fee)))
+        .bind(numeric(p.iter().map(|r| r.refund)))
+        .bind(column!(s, r => r.signature.as_str()))
+        .bind(column!(s, r => i32::from(r.ix_index)))
+        .bind(column!(s, r => i32::from(r.event_index)))
+        .bind(column!(s, r => r.slot as i64))
+        .bind(column!(s, r => r.block_time))
+        .bind(column!(s, r => r.supplier.as_str()))
+        .bind(column!(s, r => r.worker.as_str()))
+        .bind(column!(s, r => r.lease.as_str()))
+        .bind(numeric(s.iter().map(|r| r.amount)))
+        .bind(numeric(s.iter().map(|r| r.to_renter)))
+        .bind(numeric(s.iter().map(|r| r.faults)))
+        .bind(column!(s, r => r.jailed_until))
+        .bind(column!(a, r => r.signature.as_str()))
+        .bind(column!(a, r => i32::from(r.ix_index)))
+        .bind(column!(a, r => i32::from(r.event_index)))
+        .bind(column!(a, r => r.slot as i64))
+        .bind(column!(a, r => r.lease.as_str()))
+        .bind(column!(a, r => r.oracle.as_str()))
+        .bind(column!(a, r => r.window_end))
+        .bind(column!(a, r => r.accepted))
+        .bind(numeric(a.iter().map(|r| r.proven_secs)))
+        .bind(numeric(a.iter().map(|r| r.faults)))
+        .bind(numeric(a.iter().map(|r| r.final_secs)))
+        .bind(column!(d, r => r.signature.as_str()))
+        .bind(column!(d, r => i32::from(r.ix_index)))
+        .bind(column!(d, r => i32::from(r.event_index)))
+        .bind(column!(d, r => r.slot as i64))
+        .bind(column!(d, r => r.lease.as_str()))
+        .bind(column!(d, r => r.disputer.as_str()))
+        .bind(column!(d, r => r.kind.name()))
+        .bind(numeric(d.iter().map(|r| r.bond)))
+        .bind(column!(d, r => r.upheld))
+        .bind(column!(d, r => r.proven_secs.map(Numeric)))
+        .bind(column!(d, r => r.faults.map(Numeric)))
+        .bind(column!(d, r => r.bond_to.as_deref()))
+        .bind(source)
+        .bind(checkpoint.map(|(slot, _)| *slot as i64))
+        .bind(checkpoint.and_then(|(_, signature)| signature.as_deref()))
+        .bind(batch.ledger.as_deref())
+        .execute(executor)
+        .await?;
     Ok(())
 }

@@ -1,6 +1,16 @@
 //! The account endpoints: each answers an account's view, the JSON `timelock … show -o json` prints.
 
+use axum::http::header::CONTENT_TYPE;
+
 use super::*;
+use crate::worker_model::{SyncError, WorkerQuery};
+
+fn model_error(error: SyncError) -> ApiError {
+    match error {
+        SyncError::Database(error) => database(error),
+        SyncError::Corrupt(error) => corrupt(error),
+    }
+}
 
 #[utoipa::path(get, path = "/v1/workers", summary = "Workers, filtered and sorted", params(WorkerFilter), responses((status = 200, description = "OK", body = Page<WorkerView>), (status = 400, description = "bad request", body = ErrorBody), (status = 422, description = "a cursor that is not one of this list and order", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
 pub async fn list_workers(
@@ -26,6 +36,32 @@ pub async fn list_workers(
         WorkerSort::RegisteredDescending => ("registered_at", "int8", true),
     };
     let cursor = decode_cursor(&f.cursor)?;
+    if cursor.as_ref().is_some_and(|(value, _)| !fits(value, sql_type)) {
+        return Err(ApiError::new(ErrorCode::BadCursor, "cursor is not one of this list and order"));
+    }
+    let supplier = checked.supplier.map(|s| s.to_string());
+    if let Some(model) = &state.workers {
+        model.sync(&state.pool).await.map_err(model_error)?;
+        let query = WorkerQuery {
+            sort: checked.sort,
+            gpu_model: checked.gpu_model.map(|(_, name)| name),
+            region: checked.region.as_ref().map(|(_, name)| name.as_str()),
+            supplier: supplier.as_deref(),
+            min_gpus: f.min_gpus,
+            min_vram_gib: f.min_vram_gib,
+            min_connectivity_tier: f.min_connectivity_tier,
+            compliance: f.compliance,
+            green: f.green,
+            available: f.available,
+            max_price: f.max_price,
+            cursor,
+            limit: checked.limit as usize,
+        };
+        let body = model
+            .page(&query, encode_cursor)
+            .map_err(|_| ApiError::new(ErrorCode::BadCursor, "cursor is not one of this list and order"))?;
+        return Ok(([(CONTENT_TYPE, "application/json")], body).into_response());
+    }
     let mut sql = view_list("workers", column, Some(true));
     if let Some((_, name)) = checked.gpu_model {
         sql.push(" AND gpu_model = ").push_bind(name);
@@ -58,8 +94,8 @@ pub async fn list_workers(
     if let Some(price) = f.max_price {
         sql.push(" AND price_per_gpu_hour <= ").push_bind(price.to_string()).push("::numeric");
     }
-    if let Some(supplier) = checked.supplier {
-        sql.push(" AND supplier = ").push_bind(supplier.to_string());
+    if let Some(supplier) = supplier {
+        sql.push(" AND supplier = ").push_bind(supplier);
     }
     let order = Order { column, sql_type, key: "address", descending };
     page::<WorkerView>(&state.pool, sql, order, cursor, i64::from(checked.limit)).await
@@ -85,7 +121,16 @@ async fn one<V: DeserializeOwned + Serialize>(
 }
 
 #[utoipa::path(get, path = "/v1/workers/{address}", summary = "One worker", params(("address" = String, Path, description = "base58 account address", format = "solana-address", pattern = "^[1-9A-HJ-NP-Za-km-z]{32,44}$")), responses((status = 200, description = "OK", body = WorkerView), (status = 400, description = "bad address", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 500, description = "server fault", body = ErrorBody)))]
-pub async fn one_worker(State(state): State<Arc<ApiState>>, Path(address): Path<String>) -> ApiResult {
+pub async fn one_worker(State(state): State<Arc<ApiState>>, Path(address_text): Path<String>) -> ApiResult {
+    if let Some(model) = &state.workers {
+        let address = address(&address_text)?;
+        model.sync(&state.pool).await.map_err(model_error)?;
+        let body = model
+            .get(&address)
+            .ok_or_else(|| ApiError::new(ErrorCode::UnknownWorker, format!("no workers row for {address}")))?;
+        return Ok(([(CONTENT_TYPE, "application/json")], body.into_string()).into_response());
+    }
+    let address = address_text;
     one::<WorkerView>(&state.pool, "workers", &address, ErrorCode::UnknownWorker).await
 }
 

@@ -54,9 +54,10 @@ pub async fn daily_stats(
     };
     let today = now().div_euclid(DAY) * DAY;
     let from = today - (days - 1) * DAY;
+    // `at` is `COALESCE(block_time, 0)`, the time `payouts_by_at` orders by.
     let volumes: Vec<(i64, String)> = sqlx::query_as(
         "SELECT (block_time / 86400) * 86400, sum(amount + fee)::text FROM indexer.payouts \
-         WHERE kind = 'settlement' AND block_time >= $1 GROUP BY 1",
+         WHERE kind = 'settlement' AND at >= $1 AND block_time IS NOT NULL GROUP BY 1",
     )
     .bind(from)
     .fetch_all(&state.pool)

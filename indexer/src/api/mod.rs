@@ -49,6 +49,8 @@ pub struct ApiState {
     pub oracles: intervals::Oracles,
     /// The web console's files and what it is told (`console_*`).
     pub console: console::Console,
+    /// The live workers in memory (`workers_in_memory`), which the worker list and reads are served from.
+    pub workers: Option<Arc<crate::worker_model::WorkerModel>>,
 }
 
 pub fn router(state: Arc<ApiState>, request_timeout: Duration) -> Router {

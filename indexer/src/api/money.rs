@@ -143,9 +143,10 @@ async fn network_totals(pool: &PgPool) -> Result<Stats, ApiError> {
     .fetch_all(pool)
     .await
     .map_err(database)?;
+    // `at` is `COALESCE(block_time, 0)`, the time `payouts_by_at` orders by.
     let volume: String = sqlx::query_scalar(
         "SELECT COALESCE(sum(amount + fee), 0)::text FROM indexer.payouts \
-         WHERE kind = 'settlement' AND block_time >= $1",
+         WHERE kind = 'settlement' AND at >= $1 AND block_time IS NOT NULL",
     )
     .bind(now - 86_400)
     .fetch_one(pool)
