@@ -392,6 +392,12 @@ async fn workers_served_from_memory_are_what_sql_answers_after_every_commit(pool
     // whole table emptied and filled again.
     write_workers(&pool, &mut rng, 100, 200).await;
     assert_same_answers(&from_memory, &from_sql, &paths, &points).await;
+    // Marking rows final changes nothing served: nothing is stamped for the copies to re-read.
+    let generation =
+        || sqlx::query_scalar::<_, i64>("SELECT generation FROM indexer.worker_generation").fetch_one(&pool);
+    let before = generation().await.unwrap();
+    sqlx::query("UPDATE indexer.workers SET finalized = true").execute(&pool).await.unwrap();
+    assert_eq!(generation().await.unwrap(), before);
     sqlx::query("UPDATE indexer.workers SET closed = true WHERE worker_index % 7 = 0").execute(&pool).await.unwrap();
     sqlx::query("DELETE FROM indexer.workers WHERE worker_index % 11 = 0").execute(&pool).await.unwrap();
     assert_same_answers(&from_memory, &from_sql, &paths, &points).await;

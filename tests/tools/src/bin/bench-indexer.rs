@@ -254,6 +254,13 @@ async fn load(url: &str, kind: &str, rate: u64, secs: u64) {
     );
 }
 
+/// This process's resident memory (Linux), for what the API's workers in memory take.
+fn resident_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().strip_suffix("kB"));
+    kib.and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+}
+
 type Jobs = tokio::sync::mpsc::Sender<(usize, Instant)>;
 type Queue = Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<(usize, Instant)>>>;
 
@@ -281,7 +288,13 @@ async fn main() -> std::io::Result<()> {
     }
     seed(&pool).await;
     let config = Config { listen: "127.0.0.1:0".into(), ..Config::default() };
+    let (rss, started) = (resident_mib(), Instant::now());
     let indexer = timelock_indexer::start::<timelock_indexer::source::RpcSource>(&config, pool, None).await.unwrap();
+    eprintln!(
+        "the API started in {:.1} s; its workers in memory: {:.0} MiB",
+        started.elapsed().as_secs_f64(),
+        resident_mib() - rss
+    );
     let base = format!("http://{}", indexer.addr);
     let point = p99_from_load_process(&base, "point").await;
     let list = p99_from_load_process(&base, "list").await;
