@@ -49,7 +49,7 @@ pub struct WorkerFilter {
     #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 255))]
     pub compliance: Option<u8>,
     pub green: Option<bool>,
-    /// Bookable now (`Worker::is_bookable`: available, not leased, not jailed), or not.
+    /// Bookable now (`Worker::is_bookable`: available, not leased, not jailed, all its GPUs bound), or not.
     pub available: Option<bool>,
     /// Highest price per GPU-hour, payment-mint base units.
     #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 18_446_744_073_709_551_615_u64))]

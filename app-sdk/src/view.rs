@@ -43,7 +43,7 @@ pub struct WorkerView {
     pub jailed_until: i64,
     pub fault_count: u64,
     pub registered_at: i64,
-    /// `Worker::is_bookable`: available, not leased, not jailed.
+    /// `Worker::is_bookable`: available, not leased, not jailed, all its GPUs bound.
     pub bookable: bool,
 }
 

@@ -291,6 +291,10 @@ fn a_sixteen_gpu_host_registers_in_two_transactions_and_a_rerun_binds_what_did_n
     assert!(!f
         .account::<timelock::state::Worker>(&pda::worker(&pda::supplier(&supplier.pubkey()).0, 2).0)
         .is_bookable());
+    // Rerun with a GPU missing: refused with what is bound, nothing sent.
+    let short: Vec<String> = six.iter().filter(|u| timelock::state::Gpu::uuid_hash(u) != hashes[5]).cloned().collect();
+    let refused = timelock(&mut f, &supplier, &register(2, &short)).unwrap_err();
+    assert!(refused.contains("has 4 of its 6 GPUs bound"), "{refused}");
     let out = timelock(&mut f, &supplier, &register(2, &six)).unwrap();
     assert_eq!(out["transactions"].as_array().map(Vec::len), Some(1), "{out}");
     let worker: timelock::state::Worker = f.account(&pda::worker(&pda::supplier(&supplier.pubkey()).0, 2).0);

@@ -299,7 +299,7 @@ fn gpus_are_bound_in_ascending_order_up_to_the_declared_count_and_only_then_is_t
     wrong.accounts[6].pubkey = pda::gpu(&[9; 32]).0;
     assert_error(f.send(&[wrong], &[&supplier.authority]), TimelockError::InvalidGpuRecord);
     // More GPUs than declared, more than an instruction binds, or none.
-    assert_error(f.send(&[bind(&sorted[4..6])], &[&supplier.authority]), TimelockError::GpuListMismatch);
+    assert_error(f.send(&[bind(&sorted[4..6])], &[&supplier.authority]), TimelockError::GpuCountExceeded);
     let nine: Vec<[u8; 32]> = (0..9).map(|i| Gpu::uuid_hash(&format!("GPU-nine-{i}"))).collect();
     assert_error(f.send(&[bind(&nine)], &[&supplier.authority]), TimelockError::TooManyGpusPerBind);
     assert_error(f.send(&[bind(&[])], &[&supplier.authority]), TimelockError::GpuListMismatch);
@@ -314,6 +314,34 @@ fn gpus_are_bound_in_ascending_order_up_to_the_declared_count_and_only_then_is_t
     let worker = f.worker_of(&supplier, index);
     assert_eq!((worker.gpus_bound, worker.gpu_set), (4, Gpu::set_digest(&sorted[1..5])));
     assert!(worker.is_bookable());
+    assert_error(f.send(&[bind(&sorted[5..6])], &[&supplier.authority]), TimelockError::GpuCountExceeded);
+}
+
+#[test]
+fn a_worker_is_created_only_at_its_own_address_under_the_signers_supplier() {
+    let mut f = TestFixture::new();
+    let supplier = f.staked_supplier(2 * H100_BOND);
+    let other = f.staked_supplier(2 * H100_BOND);
+    let spec = f.h100_spec();
+    let index = f.next_worker_index();
+    // Another index's address (a valid PDA, not this index's).
+    let mut elsewhere = ix::worker_register(supplier.key(), index, spec.clone());
+    elsewhere.accounts[3].pubkey = pda::worker(&supplier.supplier(), index + 1).0;
+    assert_error(f.send(&[elsewhere], &[&supplier.authority]), TimelockError::InvalidWorkerAddress);
+    // Another supplier's record, to bond my worker with its stake.
+    let mut borrowed = ix::worker_register(supplier.key(), index, spec.clone());
+    borrowed.accounts[2].pubkey = other.supplier();
+    borrowed.accounts[3].pubkey = pda::worker(&other.supplier(), index).0;
+    assert_error(f.send(&[borrowed], &[&supplier.authority]), AnchorError::ConstraintHasOne);
+    // A device record that is not the key's.
+    let mut wrong_device = ix::worker_register(supplier.key(), index, spec.clone());
+    wrong_device.accounts[4].pubkey = pda::device(&Pubkey::new_unique()).0;
+    assert_error(f.send(&[wrong_device], &[&supplier.authority]), TimelockError::InvalidDeviceRecord);
+    // Someone sent lamports to the worker's and the device's future addresses: registration still succeeds.
+    f.svm.airdrop(&pda::worker(&supplier.supplier(), index).0, 1_000_000).unwrap();
+    f.svm.airdrop(&pda::device(&spec.device_key).0, 1_000_000).unwrap();
+    f.exec(ix::worker_register(supplier.key(), index, spec), &[&supplier.authority]);
+    assert_eq!((f.supplier_account(&supplier).worker_count, f.supplier_account(&other).worker_count), (1, 0));
 }
 
 #[test]

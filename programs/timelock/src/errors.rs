@@ -170,4 +170,6 @@ pub enum TimelockError {
     TooManyGpusPerBind,
     #[msg("Account is not the worker's PDA for this supplier and index")]
     InvalidWorkerAddress,
+    #[msg("More GPUs than the worker's spec declares")]
+    GpuCountExceeded,
 }

@@ -38,7 +38,8 @@ pub fn find(seeds: &[&[u8]]) -> (Pubkey, u8) {
         const MAX_SEEDS: usize = 16;
         assert!(seeds.len() < MAX_SEEDS, "at most 15 seeds besides the bump");
         let program = crate::ID_CONST.to_bytes();
-        for bump in (0..=u8::MAX).rev() {
+        // 255 down to 1, as the runtime's search goes.
+        for bump in (1..=u8::MAX).rev() {
             let bump_seed = [bump];
             let mut parts: [&[u8]; MAX_SEEDS + 2] = [&[]; MAX_SEEDS + 2];
             parts[..seeds.len()].copy_from_slice(seeds);

@@ -125,3 +125,18 @@ fn item4_the_same_party_cannot_reopen_a_decided_span() {
     s.attest_all(later, 4_800, 0);
     renter_disputes(&mut s).unwrap();
 }
+
+#[test]
+fn a_cranker_cannot_settle_a_lease_against_another_worker() {
+    let mut s = Story::booked(2, 1);
+    s.an_hour_attested(3_600, 0);
+    s.f.warp(EPOCH + DISPUTE_WINDOW);
+    let cranker = s.f.actor();
+    // The lease of worker 0 with worker 1's account, which settlement would otherwise jail or release.
+    let mut swapped = ix::lease_settle(s.f.settle_accounts(&s.renter, 1, &s.workers[0]));
+    assert_eq!(swapped.accounts[3].pubkey, s.workers[0].worker);
+    swapped.accounts[3].pubkey = s.workers[1].worker;
+    assert_error(s.f.send(&[swapped], &[&cranker]), anchor_lang::error::ErrorCode::ConstraintHasOne);
+    let settled = s.settle(0);
+    assert!(settled.paid_to_supplier > 0);
+}

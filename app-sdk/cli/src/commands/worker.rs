@@ -131,7 +131,7 @@ pub struct WorkerFilterArgs {
     /// Only green-energy workers.
     #[arg(long)]
     pub green: bool,
-    /// Only workers bookable now (available, not leased, not jailed).
+    /// Only workers bookable now (available, not leased, not jailed, all GPUs bound).
     #[arg(long)]
     pub available: bool,
     /// Highest price per GPU-hour (payment-mint base units).
@@ -218,6 +218,15 @@ pub fn run<B: Backend>(command: &WorkerCommand, ctx: &Context<B>) -> CliResult {
                 Ok(worker) if !worker.has_all_gpus() => {
                     let missing: Vec<[u8; 32]> =
                         hashes.into_iter().filter(|h| worker.gpus_bound == 0 || *h > worker.last_gpu).collect();
+                    let still = usize::from(worker.spec.gpu_count - worker.gpus_bound);
+                    if missing.len() != still {
+                        return Err(usage(format!(
+                            "worker {index} has {} of its {} GPUs bound and needs {still} more above the last one                              bound; {} of the GPUs given are (GPUs bind in ascending hash order: if one was left out                              below, deregister the worker and register it again)",
+                            worker.gpus_bound,
+                            worker.spec.gpu_count,
+                            missing.len()
+                        )));
+                    }
                     batch::worker_bind_gpus(me, *index, &missing)
                 }
                 _ => batch::worker_register(me, *index, spec.spec()?, &hashes),

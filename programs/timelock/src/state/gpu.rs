@@ -73,7 +73,7 @@ impl Gpu {
         require!(hashes.len() <= usize::from(MAX_GPUS_PER_BIND), TimelockError::TooManyGpusPerBind);
         require!(!hashes.is_empty() && records.len() == hashes.len(), TimelockError::GpuListMismatch);
         let bound = usize::from(worker.gpus_bound) + hashes.len();
-        require!(bound <= usize::from(worker.spec.gpu_count), TimelockError::GpuListMismatch);
+        require!(bound <= usize::from(worker.spec.gpu_count), TimelockError::GpuCountExceeded);
         for (record, uuid_hash) in records.iter().zip(hashes) {
             require!(worker.gpus_bound == 0 || worker.last_gpu < *uuid_hash, TimelockError::GpuListNotSorted);
             crate::cu_checkpoint!("gpu: start");

@@ -182,6 +182,8 @@ export const TIMELOCK_ERROR__NOT_CLUSTER_RENTER = 0x17c1; // 6081
 export const TIMELOCK_ERROR__TOO_MANY_GPUS_PER_BIND = 0x17c2; // 6082
 /** InvalidWorkerAddress: Account is not the worker's PDA for this supplier and index */
 export const TIMELOCK_ERROR__INVALID_WORKER_ADDRESS = 0x17c3; // 6083
+/** GpuCountExceeded: More GPUs than the worker's spec declares */
+export const TIMELOCK_ERROR__GPU_COUNT_EXCEEDED = 0x17c4; // 6084
 
 export type TimelockError =
   | typeof TIMELOCK_ERROR__BOOKING_TERMS_MISMATCH
@@ -196,6 +198,7 @@ export type TimelockError =
   | typeof TIMELOCK_ERROR__EPOCH_NOT_OVER
   | typeof TIMELOCK_ERROR__FEE_TOO_HIGH
   | typeof TIMELOCK_ERROR__GPU_COUNT_CHANGE
+  | typeof TIMELOCK_ERROR__GPU_COUNT_EXCEEDED
   | typeof TIMELOCK_ERROR__GPU_IN_USE
   | typeof TIMELOCK_ERROR__GPU_LIST_MISMATCH
   | typeof TIMELOCK_ERROR__GPU_LIST_NOT_SORTED
@@ -284,6 +287,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TIMELOCK_ERROR__EPOCH_NOT_OVER]: `The incentive epoch has not ended`,
     [TIMELOCK_ERROR__FEE_TOO_HIGH]: `Protocol fee exceeds the cap`,
     [TIMELOCK_ERROR__GPU_COUNT_CHANGE]: `The GPU count is bound to the worker's registered GPUs: deregister and register again to change it`,
+    [TIMELOCK_ERROR__GPU_COUNT_EXCEEDED]: `More GPUs than the worker's spec declares`,
     [TIMELOCK_ERROR__GPU_IN_USE]: `The GPU already backs another worker`,
     [TIMELOCK_ERROR__GPU_LIST_MISMATCH]: `One GPU UUID hash per GPU of the worker is required, matching its records`,
     [TIMELOCK_ERROR__GPU_LIST_NOT_SORTED]: `GPU UUID hashes must be listed in strictly ascending order, above the GPUs already bound`,
