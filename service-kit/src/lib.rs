@@ -146,23 +146,38 @@ impl Metrics {
 /// The layers every API gets: a request timeout answered as JSON 503, permissive CORS (read-only explorers
 /// call from browsers), request tracing, and a JSON 404 for unknown routes.
 pub fn with_common_layers(router: Router, request_timeout: Duration, metrics: Arc<Metrics>) -> Router {
+    let statuses = Arc::new(StatusCounters { metrics, counters: std::array::from_fn(|_| std::sync::OnceLock::new()) });
     router
         .fallback(|| async { ApiError::new(ErrorCode::NoSuchRoute, "no such route; see /openapi.json or the README") })
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
         .layer(CorsLayer::permissive())
-        .layer(TraceLayer::new_for_http())
-        // Outermost, so that timeouts and unknown routes are counted too.
-        .layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
-            let metrics = metrics.clone();
-            async move {
-                let response = next.run(request).await;
-                let status = format!("status=\"{}\"", response.status().as_u16());
-                metrics
-                    .counter("http_responses_total", "HTTP responses by status.", &status)
-                    .fetch_add(1, Ordering::Relaxed);
-                response
-            }
-        }))
+        // Outermost, so that timeouts, preflights and unknown routes are counted too: every response is, as
+        // it leaves (a counter per status, found without a lock or an allocation once it exists).
+        .layer(TraceLayer::new_for_http().on_response(
+            move |response: &axum::http::Response<_>, latency: Duration, span: &tracing::Span| {
+                use tower_http::trace::OnResponse;
+                statuses.count(response.status());
+                tower_http::trace::DefaultOnResponse::default().on_response(response, latency, span);
+            },
+        ))
+}
+
+/// `http_responses_total` by status.
+struct StatusCounters {
+    metrics: Arc<Metrics>,
+    counters: [std::sync::OnceLock<Arc<AtomicU64>>; 1000],
+}
+
+impl StatusCounters {
+    fn count(&self, status: StatusCode) {
+        let code = status.as_u16();
+        if let Some(slot) = self.counters.get(code as usize) {
+            let labels = || format!("status=\"{code}\"");
+            let counter = slot
+                .get_or_init(|| self.metrics.counter("http_responses_total", "HTTP responses by status.", &labels()));
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The `$ref`s of an OpenAPI document that name no schema of its own (empty when every one resolves): what a
