@@ -134,19 +134,48 @@ pub(crate) fn verify_signature(device_key: &[u8; 32], message: &[u8], signature:
     key.verify(message, &Signature::from_bytes(signature)).map_err(|_| VerifyError::BadSignature)
 }
 
+/// A device key ready to verify with: decompressed once (the oracle keeps it with the worker's account), since
+/// decompressing a point costs about as much as hashing a heartbeat and checking its share of a batch.
+pub use ed25519_dalek::VerifyingKey as DeviceKey;
+
+/// The device key `bytes` name, or `BadKey` when they are no ed25519 point.
+pub fn device_key(bytes: &[u8; 32]) -> Result<DeviceKey, VerifyError> {
+    DeviceKey::from_bytes(bytes).map_err(|_| VerifyError::BadKey)
+}
+
 /// Verifies many heartbeats at once (ed25519 batch verification, about twice as fast per signature as one by
 /// one). On failure, falls back to single checks so the caller learns exactly which ones are bad.
 pub fn verify_batch(items: &[(&SignedHeartbeat, [u8; 32])]) -> Vec<Result<(), VerifyError>> {
     let messages: Vec<Vec<u8>> = items.iter().map(|(h, _)| h.heartbeat.signing_bytes()).collect();
-    let keys: Result<Vec<VerifyingKey>, _> = items.iter().map(|(_, k)| VerifyingKey::from_bytes(k)).collect();
-    if let Ok(keys) = keys {
-        let signatures: Vec<Signature> = items.iter().map(|(h, _)| Signature::from_bytes(&h.signature)).collect();
-        let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-        if ed25519_dalek::verify_batch(&refs, &signatures, &keys).is_ok() {
+    let keys: Vec<Option<DeviceKey>> = items.iter().map(|(_, k)| device_key(k).ok()).collect();
+    let signed: Vec<_> = items
+        .iter()
+        .zip(&messages)
+        .zip(&keys)
+        .map(|(((h, _), m), k)| (m.as_slice(), &h.signature, k.as_ref()))
+        .collect();
+    verify_messages(&signed)
+}
+
+/// [`verify_batch`] on what the device keys signed, already encoded (each heartbeat's
+/// [`Heartbeat::signing_bytes`]: the caller keeps them, to store the encoding without serialising it again), with
+/// the keys already decompressed (`None`: the worker's registered key is no point, and nothing verifies).
+pub fn verify_messages(items: &[(&[u8], &[u8; 64], Option<&DeviceKey>)]) -> Vec<Result<(), VerifyError>> {
+    let keys: Option<Vec<DeviceKey>> = items.iter().map(|(_, _, k)| k.copied()).collect();
+    if let Some(keys) = keys {
+        let signatures: Vec<Signature> = items.iter().map(|(_, s, _)| Signature::from_bytes(s)).collect();
+        let messages: Vec<&[u8]> = items.iter().map(|(m, _, _)| *m).collect();
+        if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
             return vec![Ok(()); items.len()];
         }
     }
-    items.iter().map(|(h, key)| h.verify(key)).collect()
+    items
+        .iter()
+        .map(|(message, signature, key)| {
+            let key = key.ok_or(VerifyError::BadKey)?;
+            key.verify(message, &Signature::from_bytes(signature)).map_err(|_| VerifyError::BadSignature)
+        })
+        .collect()
 }
 
 /// Integers as JSON Schema has them: a number with no fractional part (`327.0` is the integer 327), in range.
@@ -341,5 +370,31 @@ mod tests {
         let results = verify_batch(&items);
         assert_eq!(results.iter().filter(|r| r.is_err()).count(), 1);
         assert_eq!(results[3], Err(VerifyError::BadSignature));
+    }
+
+    #[test]
+    fn verifying_the_encoding_once_judges_as_verifying_the_heartbeat() {
+        let device = device();
+        let key = device_key(&device.verifying_key().to_bytes()).unwrap();
+        let mut signed: Vec<_> = (0..8).map(|i| heartbeat(i).sign(&device)).collect();
+        signed[5].signature[9] ^= 1;
+        let messages: Vec<Vec<u8>> = signed.iter().map(|h| h.heartbeat.signing_bytes()).collect();
+        let items: Vec<_> =
+            signed.iter().zip(&messages).map(|(h, m)| (m.as_slice(), &h.signature, Some(&key))).collect();
+        let results = verify_messages(&items);
+        let expected: Vec<_> = signed.iter().map(|h| h.verify(&device.verifying_key().to_bytes())).collect();
+        assert_eq!(results, expected);
+        assert_eq!(results.iter().filter(|r| r.is_err()).count(), 1);
+        // A registered key that is no point verifies nothing, and fails nothing else in the batch.
+        let mut items = items;
+        items[2].2 = None;
+        let results = verify_messages(&items);
+        assert_eq!(
+            (results[2], results[5], results[0]),
+            (Err(VerifyError::BadKey), Err(VerifyError::BadSignature), Ok(()))
+        );
+        let no_point =
+            (0..=255u8).map(|b| [b; 32]).find(|k| device_key(k).is_err()).expect("many encodings are no point");
+        assert_eq!(verify_batch(&[(&signed[0], no_point)]), vec![Err(VerifyError::BadKey)]);
     }
 }

@@ -12,7 +12,7 @@ use anchor_lang::prelude::Pubkey;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -27,7 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::chain::{Chain, LeaseInfo, WorkerInfo};
 use crate::config::Config;
-use crate::ingest::{Pending, Refusal};
+use crate::ingest::{EncodedHeartbeat, Pending, Refusal};
 use crate::store::{ChallengeRecord, Store};
 
 /// Per lease, what the store last said of its challenges: the open one and when the next is due. Every
@@ -111,6 +111,8 @@ pub struct AppState {
     pub(crate) schedule: ChallengeSchedule,
     pub turns: Arc<Turns>,
     overloaded: Arc<AtomicU64>,
+    /// `identity` in base58, as every 202 names it (encoded once, not per heartbeat).
+    identity_text: String,
 }
 
 impl AppState {
@@ -127,7 +129,20 @@ impl AppState {
             metrics.counter("oracle_heartbeats_refused_total", "Heartbeats refused.", "reason=\"overloaded\"");
         let schedule = ChallengeSchedule::default();
         let turns = Arc::default();
-        AppState { config, identity, chain, store, queue, metrics, readiness, schedule, turns, overloaded }
+        let identity_text = Pubkey::new_from_array(identity).to_string();
+        AppState {
+            config,
+            identity,
+            chain,
+            store,
+            queue,
+            metrics,
+            readiness,
+            schedule,
+            turns,
+            overloaded,
+            identity_text,
+        }
     }
 }
 
@@ -255,7 +270,10 @@ pub async fn post_heartbeat(
 
     let (sequence, worker_key, lease_key) = (beat.sequence, beat.worker, beat.lease);
     let (reply, answer) = oneshot::channel();
-    let pending = Pending { heartbeat: signed, device_key: worker.device_key, received_at: now, reply };
+    // Encoded here, once: the decoded heartbeat is dropped on this thread, and the writer only verifies and stores.
+    let heartbeat = EncodedHeartbeat::new(&signed);
+    drop(signed);
+    let pending = Pending { heartbeat, device_key: worker.verifying_key, received_at: now, reply };
     if let Err(error) = state.queue.try_send(pending) {
         return Err(match error {
             mpsc::error::TrySendError::Full(_) => {
@@ -271,13 +289,9 @@ pub async fn post_heartbeat(
         Ok(Ok(())) => {
             // Verified and stored: the worker itself is asking, so a due challenge goes out now.
             let challenge = due_challenge(&state, &worker, worker_key, lease_key, now).await;
-            let body = HeartbeatAccepted {
-                accepted: true,
-                sequence,
-                oracle: state.identity,
-                open_challenge: challenge.map(open_challenge),
-            };
-            Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+            let open = challenge.map(open_challenge);
+            let body = accepted_body(&state.identity, &state.identity_text, sequence, open.as_ref());
+            Ok((StatusCode::ACCEPTED, [(header::CONTENT_TYPE, "application/json")], body).into_response())
         }
         Ok(Err(Refusal::BadSignature)) => {
             Err(ApiError::new(ErrorCode::BadSignature, "signature does not match the worker's registered device key"))
@@ -288,6 +302,34 @@ pub async fn post_heartbeat(
         )),
         Ok(Err(Refusal::Storage)) | Err(_) => Err(ApiError::new(ErrorCode::StorageUnavailable, "not stored; retry")),
     }
+}
+
+/// The JSON of a [`HeartbeatAccepted`], written directly: the oracle's name (`identity`, `text` in base58) is
+/// encoded once at start rather than twice per heartbeat (the open challenge is bound to it too).
+fn accepted_body(identity: &[u8; 32], text: &str, sequence: u64, open: Option<&OpenChallenge>) -> Vec<u8> {
+    use std::io::Write;
+    let mut body = Vec::with_capacity(if open.is_some() { 320 } else { 96 });
+    let _ = write!(body, r#"{{"accepted":true,"sequence":{sequence},"oracle":"{text}""#);
+    if let Some(OpenChallenge { challenge: c, issued_at, deadline, commit_by_ms }) = open {
+        let _ = write!(body, r#","open_challenge":{{"challenge":{{"id":{},"seed":["#, c.id);
+        for (i, byte) in c.seed.iter().enumerate() {
+            let _ = write!(body, "{}{byte}", if i == 0 { "" } else { "," });
+        }
+        let other;
+        let oracle = if c.oracle == *identity {
+            text
+        } else {
+            other = Pubkey::new_from_array(c.oracle).to_string();
+            &other
+        };
+        let _ = write!(
+            body,
+            r#"],"size":{},"oracle":"{oracle}"}},"issued_at":{issued_at},"deadline":{deadline},"commit_by_ms":{commit_by_ms}}}"#,
+            c.size
+        );
+    }
+    body.push(b'}');
+    body
 }
 
 fn parse_key(text: &str) -> Result<[u8; 32], ApiError> {
@@ -688,4 +730,29 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         .gauge("oracle_queue_depth", "Heartbeats waiting for the writer.", "")
         .store(queued as u64, Ordering::Relaxed);
     ([("content-type", "text/plain; version=0.0.4")], state.metrics.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_written_202_body_is_what_serde_writes() {
+        let identity = [7u8; 32];
+        let text = Pubkey::new_from_array(identity).to_string();
+        let challenge = |oracle| OpenChallenge {
+            challenge: Challenge { id: 42, seed: std::array::from_fn(|i| (i * 9) as u8), size: 24, oracle },
+            issued_at: 1_700_000_000,
+            deadline: -3,
+            commit_by_ms: i64::MAX,
+        };
+        for open in [None, Some(challenge(identity)), Some(challenge([200; 32]))] {
+            let expected =
+                HeartbeatAccepted { accepted: true, sequence: u64::MAX, oracle: identity, open_challenge: open };
+            let written = accepted_body(&identity, &text, u64::MAX, expected.open_challenge.as_ref());
+            let value: serde_json::Value = serde_json::from_slice(&written).unwrap();
+            assert_eq!(value, serde_json::to_value(&expected).unwrap());
+            assert_eq!(serde_json::from_slice::<HeartbeatAccepted>(&written).unwrap(), expected);
+        }
+    }
 }

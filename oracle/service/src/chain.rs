@@ -19,6 +19,9 @@ pub type SharedClient = Arc<Client<SharedBackend>>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkerInfo {
     pub device_key: [u8; 32],
+    /// The device key decompressed, once per read of the account rather than once per heartbeat (`None`: the
+    /// registered key is no ed25519 point, and no heartbeat of the worker verifies).
+    pub verifying_key: Option<timelock_protocol::DeviceKey>,
     pub gpu_count: u16,
     /// Catalog name (`H100-SXM`), as agents report it.
     pub gpu_model: String,
@@ -30,6 +33,7 @@ impl WorkerInfo {
     pub fn from_account(worker: &Worker) -> Self {
         WorkerInfo {
             device_key: worker.spec.device_key.to_bytes(),
+            verifying_key: timelock_protocol::device_key(&worker.spec.device_key.to_bytes()).ok(),
             gpu_count: worker.spec.gpu_count,
             gpu_model: timelock_sdk::catalog::gpu_model_name(worker.spec.gpu_model).unwrap_or("unknown").to_string(),
             gpu_set: worker.gpu_set,

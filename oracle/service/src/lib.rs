@@ -36,6 +36,11 @@ use crate::outages::Outages;
 use crate::store::Store;
 use crate::tables::LookupTables;
 
+/// The allocator the oracle's binary (and its benchmark) runs on: each heartbeat's request, decoded JSON and
+/// encoding are allocated on the runtime's threads and freed on the writer's and the verifiers', a pattern
+/// glibc's malloc serves slowly (its lists and arenas locked, freed chunks consolidated).
+pub type Allocator = mimalloc::MiMalloc;
+
 /// A started oracle. [`RunningOracle::stop`] stops taking requests, answers those in flight, drains the
 /// writer and ends the attestation loop.
 pub struct RunningOracle {

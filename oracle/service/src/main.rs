@@ -6,6 +6,9 @@ use timelock_oracle::Config;
 use timelock_sdk::rpc::{read_keypair, RpcBackend};
 use timelock_service_kit::ServiceArgs;
 
+#[global_allocator]
+static ALLOCATOR: timelock_oracle::Allocator = timelock_oracle::Allocator {};
+
 fn main() {
     timelock_service_kit::init_tracing();
     let args = ServiceArgs::from_env(

@@ -1,5 +1,5 @@
-//! The oracle's Postgres tables (schema `oracle`, migrations in `migrations/oracle/`). Heartbeats go in as batches in
-//! one statement and one transaction; nothing is acknowledged before its transaction commits.
+//! The oracle's Postgres tables (schema `oracle`, migrations in `migrations/oracle/`). Heartbeats go in as batches,
+//! one binary `COPY` in one transaction; nothing is acknowledged before its transaction commits.
 
 use std::collections::HashMap;
 
@@ -91,6 +91,32 @@ impl StoredHeartbeat {
     }
 }
 
+/// Rows in PostgreSQL's binary `COPY` format, for `COPY ... (worker, sequence, lease, ts, received_at, payload,
+/// signature) FROM STDIN (FORMAT binary)`: the header, per row its field count and each field as a length and
+/// its bytes (`bigint` as 8 big-endian bytes), then the trailer.
+fn copy_binary<'a>(rows: impl Iterator<Item = &'a StoredHeartbeat>, capacity: usize) -> Vec<u8> {
+    fn field(out: &mut Vec<u8>, bytes: &[u8]) {
+        out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+        out.extend_from_slice(bytes);
+    }
+    let mut out = Vec::with_capacity(capacity);
+    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    out.extend_from_slice(&0i32.to_be_bytes()); // flags: no OIDs
+    out.extend_from_slice(&0i32.to_be_bytes()); // no header extension
+    for row in rows {
+        out.extend_from_slice(&7i16.to_be_bytes());
+        field(&mut out, &row.worker);
+        field(&mut out, &row.sequence.to_be_bytes());
+        field(&mut out, &row.lease);
+        field(&mut out, &row.timestamp.to_be_bytes());
+        field(&mut out, &row.received_at.to_be_bytes());
+        field(&mut out, &row.payload);
+        field(&mut out, &row.signature);
+    }
+    out.extend_from_slice(&(-1i16).to_be_bytes());
+    out
+}
+
 fn key(bytes: Vec<u8>) -> Key {
     bytes.try_into().unwrap_or_default()
 }
@@ -162,29 +188,60 @@ impl Store {
         Ok(rows.into_iter().map(|(worker, sequence)| (key(worker), sequence)).collect())
     }
 
-    /// Stores a batch in one transaction and says, row by row, whether it was new. Each worker's high-water mark
-    /// is locked and read first: a row at or below it (another process on this database stored it, or this one
-    /// before a restart) is skipped as a replay, and one duplicate never fails the rest of the batch. The marks
-    /// are raised in the statement that stores the rows.
+    /// Stores a batch in one transaction and says, row by row, whether it was new. A row at or below its worker's
+    /// high-water mark (another process on this database stored it, or this one before a restart) is skipped as
+    /// a replay, and one duplicate never fails the rest of the batch. The new rows go in as one binary `COPY`,
+    /// and the marks are raised in the same transaction.
+    ///
+    /// The common case costs one row update per worker: each worker whose rows in the batch rise strictly has
+    /// its mark raised to the highest of them by an update that holds only while the mark (the latest committed,
+    /// once locked) is below the lowest, so that all of them are new. The others (a worker without a mark yet, a
+    /// mark another writer has raised since, a batch that repeats a sequence) have their marks locked and read
+    /// first, in one order, and are judged row by row.
     pub async fn insert_heartbeats(&self, rows: &[StoredHeartbeat]) -> sqlx::Result<Vec<bool>> {
-        let mut workers: Vec<&[u8]> = rows.iter().map(|r| &r.worker[..]).collect();
-        workers.sort_unstable();
-        workers.dedup();
+        // Per worker: the lowest and highest sequence in the batch, and whether its rows rise strictly.
+        let mut span: HashMap<Key, (i64, i64, bool)> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            span.entry(row.worker)
+                .and_modify(|(_, top, rising)| {
+                    *rising &= row.sequence > *top;
+                    *top = (*top).max(row.sequence);
+                })
+                .or_insert((row.sequence, row.sequence, true));
+        }
+        let rising: Vec<(&Key, &(i64, i64, bool))> = span.iter().filter(|(_, (_, _, rising))| *rising).collect();
         let mut tx = self.pool.begin().await?;
-        // Locks the marks in one order (no deadlock between writers) and returns each one's latest value.
-        let marks: Vec<(Vec<u8>, i64)> = sqlx::query_as(
-            "INSERT INTO oracle.heartbeat_marks AS m (worker, last) SELECT w, $2 FROM UNNEST($1::bytea[]) AS w \
-             ON CONFLICT (worker) DO UPDATE SET last = m.last RETURNING worker, last",
+        let raised: Vec<Vec<u8>> = sqlx::query_scalar(
+            "UPDATE oracle.heartbeat_marks m SET last = u.top \
+             FROM UNNEST($1::bytea[], $2::int8[], $3::int8[]) AS u(worker, first, top) \
+             WHERE m.worker = u.worker AND m.last < u.first RETURNING m.worker",
         )
-        .bind(&workers)
-        .bind(i64::MIN)
+        .bind(rising.iter().map(|(w, _)| &w[..]).collect::<Vec<_>>())
+        .bind(rising.iter().map(|(_, (first, _, _))| *first).collect::<Vec<_>>())
+        .bind(rising.iter().map(|(_, (_, top, _))| *top).collect::<Vec<_>>())
         .fetch_all(&mut *tx)
         .await?;
-        let mut last: HashMap<Key, i64> = marks.into_iter().map(|(worker, last)| (key(worker), last)).collect();
+        let raised: std::collections::HashSet<Key> = raised.into_iter().map(key).collect();
+        let mut others: Vec<&[u8]> = span.keys().filter(|w| !raised.contains(*w)).map(|w| &w[..]).collect();
+        others.sort_unstable();
+        // Each other worker's mark, locked (in one order: no deadlock between writers) at its latest value.
+        let mut last: HashMap<Key, i64> = HashMap::new();
+        if !others.is_empty() {
+            let marks: Vec<(Vec<u8>, i64)> = sqlx::query_as(
+                "INSERT INTO oracle.heartbeat_marks AS m (worker, last) SELECT w, $2 FROM UNNEST($1::bytea[]) AS w \
+                 ON CONFLICT (worker) DO UPDATE SET last = m.last RETURNING worker, last",
+            )
+            .bind(&others)
+            .bind(i64::MIN)
+            .fetch_all(&mut *tx)
+            .await?;
+            last = marks.into_iter().map(|(worker, last)| (key(worker), last)).collect();
+        }
+        let before = last.clone();
         let new: Vec<bool> = rows
             .iter()
             .map(|r| {
-                let mark = last.get_mut(&r.worker).expect("every worker's mark was read");
+                let Some(mark) = last.get_mut(&r.worker) else { return true };
                 let new = r.sequence > *mark;
                 if new {
                     *mark = r.sequence;
@@ -192,26 +249,29 @@ impl Store {
                 new
             })
             .collect();
-        let kept = || rows.iter().zip(&new).filter(|(_, new)| **new).map(|(r, _)| r);
-        let marked: Vec<(&[u8], i64)> = last.iter().map(|(w, l)| (&w[..], *l)).collect();
-        sqlx::query(
-            "WITH marks AS (UPDATE oracle.heartbeat_marks m SET last = u.last \
-                 FROM UNNEST($8::bytea[], $9::int8[]) AS u(worker, last) WHERE m.worker = u.worker) \
-             INSERT INTO oracle.heartbeats (worker, sequence, lease, ts, received_at, payload, signature) \
-             SELECT * FROM UNNEST($1::bytea[], $2::int8[], $3::bytea[], $4::int8[], $5::int8[], $6::bytea[], \
-                 $7::bytea[])",
-        )
-        .bind(kept().map(|r| &r.worker[..]).collect::<Vec<_>>())
-        .bind(kept().map(|r| r.sequence).collect::<Vec<_>>())
-        .bind(kept().map(|r| &r.lease[..]).collect::<Vec<_>>())
-        .bind(kept().map(|r| r.timestamp).collect::<Vec<_>>())
-        .bind(kept().map(|r| r.received_at).collect::<Vec<_>>())
-        .bind(kept().map(|r| &r.payload[..]).collect::<Vec<_>>())
-        .bind(kept().map(|r| &r.signature[..]).collect::<Vec<_>>())
-        .bind(marked.iter().map(|m| m.0).collect::<Vec<_>>())
-        .bind(marked.iter().map(|m| m.1).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await?;
+        let kept: Vec<&StoredHeartbeat> = rows.iter().zip(&new).filter(|(_, new)| **new).map(|(r, _)| r).collect();
+        if !kept.is_empty() {
+            let size = kept.iter().map(|r| r.payload.len() + r.signature.len() + 130).sum::<usize>() + 32;
+            let mut copy = tx
+                .copy_in_raw(
+                    "COPY oracle.heartbeats (worker, sequence, lease, ts, received_at, payload, signature) \
+                     FROM STDIN (FORMAT binary)",
+                )
+                .await?;
+            copy.send(copy_binary(kept.into_iter(), size)).await?;
+            copy.finish().await?;
+        }
+        let moved: Vec<(&Key, &i64)> = last.iter().filter(|(w, l)| before.get(*w) != Some(*l)).collect();
+        if !moved.is_empty() {
+            sqlx::query(
+                "UPDATE oracle.heartbeat_marks m SET last = u.last \
+                 FROM UNNEST($1::bytea[], $2::int8[]) AS u(worker, last) WHERE m.worker = u.worker",
+            )
+            .bind(moved.iter().map(|(w, _)| &w[..]).collect::<Vec<_>>())
+            .bind(moved.iter().map(|(_, l)| **l).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(new)
     }

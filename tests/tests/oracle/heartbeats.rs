@@ -51,6 +51,70 @@ async fn a_heartbeat_another_writer_stored_is_a_replay_and_fails_nothing_else(po
 }
 
 #[sqlx::test(migrator = "MIGRATIONS")]
+async fn a_batch_is_stored_as_given_and_its_replays_are_skipped_row_by_row(pool: PgPool) {
+    let world = OracleWorld::new(3, 8, 2, 0);
+    let store = Store::new(pool.clone());
+    let now = unix_now();
+    let signed = |w: usize, sequence: u64| world.heartbeat(w, sequence, now - sequence as i64, world.honest_gpus(w));
+    let row = |w: usize, sequence: u64| StoredHeartbeat::from_verified(&signed(w, sequence), now + sequence as i64);
+    assert_eq!(store.insert_heartbeats(&[row(0, 1), row(2, 5)]).await.unwrap(), vec![true, true]);
+
+    // Worker 0 rises above its mark (the common case); worker 1 has no mark yet and repeats a sequence, then goes
+    // back; worker 2 rises, but from below its mark.
+    let batch = [row(0, 2), row(1, 3), row(0, 3), row(1, 3), row(2, 4), row(1, 2), row(2, 6), row(0, 4), row(1, 4)];
+    let new = store.insert_heartbeats(&batch).await.unwrap();
+    assert_eq!(new, vec![true, true, true, false, false, false, true, true, true]);
+
+    type Stored = (Vec<u8>, i64, Vec<u8>, i64, i64, Vec<u8>, Vec<u8>);
+    let stored: Vec<Stored> = sqlx::query_as(
+        "SELECT worker, sequence, lease, ts, received_at, payload, signature FROM oracle.heartbeats \
+         ORDER BY worker, sequence",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut expected: Vec<Stored> = [row(0, 1), row(2, 5)]
+        .iter()
+        .chain(batch.iter().zip(&new).filter(|(_, new)| **new).map(|(r, _)| r))
+        .map(|r| {
+            (
+                r.worker.to_vec(),
+                r.sequence,
+                r.lease.to_vec(),
+                r.timestamp,
+                r.received_at,
+                r.payload.clone(),
+                r.signature.clone(),
+            )
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(stored, expected, "every column of every new row, exactly as given");
+    let mut marks: Vec<(Vec<u8>, i64)> =
+        sqlx::query_as("SELECT worker, last FROM oracle.heartbeat_marks").fetch_all(&pool).await.unwrap();
+    let mut want: Vec<(Vec<u8>, i64)> =
+        [(0, 4), (1, 4), (2, 6)].into_iter().map(|(w, l)| (world.workers[w].worker.to_bytes().to_vec(), l)).collect();
+    marks.sort();
+    want.sort();
+    assert_eq!(marks, want, "each worker's mark is its highest stored sequence");
+
+    // What was stored is the evidence as signed: it decodes to the heartbeat, whose signature verifies.
+    let evidence = store.lease_heartbeats(&world.workers[1].lease.to_bytes(), 0, i64::MAX).await.unwrap();
+    let sequences: Vec<u64> = evidence.iter().map(|(o, _)| o.heartbeat.sequence).collect();
+    assert_eq!(sequences, vec![3, 4]);
+    for (observation, signature) in evidence {
+        let sent = signed(1, observation.heartbeat.sequence);
+        assert_eq!((&observation.heartbeat, signature), (&sent.heartbeat, sent.signature));
+        assert_eq!(sent.verify(&world.workers[1].device.verifying_key().to_bytes()), Ok(()));
+    }
+
+    // The same batch again is all replays, and stores nothing.
+    assert_eq!(store.insert_heartbeats(&batch).await.unwrap(), vec![false; batch.len()]);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.heartbeats").fetch_one(&pool).await.unwrap();
+    assert_eq!(count as usize, expected.len());
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
 async fn a_second_process_of_one_oracle_on_its_database_is_refused(pool: PgPool) {
     let world = OracleWorld::new(1, 8, 2, 0);
     let first = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
