@@ -266,12 +266,12 @@ impl WorkerModel {
     /// connections) and, if it moved, reads the rows written since.
     pub async fn sync(&self, pool: &PgPool) -> Result<(), SyncError> {
         let now: i64 = sqlx::query_scalar("SELECT generation FROM indexer.worker_generation").fetch_one(pool).await?;
-        if self.generation() >= now {
+        if self.generation() == now {
             return Ok(());
         }
         let _one = self.catching_up.lock().await;
         let held = self.generation();
-        if held >= now {
+        if held == now {
             return Ok(()); // another request caught up meanwhile
         }
         // The counter and the changed rows in one statement: one snapshot.
@@ -286,7 +286,9 @@ impl WorkerModel {
         .fetch_all(&self.pool)
         .await?;
         let Some(&(generation, reset, _, _)) = changes.first() else { return Ok(()) };
-        if reset > held {
+        // Emptied since, or generations gone back (another database behind the same URL, restored or
+        // recreated): everything is read again.
+        if reset > held || generation < held {
             return self.reload().await;
         }
         let mut rows = Vec::new();
