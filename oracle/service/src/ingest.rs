@@ -153,11 +153,30 @@ impl Writer {
     /// Runs until every sender is gone, answering everything that was queued. Up to [`COMMITS_IN_FLIGHT`]
     /// batches commit while the next is verified.
     pub async fn run(self, mut queue: mpsc::Receiver<Pending>) {
-        let mut batch = Vec::with_capacity(self.max_batch);
+        // Verification runs a batch ahead: the next batch is verified while this one waits for room to commit.
+        let (verified_tx, mut verified) = mpsc::channel::<(Vec<Pending>, Vec<bool>)>(1);
+        let (max_batch, verify_micros) = (self.max_batch, self.counters.verify_micros.clone());
+        let verifier = tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(max_batch);
+            while queue.recv_many(&mut batch, max_batch).await > 0 {
+                let batch = std::mem::take(&mut batch);
+                let started = std::time::Instant::now();
+                let checked = tokio::task::spawn_blocking(move || {
+                    let verdicts = verify_in_parallel(&batch);
+                    (batch, verdicts)
+                })
+                .await
+                .expect("signature verification does not panic");
+                verify_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+                if verified_tx.send(checked).await.is_err() {
+                    break;
+                }
+            }
+        });
         // The batches committing, each with its workers.
         let mut committing: Vec<(HashSet<Key>, JoinHandle<()>)> = Vec::new();
-        while queue.recv_many(&mut batch, self.max_batch).await > 0 {
-            let Some(prepared) = self.prepare(std::mem::take(&mut batch)).await else { continue };
+        while let Some((batch, verdicts)) = verified.recv().await {
+            let Some(prepared) = self.prepare(batch, verdicts).await else { continue };
             let workers: HashSet<Key> = prepared.claimed.keys().copied().collect();
             // Room, and no batch of one of these workers still committing.
             loop {
@@ -173,24 +192,17 @@ impl Writer {
                 (self.store.clone(), self.last_sequence.clone(), self.counters.clone(), self.outages.clone());
             committing.push((workers, tokio::spawn(commit(store, sequences, counters, outages, prepared))));
         }
+        let _ = verifier.await;
         for (_, handle) in committing {
             let _ = handle.await;
         }
         tracing::info!("heartbeat writer drained");
     }
 
-    /// Verifies and sequence-checks a batch, answering the refused; `None` when nothing is left to store.
+    /// Sequence-checks a verified batch (`verdicts`: whose signatures are good), answering the refused; `None`
+    /// when nothing is left to store.
     #[tracing::instrument(skip_all, fields(size = batch.len()))]
-    async fn prepare(&self, batch: Vec<Pending>) -> Option<Prepared> {
-        let started = std::time::Instant::now();
-        let (batch, verdicts) = tokio::task::spawn_blocking(move || {
-            let verdicts = verify_in_parallel(&batch);
-            (batch, verdicts)
-        })
-        .await
-        .expect("signature verification does not panic");
-        self.counters.verify_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-
+    async fn prepare(&self, batch: Vec<Pending>, verdicts: Vec<bool>) -> Option<Prepared> {
         let unknown: Vec<Key> = {
             let known = self.last_sequence.lock().expect("sequence lock");
             let mut unknown: Vec<Key> = batch

@@ -222,14 +222,16 @@ async fn a_timestamp_burst_proves_one_interval(pool: PgPool) {
 
 #[sqlx::test(migrator = "MIGRATIONS")]
 async fn a_full_queue_answers_429_and_loses_nothing_it_accepted(pool: PgPool) {
-    let world = OracleWorld::new(8, 1, 2, 0);
+    // More heartbeats than the writer holds while the table is locked: the queue's 2, a batch of 1 being verified
+    // and one verified, and a batch of 1 in each of the commits in flight.
+    let world = OracleWorld::new(16, 1, 2, 0);
     let config = Config { queue_capacity: 2, max_batch: 1, ..OracleWorld::oracle_config() };
     let oracle = world.start_oracle(pool.clone(), 0, config).await;
     // Hold the table so that the writer blocks on its first batch and the queue fills behind it.
     let mut blocker = pool.begin().await.unwrap();
     sqlx::query("LOCK TABLE oracle.heartbeats IN EXCLUSIVE MODE").execute(&mut *blocker).await.unwrap();
     let now = unix_now();
-    let heartbeats: Vec<_> = (0..8).map(|w| world.heartbeat(w, 1, now, world.honest_gpus(w))).collect();
+    let heartbeats: Vec<_> = (0..16).map(|w| world.heartbeat(w, 1, now, world.honest_gpus(w))).collect();
     let sends: Vec<_> = heartbeats
         .iter()
         .map(|h| {
@@ -249,7 +251,7 @@ async fn a_full_queue_answers_429_and_loses_nothing_it_accepted(pool: PgPool) {
     }
     let accepted = statuses.iter().filter(|s| s.0 == 202).count();
     let overloaded = statuses.iter().filter(|s| s.0 == 429).count();
-    assert_eq!(accepted + overloaded, 8, "{statuses:?}");
+    assert_eq!(accepted + overloaded, 16, "{statuses:?}");
     assert!(overloaded >= 1 && accepted >= 1, "{statuses:?}");
     assert!(statuses.iter().filter(|s| s.0 == 429).all(|s| s.1), "429 says when to retry");
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.heartbeats").fetch_one(&pool).await.unwrap();
