@@ -115,6 +115,72 @@ async fn a_batch_is_stored_as_given_and_its_replays_are_skipped_row_by_row(pool:
 }
 
 #[sqlx::test(migrator = "MIGRATIONS")]
+async fn heartbeats_over_one_http2_connection_and_one_kept_alive_http1_connection_are_all_stored(pool: PgPool) {
+    let world = OracleWorld::new(4, 8, 2, 0);
+    let oracle = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
+    let now = unix_now();
+    let body =
+        |w: usize, sequence: u64| serde_json::to_vec(&world.heartbeat(w, sequence, now, world.honest_gpus(w))).unwrap();
+
+    // HTTP/2 without TLS (prior knowledge): workers 0 to 2, each with five heartbeats in flight at once on one
+    // connection, as a proxy in front of the oracle would multiplex many agents.
+    let tcp = tokio::net::TcpStream::connect(oracle.addr).await.unwrap();
+    let (client, connection) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(connection);
+    let mut answers = Vec::new();
+    for sequence in 1..=5u64 {
+        for w in 0..3 {
+            let mut client = client.clone().ready().await.unwrap();
+            let request = http::Request::post(format!("http://{}/v1/heartbeats", oracle.addr))
+                .header("content-type", "application/json")
+                .body(())
+                .unwrap();
+            let (answer, mut stream) = client.send_request(request, false).unwrap();
+            stream.send_data(body(w, sequence).into(), true).unwrap();
+            answers.push(answer);
+            // A worker's next heartbeat only once this one is stored: its sequence must rise in storage order.
+            if w == 2 {
+                for answer in answers.drain(..) {
+                    let mut response = answer.await.unwrap();
+                    assert_eq!(response.status(), 202);
+                    let mut text = Vec::new();
+                    while let Some(chunk) = response.body_mut().data().await {
+                        text.extend_from_slice(&chunk.unwrap());
+                    }
+                    let text: Value = serde_json::from_slice(&text).unwrap();
+                    assert_eq!(text["accepted"], json!(true));
+                }
+            }
+        }
+    }
+
+    // HTTP/1.1: worker 3, five heartbeats one after another on one kept-alive connection.
+    let mut tcp = tokio::net::TcpStream::connect(oracle.addr).await.unwrap();
+    for sequence in 1..=5u64 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let body = body(3, sequence);
+        let head = format!(
+            "POST /v1/heartbeats HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            oracle.addr,
+            body.len()
+        );
+        tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+        let mut answer = Vec::new();
+        while !answer.ends_with(b"}") {
+            let mut chunk = [0u8; 1024];
+            let n = tcp.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the connection is kept alive");
+            answer.extend_from_slice(&chunk[..n]);
+        }
+        assert!(answer.starts_with(b"HTTP/1.1 202"), "{}", String::from_utf8_lossy(&answer));
+    }
+
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM oracle.heartbeats").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored, 20);
+    oracle.stop().await;
+}
+
+#[sqlx::test(migrator = "MIGRATIONS")]
 async fn a_second_process_of_one_oracle_on_its_database_is_refused(pool: PgPool) {
     let world = OracleWorld::new(1, 8, 2, 0);
     let first = world.start_oracle(pool.clone(), 0, OracleWorld::oracle_config()).await;
