@@ -70,28 +70,34 @@ async fn ingest_per_s(world: &OracleWorld) -> (f64, u64) {
         Config { chain_cache_secs: 600, max_batch: 4_096, queue_capacity: 100_000, ..OracleWorld::oracle_config() };
     let oracle = world.start_oracle(pool.clone(), 0, config).await;
     // Bodies are signed up front: signing is the agents' work, not the oracle's.
-    let bodies: Vec<Vec<String>> = heartbeats(world, INGEST_HEARTBEATS / world.workers.len() as u64)
+    let bodies: Vec<Vec<bytes::Bytes>> = heartbeats(world, INGEST_HEARTBEATS / world.workers.len() as u64)
         .into_iter()
-        .map(|beats| beats.iter().map(|h| serde_json::to_string(h).unwrap()).collect())
+        .map(|beats| beats.iter().map(|h| serde_json::to_vec(h).unwrap().into()).collect())
         .collect();
     // Whole HTTP/1.1 requests, built up front: the load generator should cost the machine as little as wrk.
     let host = oracle.addr.to_string();
     let requests: Vec<Vec<Vec<u8>>> = bodies
         .iter()
-        .map(|worker| worker.iter().map(|body| http_request("POST", &host, "/v1/heartbeats", body)).collect())
+        .map(|worker| {
+            let body = |b: &bytes::Bytes| String::from_utf8(b.to_vec()).unwrap();
+            worker.iter().map(|b| http_request("POST", &host, "/v1/heartbeats", &body(b))).collect()
+        })
         .collect();
-    drop(bodies);
     let postgres = Postgres::find(&pool).await;
     let cpu_before = (process_cpu(), postgres.as_ref().map(Postgres::cpu));
     // The load generator runs on a thread of its own (a single-threaded runtime), apart from the oracle's
     // runtime, so that what it costs the machine is measured rather than mixed into the oracle's figure.
     let addr = oracle.addr;
+    let http2 = std::env::var("ORACLE_BENCH_HTTP2").ok().and_then(|n| n.parse::<usize>().ok());
     let started = Instant::now();
     let load = std::thread::Builder::new()
         .name(LOAD_GENERATOR.into())
         .spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            let accepted = runtime.block_on(generate_load(addr, Arc::new(requests)));
+            let accepted = match http2 {
+                Some(connections) => runtime.block_on(generate_load_http2(addr, Arc::new(bodies), connections.max(1))),
+                None => runtime.block_on(generate_load(addr, Arc::new(requests))),
+            };
             (accepted, thread_cpu())
         })
         .unwrap();
@@ -143,6 +149,57 @@ async fn generate_load(addr: std::net::SocketAddr, requests: Arc<Vec<Vec<Vec<u8>
                     }
                     stream.write_all(request).await.expect("send");
                     if read_response(&mut stream, &mut buffer).await == 202 {
+                        accepted.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    accepted.load(Ordering::Relaxed)
+}
+
+/// `ORACLE_BENCH_HTTP2=N`: the same heartbeats over `N` HTTP/2 connections (h2c), each worker's in sequence order
+/// and one in flight at a time, the workers' requests multiplexed as a proxy in front of the oracle would.
+async fn generate_load_http2(
+    addr: std::net::SocketAddr,
+    bodies: Arc<Vec<Vec<bytes::Bytes>>>,
+    connections: usize,
+) -> u64 {
+    let accepted = Arc::new(AtomicU64::new(0));
+    let mut clients = Vec::new();
+    for _ in 0..connections {
+        let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        tcp.set_nodelay(true).unwrap();
+        let (client, connection) = h2::client::handshake(tcp).await.expect("HTTP/2 handshake");
+        tokio::spawn(connection);
+        clients.push(client);
+    }
+    let deadline = Instant::now() + Duration::from_secs(LOAD_SECS);
+    let uri = format!("http://{addr}/v1/heartbeats");
+    let tasks: Vec<_> = (0..bodies.len())
+        .map(|w| {
+            let (bodies, accepted, client, uri) =
+                (bodies.clone(), accepted.clone(), clients[w % connections].clone(), uri.clone());
+            tokio::spawn(async move {
+                for body in &bodies[w] {
+                    if Instant::now() >= deadline {
+                        return;
+                    }
+                    let mut client = client.clone().ready().await.expect("stream");
+                    let request =
+                        http::Request::post(&uri).header("content-type", "application/json").body(()).unwrap();
+                    let (response, mut stream) = client.send_request(request, false).expect("send");
+                    stream.send_data(body.clone(), true).expect("send");
+                    let response = response.await.expect("answer");
+                    let status = response.status();
+                    let mut answer = response.into_body();
+                    while let Some(chunk) = answer.data().await {
+                        let _ = answer.flow_control().release_capacity(chunk.expect("answer").len());
+                    }
+                    if status == 202 {
                         accepted.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -270,10 +327,11 @@ async fn main() -> std::io::Result<()> {
     let world = OracleWorld::new(connections(), GPUS, 2, 0);
     let verify = verify_per_s(&world);
     let (ingest, accepted) = ingest_per_s(&world).await;
-    eprintln!(
-        "{accepted} heartbeats of {n} workers × {GPUS} GPUs over {n} connections in {LOAD_SECS} s",
-        n = world.workers.len()
-    );
+    let over = match std::env::var("ORACLE_BENCH_HTTP2") {
+        Ok(n) => format!("{n} HTTP/2 connections"),
+        Err(_) => format!("{} HTTP/1.1 connections", world.workers.len()),
+    };
+    eprintln!("{accepted} heartbeats of {} workers × {GPUS} GPUs over {over} in {LOAD_SECS} s", world.workers.len());
     let mut rows = vec![
         Row { name: "verify_per_s".into(), value: verify.round(), unit: "signatures/s" },
         Row { name: "ingest_per_s".into(), value: ingest.round(), unit: "heartbeats/s" },
