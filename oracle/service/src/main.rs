@@ -10,6 +10,7 @@ use timelock_service_kit::ServiceArgs;
 static ALLOCATOR: timelock_oracle::Allocator = timelock_oracle::Allocator {};
 
 fn main() {
+    timelock_oracle::keep_freed_memory();
     timelock_service_kit::init_tracing();
     let args = ServiceArgs::from_env(
         "timelock-oracle",

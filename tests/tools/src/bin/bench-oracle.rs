@@ -322,6 +322,7 @@ fn challenge_gpu_ms() -> Option<(String, f64)> {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    timelock_oracle::keep_freed_memory();
     let h100 = timelock_oracle::config::gpu_challenge_classes()["H100-SXM"];
     let verify_challenge = challenge_verify_ms(h100, Config::default().challenge_rows);
     let world = OracleWorld::new(connections(), GPUS, 2, 0);
