@@ -55,7 +55,7 @@ impl EncodedHeartbeat {
     }
 
     /// The row to store, received at `received_at`: the payload is the encoding without the domain prefix.
-    fn into_row(self, received_at: i64) -> StoredHeartbeat {
+    pub(crate) fn into_row(self, received_at: i64) -> StoredHeartbeat {
         let mut payload = self.signed;
         payload.drain(..HEARTBEAT_DOMAIN.len());
         StoredHeartbeat {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::BorshDeserialize;
 use sqlx::migrate::Migrator;
 use sqlx::PgPool;
 use timelock::state::Workload;
@@ -76,18 +76,7 @@ impl OutageCause {
 impl StoredHeartbeat {
     /// The row for a heartbeat whose signature has been checked, received at `received_at`.
     pub fn from_verified(signed: &SignedHeartbeat, received_at: i64) -> Self {
-        let beat = &signed.heartbeat;
-        let mut payload = Vec::with_capacity(256);
-        BorshSerialize::serialize(beat, &mut payload).expect("writing to a Vec cannot fail");
-        StoredHeartbeat {
-            worker: beat.worker,
-            sequence: beat.sequence as i64,
-            lease: beat.lease,
-            timestamp: beat.timestamp,
-            received_at,
-            payload,
-            signature: signed.signature.to_vec(),
-        }
+        crate::ingest::EncodedHeartbeat::new(signed).into_row(received_at)
     }
 }
 
