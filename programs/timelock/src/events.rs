@@ -384,8 +384,11 @@ pub struct LeaseSettled {
     pub final_secs: u64,
     /// Moved by this settlement.
     pub paid_to_supplier: u64,
-    /// Protocol fee paid to the treasury by this settlement.
+    /// Protocol fee charged on the seconds this settlement made final (part of the gross the renter paid). It
+    /// stays in the cluster's escrow until the lease closes.
     pub fee: u64,
+    /// Moved from escrow to the treasury by this settlement: at the lease's close, every fee it charged; 0 before.
+    pub fees_to_treasury: u64,
     /// Escrow refunded to the renter by this settlement.
     pub refund: u64,
     /// Stake slashed from the supplier by this settlement.

@@ -57,6 +57,17 @@ pub fn find(seeds: &[&[u8]]) -> (Pubkey, u8) {
     Pubkey::find_program_address(seeds, &crate::ID)
 }
 
+/// The bump of `account` when it is the canonical PDA of `seeds` (see [`find`]); `wrong_address` otherwise.
+pub fn require_canonical(
+    account: &Pubkey,
+    seeds: &[&[u8]],
+    wrong_address: crate::errors::TimelockError,
+) -> anchor_lang::Result<u8> {
+    let (address, bump) = find(seeds);
+    anchor_lang::require_keys_eq!(*account, address, wrong_address);
+    Ok(bump)
+}
+
 /// Whether `bytes` decode to a point of edwards25519: an address on the curve has a private key, a PDA must not.
 #[cfg(target_os = "solana")]
 fn is_on_curve(bytes: &[u8; 32]) -> bool {

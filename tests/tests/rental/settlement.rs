@@ -20,8 +20,10 @@ fn full_story_attest_settle_end_refund_close() {
     // 3,000 s of 16 USDC/h = 13.333333 USDC, 5 % fee.
     let gross = 13_333_333;
     let fee = gross * 500 / 10_000;
-    assert_eq!((settled.paid_to_supplier, settled.fee), (gross - fee, fee));
-    assert_eq!(s.f.token_balance(&s.f.treasury_payment_tokens), fee);
+    assert_eq!((settled.paid_to_supplier, settled.fee, settled.fees_to_treasury), (gross - fee, fee, 0));
+    // The fee is charged now and stays in escrow until the lease closes.
+    assert_eq!(s.f.token_balance(&s.f.treasury_payment_tokens), 0);
+    assert_eq!(s.escrow(), deposited - (gross - fee));
     assert_eq!(s.earnings(), gross - fee);
     assert_eq!(s.f.supplier_account(&s.supplier).earnings_unclaimed, gross - fee);
 
@@ -33,14 +35,18 @@ fn full_story_attest_settle_end_refund_close() {
     s.an_hour_attested(6_600, 0);
     // After the end, an epoch for the last attestation and the dispute window, both leases close.
     s.f.warp(EPOCH + DISPUTE_WINDOW);
+    let gross_per_lease = 29_333_333; // 6,600 s × 16 USDC / 3,600, rounded down
+    let fee_per_lease = gross_per_lease * 500 / 10_000;
     for i in 0..2 {
+        let treasury_before = s.f.token_balance(&s.f.treasury_payment_tokens);
         assert!(s.settle_until_closed(i), "lease {i} closes");
         assert!(!s.f.exists(&s.lease_address(i)));
+        // Its close sent the treasury every fee the lease charged, those of earlier settlements included.
+        let treasury = s.f.token_balance(&s.f.treasury_payment_tokens);
+        assert_eq!(treasury - treasury_before, fee_per_lease, "lease {i}'s fees reach the treasury at its close");
     }
     let cluster = s.f.cluster(&s.renter, 1);
     assert_eq!(cluster.leases_open, 0);
-    let gross_per_lease = 29_333_333; // 6,600 s × 16 USDC / 3,600, rounded down
-    let fee_per_lease = gross_per_lease * 500 / 10_000;
     assert_eq!(cluster.paid_to_suppliers, 2 * (gross_per_lease - fee_per_lease));
     assert_eq!(cluster.fees, 2 * fee_per_lease);
     assert_eq!(cluster.refunded, 2 * (2 * RATE - gross_per_lease));

@@ -136,14 +136,16 @@ impl<'info> ClusterFund<'info> {
                 .ok_or(TimelockError::Overflow)?;
             require!(ctx.accounts.cluster.end_ts <= max_end_ts, TimelockError::LeaseTooLong);
 
-            let (lease_address, lease_bump) = pda::find(&[LEASE_SEED, cluster_key.as_ref(), worker_info.key.as_ref()]);
-            require_keys_eq!(lease_address, *lease_info.key, TimelockError::InvalidLeaseAddress);
+            let lease_seeds: &[&[u8]] = &[LEASE_SEED, cluster_key.as_ref(), worker_info.key.as_ref()];
+            let lease_address = *lease_info.key;
+            let lease_bump = pda::require_canonical(&lease_address, lease_seeds, TimelockError::InvalidLeaseAddress)?;
             token::create_pda_account(
                 &ctx.accounts.renter.to_account_info(),
                 lease_info,
                 &ctx.accounts.system_program.to_account_info(),
                 Lease::SPACE,
-                &[LEASE_SEED, cluster_key.as_ref(), worker_info.key.as_ref(), &[lease_bump]],
+                lease_seeds,
+                lease_bump,
             )?;
 
             let price = worker.spec.price_per_gpu_hour;

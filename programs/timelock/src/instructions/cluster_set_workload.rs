@@ -38,13 +38,13 @@ impl ClusterSetWorkload<'_> {
             Workload::try_deserialize(&mut &info.try_borrow_data()?[..])?
         } else {
             let cluster = accounts.cluster.key();
-            let seeds: &[&[u8]] = &[WORKLOAD_SEED, cluster.as_ref(), &[ctx.bumps.workload]];
             token::create_pda_account(
                 &accounts.renter.to_account_info(),
                 &info,
                 &accounts.system_program.to_account_info(),
                 Workload::SPACE,
-                seeds,
+                &[WORKLOAD_SEED, cluster.as_ref()],
+                ctx.bumps.workload,
             )?;
             Workload { cluster, images: Vec::new(), retiring: Vec::new(), changed_at: 0, bump: ctx.bumps.workload }
         };

@@ -94,10 +94,11 @@ impl<'info> LeaseSettle<'info> {
 
     /// Brings a lease up to date: lapses a dispute nobody resolved in time, matures attested seconds and faults
     /// past the dispute window, pays newly final seconds at the locked price (supplier share to its earnings
-    /// vault, protocol fee to the treasury), slashes newly final faults from the lease's own collateral (renter
-    /// compensation + treasury) and jails a worker over the fault limit. Once the lease has ended, its last
-    /// attestation had an epoch to land and everything is final, it refunds the renter every unpaid unit of its
-    /// escrow, releases the collateral and the worker, and closes.
+    /// vault; the protocol fee is charged and stays in escrow), slashes newly final faults from the lease's own
+    /// collateral (renter compensation + treasury) and jails a worker over the fault limit. Once the lease has
+    /// ended, its last attestation had an epoch to land and everything is final, it sends the treasury every fee
+    /// the lease charged, refunds the renter every unpaid unit of its escrow, releases the collateral and the
+    /// worker, and closes.
     ///
     /// Liveness: nothing here reads an account that a party can change after booking (the renter's wallet only
     /// receives lamports, token accounts are any of the party's accounts for the mint), so after the lease's end,
@@ -149,11 +150,9 @@ impl<'info> LeaseSettle<'info> {
         let to_supplier = gross.checked_sub(fee).ok_or(TimelockError::Overflow)?;
         lease.gross_paid = lease.gross_paid.checked_add(gross).ok_or(TimelockError::Overflow)?;
         lease.fees_paid = lease.fees_paid.checked_add(fee).ok_or(TimelockError::Overflow)?;
-        for (amount, destination) in [(to_supplier, &accounts.earnings_vault), (fee, &accounts.treasury_payment_tokens)]
-        {
-            if amount > 0 {
-                accounts.pay_from_escrow(destination, amount)?;
-            }
+        // The fee stays in escrow until the lease closes: one transfer less on every settlement before that.
+        if to_supplier > 0 {
+            accounts.pay_from_escrow(&accounts.earnings_vault, to_supplier)?;
         }
         let supplier = &mut accounts.supplier;
         supplier.earnings_unclaimed =
@@ -230,8 +229,12 @@ impl<'info> LeaseSettle<'info> {
         let lease_end = lease.end_ts(accounts.cluster.end_ts);
         let closable =
             now >= lease_end.saturating_add(params.epoch_secs) && !lease.is_disputed() && lease.is_settled(max_secs);
-        let mut refund = 0;
+        let (mut refund, mut fees_to_treasury) = (0, 0);
         if closable {
+            fees_to_treasury = lease.fees_paid;
+            if fees_to_treasury > 0 {
+                accounts.pay_from_escrow(&accounts.treasury_payment_tokens, fees_to_treasury)?;
+            }
             let hours = if lease.is_removed() { lease.entitled_hours } else { accounts.cluster.hours };
             let entitled = math::lease_cost(lease.hourly_rate, hours).ok_or(TimelockError::Overflow)?;
             refund = entitled.checked_sub(lease.gross_paid).ok_or(TimelockError::Overflow)?;
@@ -249,7 +252,7 @@ impl<'info> LeaseSettle<'info> {
         let cluster = &mut accounts.cluster;
         cluster.paid_to_suppliers =
             cluster.paid_to_suppliers.checked_add(to_supplier).ok_or(TimelockError::Overflow)?;
-        cluster.fees = cluster.fees.checked_add(fee).ok_or(TimelockError::Overflow)?;
+        cluster.fees = cluster.fees.checked_add(fees_to_treasury).ok_or(TimelockError::Overflow)?;
         cluster.refunded = cluster.refunded.checked_add(refund).ok_or(TimelockError::Overflow)?;
 
         let event = LeaseSettled {
@@ -260,6 +263,7 @@ impl<'info> LeaseSettle<'info> {
             final_secs: lease.final_secs,
             paid_to_supplier: to_supplier,
             fee,
+            fees_to_treasury,
             refund,
             slashed,
             slash_to_renter,

@@ -55,10 +55,9 @@ impl<'info> WorkerRegister<'info> {
         // The worker first, so that an index in use is refused as such, whatever else is wrong.
         let supplier_key = ctx.accounts.supplier.key();
         let index_le = worker_index.to_le_bytes();
-        let (address, bump) = pda::find(&[WORKER_SEED, supplier_key.as_ref(), &index_le]);
-        require_keys_eq!(worker_key, address, TimelockError::InvalidWorkerAddress);
-        let seeds: &[&[u8]] = &[WORKER_SEED, supplier_key.as_ref(), &index_le, &[bump]];
-        token::create_pda_account(&payer, &ctx.accounts.worker, &system_program, Worker::SPACE, seeds)?;
+        let seeds: &[&[u8]] = &[WORKER_SEED, supplier_key.as_ref(), &index_le];
+        let bump = pda::require_canonical(&worker_key, seeds, TimelockError::InvalidWorkerAddress)?;
+        token::create_pda_account(&payer, &ctx.accounts.worker, &system_program, Worker::SPACE, seeds, bump)?;
         let now = Clock::get()?.unix_timestamp;
         let worker = Worker {
             supplier: supplier_key,

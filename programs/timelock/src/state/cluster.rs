@@ -58,7 +58,7 @@ pub struct Cluster {
     pub deposited: u64,
     /// Supplier shares paid out of escrow, in total.
     pub paid_to_suppliers: u64,
-    /// Protocol fees paid out of escrow to the treasury, in total.
+    /// Protocol fees sent from escrow to the treasury, in total: each lease's, when it closes.
     pub fees: u64,
     /// Escrow refunded to the renter, in total.
     pub refunded: u64,

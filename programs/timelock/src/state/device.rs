@@ -29,11 +29,10 @@ impl Device {
         payer: &AccountInfo<'info>,
         system_program: &AccountInfo<'info>,
     ) -> Result<()> {
-        let (address, bump) = pda::find(&[DEVICE_SEED, device_key.as_ref()]);
-        require_keys_eq!(record.key(), address, TimelockError::InvalidDeviceRecord);
+        let seeds: &[&[u8]] = &[DEVICE_SEED, device_key.as_ref()];
+        let bump = pda::require_canonical(record.key, seeds, TimelockError::InvalidDeviceRecord)?;
         require!(record.owner != &crate::ID || record.data_is_empty(), TimelockError::DeviceKeyInUse);
-        let seeds: &[&[u8]] = &[DEVICE_SEED, device_key.as_ref(), &[bump]];
-        token::create_pda_account(payer, record, system_program, Self::SPACE, seeds)?;
+        token::create_pda_account(payer, record, system_program, Self::SPACE, seeds, bump)?;
         token::write_new(record, &Device { worker, bump })
     }
 }

@@ -77,12 +77,11 @@ impl Gpu {
         for (record, uuid_hash) in records.iter().zip(hashes) {
             require!(worker.gpus_bound == 0 || worker.last_gpu < *uuid_hash, TimelockError::GpuListNotSorted);
             crate::cu_checkpoint!("gpu: start");
-            let (address, bump) = pda::find(&[GPU_SEED, uuid_hash]);
+            let seeds: &[&[u8]] = &[GPU_SEED, uuid_hash];
+            let bump = pda::require_canonical(record.key, seeds, TimelockError::InvalidGpuRecord)?;
             crate::cu_checkpoint!("gpu: found");
-            require_keys_eq!(record.key(), address, TimelockError::InvalidGpuRecord);
             require!(record.owner != &crate::ID || record.data_is_empty(), TimelockError::GpuInUse);
-            let seeds: &[&[u8]] = &[GPU_SEED, uuid_hash, &[bump]];
-            token::create_pda_account(payer, record, system_program, Self::SPACE, seeds)?;
+            token::create_pda_account(payer, record, system_program, Self::SPACE, seeds, bump)?;
             crate::cu_checkpoint!("gpu: created");
             token::write_new(record, &Gpu { worker: worker_key, uuid_hash: *uuid_hash, bump })?;
             crate::cu_checkpoint!("gpu: written");

@@ -82,9 +82,10 @@ pub struct Lease {
     pub faults_pending_since: i64,
     /// Final faults already slashed.
     pub faults_slashed: u64,
-    /// Gross paid out of escrow so far (supplier share + protocol fee).
+    /// Gross the renter paid so far (supplier share + protocol fee): the supplier's share has left escrow, the
+    /// fee leaves it when the lease closes.
     pub gross_paid: u64,
-    /// Protocol fees paid out of escrow so far (part of `gross_paid`).
+    /// Protocol fees charged so far (part of `gross_paid`), held in escrow and sent to the treasury at close.
     pub fees_paid: u64,
     /// Stake slashed from the supplier for this lease so far; never more than `collateral`.
     pub slashed: u64,

@@ -46,15 +46,9 @@ impl<'info> IncentiveAccounts<'info> {
             require!(epoch.epoch == epoch_index, TimelockError::IncentiveAccountsMissing);
             epoch
         } else {
-            let (address, bump) = crate::pda::find(&[INCENTIVE_EPOCH_SEED, &epoch_le]);
-            require_keys_eq!(address, *self.epoch.key, TimelockError::IncentiveAccountsMissing);
-            token::create_pda_account(
-                self.payer,
-                self.epoch,
-                self.system_program,
-                IncentiveEpoch::SPACE,
-                &[INCENTIVE_EPOCH_SEED, &epoch_le, &[bump]],
-            )?;
+            let seeds: &[&[u8]] = &[INCENTIVE_EPOCH_SEED, &epoch_le];
+            let bump = crate::pda::require_canonical(self.epoch.key, seeds, TimelockError::IncentiveAccountsMissing)?;
+            token::create_pda_account(self.payer, self.epoch, self.system_program, IncentiveEpoch::SPACE, seeds, bump)?;
             // An epoch promises at most what the pool still holds uncommitted.
             let emission = pool.emission_per_epoch.min(pool.funded.saturating_sub(pool.committed));
             pool.committed = pool.committed.checked_add(emission).ok_or(TimelockError::Overflow)?;
@@ -71,15 +65,9 @@ impl<'info> IncentiveAccounts<'info> {
             record
         } else {
             let seeds: &[&[u8]] = &[SUPPLIER_INCENTIVE_SEED, supplier.as_ref(), &epoch_le];
-            let (address, bump) = crate::pda::find(seeds);
-            require_keys_eq!(address, *self.supplier_incentive.key, TimelockError::IncentiveAccountsMissing);
-            token::create_pda_account(
-                self.payer,
-                self.supplier_incentive,
-                self.system_program,
-                SupplierIncentive::SPACE,
-                &[SUPPLIER_INCENTIVE_SEED, supplier.as_ref(), &epoch_le, &[bump]],
-            )?;
+            let record = self.supplier_incentive;
+            let bump = crate::pda::require_canonical(record.key, seeds, TimelockError::IncentiveAccountsMissing)?;
+            token::create_pda_account(self.payer, record, self.system_program, SupplierIncentive::SPACE, seeds, bump)?;
             SupplierIncentive { supplier, epoch: epoch_index, credit: 0, rent_payer: *self.payer.key, bump }
         };
         record.credit = record.credit.checked_add(credit).ok_or(TimelockError::Overflow)?;

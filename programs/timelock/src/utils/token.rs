@@ -86,17 +86,25 @@ pub fn require_token_account(
     Ok(())
 }
 
-/// Creates a program-owned PDA account. Unlike a bare `create_account`, it also succeeds when someone has
-/// pre-funded the address (otherwise anyone could block a booking by sending lamports to a future lease).
+/// Creates a program-owned account at the PDA of `seeds` and `bump`. Unlike a bare `create_account`, it also
+/// succeeds when someone has pre-funded the address (otherwise anyone could block a booking by sending lamports
+/// to a future lease).
 pub fn create_pda_account<'info>(
     payer: &AccountInfo<'info>,
     account: &AccountInfo<'info>,
     system_program: &AccountInfo<'info>,
     space: usize,
-    signer_seeds: &[&[u8]],
+    seeds: &[&[u8]],
+    bump: u8,
 ) -> Result<()> {
+    // The longest seeds of the program's records have three parts; a small array is cheaper to fill.
+    const MAX_SEEDS: usize = 4;
+    let bump_seed = [bump];
+    let mut signer_seeds: [&[u8]; MAX_SEEDS] = [&[]; MAX_SEEDS];
+    signer_seeds[..seeds.len()].copy_from_slice(seeds);
+    signer_seeds[seeds.len()] = &bump_seed;
+    let signer = &[&signer_seeds[..=seeds.len()]];
     let rent = Rent::get()?.minimum_balance(space);
-    let signer = &[signer_seeds];
     let current = account.lamports();
     if current == 0 {
         let accounts = system_program::CreateAccount { from: payer.clone(), to: account.clone() };

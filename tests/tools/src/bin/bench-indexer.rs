@@ -102,6 +102,7 @@ fn transactions(count: usize) -> Vec<TransactionRecord> {
                     final_secs: 3_600,
                     paid_to_supplier: 15_200_000,
                     fee: 800_000,
+                    fees_to_treasury: 0,
                     refund: 0,
                     slashed: if i == 0 { 3_200_000 } else { 0 },
                     slash_to_renter: if i == 0 { 1_600_000 } else { 0 },

@@ -91,7 +91,7 @@ export type Cluster = {
   deposited: bigint;
   /** Supplier shares paid out of escrow, in total. */
   paidToSuppliers: bigint;
-  /** Protocol fees paid out of escrow to the treasury, in total. */
+  /** Protocol fees sent from escrow to the treasury, in total: each lease's, when it closes. */
   fees: bigint;
   /** Escrow refunded to the renter, in total. */
   refunded: bigint;
@@ -128,7 +128,7 @@ export type ClusterArgs = {
   deposited: number | bigint;
   /** Supplier shares paid out of escrow, in total. */
   paidToSuppliers: number | bigint;
-  /** Protocol fees paid out of escrow to the treasury, in total. */
+  /** Protocol fees sent from escrow to the treasury, in total: each lease's, when it closes. */
   fees: number | bigint;
   /** Escrow refunded to the renter, in total. */
   refunded: number | bigint;

@@ -115,9 +115,12 @@ export type Lease = {
   faultsPendingSince: bigint;
   /** Final faults already slashed. */
   faultsSlashed: bigint;
-  /** Gross paid out of escrow so far (supplier share + protocol fee). */
+  /**
+   * Gross the renter paid so far (supplier share + protocol fee): the supplier's share has left escrow, the
+   * fee leaves it when the lease closes.
+   */
   grossPaid: bigint;
-  /** Protocol fees paid out of escrow so far (part of `gross_paid`). */
+  /** Protocol fees charged so far (part of `gross_paid`), held in escrow and sent to the treasury at close. */
   feesPaid: bigint;
   /** Stake slashed from the supplier for this lease so far; never more than `collateral`. */
   slashed: bigint;
@@ -229,9 +232,12 @@ export type LeaseArgs = {
   faultsPendingSince: number | bigint;
   /** Final faults already slashed. */
   faultsSlashed: number | bigint;
-  /** Gross paid out of escrow so far (supplier share + protocol fee). */
+  /**
+   * Gross the renter paid so far (supplier share + protocol fee): the supplier's share has left escrow, the
+   * fee leaves it when the lease closes.
+   */
   grossPaid: number | bigint;
-  /** Protocol fees paid out of escrow so far (part of `gross_paid`). */
+  /** Protocol fees charged so far (part of `gross_paid`), held in escrow and sent to the treasury at close. */
   feesPaid: number | bigint;
   /** Stake slashed from the supplier for this lease so far; never more than `collateral`. */
   slashed: number | bigint;

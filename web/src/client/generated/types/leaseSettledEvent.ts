@@ -43,8 +43,13 @@ export type LeaseSettledEvent = {
   finalSecs: bigint;
   /** Moved by this settlement. */
   paidToSupplier: bigint;
-  /** Protocol fee paid to the treasury by this settlement. */
+  /**
+   * Protocol fee charged on the seconds this settlement made final (part of the gross the renter paid). It
+   * stays in the cluster's escrow until the lease closes.
+   */
   fee: bigint;
+  /** Moved from escrow to the treasury by this settlement: at the lease's close, every fee it charged; 0 before. */
+  feesToTreasury: bigint;
   /** Escrow refunded to the renter by this settlement. */
   refund: bigint;
   /** Stake slashed from the supplier by this settlement. */
@@ -84,8 +89,13 @@ export type LeaseSettledEventArgs = {
   finalSecs: number | bigint;
   /** Moved by this settlement. */
   paidToSupplier: number | bigint;
-  /** Protocol fee paid to the treasury by this settlement. */
+  /**
+   * Protocol fee charged on the seconds this settlement made final (part of the gross the renter paid). It
+   * stays in the cluster's escrow until the lease closes.
+   */
   fee: number | bigint;
+  /** Moved from escrow to the treasury by this settlement: at the lease's close, every fee it charged; 0 before. */
+  feesToTreasury: number | bigint;
   /** Escrow refunded to the renter by this settlement. */
   refund: number | bigint;
   /** Stake slashed from the supplier by this settlement. */
@@ -122,6 +132,7 @@ export function getLeaseSettledEventEncoder(): FixedSizeEncoder<LeaseSettledEven
       ["finalSecs", getU64Encoder()],
       ["paidToSupplier", getU64Encoder()],
       ["fee", getU64Encoder()],
+      ["feesToTreasury", getU64Encoder()],
       ["refund", getU64Encoder()],
       ["slashed", getU64Encoder()],
       ["slashToRenter", getU64Encoder()],
@@ -155,6 +166,7 @@ export function getLeaseSettledEventDecoder(): FixedSizeDecoder<LeaseSettledEven
       ["finalSecs", getU64Decoder()],
       ["paidToSupplier", getU64Decoder()],
       ["fee", getU64Decoder()],
+      ["feesToTreasury", getU64Decoder()],
       ["refund", getU64Decoder()],
       ["slashed", getU64Decoder()],
       ["slashToRenter", getU64Decoder()],
