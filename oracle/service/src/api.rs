@@ -32,18 +32,21 @@ use crate::store::{ChallengeRecord, Store};
 
 /// Per lease, what the store last said of its challenges: the open one and when the next is due. Every
 /// heartbeat asks; the database is asked only when a challenge is due or the open one has expired.
-#[derive(Default)]
 pub struct ChallengeSchedule {
     leases: std::sync::Mutex<std::collections::HashMap<[u8; 32], Scheduled>>,
+    /// Leases remembered at most (they come from verified heartbeats, so from real leases; forgetting costs a
+    /// query).
+    capacity: usize,
 }
 
 /// A lease's open challenge (if any) and when its next one is due.
 type Scheduled = (Option<ChallengeRecord>, i64);
 
-/// Leases remembered at most (they come from verified heartbeats, so from real leases; forgetting costs a query).
-const SCHEDULED_LEASES: usize = 100_000;
-
 impl ChallengeSchedule {
+    fn new(capacity: usize) -> Self {
+        ChallengeSchedule { leases: Default::default(), capacity }
+    }
+
     /// `Some(open)` when the answer is known without the database (`open` may be `None`: nothing due yet).
     fn known(&self, lease: &[u8; 32], now: i64) -> Option<Option<ChallengeRecord>> {
         let leases = self.leases.lock().expect("schedule lock");
@@ -57,7 +60,7 @@ impl ChallengeSchedule {
 
     fn remember(&self, lease: [u8; 32], open: Option<ChallengeRecord>, next_due: i64) {
         let mut leases = self.leases.lock().expect("schedule lock");
-        if leases.len() >= SCHEDULED_LEASES && !leases.contains_key(&lease) {
+        if leases.len() >= self.capacity && !leases.contains_key(&lease) {
             leases.clear();
         }
         leases.insert(lease, (open, next_due));
@@ -127,7 +130,7 @@ impl AppState {
     ) -> Self {
         let overloaded =
             metrics.counter("oracle_heartbeats_refused_total", "Heartbeats refused.", "reason=\"overloaded\"");
-        let schedule = ChallengeSchedule::default();
+        let schedule = ChallengeSchedule::new(config.cache_entries);
         let turns = Arc::default();
         let identity_text = Pubkey::new_from_array(identity).to_string();
         AppState {

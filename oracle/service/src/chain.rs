@@ -64,10 +64,6 @@ impl LeaseInfo {
     }
 }
 
-/// Entries each cache holds at most. The keys come from requests (a heartbeat names its worker and lease), so
-/// without a bound anyone could grow the oracle's memory with made-up keys, each remembered as "not found".
-const CACHE_ENTRIES: usize = 100_000;
-
 /// What was read of an account (or that it does not exist) and when, for at most `capacity` accounts. Entries
 /// are fresh for `ttl` and kept for `keep` (at least `ttl`), to be served when the node fails.
 pub struct BoundedCache<V> {
@@ -131,13 +127,20 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// Reads are fresh for `ttl` and served up to `stale` old while the node fails.
-    pub fn new(client: SharedClient, ttl: Duration, stale: Duration) -> Self {
+    /// Reads are fresh for `ttl` and served up to `stale` old while the node fails, for at most `entries` workers
+    /// and as many leases. The bound matters: the keys come from requests (a heartbeat names its worker and lease),
+    /// so without one anyone could grow the oracle's memory with made-up keys, each remembered as "not found".
+    pub fn new(client: SharedClient, ttl: Duration, stale: Duration, entries: usize) -> Self {
         Chain {
             client,
-            workers: BoundedCache::new(ttl, stale, CACHE_ENTRIES),
-            leases: BoundedCache::new(ttl, stale, CACHE_ENTRIES),
+            workers: BoundedCache::new(ttl, stale, entries),
+            leases: BoundedCache::new(ttl, stale, entries),
         }
+    }
+
+    /// Every read goes to the node.
+    pub fn uncached(client: SharedClient) -> Self {
+        Self::new(client, Duration::ZERO, Duration::ZERO, 2)
     }
 
     /// Runs a blocking read of the chain on the blocking pool.

@@ -30,6 +30,11 @@ pub struct Config {
     pub chain_cache_secs: u64,
     /// How old a cached account may be when it is served because the node fails.
     pub chain_stale_secs: u64,
+    /// Accounts each chain cache holds (workers, leases) and leases the challenge schedule remembers: at least the
+    /// hosts this oracle serves, or their heartbeats fall through to node reads and database queries. The keys come
+    /// from requests, so the bound is also what made-up keys can cost in memory (344 bytes a worker entry, 168 a
+    /// lease, 328 a schedule entry, before the maps' slack).
+    pub cache_entries: usize,
     pub attest_every_secs: u64,
     /// `/ready` turns 503 when no attestation round has succeeded for this long.
     pub ready_max_silence_secs: u64,
@@ -105,6 +110,8 @@ impl Default for Config {
             max_batch: 2_048,
             chain_cache_secs: 30,
             chain_stale_secs: 120,
+            // A shard's 250,000 hosts at a million single-GPU hosts, with room.
+            cache_entries: 300_000,
             attest_every_secs: 60,
             ready_max_silence_secs: 300,
             request_timeout_secs: 10,

@@ -117,12 +117,13 @@ pub async fn start(
     // A gap since this oracle last said it was alive is its own outage, not its workers'.
     let interval = config.interval_secs.max(1);
     outages.beat(true, 2 * interval).await;
-    let probe = Arc::new(Chain::new(Arc::new(Client::new(backend.clone())), Duration::ZERO, Duration::ZERO));
+    let probe = Arc::new(Chain::uncached(Arc::new(Client::new(backend.clone()))));
     let liveness = tokio::spawn(beat_liveness(outages.clone(), probe, Duration::from_secs(interval as u64)));
     let chain = Chain::new(
         Arc::new(Client::new(backend.clone())),
         Duration::from_secs(config.chain_cache_secs),
         Duration::from_secs(config.chain_stale_secs),
+        config.cache_entries,
     );
     let (queue, received) = mpsc::channel(config.queue_capacity.max(1));
     let writer = Writer::new(store.clone(), config.max_batch, &metrics, outages.clone());
@@ -142,7 +143,7 @@ pub async fn start(
         readiness.clone(),
     ));
     // Attestation reads the chain afresh every round.
-    let chain = Arc::new(Chain::new(Arc::new(Client::new(backend)), Duration::ZERO, Duration::ZERO));
+    let chain = Arc::new(Chain::uncached(Arc::new(Client::new(backend))));
     let signer = Arc::new(signer);
     let attestor = Arc::new(Attestor {
         turns: state.turns.clone(),
