@@ -1,5 +1,5 @@
 //! Oracle throughput: `verify_per_s` (heartbeat signatures checked per second, batch verification on all cores,
-//! as the writer does) and `ingest_per_s` (heartbeats accepted over HTTP and durably stored per second, with
+//! as the writer does; `verify_per_s_one_forged_per_batch` with one bad signature in every 2,048) and `ingest_per_s` (heartbeats accepted over HTTP and durably stored per second, with
 //! Postgres committing every batch), and `challenge_verify_ms` (the oracle's check of one H100-class challenge's
 //! opening). Needs `DATABASE_URL` (`make bench` provides one); uses a database of its own.
 
@@ -41,8 +41,18 @@ fn heartbeats(world: &OracleWorld, per_worker: u64) -> Vec<Vec<SignedHeartbeat>>
 /// What a heartbeat's signature costs the oracle: its one Borsh encoding (in the request's handler) and its share
 /// of a batch verification (in the writer, all cores), with the device key that the chain cache keeps
 /// decompressed.
-fn verify_per_s(world: &OracleWorld) -> f64 {
-    let signed: Vec<SignedHeartbeat> = heartbeats(world, 100).into_iter().flatten().collect();
+///
+/// With `forged_every`, one heartbeat in that many carries a bad signature under a real worker's name (the attack
+/// on batch verification: a failed batch is checked again one by one), and only the good ones are counted.
+fn verify_per_s(world: &OracleWorld, forged_every: Option<usize>) -> f64 {
+    let mut signed: Vec<SignedHeartbeat> = heartbeats(world, 100).into_iter().flatten().collect();
+    let mut forged = 0;
+    for heartbeat in
+        signed.iter_mut().skip(forged_every.map_or(usize::MAX, |n| n / 2)).step_by(forged_every.unwrap_or(1))
+    {
+        heartbeat.signature[40] ^= 0x10;
+        forged += 1;
+    }
     let keys: std::collections::HashMap<[u8; 32], DeviceKey> = world
         .workers
         .iter()
@@ -55,8 +65,8 @@ fn verify_per_s(world: &OracleWorld) -> f64 {
         let items: Vec<_> = encoded.iter().map(|h| (h, Some(&keys[&h.worker]))).collect();
         verified += verify_items_in_parallel(&items).into_iter().filter(|ok| *ok).count();
     }
-    assert_eq!(verified, signed.len());
-    signed.len() as f64 / started.elapsed().as_secs_f64()
+    assert_eq!(verified, signed.len() - forged);
+    verified as f64 / started.elapsed().as_secs_f64()
 }
 
 /// Heartbeats signed for the ingest load, shared out among the workers: enough that the load lasts its whole
@@ -326,7 +336,9 @@ async fn main() -> std::io::Result<()> {
     let h100 = timelock_oracle::config::gpu_challenge_classes()["H100-SXM"];
     let verify_challenge = challenge_verify_ms(h100, Config::default().challenge_rows);
     let world = OracleWorld::new(connections(), GPUS, 2, 0);
-    let verify = verify_per_s(&world);
+    let verify = verify_per_s(&world, None);
+    // One forgery in every writer batch the bench's chunks stand for.
+    let verify_forged = verify_per_s(&world, Some(2_048));
     let (ingest, accepted) = ingest_per_s(&world).await;
     let over = match std::env::var("ORACLE_BENCH_HTTP2") {
         Ok(n) => format!("{n} HTTP/2 connections"),
@@ -335,6 +347,7 @@ async fn main() -> std::io::Result<()> {
     eprintln!("{accepted} heartbeats of {} workers × {GPUS} GPUs over {over} in {LOAD_SECS} s", world.workers.len());
     let mut rows = vec![
         Row { name: "verify_per_s".into(), value: verify.round(), unit: "signatures/s" },
+        Row { name: "verify_per_s_one_forged_per_batch".into(), value: verify_forged.round(), unit: "signatures/s" },
         Row { name: "ingest_per_s".into(), value: ingest.round(), unit: "heartbeats/s" },
         Row { name: "challenge_verify_ms".into(), value: verify_challenge.round(), unit: "ms" },
     ];
