@@ -4,6 +4,7 @@
 pub mod api;
 pub mod decode;
 pub mod openapi;
+pub mod read_barrier;
 pub mod rows;
 pub mod source;
 pub mod store;

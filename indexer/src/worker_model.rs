@@ -1,9 +1,11 @@
 //! The live workers in memory, for `GET /v1/workers` and `GET /v1/workers/{address}`: the explorers' most frequent
 //! requests, which Postgres answered at about 1.5 ms of its time per filtered page. `indexer.workers` stays the
-//! source of truth, and every answer is what it holds when the request arrives: each request first reads the
-//! table's generation (`migrations/indexer/0015_indexer_worker_changes.sql`: every statement that writes workers
-//! stamps the next one on the addresses it wrote, in commit order), and when the copy is older, reads the rows
-//! stamped since in one statement before answering. So any number of API processes, an ingesting one or
+//! source of truth, and every answer is what it holds at some moment after the request arrived: before answering,
+//! a request waits for a read of the table's generation that started after it arrived
+//! (`migrations/indexer/0015_indexer_worker_changes.sql`: every statement that writes workers stamps the next one
+//! on the addresses it wrote, in commit order), and when the copy is older, for the rows stamped since, read in one
+//! statement. That read is shared by every request waiting for it ([`ReadBarrier`]): Postgres answers at most one
+//! at a time per process, however many requests arrive. So any number of API processes, an ingesting one or
 //! `--api-only` ones, on the primary or a replica, after a restart or while another process writes, answer as the
 //! table does; none serves from its copy without asking Postgres first.
 //!
@@ -17,6 +19,8 @@ use std::sync::{Arc, RwLock};
 
 use sqlx::PgPool;
 use timelock_sdk::filter::WorkerSort;
+
+use crate::read_barrier::ReadBarrier;
 use timelock_sdk::view::WorkerView;
 
 /// A live worker: what the filters compare, and its view as the API serves it.
@@ -222,8 +226,8 @@ pub enum SyncError {
 /// The live workers, equal to `indexer.workers` at the generation they hold.
 pub struct WorkerModel {
     copy: RwLock<Live>,
-    /// One catch-up at a time; requests that find the copy behind wait for it.
-    catching_up: tokio::sync::Mutex<()>,
+    /// The generation reads the requests wait for, one at a time (also the only writer of the copy after load).
+    barrier: ReadBarrier<SyncError>,
     /// Connections without the API's statement timeout, for reading many rows at once.
     pool: PgPool,
 }
@@ -234,8 +238,7 @@ const VIEW: &str = "(to_jsonb(w) - 'slot' - 'finalized' - 'closed')::text";
 impl WorkerModel {
     /// Reads every live worker.
     pub async fn load(pool: &PgPool) -> Result<Self, SyncError> {
-        let model =
-            WorkerModel { copy: RwLock::default(), catching_up: tokio::sync::Mutex::new(()), pool: pool.clone() };
+        let model = WorkerModel { copy: RwLock::default(), barrier: ReadBarrier::default(), pool: pool.clone() };
         model.reload().await?;
         Ok(model)
     }
@@ -262,17 +265,23 @@ impl WorkerModel {
         self.copy.read().unwrap_or_else(|e| e.into_inner()).generation
     }
 
-    /// Brings the copy up to what `indexer.workers` holds now: asks the generation (on `pool`, the API's
-    /// connections) and, if it moved, reads the rows written since.
-    pub async fn sync(&self, pool: &PgPool) -> Result<(), SyncError> {
-        let now: i64 = sqlx::query_scalar("SELECT generation FROM indexer.worker_generation").fetch_one(pool).await?;
-        if self.generation() == now {
-            return Ok(());
+    /// Returns once the copy holds what `indexer.workers` held at some moment after this call: a catch-up that
+    /// started after it has ended (on `pool`, the API's connections).
+    pub async fn sync(self: &Arc<Self>, pool: &PgPool) -> Result<(), Arc<SyncError>> {
+        let ticket = self.barrier.join();
+        if ticket.start_runner {
+            let (model, pool) = (self.clone(), pool.clone());
+            tokio::spawn(async move { model.barrier.run(|| model.catch_up(&pool)).await });
         }
-        let _one = self.catching_up.lock().await;
+        self.barrier.wait(ticket).await
+    }
+
+    /// Asks the generation and, if it moved, reads the rows written since.
+    async fn catch_up(&self, pool: &PgPool) -> Result<(), SyncError> {
+        let now: i64 = sqlx::query_scalar("SELECT generation FROM indexer.worker_generation").fetch_one(pool).await?;
         let held = self.generation();
         if held == now {
-            return Ok(()); // another request caught up meanwhile
+            return Ok(());
         }
         // The counter and the changed rows in one statement: one snapshot.
         type Change = (i64, i64, Option<String>, Option<String>);

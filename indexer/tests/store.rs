@@ -1,7 +1,8 @@
 //! The store's batch statement and the API's workers in memory, against real Postgres (`#[sqlx::test]`; the
 //! mirror against the chain is `tests/tests/indexer/`): derived rows read back exactly as they were derived, a
-//! batch applied twice adds nothing, a batch that fails stores none of itself, and the workers served from memory
-//! are, after every commit, byte for byte what the same request answers from SQL.
+//! batch applied twice adds nothing, a batch that fails stores none of itself, and the workers
+//! served from memory are, after every commit, byte for byte what the same request answers from SQL, and hold every
+//! commit made before a request arrived while concurrent requests share the reads that check it.
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Event;
@@ -31,6 +32,7 @@ fn transaction(n: u64) -> TransactionRecord {
         final_secs: 3_600,
         paid_to_supplier: u64::MAX - n,
         fee: i64::MAX as u64 + 1,
+        fees_to_treasury: 0,
         refund: 0,
         slashed,
         slash_to_renter: slashed / 2,
@@ -418,4 +420,75 @@ async fn workers_served_from_memory_are_what_sql_answers_after_every_commit(pool
     for indexer in [memory_a, memory_b, sql, late] {
         indexer.stop().await;
     }
+}
+
+/// The workers in memory answer what Postgres held at some moment after each request arrived, while many requests
+/// share each generation read: every writer reads its own worker back right after committing a new price, while
+/// readers keep reads in flight (so that a writer's request often arrives while one already runs, which must not
+/// answer it).
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_worker_committed_before_a_request_arrives_is_in_its_answer_while_requests_share_reads(pool: PgPool) {
+    const WRITERS: u64 = 8;
+    let mut rng = Lcg(5);
+    write_workers(&pool, &mut rng, 0, WRITERS * 4).await;
+    let config = Config { listen: "127.0.0.1:0".into(), ..Config::default() };
+    let api =
+        timelock_indexer::start::<timelock_indexer::source::RpcSource>(&config, pool.clone(), None).await.unwrap();
+    let base = format!("http://{}", api.addr);
+    let client = reqwest::Client::new();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..8)
+        .map(|i| {
+            let (client, base, done) = (client.clone(), base.clone(), done.clone());
+            tokio::spawn(async move {
+                let mut answered = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let path = if i % 2 == 0 {
+                        "/v1/workers?limit=5&sort=-price".to_string()
+                    } else {
+                        format!("/v1/workers/{}", address(i, 2))
+                    };
+                    let response = client.get(format!("{base}{path}")).send().await.unwrap();
+                    assert_eq!(response.status(), 200);
+                    answered += 1;
+                }
+                answered
+            })
+        })
+        .collect();
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let (client, base, pool) = (client.clone(), base.clone(), pool.clone());
+            tokio::spawn(async move {
+                let worker = address(w, 2);
+                for i in 0..40u64 {
+                    let price = 1_000_000 + w * 1_000 + i;
+                    sqlx::query("UPDATE indexer.workers SET price_per_gpu_hour = $1::numeric WHERE address = $2")
+                        .bind(price.to_string())
+                        .bind(&worker)
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                    let body =
+                        client.get(format!("{base}/v1/workers/{worker}")).send().await.unwrap().text().await.unwrap();
+                    let view: timelock_sdk::view::WorkerView = serde_json::from_str(&body).unwrap();
+                    assert_eq!(view.price_per_gpu_hour, price, "the price committed before the request");
+                    // The list answers from the same copy: its supplier's workers up to this price hold it.
+                    let page = format!("{base}/v1/workers?supplier={}&max_price={price}&limit=500", view.supplier);
+                    let body = client.get(page).send().await.unwrap().text().await.unwrap();
+                    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+                    let listed = page["items"].as_array().unwrap().iter().find(|w| w["address"] == worker.as_str());
+                    assert_eq!(listed.map(|w| w["price_per_gpu_hour"].clone()), Some(price.into()), "{body}");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    for reader in readers {
+        assert!(reader.await.unwrap() > 0);
+    }
+    api.stop().await;
 }

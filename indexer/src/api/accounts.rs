@@ -5,8 +5,8 @@ use axum::http::header::CONTENT_TYPE;
 use super::*;
 use crate::worker_model::{SyncError, WorkerQuery};
 
-fn model_error(error: SyncError) -> ApiError {
-    match error {
+fn model_error(error: Arc<SyncError>) -> ApiError {
+    match &*error {
         SyncError::Database(error) => database(error),
         SyncError::Corrupt(error) => corrupt(error),
     }

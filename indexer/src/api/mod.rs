@@ -88,13 +88,13 @@ fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query.map(|Query(q)| q).map_err(|e| ApiError::new(ErrorCode::BadFilter, e.body_text()))
 }
 
-fn database(error: sqlx::Error) -> ApiError {
+fn database(error: impl std::fmt::Display) -> ApiError {
     ApiError::internal("database query failed", error)
 }
 
 /// A stored row that does not read back as its type (an unknown enum value, a missing column): a server fault,
 /// never a silently defaulted field.
-fn corrupt(error: serde_json::Error) -> ApiError {
+fn corrupt(error: impl std::fmt::Display) -> ApiError {
     ApiError::internal("stored row does not match its type", error)
 }
 
