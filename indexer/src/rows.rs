@@ -1,6 +1,6 @@
 //! The rows the indexer derives from events (payouts, slashes, attestations, disputes): one struct per table,
-//! built from the program's own event types, written as typed arrays (`store::INSERT_EVENTS`: each value meets its
-//! column's type, u64 amounts as exact NUMERIC) and read back into the same struct (an unknown enum value or a
+//! built from the program's own event types, written by binary `COPY` (`store::EventRows`: each value in its
+//! column's binary form, u64 amounts as exact NUMERIC) and read back into the same struct (an unknown enum value or a
 //! missing column is an error, never a silent default; a column it does not know is ignored).
 
 use anchor_lang::prelude::Pubkey;

@@ -8,8 +8,6 @@ use anchor_lang::prelude::Pubkey;
 
 use serde::Serialize;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::types::Oid;
-use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo};
 use sqlx::{PgPool, Postgres, Transaction};
 use timelock_sdk::view::{ClusterView, LeaseView, SupplierView, WorkerView};
 
@@ -69,16 +67,52 @@ impl Store {
         Ok(row.map(|(slot, signature, ledger)| Checkpoint { slot: slot as u64, signature, ledger }))
     }
 
-    /// Applies a batch atomically, with the checkpoint of `source`: one statement for the events, their derived
-    /// rows and the checkpoint (one round trip, its own transaction), preceded by the account states in the same
-    /// transaction when the batch has any.
+    /// Applies a batch atomically, with the checkpoint of `source`: the account states, the events, their derived
+    /// rows and the checkpoint in one transaction. Events and derived rows are written by binary `COPY`, which
+    /// assumes none of the events is stored yet; a batch that was (in part) applied before is refused by the
+    /// events' key, and written again without what is stored: an event is stored once, and its derived rows exist
+    /// exactly when it does.
     pub async fn apply(&self, source: &str, batch: &Batch) -> sqlx::Result<()> {
-        if batch.accounts.is_empty() {
-            return insert_events(&self.pool, source, batch).await;
+        match self.write(source, batch, EventRows::new(&batch.events, &HashSet::new())).await {
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") && e.table() == Some("events") => {
+                // One ingesting indexer per database: what is stored now stays stored until this batch is written
+                // (were it not, the key refuses the batch again and nothing is written).
+                let signatures: HashSet<&str> = batch.events.iter().map(|e| e.signature.as_str()).collect();
+                let stored: Vec<(String, i32, i32)> = sqlx::query_as(
+                    "SELECT signature, ix_index, event_index FROM indexer.events WHERE signature = ANY($1)",
+                )
+                .bind(signatures.into_iter().collect::<Vec<_>>())
+                .fetch_all(&self.pool)
+                .await?;
+                self.write(source, batch, EventRows::new(&batch.events, &stored.into_iter().collect())).await
+            }
+            done => done,
         }
+    }
+
+    /// [`Store::apply`]'s transaction.
+    async fn write(&self, source: &str, batch: &Batch, rows: EventRows) -> sqlx::Result<()> {
         let mut tx = self.pool.begin().await?;
-        apply_accounts(&mut tx, &batch.accounts).await?;
-        insert_events(&mut *tx, source, batch).await?;
+        if !batch.accounts.is_empty() {
+            apply_accounts(&mut tx, &batch.accounts).await?;
+        }
+        for (table, columns, rows) in rows.0 {
+            rows.copy_into(&mut tx, table, columns).await?;
+        }
+        if let Some((slot, signature)) = &batch.checkpoint {
+            sqlx::query(
+                "INSERT INTO indexer.checkpoints (source, slot, signature, ledger) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (source) DO UPDATE SET slot = EXCLUDED.slot, signature = EXCLUDED.signature, \
+                   ledger = COALESCE(EXCLUDED.ledger, indexer.checkpoints.ledger), updated_at = now() \
+                 WHERE indexer.checkpoints.slot <= EXCLUDED.slot",
+            )
+            .bind(source)
+            .bind(*slot as i64)
+            .bind(signature.as_deref())
+            .bind(batch.ledger.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await
     }
 
@@ -101,12 +135,19 @@ impl Store {
     /// transaction: a crash never leaves the events gone and the accounts as the dropped transactions left them.
     pub async fn roll_back(&self, dropped: &[String], snapshot: &Batch) -> sqlx::Result<()> {
         let mut tx = self.pool.begin().await?;
-        for table in ["events", "payouts", "slashes", "attestations", "disputes"] {
-            sqlx::query(&format!("DELETE FROM indexer.{table} WHERE signature = ANY($1)"))
-                .bind(dropped)
-                .execute(&mut *tx)
-                .await?;
+        // Derived rows are found by their events' slots (0018: a block-range index on the slot, no key of their
+        // own), so they go before the events.
+        for table in ["payouts", "slashes", "attestations", "disputes"] {
+            sqlx::query(&format!(
+                "DELETE FROM indexer.{table} WHERE signature = ANY($1) AND slot BETWEEN \
+                 (SELECT min(slot) FROM indexer.events WHERE signature = ANY($1)) AND \
+                 (SELECT max(slot) FROM indexer.events WHERE signature = ANY($1))"
+            ))
+            .bind(dropped)
+            .execute(&mut *tx)
+            .await?;
         }
+        sqlx::query("DELETE FROM indexer.events WHERE signature = ANY($1)").bind(dropped).execute(&mut *tx).await?;
         apply_accounts(&mut tx, &snapshot.accounts).await?;
         tx.commit().await
     }
@@ -250,181 +291,180 @@ async fn upsert_views<V: Serialize>(tx: &mut Tx<'_>, table: &str, views: &[(V, u
     Ok(())
 }
 
-/// A u64 sent as NUMERIC in Postgres's binary format (base-10000 digits), so that amounts above `i64::MAX` are
-/// stored exactly without going through text.
-#[derive(Clone, Copy)]
-struct Numeric(u64);
+/// Rows in Postgres's binary `COPY` format: a header, per row its field count and each field as its length and
+/// its bytes in the type's binary form (NULL as length -1), then a trailer.
+struct CopyRows(Vec<u8>);
 
-impl sqlx::Type<Postgres> for Numeric {
-    fn type_info() -> PgTypeInfo {
-        PgTypeInfo::with_oid(Oid(1700))
+impl CopyRows {
+    fn new(rows: usize, row_bytes: usize) -> Self {
+        let mut out = Vec::with_capacity(19 + rows * row_bytes + 2);
+        out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+        out.extend_from_slice(&0i32.to_be_bytes()); // flags
+        out.extend_from_slice(&0i32.to_be_bytes()); // no header extension
+        CopyRows(out)
     }
-}
 
-impl PgHasArrayType for Numeric {
-    fn array_type_info() -> PgTypeInfo {
-        PgTypeInfo::with_oid(Oid(1231))
+    fn row(&mut self, fields: i16) -> &mut Self {
+        self.0.extend_from_slice(&fields.to_be_bytes());
+        self
     }
-}
 
-impl sqlx::Encode<'_, Postgres> for Numeric {
-    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
-        // Digits most significant first; weight is the power of 10,000 of the first. Zero has no digits.
+    fn field(&mut self, bytes: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+        self.0.extend_from_slice(bytes);
+        self
+    }
+
+    fn null(&mut self) -> &mut Self {
+        self.0.extend_from_slice(&(-1i32).to_be_bytes());
+        self
+    }
+
+    fn text(&mut self, value: &str) -> &mut Self {
+        self.field(value.as_bytes())
+    }
+
+    fn int4(&mut self, value: u16) -> &mut Self {
+        self.field(&i32::from(value).to_be_bytes())
+    }
+
+    fn int8(&mut self, value: i64) -> &mut Self {
+        self.field(&value.to_be_bytes())
+    }
+
+    fn boolean(&mut self, value: bool) -> &mut Self {
+        self.field(&[u8::from(value)])
+    }
+
+    /// A u64 as NUMERIC (base-10000 digits, most significant first, with the power of 10,000 of the first), so
+    /// that amounts above `i64::MAX` are stored exactly without going through text. Zero has no digits.
+    fn numeric(&mut self, value: u64) -> &mut Self {
         let mut digits = [0i16; 5];
-        let (mut n, mut count) = (self.0, 0);
+        let (mut n, mut count) = (value, 0);
         while n > 0 {
             digits[count] = (n % 10_000) as i16;
             n /= 10_000;
             count += 1;
         }
-        buf.extend_from_slice(&(count as i16).to_be_bytes());
-        buf.extend_from_slice(&(count as i16 - 1).max(0).to_be_bytes());
-        buf.extend_from_slice(&[0, 0, 0, 0]); // sign positive, no decimal digits
+        self.0.extend_from_slice(&(8 + 2 * count as i32).to_be_bytes());
+        self.0.extend_from_slice(&(count as i16).to_be_bytes());
+        self.0.extend_from_slice(&(count as i16 - 1).max(0).to_be_bytes());
+        self.0.extend_from_slice(&[0, 0, 0, 0]); // sign positive, no decimal digits
         for digit in digits[..count].iter().rev() {
-            buf.extend_from_slice(&digit.to_be_bytes());
+            self.0.extend_from_slice(&digit.to_be_bytes());
         }
-        Ok(sqlx::encode::IsNull::No)
+        self
+    }
+
+    fn maybe<T>(&mut self, value: Option<T>, write: impl FnOnce(&mut Self, T) -> &mut Self) -> &mut Self {
+        match value {
+            Some(value) => write(self, value),
+            None => self.null(),
+        }
+    }
+
+    /// The rows, for `COPY indexer.{table} ({columns}) FROM STDIN (FORMAT binary)`.
+    async fn copy_into(mut self, tx: &mut Tx<'_>, table: &str, columns: &str) -> sqlx::Result<()> {
+        self.0.extend_from_slice(&(-1i16).to_be_bytes());
+        let mut copy = tx.copy_in_raw(&format!("COPY indexer.{table} ({columns}) FROM STDIN (FORMAT binary)")).await?;
+        copy.send(self.0).await?;
+        copy.finish().await?;
+        Ok(())
     }
 }
 
-fn numeric(values: impl Iterator<Item = u64>) -> Vec<Numeric> {
-    values.map(Numeric).collect()
-}
+/// A batch's events and their derived rows, encoded for `COPY`: (table, columns, rows) for each table that has any.
+struct EventRows(Vec<(&'static str, &'static str, CopyRows)>);
 
-/// Every event table written by one statement from typed arrays (`UNNEST`, one array per column, sent in
-/// Postgres's binary format), with the checkpoint: a batch without account states is one round trip and one
-/// implicit transaction. An event is stored once (its key is its position: signature, instruction, index), and
-/// its derived rows are inserted with it, only for the events this statement inserted: a batch applied twice adds
-/// nothing, and the derived tables need no conflict check of their own (a derived row exists exactly when its
-/// event does: both are written by this statement and deleted together by `roll_back`).
-const INSERT_EVENTS: &str = "WITH events AS ( \
-       INSERT INTO indexer.events (signature, ix_index, event_index, slot, block_time, name, data) \
-       SELECT * FROM UNNEST($1::text[], $2::int4[], $3::int4[], $4::int8[], $5::int8[], $6::text[], $7::bytea[]) \
-       ON CONFLICT DO NOTHING RETURNING signature, ix_index, event_index), \
-     payouts AS ( \
-       INSERT INTO indexer.payouts (signature, ix_index, event_index, slot, block_time, kind, supplier, lease, \
-         cluster, amount, fee, refund) \
-       SELECT r.* FROM UNNEST($8::text[], $9::int4[], $10::int4[], $11::int8[], $12::int8[], $13::text[], \
-         $14::text[], $15::text[], $16::text[], $17::numeric[], $18::numeric[], $19::numeric[]) \
-         AS r(signature, ix_index, event_index, slot, block_time, kind, supplier, lease, cluster, amount, fee, refund) \
-       JOIN events USING (signature, ix_index, event_index)), \
-     slashes AS ( \
-       INSERT INTO indexer.slashes (signature, ix_index, event_index, slot, block_time, supplier, worker, lease, \
-         amount, to_renter, faults, jailed_until) \
-       SELECT r.* FROM UNNEST($20::text[], $21::int4[], $22::int4[], $23::int8[], $24::int8[], $25::text[], \
-         $26::text[], $27::text[], $28::numeric[], $29::numeric[], $30::numeric[], $31::int8[]) \
-         AS r(signature, ix_index, event_index, slot, block_time, supplier, worker, lease, amount, to_renter, \
-           faults, jailed_until) \
-       JOIN events USING (signature, ix_index, event_index)), \
-     attestations AS ( \
-       INSERT INTO indexer.attestations (signature, ix_index, event_index, slot, lease, oracle, window_end, \
-         accepted, proven_secs, faults, final_secs) \
-       SELECT r.* FROM UNNEST($32::text[], $33::int4[], $34::int4[], $35::int8[], $36::text[], $37::text[], \
-         $38::int8[], $39::bool[], $40::numeric[], $41::numeric[], $42::numeric[]) \
-         AS r(signature, ix_index, event_index, slot, lease, oracle, window_end, accepted, proven_secs, faults, \
-           final_secs) \
-       JOIN events USING (signature, ix_index, event_index)), \
-     disputes AS ( \
-       INSERT INTO indexer.disputes (signature, ix_index, event_index, slot, lease, disputer, kind, bond, upheld, \
-         proven_secs, faults, bond_to) \
-       SELECT r.* FROM UNNEST($43::text[], $44::int4[], $45::int4[], $46::int8[], $47::text[], $48::text[], \
-         $49::text[], $50::numeric[], $51::bool[], $52::numeric[], $53::numeric[], $54::text[]) \
-         AS r(signature, ix_index, event_index, slot, lease, disputer, kind, bond, upheld, proven_secs, faults, \
-           bond_to) \
-       JOIN events USING (signature, ix_index, event_index)) \
-     INSERT INTO indexer.checkpoints (source, slot, signature, ledger) \
-     SELECT $55::text, $56::int8, $57::text, $58::text WHERE $56::int8 IS NOT NULL \
-     ON CONFLICT (source) DO UPDATE SET slot = EXCLUDED.slot, signature = EXCLUDED.signature, \
-       ledger = COALESCE(EXCLUDED.ledger, indexer.checkpoints.ledger), updated_at = now() \
-     WHERE indexer.checkpoints.slot <= EXCLUDED.slot";
-
-/// Stores a batch's events, their derived rows and the checkpoint ([`INSERT_EVENTS`]).
-async fn insert_events<'c>(
-    executor: impl sqlx::Executor<'c, Database = Postgres>,
-    source: &str,
-    batch: &Batch,
-) -> sqlx::Result<()> {
-    // An event or an attestation line given twice (the same transaction twice in a batch) is stored once, the
-    // first, as a conflict check on every table would.
-    let mut positions = HashSet::new();
-    let events: Vec<&EventRecord> =
-        batch.events.iter().filter(|e| positions.insert((e.signature.as_str(), e.ix_index, e.event_index))).collect();
-    let mut derived = DerivedRows::of(events.iter().copied());
-    let first: Vec<bool> = {
-        let mut lines = HashSet::new();
-        derived.attestations.iter().map(|a| lines.insert((&a.signature, a.ix_index, a.event_index, &a.lease))).collect()
-    };
-    if first.contains(&false) {
-        let mut first = first.into_iter();
-        derived.attestations.retain(|_| first.next().unwrap_or(true));
-    }
-    let (p, s, a, d) = (&derived.payouts, &derived.slashes, &derived.attestations, &derived.disputes);
-    macro_rules! column {
-        ($rows:expr, $row:ident => $value:expr) => {
-            $rows.iter().map(|$row| $value).collect::<Vec<_>>()
+impl EventRows {
+    /// The rows of `events` except those `stored` (by signature, instruction and index) and their derived rows.
+    /// An event or an attestation line given twice (the same transaction twice in a batch) is written once, the
+    /// first.
+    fn new(events: &[EventRecord], stored: &HashSet<(String, i32, i32)>) -> Self {
+        let is_stored = |e: &EventRecord| {
+            !stored.is_empty()
+                && stored.contains(&(e.signature.clone(), i32::from(e.ix_index), i32::from(e.event_index)))
         };
+        let mut positions = HashSet::new();
+        let events: Vec<&EventRecord> = events
+            .iter()
+            .filter(|e| positions.insert((e.signature.as_str(), e.ix_index, e.event_index)) && !is_stored(e))
+            .collect();
+        let mut derived = DerivedRows::of(events.iter().copied());
+        let first: Vec<bool> = {
+            let mut lines = HashSet::new();
+            derived
+                .attestations
+                .iter()
+                .map(|a| lines.insert((&a.signature, a.ix_index, a.event_index, &a.lease)))
+                .collect()
+        };
+        if first.contains(&false) {
+            let mut first = first.into_iter();
+            derived.attestations.retain(|_| first.next().unwrap_or(true));
+        }
+        let mut tables = Vec::new();
+        encode(&mut tables, &events, &derived);
+        EventRows(tables)
     }
-    let checkpoint = batch.checkpoint.as_ref();
-    sqlx::query(INSERT_EVENTS)
-        .bind(column!(events, e => e.signature.as_str()))
-        .bind(column!(events, e => i32::from(e.ix_index)))
-        .bind(column!(events, e => i32::from(e.event_index)))
-        .bind(column!(events, e => e.slot as i64))
-        .bind(column!(events, e => e.block_time))
-        .bind(column!(events, e => e.event.name()))
-        .bind(column!(events, e => e.data.as_slice()))
-        .bind(column!(p, r => r.signature.as_str()))
-        .bind(column!(p, r => i32::from(r.ix_index)))
-        .bind(column!(p, r => i32::from(r.event_index)))
-        .bind(column!(p, r => r.slot as i64))
-        .bind(column!(p, r => r.block_time))
-        .bind(column!(p, r => r.kind.name()))
-        .bind(column!(p, r => r.supplier.as_str()))
-        .bind(column!(p, r => r.lease.as_deref()))
-        .bind(column!(p, r => r.cluster.as_deref()))
-        .bind(numeric(p.iter().map(|r| r.amount)))
-        .bind(numeric(p.iter().map(|r| r.fee)))
-        .bind(numeric(p.iter().map(|r| r.refund)))
-        .bind(column!(s, r => r.signature.as_str()))
-        .bind(column!(s, r => i32::from(r.ix_index)))
-        .bind(column!(s, r => i32::from(r.event_index)))
-        .bind(column!(s, r => r.slot as i64))
-        .bind(column!(s, r => r.block_time))
-        .bind(column!(s, r => r.supplier.as_str()))
-        .bind(column!(s, r => r.worker.as_str()))
-        .bind(column!(s, r => r.lease.as_str()))
-        .bind(numeric(s.iter().map(|r| r.amount)))
-        .bind(numeric(s.iter().map(|r| r.to_renter)))
-        .bind(numeric(s.iter().map(|r| r.faults)))
-        .bind(column!(s, r => r.jailed_until))
-        .bind(column!(a, r => r.signature.as_str()))
-        .bind(column!(a, r => i32::from(r.ix_index)))
-        .bind(column!(a, r => i32::from(r.event_index)))
-        .bind(column!(a, r => r.slot as i64))
-        .bind(column!(a, r => r.lease.as_str()))
-        .bind(column!(a, r => r.oracle.as_str()))
-        .bind(column!(a, r => r.window_end))
-        .bind(column!(a, r => r.accepted))
-        .bind(numeric(a.iter().map(|r| r.proven_secs)))
-        .bind(numeric(a.iter().map(|r| r.faults)))
-        .bind(numeric(a.iter().map(|r| r.final_secs)))
-        .bind(column!(d, r => r.signature.as_str()))
-        .bind(column!(d, r => i32::from(r.ix_index)))
-        .bind(column!(d, r => i32::from(r.event_index)))
-        .bind(column!(d, r => r.slot as i64))
-        .bind(column!(d, r => r.lease.as_str()))
-        .bind(column!(d, r => r.disputer.as_str()))
-        .bind(column!(d, r => r.kind.name()))
-        .bind(numeric(d.iter().map(|r| r.bond)))
-        .bind(column!(d, r => r.upheld))
-        .bind(column!(d, r => r.proven_secs.map(Numeric)))
-        .bind(column!(d, r => r.faults.map(Numeric)))
-        .bind(column!(d, r => r.bond_to.as_deref()))
-        .bind(source)
-        .bind(checkpoint.map(|(slot, _)| *slot as i64))
-        .bind(checkpoint.and_then(|(_, signature)| signature.as_deref()))
-        .bind(batch.ledger.as_deref())
-        .execute(executor)
-        .await?;
-    Ok(())
+}
+
+/// Each table's rows in `COPY`'s binary form, the events' first.
+fn encode(tables: &mut Vec<(&'static str, &'static str, CopyRows)>, events: &[&EventRecord], derived: &DerivedRows) {
+    if !events.is_empty() {
+        let mut rows = CopyRows::new(events.len(), 200 + events.iter().map(|e| e.data.len()).max().unwrap_or(0));
+        for e in events {
+            rows.row(7).text(&e.signature).int4(e.ix_index).int4(e.event_index).int8(e.slot as i64);
+            rows.maybe(e.block_time, CopyRows::int8).text(e.event.name()).field(&e.data);
+        }
+        tables.push(("events", "signature, ix_index, event_index, slot, block_time, name, data", rows));
+    }
+    let DerivedRows { payouts, slashes, attestations, disputes } = derived;
+    if !payouts.is_empty() {
+        let mut rows = CopyRows::new(payouts.len(), 400);
+        for r in payouts {
+            rows.row(12).text(&r.signature).int4(r.ix_index).int4(r.event_index).int8(r.slot as i64);
+            rows.maybe(r.block_time, CopyRows::int8).text(r.kind.name()).text(&r.supplier);
+            rows.maybe(r.lease.as_deref(), CopyRows::text).maybe(r.cluster.as_deref(), CopyRows::text);
+            rows.numeric(r.amount).numeric(r.fee).numeric(r.refund);
+        }
+        let columns =
+            "signature, ix_index, event_index, slot, block_time, kind, supplier, lease, cluster, amount, fee, \
+                       refund";
+        tables.push(("payouts", columns, rows));
+    }
+    if !slashes.is_empty() {
+        let mut rows = CopyRows::new(slashes.len(), 400);
+        for r in slashes {
+            rows.row(12).text(&r.signature).int4(r.ix_index).int4(r.event_index).int8(r.slot as i64);
+            rows.maybe(r.block_time, CopyRows::int8).text(&r.supplier).text(&r.worker).text(&r.lease);
+            rows.numeric(r.amount).numeric(r.to_renter).numeric(r.faults).int8(r.jailed_until);
+        }
+        let columns = "signature, ix_index, event_index, slot, block_time, supplier, worker, lease, amount, \
+                       to_renter, faults, jailed_until";
+        tables.push(("slashes", columns, rows));
+    }
+    if !attestations.is_empty() {
+        let mut rows = CopyRows::new(attestations.len(), 300);
+        for r in attestations {
+            rows.row(11).text(&r.signature).int4(r.ix_index).int4(r.event_index).int8(r.slot as i64);
+            rows.text(&r.lease).text(&r.oracle).int8(r.window_end).boolean(r.accepted);
+            rows.numeric(r.proven_secs).numeric(r.faults).numeric(r.final_secs);
+        }
+        let columns = "signature, ix_index, event_index, slot, lease, oracle, window_end, accepted, proven_secs, \
+                       faults, final_secs";
+        tables.push(("attestations", columns, rows));
+    }
+    if !disputes.is_empty() {
+        let mut rows = CopyRows::new(disputes.len(), 300);
+        for r in disputes {
+            rows.row(12).text(&r.signature).int4(r.ix_index).int4(r.event_index).int8(r.slot as i64);
+            rows.text(&r.lease).text(&r.disputer).text(r.kind.name()).numeric(r.bond);
+            rows.maybe(r.upheld, CopyRows::boolean).maybe(r.proven_secs, CopyRows::numeric);
+            rows.maybe(r.faults, CopyRows::numeric).maybe(r.bond_to.as_deref(), CopyRows::text);
+        }
+        let columns = "signature, ix_index, event_index, slot, lease, disputer, kind, bond, upheld, proven_secs, \
+                       faults, bond_to";
+        tables.push(("disputes", columns, rows));
+    }
 }

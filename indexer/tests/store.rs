@@ -1,6 +1,6 @@
-//! The store's batch statement and the API's workers in memory, against real Postgres (`#[sqlx::test]`; the
+//! The store's batch writes and the API's workers in memory, against real Postgres (`#[sqlx::test]`; the
 //! mirror against the chain is `tests/tests/indexer/`): derived rows read back exactly as they were derived, a
-//! batch applied twice adds nothing, a batch that fails stores none of itself, and the workers
+//! batch applied twice or in part adds nothing twice, a batch that fails stores none of itself, and the workers
 //! served from memory are, after every commit, byte for byte what the same request answers from SQL, and hold every
 //! commit made before a request arrived while concurrent requests share the reads that check it.
 
@@ -192,6 +192,27 @@ async fn a_batch_reads_back_exactly_as_derived_and_applying_it_twice_adds_nothin
     store.apply("source", &batch).await.unwrap();
     store.apply("source", &self::batch(&transactions[..1])).await.unwrap();
     assert_eq!(stored(&pool).await, before);
+    // Overlapping what is stored: only the events not stored are added, with exactly their derived rows.
+    let overlapping: Vec<_> = transactions[2..].iter().cloned().chain((4..6).map(transaction)).collect();
+    store.apply("source", &self::batch(&overlapping)).await.unwrap();
+    let mut all = batch.events;
+    all.extend(self::batch(&overlapping[2..]).events);
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.events").fetch_one(&pool).await.unwrap();
+    assert_eq!(events as usize, all.len());
+    let derived = DerivedRows::of(&all);
+    assert_eq!(
+        rows::<Payout>(&pool, "payouts").await,
+        sorted(derived.payouts, |r| position(&r.signature, r.ix_index, r.event_index))
+    );
+    assert_eq!(
+        rows::<Attestation>(&pool, "attestations").await,
+        sorted(derived.attestations, |r| position(&r.signature, r.ix_index, r.event_index))
+    );
+    assert_eq!(
+        rows::<Dispute>(&pool, "disputes").await,
+        sorted(derived.disputes, |r| position(&r.signature, r.ix_index, r.event_index))
+    );
+    assert_eq!(store.checkpoint("source").await.unwrap().unwrap().slot, 105);
     // A batch without events moves the checkpoint only.
     let empty = Batch { checkpoint: Some((200, None)), ..Batch::default() };
     store.apply("source", &empty).await.unwrap();
@@ -207,7 +228,7 @@ async fn a_batch_that_fails_stores_none_of_itself_and_loses_nothing_acknowledged
     let acknowledged = stored(&pool).await;
 
     // The second batch fails on its last table (a constraint only this test adds): its events, payouts, slashes and
-    // attestations, written before in the same statement, and its checkpoint are not stored either.
+    // attestations, written before in the same transaction, and its checkpoint are not stored either.
     let transactions = [transaction(1), transaction(2)];
     let second = batch(&transactions);
     let poisoned = second.events.iter().find_map(|e| match &e.event {
