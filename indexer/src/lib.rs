@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::source::Source;
-use crate::store::Store;
+use crate::store::{Batch, Checkpoint, Store};
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
 #[serde(default)]
@@ -244,17 +244,56 @@ async fn ingest<S: Source>(
     let mut last_stall: Option<source::Stall> = None;
     // Until the start-up snapshot is stored (see `start`), every step tries it again first.
     let mut snapshotted = snapshotted;
+    // The batch read while the one before it was stored, and the ledger the checkpoint is on.
+    let mut read_ahead: Option<Batch> = None;
+    let mut ledger: Option<String> = None;
     loop {
         let step = async {
             if !snapshotted {
                 snapshot(&mut source, &store).await?;
                 snapshotted = true;
             }
-            let checkpoint = store.checkpoint(&name).await?;
-            let Some(batch) = source.next_batch(checkpoint).await? else {
-                return Ok::<bool, IngestError>(false);
+            let batch = match read_ahead.take() {
+                Some(batch) => batch,
+                None => {
+                    let checkpoint = store.checkpoint(&name).await?;
+                    ledger = checkpoint.as_ref().and_then(|c| c.ledger.clone());
+                    let Some(batch) = source.next_batch(checkpoint).await? else {
+                        return Ok::<bool, IngestError>(false);
+                    };
+                    batch
+                }
             };
-            store.apply(&name, &batch).await?;
+            ledger = batch.ledger.clone().or(ledger.take());
+            let more = !batch.events.is_empty() || !batch.accounts.is_empty();
+            // While a batch with data is stored, the next is read from where it ends (the checkpoint it stores):
+            // Postgres writes one while this process reads and decodes the other. A batch that fails to store drops
+            // what was read after it; the next step reads again from the stored checkpoint.
+            let after = batch.checkpoint.as_ref().filter(|_| more).map(|(slot, signature)| Checkpoint {
+                slot: *slot,
+                signature: signature.clone(),
+                ledger: ledger.clone(),
+            });
+            // Stored on a task of its own, so that it goes on while this one decodes.
+            let storing = tokio::spawn({
+                let (store, name) = (store.clone(), name.clone());
+                async move {
+                    let stored = store.apply(&name, &batch).await;
+                    (stored, batch)
+                }
+            });
+            let (stored, next) = tokio::join!(storing, async {
+                match after {
+                    Some(checkpoint) => source.next_batch(Some(checkpoint)).await,
+                    None => Ok(None),
+                }
+            });
+            let (stored, batch) = match stored {
+                Ok(stored) => stored,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => return Ok(false), // the runtime is shutting down
+            };
+            stored?;
             if let Some(finalized) = batch.finalized_slot {
                 let waiting = settle_finality(&mut source, &store, finalized, &rolled_back).await?;
                 undecided.store(waiting as u64, Ordering::Relaxed);
@@ -269,7 +308,8 @@ async fn ingest<S: Source>(
             if let Some((s, _)) = batch.checkpoint {
                 slot.store(s, Ordering::Relaxed);
             }
-            Ok(!batch.events.is_empty() || !batch.accounts.is_empty())
+            read_ahead = next?;
+            Ok(more)
         };
         let started = std::time::Instant::now();
         let outcome = step.await;

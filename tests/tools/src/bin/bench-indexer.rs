@@ -1,11 +1,12 @@
 //! Indexer figures: `ingest_events_per_s` (program events decoded from self-CPI data and stored in batches of
-//! 1,000), and the API's p99 latency for point reads (`api_point_p99_ms`) and filtered lists (`api_list_p99_ms`)
+//! 1,000 by the indexer's ingest loop), and the API's p99 latency for point reads (`api_point_p99_ms`) and filtered lists (`api_list_p99_ms`)
 //! at a fixed 2,000 requests/s for 30 s, sent by a separate load process, on a database seeded with 100,000
 //! workers and 1,000,000 leases. Needs `DATABASE_URL` (`make bench` provides one); uses a database of its own.
 //!
 //! `bench-indexer load <url> <point|list> <rate> <secs>` is the load process: open loop (each request has its
 //! scheduled time, and latency counts from it, so a slow server cannot hide its queueing), printing the p99.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,8 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use timelock::events::{AttestedLease, LeaseSettled, LeasesAttested};
 use timelock_indexer::decode::{events_of, InnerInstruction, TransactionRecord};
-use timelock_indexer::store::{Batch, Store};
+use timelock_indexer::source::{Source, SourceError};
+use timelock_indexer::store::{Batch, Checkpoint, Store};
 use timelock_indexer::Config;
 use timelock_tests::postgres::fresh_database;
 use timelock_tools::{http_request, read_response, report, Row};
@@ -25,6 +27,8 @@ const WORKERS: i64 = 100_000;
 const LEASES: i64 = 1_000_000;
 const RATE: u64 = 2_000;
 const LOAD_SECS: u64 = 30;
+/// The recorded transactions' first slot, one transaction a slot.
+const FIRST_SLOT: u64 = 10;
 
 fn key(i: i64, salt: u8) -> String {
     let mut bytes = [salt; 32];
@@ -144,7 +148,7 @@ fn transactions(count: usize) -> Vec<TransactionRecord> {
             });
             TransactionRecord {
                 signature: format!("bench-{t}"),
-                slot: 10 + t as u64,
+                slot: FIRST_SLOT + t as u64,
                 block_time: Some(1_800_000_000 + t as i64),
                 inner_instructions: inner,
             }
@@ -152,20 +156,53 @@ fn transactions(count: usize) -> Vec<TransactionRecord> {
         .collect()
 }
 
-async fn ingest_events_per_s(store: &Store) -> f64 {
-    let records = transactions(12_000); // 60,000 events
-    let started = Instant::now();
-    let mut events = 0;
-    for chunk in records.chunks(200) {
+/// The recorded transactions as a node would deliver them, 200 (1,000 events) a batch, each batch decoded from
+/// the self-CPI data when the ingest loop asks for it, from the checkpoint it is given.
+struct Recorded {
+    records: Arc<Vec<TransactionRecord>>,
+    /// When the loop asked for the first batch.
+    first_asked: Arc<std::sync::OnceLock<Instant>>,
+}
+
+impl Source for Recorded {
+    fn name(&self) -> &str {
+        "bench"
+    }
+
+    async fn next_batch(&mut self, checkpoint: Option<Checkpoint>) -> Result<Option<Batch>, SourceError> {
+        self.first_asked.get_or_init(Instant::now);
+        let from = checkpoint.map_or(0, |c| (c.slot + 1 - FIRST_SLOT) as usize);
+        let Some(chunk) =
+            self.records.get(from..).filter(|rest| !rest.is_empty()).map(|rest| &rest[..rest.len().min(200)])
+        else {
+            return Ok(None);
+        };
         let mut batch = Batch::default();
         for record in chunk {
             batch.events.extend(events_of(record, &timelock::ID));
         }
-        events += batch.events.len();
         batch.checkpoint = chunk.last().map(|r| (r.slot, Some(r.signature.clone())));
-        store.apply("bench", &batch).await.unwrap();
+        Ok(Some(batch))
     }
-    events as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Events decoded and stored per second by the indexer's own ingest loop (which reads a batch while it stores
+/// the one before), from the first batch asked for to the last one's checkpoint.
+async fn ingest_events_per_s(pool: &PgPool) -> f64 {
+    let records = Arc::new(transactions(12_000)); // 60,000 events
+    let events: usize = records.iter().map(|r| events_of(r, &timelock::ID).len()).sum();
+    let last_slot = records.last().map_or(0, |r| r.slot);
+    let first_asked = Arc::new(std::sync::OnceLock::new());
+    let source = Recorded { records, first_asked: first_asked.clone() };
+    let config = Config { listen: "127.0.0.1:0".into(), ..Config::default() };
+    let indexer = timelock_indexer::start(&config, pool.clone(), Some(source)).await.unwrap();
+    let checkpoint = indexer.metrics.gauge("indexer_checkpoint_slot", "", "");
+    while checkpoint.load(Ordering::Relaxed) < last_slot {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let elapsed = first_asked.get().expect("asked for batches").elapsed();
+    indexer.stop().await;
+    events as f64 / elapsed.as_secs_f64()
 }
 
 async fn p99_from_load_process(url: &str, kind: &str) -> f64 {
@@ -279,9 +316,8 @@ async fn main() -> std::io::Result<()> {
     }
     let url = fresh_database(&std::env::var("DATABASE_URL").expect("DATABASE_URL"), "timelock_bench_indexer").await;
     let pool = PgPoolOptions::new().max_connections(16).connect(&url).await.unwrap();
-    let store = Store::new(pool.clone());
-    store.migrate().await.unwrap();
-    let ingest = ingest_events_per_s(&store).await;
+    Store::new(pool.clone()).migrate().await.unwrap();
+    let ingest = ingest_events_per_s(&pool).await;
     eprintln!("ingest: {ingest:.0} events/s");
     // `bench-indexer ingest`: that figure alone, without the million-lease seed and the API loads.
     if args.get(1).map(String::as_str) == Some("ingest") {
