@@ -44,7 +44,7 @@ type Scheduled = (Option<ChallengeRecord>, i64);
 
 impl ChallengeSchedule {
     fn new(capacity: usize) -> Self {
-        ChallengeSchedule { leases: Default::default(), capacity }
+        ChallengeSchedule { leases: Default::default(), capacity: capacity.max(1) }
     }
 
     /// `Some(open)` when the answer is known without the database (`open` may be `None`: nothing due yet).

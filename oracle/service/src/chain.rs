@@ -66,16 +66,47 @@ impl LeaseInfo {
 
 /// What was read of an account (or that it does not exist) and when, for at most `capacity` accounts. Entries
 /// are fresh for `ttl` and kept for `keep` (at least `ttl`), to be served when the node fails.
+///
+/// Accounts found not to exist are held apart, in a quarter of the room: the keys come from requests, so
+/// made-up ones (anyone can send any) then evict only each other, never a real worker or lease.
 pub struct BoundedCache<V> {
-    entries: Mutex<HashMap<Pubkey, (Instant, Option<V>)>>,
+    entries: Mutex<(Entries<V>, Entries<()>)>,
     ttl: Duration,
     keep: Duration,
+}
+
+struct Entries<T> {
+    map: HashMap<Pubkey, (Instant, T)>,
     capacity: usize,
+}
+
+impl<T> Entries<T> {
+    fn new(capacity: usize) -> Self {
+        Entries { map: HashMap::new(), capacity: capacity.max(2) }
+    }
+
+    /// When full, entries past `keep` go first, then the older half of the fresh ones: an eviction costs O(n)
+    /// at most once per `capacity / 2` insertions.
+    fn insert(&mut self, key: Pubkey, value: T, keep: Duration) {
+        let map = &mut self.map;
+        if map.len() >= self.capacity && !map.contains_key(&key) {
+            map.retain(|_, (at, _)| at.elapsed() < keep);
+            if map.len() >= self.capacity {
+                let mut ages: Vec<Instant> = map.values().map(|(at, _)| *at).collect();
+                let middle = ages.len() / 2;
+                let (_, cutoff, _) = ages.select_nth_unstable(middle);
+                let cutoff = *cutoff;
+                map.retain(|_, (at, _)| *at > cutoff);
+            }
+        }
+        map.insert(key, (Instant::now(), value));
+    }
 }
 
 impl<V: Clone> BoundedCache<V> {
     pub fn new(ttl: Duration, keep: Duration, capacity: usize) -> Self {
-        BoundedCache { entries: Mutex::default(), ttl, keep: keep.max(ttl), capacity: capacity.max(2) }
+        let entries = (Entries::new(capacity), Entries::new(capacity / 4));
+        BoundedCache { entries: Mutex::new(entries), ttl, keep: keep.max(ttl) }
     }
 
     /// `Some(value)` for a fresh entry (`value` is `None` for an account known not to exist).
@@ -89,30 +120,32 @@ impl<V: Clone> BoundedCache<V> {
     }
 
     fn get_within(&self, key: &Pubkey, age: Duration) -> Option<Option<V>> {
-        let entries = self.entries.lock().expect("chain cache lock");
-        entries.get(key).filter(|(at, _)| at.elapsed() < age).map(|(_, value)| value.clone())
+        let (found, missing) = &*self.entries.lock().expect("chain cache lock");
+        let fresh = |at: &Instant| at.elapsed() < age;
+        match found.map.get(key) {
+            Some((at, value)) => fresh(at).then(|| Some(value.clone())),
+            None => missing.map.get(key).filter(|(at, _)| fresh(at)).map(|_| None),
+        }
     }
 
-    /// When full, entries past `keep` go first, then the older half of the fresh ones: an eviction costs O(n)
-    /// at most once per `capacity / 2` insertions.
+    /// A key is in one map at most: what was read last replaces what was known.
     pub fn insert(&self, key: Pubkey, value: Option<V>) {
-        let mut entries = self.entries.lock().expect("chain cache lock");
-        if entries.len() >= self.capacity && !entries.contains_key(&key) {
-            let keep = self.keep;
-            entries.retain(|_, (at, _)| at.elapsed() < keep);
-            if entries.len() >= self.capacity {
-                let mut ages: Vec<Instant> = entries.values().map(|(at, _)| *at).collect();
-                let middle = ages.len() / 2;
-                let (_, cutoff, _) = ages.select_nth_unstable(middle);
-                let cutoff = *cutoff;
-                entries.retain(|_, (at, _)| *at > cutoff);
+        let (found, missing) = &mut *self.entries.lock().expect("chain cache lock");
+        match value {
+            Some(value) => {
+                missing.map.remove(&key);
+                found.insert(key, value, self.keep);
+            }
+            None => {
+                found.map.remove(&key);
+                missing.insert(key, (), self.keep);
             }
         }
-        entries.insert(key, (Instant::now(), value));
     }
 
     pub fn len(&self) -> usize {
-        self.entries.lock().expect("chain cache lock").len()
+        let (found, missing) = &*self.entries.lock().expect("chain cache lock");
+        found.map.len() + missing.map.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -205,17 +238,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn made_up_keys_cannot_grow_the_cache_past_its_bound() {
+    fn made_up_keys_neither_grow_the_cache_past_its_bound_nor_evict_real_accounts() {
         let cache: BoundedCache<u8> = BoundedCache::new(Duration::from_secs(3_600), Duration::ZERO, 100);
-        let known = Pubkey::new_unique();
-        cache.insert(known, Some(7));
+        let known: Vec<Pubkey> = (0..100).map(|_| Pubkey::new_unique()).collect();
+        for key in &known {
+            cache.insert(*key, Some(7));
+        }
         for _ in 0..10_000 {
             cache.insert(Pubkey::new_unique(), None);
-            assert!(cache.len() <= 100);
+            assert!(cache.len() <= 100 + 25);
         }
-        // A key read again is cached again; a fresh lookup is what an evicted key costs.
-        cache.insert(known, Some(7));
-        assert_eq!(cache.get(&known), Some(Some(7)));
+        for key in &known {
+            assert_eq!(cache.get(key), Some(Some(7)), "a real account outlives any number of made-up keys");
+        }
+        // Real accounts evict each other, the older half first; a fresh lookup is what an evicted key costs.
+        let newer = Pubkey::new_unique();
+        cache.insert(newer, Some(8));
+        assert_eq!(cache.get(&newer), Some(Some(8)));
+        assert!(cache.len() <= 100 + 25);
+    }
+
+    #[test]
+    fn what_was_read_last_is_what_is_served() {
+        let cache: BoundedCache<u8> = BoundedCache::new(Duration::from_secs(3_600), Duration::from_secs(3_600), 10);
+        let key = Pubkey::new_unique();
+        cache.insert(key, None);
+        assert_eq!(cache.get(&key), Some(None));
+        // The account was created.
+        cache.insert(key, Some(1));
+        assert_eq!((cache.get(&key), cache.get_stale(&key)), (Some(Some(1)), Some(Some(1))));
+        // And closed.
+        cache.insert(key, None);
+        assert_eq!((cache.get(&key), cache.get_stale(&key), cache.len()), (Some(None), Some(None), 1));
     }
 
     #[test]

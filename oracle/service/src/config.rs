@@ -31,9 +31,9 @@ pub struct Config {
     /// How old a cached account may be when it is served because the node fails.
     pub chain_stale_secs: u64,
     /// Accounts each chain cache holds (workers, leases) and leases the challenge schedule remembers: at least the
-    /// hosts this oracle serves, or their heartbeats fall through to node reads and database queries. The keys come
-    /// from requests, so the bound is also what made-up keys can cost in memory (344 bytes a worker entry, 168 a
-    /// lease, 328 a schedule entry, before the maps' slack).
+    /// hosts this oracle serves, or their heartbeats fall through to node reads and database queries. Keys found
+    /// not to exist (made-up ones: keys come from requests) are held apart, a quarter of this more, and evict only
+    /// each other. An entry is 344 bytes (a worker), 168 (a lease) or 328 (a schedule entry), before the maps' slack.
     pub cache_entries: usize,
     pub attest_every_secs: u64,
     /// `/ready` turns 503 when no attestation round has succeeded for this long.
