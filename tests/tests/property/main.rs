@@ -185,6 +185,11 @@ impl World {
             cluster.deposited + bonds,
             "escrow conservation"
         );
+        // And it holds exactly what it still owes: each open lease's unpaid entitlement (paid later or refunded at
+        // its close), the fees it charged (sent to the treasury at its close), and the bonds.
+        let owed: u64 =
+            leases.iter().map(|(_, l)| l.entitled(cluster.hours).unwrap() - l.gross_paid + l.fees_paid).sum();
+        assert_eq!(escrow, owed + bonds, "escrow holds what open leases are owed, their fees included");
         for (address, lease) in &leases {
             assert!(lease.slashed <= lease.collateral, "slashed beyond the lease's collateral");
             let payable = lease.final_secs.min(lease.max_secs(cluster.end_ts));

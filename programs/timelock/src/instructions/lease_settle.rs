@@ -235,8 +235,7 @@ impl<'info> LeaseSettle<'info> {
             if fees_to_treasury > 0 {
                 accounts.pay_from_escrow(&accounts.treasury_payment_tokens, fees_to_treasury)?;
             }
-            let hours = if lease.is_removed() { lease.entitled_hours } else { accounts.cluster.hours };
-            let entitled = math::lease_cost(lease.hourly_rate, hours).ok_or(TimelockError::Overflow)?;
+            let entitled = lease.entitled(accounts.cluster.hours).ok_or(TimelockError::Overflow)?;
             refund = entitled.checked_sub(lease.gross_paid).ok_or(TimelockError::Overflow)?;
             if refund > 0 {
                 accounts.pay_from_escrow(&accounts.renter_payment_tokens, refund)?;

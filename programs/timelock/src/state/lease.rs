@@ -161,6 +161,13 @@ impl Lease {
         u64::try_from(as_of.min(self.end_ts(cluster_end_ts)).saturating_sub(self.start_ts)).unwrap_or(0)
     }
 
+    /// What the renter deposited for this lease: its rate for the cluster's hours (`cluster_hours`, extensions
+    /// included), or for the hours it had when the lease was removed. The close refunds all of it not paid.
+    pub fn entitled(&self, cluster_hours: u32) -> Option<u64> {
+        let hours = if self.is_removed() { self.entitled_hours } else { cluster_hours };
+        crate::math::lease_cost(self.hourly_rate, hours)
+    }
+
     /// Most seconds this lease can be paid for.
     pub fn max_secs(&self, cluster_end_ts: i64) -> u64 {
         u64::try_from(self.end_ts(cluster_end_ts).saturating_sub(self.start_ts)).unwrap_or(0)
