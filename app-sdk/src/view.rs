@@ -192,6 +192,7 @@ pub struct ClusterView {
     pub hourly_rate_total: u64,
     pub deposited: u64,
     pub paid_to_suppliers: u64,
+    /// Protocol fees sent to the treasury: each lease's, at its close (open leases hold theirs in escrow).
     pub fees: u64,
     pub refunded: u64,
 }
@@ -240,7 +241,10 @@ pub struct LeaseView {
     pub final_secs: u64,
     pub faults: u64,
     pub final_faults: u64,
+    /// What the renter paid for final seconds: the supplier's share and the fee.
     pub gross_paid: u64,
+    /// The protocol fee charged on `gross_paid`, held in escrow until the lease closes and then sent to the
+    /// treasury.
     pub fees_paid: u64,
     pub slashed: u64,
     pub disputer: Option<String>,
