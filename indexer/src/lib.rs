@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::source::Source;
-use crate::store::{Batch, Checkpoint, Store};
+use crate::store::{Checkpoint, PreparedBatch, Store};
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
 #[serde(default)]
@@ -244,8 +244,8 @@ async fn ingest<S: Source>(
     let mut last_stall: Option<source::Stall> = None;
     // Until the start-up snapshot is stored (see `start`), every step tries it again first.
     let mut snapshotted = snapshotted;
-    // The batch read while the one before it was stored, and the ledger the checkpoint is on.
-    let mut read_ahead: Option<Batch> = None;
+    // The batch read (and encoded) while the one before it was stored, and the ledger the checkpoint is on.
+    let mut read_ahead: Option<PreparedBatch> = None;
     let mut ledger: Option<String> = None;
     loop {
         let step = async {
@@ -253,22 +253,23 @@ async fn ingest<S: Source>(
                 snapshot(&mut source, &store).await?;
                 snapshotted = true;
             }
-            let batch = match read_ahead.take() {
-                Some(batch) => batch,
+            let prepared = match read_ahead.take() {
+                Some(prepared) => prepared,
                 None => {
                     let checkpoint = store.checkpoint(&name).await?;
                     ledger = checkpoint.as_ref().and_then(|c| c.ledger.clone());
                     let Some(batch) = source.next_batch(checkpoint).await? else {
                         return Ok::<bool, IngestError>(false);
                     };
-                    batch
+                    PreparedBatch::new(batch)
                 }
             };
+            let batch = &prepared.batch;
             ledger = batch.ledger.clone().or(ledger.take());
             let more = !batch.events.is_empty() || !batch.accounts.is_empty();
-            // While a batch with data is stored, the next is read from where it ends (the checkpoint it stores):
-            // Postgres writes one while this process reads and decodes the other. A batch that fails to store drops
-            // what was read after it; the next step reads again from the stored checkpoint.
+            // While a batch with data is stored, the next is read from where it ends (the checkpoint it stores) and
+            // encoded: Postgres writes one while this process reads, decodes and encodes the other. A batch that
+            // fails to store drops what was read after it; the next step reads again from the stored checkpoint.
             let after = batch.checkpoint.as_ref().filter(|_| more).map(|(slot, signature)| Checkpoint {
                 slot: *slot,
                 signature: signature.clone(),
@@ -278,17 +279,20 @@ async fn ingest<S: Source>(
             let storing = tokio::spawn({
                 let (store, name) = (store.clone(), name.clone());
                 async move {
-                    let stored = store.apply(&name, &batch).await;
-                    (stored, batch)
+                    let stored = store.apply_prepared(&name, &prepared).await;
+                    (stored, prepared)
                 }
             });
+            // A task spawned from a worker waits in that worker's own slot, which no other worker takes from: the
+            // store gets the thread to send its first statement before this task takes it to read and encode.
+            tokio::task::yield_now().await;
             let (stored, next) = tokio::join!(storing, async {
                 match after {
-                    Some(checkpoint) => source.next_batch(Some(checkpoint)).await,
+                    Some(checkpoint) => source.next_batch(Some(checkpoint)).await.map(|b| b.map(PreparedBatch::new)),
                     None => Ok(None),
                 }
             });
-            let (stored, batch) = match stored {
+            let (stored, PreparedBatch { batch, .. }) = match stored {
                 Ok(stored) => stored,
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Err(_) => return Ok(false), // the runtime is shutting down

@@ -73,7 +73,16 @@ impl Store {
     /// events' key, and written again without what is stored: an event is stored once, and its derived rows exist
     /// exactly when it does.
     pub async fn apply(&self, source: &str, batch: &Batch) -> sqlx::Result<()> {
-        match self.write(source, batch, EventRows::new(&batch.events, &HashSet::new())).await {
+        self.apply_rows(source, batch, &EventRows::new(&batch.events, &HashSet::new())).await
+    }
+
+    /// [`Store::apply`] of a batch whose rows are encoded already.
+    pub async fn apply_prepared(&self, source: &str, prepared: &PreparedBatch) -> sqlx::Result<()> {
+        self.apply_rows(source, &prepared.batch, &prepared.rows).await
+    }
+
+    async fn apply_rows(&self, source: &str, batch: &Batch, rows: &EventRows) -> sqlx::Result<()> {
+        match self.write(source, batch, rows).await {
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") && e.table() == Some("events") => {
                 // One ingesting indexer per database: what is stored now stays stored until this batch is written
                 // (were it not, the key refuses the batch again and nothing is written).
@@ -84,19 +93,19 @@ impl Store {
                 .bind(signatures.into_iter().collect::<Vec<_>>())
                 .fetch_all(&self.pool)
                 .await?;
-                self.write(source, batch, EventRows::new(&batch.events, &stored.into_iter().collect())).await
+                self.write(source, batch, &EventRows::new(&batch.events, &stored.into_iter().collect())).await
             }
             done => done,
         }
     }
 
     /// [`Store::apply`]'s transaction.
-    async fn write(&self, source: &str, batch: &Batch, rows: EventRows) -> sqlx::Result<()> {
+    async fn write(&self, source: &str, batch: &Batch, rows: &EventRows) -> sqlx::Result<()> {
         let mut tx = self.pool.begin().await?;
         if !batch.accounts.is_empty() {
             apply_accounts(&mut tx, &batch.accounts).await?;
         }
-        for (table, columns, rows) in rows.0 {
+        for (table, columns, rows) in &rows.0 {
             rows.copy_into(&mut tx, table, columns).await?;
         }
         if let Some((slot, signature)) = &batch.checkpoint {
@@ -363,13 +372,32 @@ impl CopyRows {
         }
     }
 
-    /// The rows, for `COPY indexer.{table} ({columns}) FROM STDIN (FORMAT binary)`.
-    async fn copy_into(mut self, tx: &mut Tx<'_>, table: &str, columns: &str) -> sqlx::Result<()> {
+    /// The rows with the trailer.
+    fn end(mut self) -> Self {
         self.0.extend_from_slice(&(-1i16).to_be_bytes());
+        self
+    }
+
+    /// Writes the rows by `COPY indexer.{table} ({columns}) FROM STDIN (FORMAT binary)`.
+    async fn copy_into(&self, tx: &mut Tx<'_>, table: &str, columns: &str) -> sqlx::Result<()> {
         let mut copy = tx.copy_in_raw(&format!("COPY indexer.{table} ({columns}) FROM STDIN (FORMAT binary)")).await?;
-        copy.send(self.0).await?;
+        copy.send(&self.0[..]).await?;
         copy.finish().await?;
         Ok(())
+    }
+}
+
+/// A batch with its events and derived rows encoded for writing, the CPU part of storing it: prepared apart, a
+/// batch is encoded while the one before it is written.
+pub struct PreparedBatch {
+    pub batch: Batch,
+    rows: EventRows,
+}
+
+impl PreparedBatch {
+    pub fn new(batch: Batch) -> Self {
+        let rows = EventRows::new(&batch.events, &HashSet::new());
+        PreparedBatch { batch, rows }
     }
 }
 
@@ -417,7 +445,7 @@ fn encode(tables: &mut Vec<(&'static str, &'static str, CopyRows)>, events: &[&E
             rows.row(7).text(&e.signature).int4(e.ix_index).int4(e.event_index).int8(e.slot as i64);
             rows.maybe(e.block_time, CopyRows::int8).text(e.event.name()).field(&e.data);
         }
-        tables.push(("events", "signature, ix_index, event_index, slot, block_time, name, data", rows));
+        tables.push(("events", "signature, ix_index, event_index, slot, block_time, name, data", rows.end()));
     }
     let DerivedRows { payouts, slashes, attestations, disputes } = derived;
     if !payouts.is_empty() {
@@ -431,7 +459,7 @@ fn encode(tables: &mut Vec<(&'static str, &'static str, CopyRows)>, events: &[&E
         let columns =
             "signature, ix_index, event_index, slot, block_time, kind, supplier, lease, cluster, amount, fee, \
                        refund";
-        tables.push(("payouts", columns, rows));
+        tables.push(("payouts", columns, rows.end()));
     }
     if !slashes.is_empty() {
         let mut rows = CopyRows::new(slashes.len(), 400);
@@ -442,7 +470,7 @@ fn encode(tables: &mut Vec<(&'static str, &'static str, CopyRows)>, events: &[&E
         }
         let columns = "signature, ix_index, event_index, slot, block_time, supplier, worker, lease, amount, \
                        to_renter, faults, jailed_until";
-        tables.push(("slashes", columns, rows));
+        tables.push(("slashes", columns, rows.end()));
     }
     if !attestations.is_empty() {
         let mut rows = CopyRows::new(attestations.len(), 300);
@@ -453,7 +481,7 @@ fn encode(tables: &mut Vec<(&'static str, &'static str, CopyRows)>, events: &[&E
         }
         let columns = "signature, ix_index, event_index, slot, lease, oracle, window_end, accepted, proven_secs, \
                        faults, final_secs";
-        tables.push(("attestations", columns, rows));
+        tables.push(("attestations", columns, rows.end()));
     }
     if !disputes.is_empty() {
         let mut rows = CopyRows::new(disputes.len(), 300);
@@ -465,6 +493,6 @@ fn encode(tables: &mut Vec<(&'static str, &'static str, CopyRows)>, events: &[&E
         }
         let columns = "signature, ix_index, event_index, slot, lease, disputer, kind, bond, upheld, proven_secs, \
                        faults, bond_to";
-        tables.push(("disputes", columns, rows));
+        tables.push(("disputes", columns, rows.end()));
     }
 }
