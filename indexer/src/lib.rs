@@ -10,6 +10,7 @@ pub mod source;
 pub mod store;
 pub mod worker_model;
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -24,7 +25,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::source::Source;
-use crate::store::{Checkpoint, PreparedBatch, Store};
+use crate::store::{Batch, Checkpoint, PreparedBatch, Progress, Store};
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
 #[serde(default)]
@@ -201,6 +202,27 @@ pub async fn start<S: Source + 'static>(
     Ok(RunningIndexer { addr, store, metrics, stop, server, ingest, writer_lock })
 }
 
+/// A batch being stored on a task of its own.
+struct Storing {
+    storing: JoinHandle<(sqlx::Result<()>, Batch)>,
+    /// How far it has got, for the batch stored after it.
+    follows: watch::Receiver<Progress>,
+    /// Its transactions.
+    signatures: HashSet<String>,
+}
+
+impl Storing {
+    /// The batch once stored, or why it was not.
+    async fn stored(self) -> Result<Batch, IngestError> {
+        match self.storing.await {
+            Ok((stored, batch)) => Ok(stored.map(|()| batch)?),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Cancelled: the runtime is shutting down.
+            Err(_) => Err(IngestError::Store(sqlx::Error::WorkerCrashed)),
+        }
+    }
+}
+
 /// How often the ingest loop polls, and how far behind the head it may read before `/ready` says so.
 struct Pace {
     interval: Duration,
@@ -244,8 +266,28 @@ async fn ingest<S: Source>(
     let mut last_stall: Option<source::Stall> = None;
     // Until the start-up snapshot is stored (see `start`), every step tries it again first.
     let mut snapshotted = snapshotted;
-    // The batch read (and encoded) while the one before it was stored, and the ledger the checkpoint is on.
+    // Once a batch is stored: the finality pass it allows, and the counters.
+    let stored_batch = async |batch: &Batch, source: &mut S| {
+        if let Some(finalized) = batch.finalized_slot {
+            let waiting = settle_finality(source, &store, finalized, &rolled_back).await?;
+            undecided.store(waiting as u64, Ordering::Relaxed);
+            // Rows the node could neither find nor prove gone are kept, not final: not ready until it can.
+            let why = (waiting > 0).then(|| {
+                format!("{waiting} transactions below the finalized slot neither found by the node nor proven gone")
+            });
+            readiness.stalled(FINALITY, why);
+        }
+        events.fetch_add(batch.events.len() as u64, Ordering::Relaxed);
+        accounts.fetch_add(batch.accounts.len() as u64, Ordering::Relaxed);
+        if let Some((s, _)) = batch.checkpoint {
+            slot.store(s, Ordering::Relaxed);
+        }
+        Ok::<(), IngestError>(())
+    };
+    // The batch read (and encoded) while the one before it was stored, the one still being stored, and the ledger
+    // the checkpoint is on.
     let mut read_ahead: Option<PreparedBatch> = None;
+    let mut in_flight: Option<Storing> = None;
     let mut ledger: Option<String> = None;
     loop {
         let step = async {
@@ -268,51 +310,73 @@ async fn ingest<S: Source>(
             ledger = batch.ledger.clone().or(ledger.take());
             let more = !batch.events.is_empty() || !batch.accounts.is_empty();
             // While a batch with data is stored, the next is read from where it ends (the checkpoint it stores) and
-            // encoded: Postgres writes one while this process reads, decodes and encodes the other. A batch that
-            // fails to store drops what was read after it; the next step reads again from the stored checkpoint.
+            // encoded, and then stored beside it: Postgres writes two batches on two connections while this
+            // process reads, decodes and encodes a third. The later commits only after the earlier, and not at all
+            // if it failed (`Store::apply_after`); a failure drops what was read after it, and the next step reads
+            // again from the stored checkpoint.
             let after = batch.checkpoint.as_ref().filter(|_| more).map(|(slot, signature)| Checkpoint {
                 slot: *slot,
                 signature: signature.clone(),
                 ledger: ledger.clone(),
             });
-            // Stored on a task of its own, so that it goes on while this one decodes.
+            let signatures: HashSet<String> = batch.events.iter().map(|e| e.signature.clone()).collect();
+            // Batches that share a transaction are not stored side by side (each would wait for the other's key).
+            let mut before = in_flight.take();
+            if before.as_ref().is_some_and(|b| !b.signatures.is_disjoint(&signatures)) {
+                if let Some(before) = before.take() {
+                    let batch = before.stored().await?;
+                    stored_batch(&batch, &mut source).await?;
+                }
+            }
+            let (progress, follows) = watch::channel(Progress::Started);
             let storing = tokio::spawn({
                 let (store, name) = (store.clone(), name.clone());
+                let before = before.as_ref().map(|b| b.follows.clone());
                 async move {
-                    let stored = store.apply_prepared(&name, &prepared).await;
-                    (stored, prepared)
+                    let stored = store.apply_after(&name, &prepared, before, &progress).await;
+                    (stored, prepared.batch)
                 }
             });
+            let current = Storing { storing, follows, signatures };
             // A task spawned from a worker waits in that worker's own slot, which no other worker takes from: the
             // store gets the thread to send its first statement before this task takes it to read and encode.
             tokio::task::yield_now().await;
-            let (stored, next) = tokio::join!(storing, async {
-                match after {
-                    Some(checkpoint) => source.next_batch(Some(checkpoint)).await.map(|b| b.map(PreparedBatch::new)),
-                    None => Ok(None),
+            let (stored_before, next) = tokio::join!(
+                async {
+                    match before {
+                        Some(before) => Some(before.stored().await),
+                        None => None,
+                    }
+                },
+                async {
+                    match after {
+                        Some(checkpoint) => {
+                            source.next_batch(Some(checkpoint)).await.map(|b| b.map(PreparedBatch::new))
+                        }
+                        None => Ok(None),
+                    }
                 }
-            });
-            let (stored, PreparedBatch { batch, .. }) = match stored {
-                Ok(stored) => stored,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(_) => return Ok(false), // the runtime is shutting down
+            );
+            let settled = async {
+                if let Some(stored) = stored_before {
+                    stored_batch(&stored?, &mut source).await?;
+                }
+                Ok::<_, IngestError>(next?)
             };
-            stored?;
-            if let Some(finalized) = batch.finalized_slot {
-                let waiting = settle_finality(&mut source, &store, finalized, &rolled_back).await?;
-                undecided.store(waiting as u64, Ordering::Relaxed);
-                // Rows the node could neither find nor prove gone are kept, not final: not ready until it can.
-                let why = (waiting > 0).then(|| {
-                    format!("{waiting} transactions below the finalized slot neither found by the node nor proven gone")
-                });
-                readiness.stalled(FINALITY, why);
+            match settled.await {
+                // Left storing while the next is read and stored beside it.
+                Ok(Some(next)) => {
+                    read_ahead = Some(next);
+                    in_flight = Some(current);
+                }
+                Ok(None) => stored_batch(&current.stored().await?, &mut source).await?,
+                Err(error) => {
+                    // Not left behind: it commits, or fails with the batch before it, before the next step reads
+                    // again from the stored checkpoint.
+                    let _ = current.stored().await;
+                    return Err(error);
+                }
             }
-            events.fetch_add(batch.events.len() as u64, Ordering::Relaxed);
-            accounts.fetch_add(batch.accounts.len() as u64, Ordering::Relaxed);
-            if let Some((s, _)) = batch.checkpoint {
-                slot.store(s, Ordering::Relaxed);
-            }
-            read_ahead = next?;
             Ok(more)
         };
         let started = std::time::Instant::now();
@@ -365,6 +429,14 @@ async fn ingest<S: Source>(
             () = tokio::time::sleep(pause) => {}
         }
     }
+    // A batch still being stored is waited for, with the finality pass it allows, as every step does for its own.
+    if let Some(storing) = in_flight.take() {
+        if let Ok(batch) = storing.stored().await {
+            if let Err(error) = stored_batch(&batch, &mut source).await {
+                tracing::warn!(%error, "the finality pass after the last batch failed; the next start does it");
+            }
+        }
+    }
 }
 
 /// Connections to the same database as `pool`, at most `API_CONNECTIONS`, whose every statement is cancelled
@@ -402,6 +474,9 @@ async fn settle_finality<S: Source>(
     rolled_back: &std::sync::atomic::AtomicU64,
 ) -> Result<usize, IngestError> {
     let pending = store.unfinalized_signatures(finalized).await?;
+    // Exactly the transactions the source was asked about become final: one stored meanwhile (the batch after
+    // this one commits beside this pass) waits for the next pass.
+    let mut asked: Vec<String> = pending.iter().map(|(signature, _)| signature.clone()).collect();
     let mut undecided = Vec::new();
     if !pending.is_empty() {
         let finality = source.finality(pending).await?;
@@ -411,9 +486,10 @@ async fn settle_finality<S: Source>(
             store.roll_back(&finality.dropped, &accounts_now).await?;
             rolled_back.fetch_add(finality.dropped.len() as u64, Ordering::Relaxed);
         }
+        asked.retain(|s| !finality.dropped.contains(s) && !finality.undecided.contains(s));
         undecided = finality.undecided;
     }
-    store.finalize(finalized, &undecided).await?;
+    store.finalize(finalized, &asked).await?;
     Ok(undecided.len())
 }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use sqlx::migrate::Migrator;
 use sqlx::{PgPool, Postgres, Transaction};
 use timelock_sdk::view::{ClusterView, LeaseView, SupplierView, WorkerView};
+use tokio::sync::watch;
 
 use crate::decode::{AccountRecord, EventRecord, ProgramAccount};
 use crate::rows::DerivedRows;
@@ -73,16 +74,36 @@ impl Store {
     /// events' key, and written again without what is stored: an event is stored once, and its derived rows exist
     /// exactly when it does.
     pub async fn apply(&self, source: &str, batch: &Batch) -> sqlx::Result<()> {
-        self.apply_rows(source, batch, &EventRows::new(&batch.events, &HashSet::new())).await
+        let rows = EventRows::new(&batch.events, &HashSet::new());
+        self.apply_rows(source, batch, &rows, Order { before: None, progress: None }).await
     }
 
-    /// [`Store::apply`] of a batch whose rows are encoded already.
-    pub async fn apply_prepared(&self, source: &str, prepared: &PreparedBatch) -> sqlx::Result<()> {
-        self.apply_rows(source, &prepared.batch, &prepared.rows).await
+    /// [`Store::apply`] of a batch whose rows are encoded already, overlapping the batch stored before it, whose
+    /// progress `before` follows. This batch's statements start once that one has written its account states, so
+    /// that this one may wait for the other's row locks but never the other way round (the two must share no
+    /// event); it commits only after that one committed, and fails, storing nothing, if that one failed: the
+    /// checkpoint still moves in order and only with every row before it. `progress` tells the batch after this one.
+    pub async fn apply_after(
+        &self,
+        source: &str,
+        prepared: &PreparedBatch,
+        mut before: Option<watch::Receiver<Progress>>,
+        progress: &watch::Sender<Progress>,
+    ) -> sqlx::Result<()> {
+        let order = Order { before: before.as_mut(), progress: Some(progress) };
+        let stored = self.apply_rows(source, &prepared.batch, &prepared.rows, order).await;
+        progress.send_replace(if stored.is_ok() { Progress::Committed } else { Progress::Failed });
+        stored
     }
 
-    async fn apply_rows(&self, source: &str, batch: &Batch, rows: &EventRows) -> sqlx::Result<()> {
-        match self.write(source, batch, rows).await {
+    async fn apply_rows(
+        &self,
+        source: &str,
+        batch: &Batch,
+        rows: &EventRows,
+        mut order: Order<'_>,
+    ) -> sqlx::Result<()> {
+        match self.write(source, batch, rows, &mut order).await {
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") && e.table() == Some("events") => {
                 // One ingesting indexer per database: what is stored now stays stored until this batch is written
                 // (were it not, the key refuses the batch again and nothing is written).
@@ -93,20 +114,30 @@ impl Store {
                 .bind(signatures.into_iter().collect::<Vec<_>>())
                 .fetch_all(&self.pool)
                 .await?;
-                self.write(source, batch, &EventRows::new(&batch.events, &stored.into_iter().collect())).await
+                let rows = EventRows::new(&batch.events, &stored.into_iter().collect());
+                self.write(source, batch, &rows, &mut order).await
             }
             done => done,
         }
     }
 
     /// [`Store::apply`]'s transaction.
-    async fn write(&self, source: &str, batch: &Batch, rows: &EventRows) -> sqlx::Result<()> {
+    async fn write(&self, source: &str, batch: &Batch, rows: &EventRows, order: &mut Order<'_>) -> sqlx::Result<()> {
+        if let Some(before) = order.before.as_deref_mut() {
+            reached(before, Progress::AccountsWritten).await?;
+        }
         let mut tx = self.pool.begin().await?;
         if !batch.accounts.is_empty() {
             apply_accounts(&mut tx, &batch.accounts).await?;
         }
+        if let Some(progress) = order.progress {
+            progress.send_replace(Progress::AccountsWritten);
+        }
         for (table, columns, rows) in &rows.0 {
             rows.copy_into(&mut tx, table, columns).await?;
+        }
+        if let Some(before) = order.before.as_deref_mut() {
+            reached(before, Progress::Committed).await?;
         }
         if let Some((slot, signature)) = &batch.checkpoint {
             sqlx::query(
@@ -161,9 +192,9 @@ impl Store {
         tx.commit().await
     }
 
-    /// Marks rows at or below `slot` final, except the events of `undecided` transactions (the node could not
-    /// say whether they survived: asked again on the next pass).
-    pub async fn finalize(&self, slot: u64, undecided: &[String]) -> sqlx::Result<()> {
+    /// Marks account rows at or below `slot` final, and the events of the `survived` transactions (those the node
+    /// could not decide on, or that were stored after it was asked, are asked on a later pass).
+    pub async fn finalize(&self, slot: u64, survived: &[String]) -> sqlx::Result<()> {
         let mut tx = self.pool.begin().await?;
         for table in ["config", "suppliers", "workers", "clusters", "leases"] {
             sqlx::query(&format!("UPDATE indexer.{table} SET finalized = true WHERE NOT finalized AND slot <= $1"))
@@ -171,14 +202,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query(
-            "UPDATE indexer.events SET finalized = true WHERE NOT finalized AND slot <= $1 \
-             AND NOT (signature = ANY($2))",
-        )
-        .bind(slot as i64)
-        .bind(undecided)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE indexer.events SET finalized = true WHERE NOT finalized AND signature = ANY($1)")
+            .bind(survived)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await
     }
 }
@@ -384,6 +411,30 @@ impl CopyRows {
         copy.send(&self.0[..]).await?;
         copy.finish().await?;
         Ok(())
+    }
+}
+
+/// How far a batch being stored by [`Store::apply_after`] has got, for the batch stored after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Progress {
+    Started,
+    AccountsWritten,
+    Committed,
+    Failed,
+}
+
+/// A write's place among overlapping ones: the batch before it, and what it tells the batch after it.
+struct Order<'a> {
+    before: Option<&'a mut watch::Receiver<Progress>>,
+    progress: Option<&'a watch::Sender<Progress>>,
+}
+
+/// Waits until the batch before has got as far as `wanted`; an error if it failed instead.
+async fn reached(before: &mut watch::Receiver<Progress>, wanted: Progress) -> sqlx::Result<()> {
+    let failed = || sqlx::Error::Io(std::io::Error::other("the batch before this one was not stored"));
+    match before.wait_for(|p| *p >= wanted).await.map(|p| *p) {
+        Ok(Progress::Failed) | Err(_) => Err(failed()),
+        Ok(_) => Ok(()),
     }
 }
 

@@ -1,8 +1,9 @@
 //! The store's batch writes and the API's workers in memory, against real Postgres (`#[sqlx::test]`; the
 //! mirror against the chain is `tests/tests/indexer/`): derived rows read back exactly as they were derived, a
-//! batch applied twice or in part adds nothing twice, a batch that fails stores none of itself, and the workers
-//! served from memory are, after every commit, byte for byte what the same request answers from SQL, and hold every
-//! commit made before a request arrived while concurrent requests share the reads that check it.
+//! batch applied twice or in part adds nothing twice, a batch that fails stores none of itself, a batch stored beside
+//! the one before it commits after it and never without it, and the workers served from memory are, after every
+//! commit, byte for byte what the same request answers from SQL, and hold every commit made before a request arrived
+//! while concurrent requests share the reads that check it.
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Event;
@@ -264,6 +265,42 @@ async fn a_batch_that_fails_stores_none_of_itself_and_loses_nothing_acknowledged
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer.events").fetch_one(&pool).await.unwrap();
     assert_eq!(events as usize, first.events.len() + second.events.len());
     assert_eq!(store.checkpoint("source").await.unwrap().unwrap().slot, 102);
+}
+
+/// Two batches stored side by side (`Store::apply_after`): the later commits only after the earlier, and stores
+/// nothing, its checkpoint included, when the earlier fails.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_batch_stored_beside_the_one_before_commits_after_it_and_never_without_it(pool: PgPool) {
+    use timelock_indexer::store::{PreparedBatch, Progress};
+    let store = Store::new(pool.clone());
+    let (first, second) = (batch(&[transaction(0)]), batch(&[transaction(1)]));
+    let (first_progress, first_follows) = tokio::sync::watch::channel(Progress::Started);
+    let (second_progress, _) = tokio::sync::watch::channel(Progress::Started);
+    let second_task = {
+        let (store, second) = (store.clone(), PreparedBatch::new(second));
+        tokio::spawn(async move {
+            store.apply_after("source", &second, Some(first_follows), &second_progress).await.map(|_| second_progress)
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!second_task.is_finished(), "the second waits for the first");
+    assert_eq!(store.checkpoint("source").await.unwrap(), None);
+    store.apply_after("source", &PreparedBatch::new(first), None, &first_progress).await.unwrap();
+    second_task.await.unwrap().unwrap();
+    assert_eq!(store.checkpoint("source").await.unwrap().unwrap().slot, 101);
+
+    // The earlier fails: the later stores nothing.
+    let before = stored(&pool).await;
+    let (failed, follows) = tokio::sync::watch::channel(Progress::AccountsWritten);
+    let (progress, _) = tokio::sync::watch::channel(Progress::Started);
+    let third = PreparedBatch::new(batch(&[transaction(2)]));
+    let later = store.apply_after("source", &third, Some(follows), &progress);
+    let (result, ()) = tokio::join!(later, async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        failed.send_replace(Progress::Failed);
+    });
+    assert!(result.is_err());
+    assert_eq!(stored(&pool).await, before, "nothing of a batch whose predecessor failed");
 }
 
 /// A tiny deterministic generator (no dependency for it).
