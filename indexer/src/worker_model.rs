@@ -17,7 +17,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::{Arc, RwLock};
 
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres};
 use timelock_sdk::filter::WorkerSort;
 
 use crate::read_barrier::ReadBarrier;
@@ -228,6 +229,9 @@ pub struct WorkerModel {
     copy: RwLock<Live>,
     /// The generation reads the requests wait for, one at a time (also the only writer of the copy after load).
     barrier: ReadBarrier<SyncError>,
+    /// The connection the generation is read on, taken out of the API's pool: a pooled one would be pinged
+    /// before every read (sqlx tests a connection on acquire), a second round trip on the path of every answer.
+    generation_reader: tokio::sync::Mutex<Option<PoolConnection<Postgres>>>,
     /// Connections without the API's statement timeout, for reading many rows at once.
     pool: PgPool,
 }
@@ -238,7 +242,12 @@ const VIEW: &str = "(to_jsonb(w) - 'slot' - 'finalized' - 'closed')::text";
 impl WorkerModel {
     /// Reads every live worker.
     pub async fn load(pool: &PgPool) -> Result<Self, SyncError> {
-        let model = WorkerModel { copy: RwLock::default(), barrier: ReadBarrier::default(), pool: pool.clone() };
+        let model = WorkerModel {
+            copy: RwLock::default(),
+            barrier: ReadBarrier::default(),
+            generation_reader: tokio::sync::Mutex::default(),
+            pool: pool.clone(),
+        };
         model.reload().await?;
         Ok(model)
     }
@@ -276,9 +285,28 @@ impl WorkerModel {
         self.barrier.wait(ticket).await
     }
 
+    /// `indexer.worker_generation` now. A connection that fails (closed by a restart, an idle timeout) is
+    /// replaced and asked once more, as the pool's ping would have replaced it.
+    async fn read_generation(&self, pool: &PgPool) -> sqlx::Result<i64> {
+        const GENERATION: &str = "SELECT generation FROM indexer.worker_generation";
+        let mut reader = self.generation_reader.lock().await;
+        if let Some(connection) = reader.as_mut() {
+            match sqlx::query_scalar(GENERATION).fetch_one(&mut **connection).await {
+                Ok(generation) => return Ok(generation),
+                Err(error) => tracing::info!(%error, "generation read failed; reading on a new connection"),
+            }
+        }
+        let connection = reader.insert(pool.acquire().await?);
+        let read = sqlx::query_scalar(GENERATION).fetch_one(&mut **connection).await;
+        if read.is_err() {
+            *reader = None;
+        }
+        read
+    }
+
     /// Asks the generation and, if it moved, reads the rows written since.
     async fn catch_up(&self, pool: &PgPool) -> Result<(), SyncError> {
-        let now: i64 = sqlx::query_scalar("SELECT generation FROM indexer.worker_generation").fetch_one(pool).await?;
+        let now = self.read_generation(pool).await?;
         let held = self.generation();
         if held == now {
             return Ok(());
