@@ -41,8 +41,13 @@ pub struct Payout {
     pub supplier: String,
     pub lease: Option<String>,
     pub cluster: Option<String>,
+    /// Paid to the supplier (a settlement) or claimed by it (a claim).
     pub amount: u64,
+    /// The protocol fee a settlement charged on the seconds it made final. It is held in the cluster's escrow and
+    /// reaches the treasury when the lease closes (`LeaseSettled::fees_to_treasury`), so the sum over a lease's
+    /// settlements is what its close sent.
     pub fee: u64,
+    /// Escrow returned to the renter (at the lease's close).
     pub refund: u64,
 }
 
