@@ -127,6 +127,11 @@ impl Store {
             reached(before, Progress::AccountsWritten).await?;
         }
         let mut tx = self.pool.begin().await?;
+        // A batch written again after its events' key refused it (above) writes its account states a second time,
+        // after the batch overlapping it may have taken their locks and begun waiting, outside Postgres, for this
+        // one's commit: a cycle Postgres cannot see. The timeout breaks it: this batch fails, the one after it
+        // then stores nothing, and both are read and written again from the stored checkpoint.
+        sqlx::query("SET LOCAL lock_timeout = '10s'").execute(&mut *tx).await?;
         if !batch.accounts.is_empty() {
             apply_accounts(&mut tx, &batch.accounts).await?;
         }

@@ -286,14 +286,25 @@ impl WorkerModel {
     }
 
     /// `indexer.worker_generation` now. A connection that fails (closed by a restart, an idle timeout) is
-    /// replaced and asked once more, as the pool's ping would have replaced it.
+    /// replaced and asked once more, as the pool's ping would have replaced it. So is one that does not answer in
+    /// time: a connection dropped silently (a NAT or firewall idle timeout) would otherwise hold every worker
+    /// request until TCP gives up, about 15 minutes, since the held connection escapes the pool's own checks.
     async fn read_generation(&self, pool: &PgPool) -> sqlx::Result<i64> {
         const GENERATION: &str = "SELECT generation FROM indexer.worker_generation";
+        const HELD_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
         let mut reader = self.generation_reader.lock().await;
         if let Some(connection) = reader.as_mut() {
-            match sqlx::query_scalar(GENERATION).fetch_one(&mut **connection).await {
-                Ok(generation) => return Ok(generation),
-                Err(error) => tracing::info!(%error, "generation read failed; reading on a new connection"),
+            let read = sqlx::query_scalar(GENERATION).fetch_one(&mut **connection);
+            match tokio::time::timeout(HELD_READ_TIMEOUT, read).await {
+                Ok(Ok(generation)) => return Ok(generation),
+                Ok(Err(error)) => tracing::info!(%error, "generation read failed; reading on a new connection"),
+                Err(_) => {
+                    tracing::warn!("generation read unanswered for 2 s; reading on a new connection");
+                    // Out of the pool: a connection left mid-query must not serve anyone else.
+                    if let Some(unanswered) = reader.take() {
+                        drop(unanswered.detach());
+                    }
+                }
             }
         }
         let connection = reader.insert(pool.acquire().await?);
