@@ -433,4 +433,3 @@ mod tests {
         assert_eq!(verify_batch(&[(&signed[0], no_point)]), vec![Err(VerifyError::BadKey)]);
     }
 }
-
