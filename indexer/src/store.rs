@@ -10,6 +10,7 @@ use serde::Serialize;
 use sqlx::migrate::Migrator;
 use sqlx::{PgPool, Postgres, Transaction};
 use timelock_sdk::view::{ClusterView, LeaseView, SupplierView, WorkerView};
+use timelock_service_kit::CopyRows;
 use tokio::sync::watch;
 
 use crate::decode::{AccountRecord, EventRecord, ProgramAccount};
@@ -139,7 +140,7 @@ impl Store {
             progress.send_replace(Progress::AccountsWritten);
         }
         for (table, columns, rows) in &rows.0 {
-            rows.copy_into(&mut tx, table, columns).await?;
+            copy_into(&mut tx, table, columns, rows).await?;
         }
         if let Some(before) = order.before.as_deref_mut() {
             reached(before, Progress::Committed).await?;
@@ -332,91 +333,12 @@ async fn upsert_views<V: Serialize>(tx: &mut Tx<'_>, table: &str, views: &[(V, u
     Ok(())
 }
 
-/// Rows in Postgres's binary `COPY` format: a header, per row its field count and each field as its length and
-/// its bytes in the type's binary form (NULL as length -1), then a trailer.
-struct CopyRows(Vec<u8>);
-
-impl CopyRows {
-    fn new(rows: usize, row_bytes: usize) -> Self {
-        let mut out = Vec::with_capacity(19 + rows * row_bytes + 2);
-        out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
-        out.extend_from_slice(&0i32.to_be_bytes()); // flags
-        out.extend_from_slice(&0i32.to_be_bytes()); // no header extension
-        CopyRows(out)
-    }
-
-    fn row(&mut self, fields: i16) -> &mut Self {
-        self.0.extend_from_slice(&fields.to_be_bytes());
-        self
-    }
-
-    fn field(&mut self, bytes: &[u8]) -> &mut Self {
-        self.0.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
-        self.0.extend_from_slice(bytes);
-        self
-    }
-
-    fn null(&mut self) -> &mut Self {
-        self.0.extend_from_slice(&(-1i32).to_be_bytes());
-        self
-    }
-
-    fn text(&mut self, value: &str) -> &mut Self {
-        self.field(value.as_bytes())
-    }
-
-    fn int4(&mut self, value: u16) -> &mut Self {
-        self.field(&i32::from(value).to_be_bytes())
-    }
-
-    fn int8(&mut self, value: i64) -> &mut Self {
-        self.field(&value.to_be_bytes())
-    }
-
-    fn boolean(&mut self, value: bool) -> &mut Self {
-        self.field(&[u8::from(value)])
-    }
-
-    /// A u64 as NUMERIC (base-10000 digits, most significant first, with the power of 10,000 of the first), so
-    /// that amounts above `i64::MAX` are stored exactly without going through text. Zero has no digits.
-    fn numeric(&mut self, value: u64) -> &mut Self {
-        let mut digits = [0i16; 5];
-        let (mut n, mut count) = (value, 0);
-        while n > 0 {
-            digits[count] = (n % 10_000) as i16;
-            n /= 10_000;
-            count += 1;
-        }
-        self.0.extend_from_slice(&(8 + 2 * count as i32).to_be_bytes());
-        self.0.extend_from_slice(&(count as i16).to_be_bytes());
-        self.0.extend_from_slice(&(count as i16 - 1).max(0).to_be_bytes());
-        self.0.extend_from_slice(&[0, 0, 0, 0]); // sign positive, no decimal digits
-        for digit in digits[..count].iter().rev() {
-            self.0.extend_from_slice(&digit.to_be_bytes());
-        }
-        self
-    }
-
-    fn maybe<T>(&mut self, value: Option<T>, write: impl FnOnce(&mut Self, T) -> &mut Self) -> &mut Self {
-        match value {
-            Some(value) => write(self, value),
-            None => self.null(),
-        }
-    }
-
-    /// The rows with the trailer.
-    fn end(mut self) -> Self {
-        self.0.extend_from_slice(&(-1i16).to_be_bytes());
-        self
-    }
-
-    /// Writes the rows by `COPY indexer.{table} ({columns}) FROM STDIN (FORMAT binary)`.
-    async fn copy_into(&self, tx: &mut Tx<'_>, table: &str, columns: &str) -> sqlx::Result<()> {
-        let mut copy = tx.copy_in_raw(&format!("COPY indexer.{table} ({columns}) FROM STDIN (FORMAT binary)")).await?;
-        copy.send(&self.0[..]).await?;
-        copy.finish().await?;
-        Ok(())
-    }
+/// Writes `rows` by `COPY indexer.{table} ({columns}) FROM STDIN (FORMAT binary)`.
+async fn copy_into(tx: &mut Tx<'_>, table: &str, columns: &str, rows: &CopyRows) -> sqlx::Result<()> {
+    let mut copy = tx.copy_in_raw(&format!("COPY indexer.{table} ({columns}) FROM STDIN (FORMAT binary)")).await?;
+    copy.send(rows.bytes()).await?;
+    copy.finish().await?;
+    Ok(())
 }
 
 /// How far a batch being stored by [`Store::apply_after`] has got, for the batch stored after it.

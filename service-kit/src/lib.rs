@@ -19,11 +19,13 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 mod args;
+mod copy;
 mod error;
 mod readiness;
 mod writer_lock;
 
 pub use args::{Invocation, ServiceArgs};
+pub use copy::CopyRows;
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use readiness::{health, Health, Readiness};
 pub use writer_lock::{WriterLock, WriterLockError};

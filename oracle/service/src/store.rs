@@ -2,6 +2,7 @@
 //! one binary `COPY` in one transaction; nothing is acknowledged before its transaction commits.
 
 use std::collections::HashMap;
+use timelock_service_kit::CopyRows;
 
 use borsh::BorshDeserialize;
 use sqlx::migrate::Migrator;
@@ -80,30 +81,14 @@ impl StoredHeartbeat {
     }
 }
 
-/// Rows in PostgreSQL's binary `COPY` format, for `COPY ... (worker, sequence, lease, ts, received_at, payload,
-/// signature) FROM STDIN (FORMAT binary)`: the header, per row its field count and each field as a length and
-/// its bytes (`bigint` as 8 big-endian bytes), then the trailer.
-fn copy_binary<'a>(rows: impl Iterator<Item = &'a StoredHeartbeat>, capacity: usize) -> Vec<u8> {
-    fn field(out: &mut Vec<u8>, bytes: &[u8]) {
-        out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
-        out.extend_from_slice(bytes);
-    }
-    let mut out = Vec::with_capacity(capacity);
-    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
-    out.extend_from_slice(&0i32.to_be_bytes()); // flags: no OIDs
-    out.extend_from_slice(&0i32.to_be_bytes()); // no header extension
+/// The rows of `COPY ... (worker, sequence, lease, ts, received_at, payload, signature) FROM STDIN (FORMAT binary)`.
+fn copy_binary<'a>(rows: impl ExactSizeIterator<Item = &'a StoredHeartbeat>, row_bytes: usize) -> CopyRows {
+    let mut out = CopyRows::new(rows.len(), row_bytes);
     for row in rows {
-        out.extend_from_slice(&7i16.to_be_bytes());
-        field(&mut out, &row.worker);
-        field(&mut out, &row.sequence.to_be_bytes());
-        field(&mut out, &row.lease);
-        field(&mut out, &row.timestamp.to_be_bytes());
-        field(&mut out, &row.received_at.to_be_bytes());
-        field(&mut out, &row.payload);
-        field(&mut out, &row.signature);
+        out.row(7).field(&row.worker).int8(row.sequence).field(&row.lease).int8(row.timestamp);
+        out.int8(row.received_at).field(&row.payload).field(&row.signature);
     }
-    out.extend_from_slice(&(-1i16).to_be_bytes());
-    out
+    out.end()
 }
 
 fn key(bytes: Vec<u8>) -> Key {
@@ -240,14 +225,14 @@ impl Store {
             .collect();
         let kept: Vec<&StoredHeartbeat> = rows.iter().zip(&new).filter(|(_, new)| **new).map(|(r, _)| r).collect();
         if !kept.is_empty() {
-            let size = kept.iter().map(|r| r.payload.len() + r.signature.len() + 130).sum::<usize>() + 32;
+            let row_bytes = kept.iter().map(|r| r.payload.len() + r.signature.len() + 130).max().unwrap_or(0);
             let mut copy = tx
                 .copy_in_raw(
                     "COPY oracle.heartbeats (worker, sequence, lease, ts, received_at, payload, signature) \
                      FROM STDIN (FORMAT binary)",
                 )
                 .await?;
-            copy.send(copy_binary(kept.into_iter(), size)).await?;
+            copy.send(copy_binary(kept.into_iter(), row_bytes).bytes()).await?;
             copy.finish().await?;
         }
         let moved: Vec<(&Key, &i64)> = last.iter().filter(|(w, l)| before.get(*w) != Some(*l)).collect();
